@@ -1,0 +1,5 @@
+"""``python -m chipsim`` runs the CLI."""
+
+from .cli import main
+
+main(prog_name="chipsim")

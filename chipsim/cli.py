@@ -1,0 +1,264 @@
+"""The ``chipsim`` command line: run, compare and break-even over scenarios.
+
+Errors a user can cause print one line on stderr and exit with the error's
+status (2 bad input, 3 does not fit / no break-even, 1 a failed run).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+
+from .analysis import BreakEven, Outcome, breakeven, compare, run_strategy
+from .chip import LATENCY_FIELDS
+from .errors import ChipsimError, ConfigError
+from .ops import OP_KINDS
+from .plan import PHASES
+from .run import RunResult
+from .scenario import Scenario, load_scenario
+from .strategies import DEFAULT_COMPARISON
+
+TRACE_FORMATS = (".csv",)
+
+
+class _Group(click.Group):
+    """Turns chipsim errors into one line on stderr and the error's exit status."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ChipsimError as error:
+            click.echo(f"chipsim: error: {error}", err=True)
+            ctx.exit(error.exit_code)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="chipsim")
+def main() -> None:
+    """Simulate recompute, keep or page strategies for training on a memory-starved chip."""
+
+
+def scenario_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The scenario argument and the options that override it, shared by every command."""
+    options = [
+        click.argument("scenario", required=False, type=click.Path(path_type=Path)),
+        click.option("--layers", type=int, help="Number of layers L (default: the scenario's)."),
+        click.option("--width", type=int, help="Layer width s (default: the scenario's)."),
+        click.option(
+            "--seed", type=int, help="Seed of weights and input (default: the scenario's)."
+        ),
+        click.option(
+            "--set",
+            "assignments",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Set a chip field, e.g. --set loaddisk_ns=50 (repeatable).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def build_scenario(
+    scenario: Path | None,
+    layers: int | None,
+    width: int | None,
+    seed: int | None,
+    assignments: tuple[str, ...],
+) -> Scenario:
+    """The scenario file (or the built-in course) with the command-line overrides applied."""
+    base = load_scenario(scenario) if scenario is not None else Scenario()
+    try:
+        return base.with_overrides(
+            layers=layers, width=width, seed=seed, chip=parse_assignments(assignments)
+        )
+    except ConfigError as error:
+        raise ConfigError(f"command line: {error}") from None
+
+
+def parse_assignments(assignments: tuple[str, ...]) -> dict[str, int | float]:
+    """``("loaddisk_ns=50",)`` → ``{"loaddisk_ns": 50}``; ints stay ints."""
+    values: dict[str, int | float] = {}
+    for text in assignments:
+        key, eq, raw = text.partition("=")
+        if not eq or not key.strip():
+            raise ConfigError(f"--set {text!r}: expected KEY=VALUE, e.g. --set loaddisk_ns=50")
+        try:
+            value: int | float = int(raw)
+        except ValueError:
+            try:
+                value = float(raw)
+            except ValueError:
+                raise ConfigError(f"--set {text}: {raw!r} is not a number") from None
+        values[key.strip()] = value
+    return values
+
+
+@main.command()
+@scenario_options
+@click.option("--strategy", default="stride:k=5", show_default=True, help="Strategy spec.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option(
+    "--trace",
+    "trace_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the trace, one row per op (.csv).",
+)
+def run(strategy: str, as_json: bool, trace_path: Path | None, **scenario_args: Any) -> None:
+    """Run one strategy and summarise both phases."""
+    if trace_path is not None and trace_path.suffix.lower() not in TRACE_FORMATS:
+        raise ConfigError(
+            f"--trace {trace_path}: unsupported format {trace_path.suffix!r}; "
+            f"valid: {', '.join(TRACE_FORMATS)}"
+        )
+    scenario = build_scenario(**scenario_args)
+    result = run_strategy(scenario, strategy)
+    if trace_path is not None:
+        result.trace.to_csv(trace_path)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    click.echo(f"{result.strategy} on {_describe(scenario)}\n")
+    click.echo(_phase_table(result))
+    click.echo(
+        f"\npeak buffer slots: {result.peak_buffer_slots} of {scenario.chip.buffer_slots}"
+        f"\ngradients: bitwise equal to plain backprop (max |diff| = {result.max_abs_grad_diff})"
+    )
+    if trace_path is not None:
+        click.echo(f"trace: {len(result.trace)} rows written to {trace_path}")
+
+
+@main.command(name="compare")
+@scenario_options
+@click.option(
+    "--strategy",
+    "strategies",
+    multiple=True,
+    help=f"Strategy spec (repeatable; default: {', '.join(DEFAULT_COMPARISON)}).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def compare_command(strategies: tuple[str, ...], as_json: bool, **scenario_args: Any) -> None:
+    """Run several strategies on one chip, side by side."""
+    scenario = build_scenario(**scenario_args)
+    outcomes = compare(scenario, list(strategies or DEFAULT_COMPARISON))
+    if as_json:
+        payload = {
+            "scenario": scenario.name,
+            "layers": scenario.layers,
+            "width": scenario.width,
+            "seed": scenario.seed,
+            "chip": scenario.chip.as_dict(),
+            "results": [_outcome_dict(outcome) for outcome in outcomes],
+        }
+        click.echo(json.dumps(payload, indent=2))
+        return
+    click.echo(f"{_describe(scenario)}\n")
+    click.echo(_comparison_table(outcomes, scenario))
+    refusals = [str(outcome.refusal) for outcome in outcomes if outcome.refusal is not None]
+    if refusals:
+        click.echo("\n" + "\n".join(refusals))
+
+
+@main.command(name="breakeven")
+@scenario_options
+@click.option(
+    "--param",
+    required=True,
+    type=click.Choice(LATENCY_FIELDS),
+    help="The latency to solve for.",
+)
+@click.option("--strategy", required=True, help="Strategy spec.")
+@click.option("--against", required=True, help="Strategy spec to tie with.")
+@click.option(
+    "--phase",
+    type=click.Choice(PHASES),
+    default="backward",
+    show_default=True,
+    help="Whose latency must tie.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def breakeven_command(
+    param: str, strategy: str, against: str, phase: str, as_json: bool, **scenario_args: Any
+) -> None:
+    """Solve for the latency at which two strategies tie, and confirm it by simulation."""
+    scenario = build_scenario(**scenario_args)
+    point = breakeven(scenario, param, strategy, against, phase=phase)
+    if as_json:
+        click.echo(json.dumps(point.to_dict(), indent=2))
+        return
+    click.echo(_describe_breakeven(point))
+
+
+# Text formatting.
+
+
+def _describe(scenario: Scenario) -> str:
+    chip = scenario.chip
+    latencies = ", ".join(
+        f"{name.removesuffix('_ns')} {getattr(chip, name)} ns" for name in LATENCY_FIELDS
+    )
+    return (
+        f"{scenario.name}: L={scenario.layers}, width {scenario.width}, seed {scenario.seed}\n"
+        f"chip: {latencies}; {chip.buffer_slots} buffer slots; serial"
+    )
+
+
+def _phase_table(result: RunResult) -> str:
+    rows = {
+        name: {"latency_ns": result.phase(name).latency_ns, **result.phase(name).ops}
+        for name in PHASES
+    }
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=["latency_ns", *OP_KINDS])
+    return frame.rename_axis("phase").to_string()
+
+
+def _comparison_table(outcomes: list[Outcome], scenario: Scenario) -> str:
+    slots = f"slots (of {scenario.chip.buffer_slots})"
+    columns = ["fits", slots, "forward_ns", "backward_ns", "recompute_fwd", "loadmem", "loaddisk"]
+    rows = {}
+    for outcome in outcomes:
+        result, refusal = outcome.result, outcome.refusal
+        if result is None:
+            needed = refusal.slots_needed if refusal is not None else "-"
+            rows[outcome.strategy] = ["no", needed, *["-"] * (len(columns) - 2)]
+            continue
+        ops = result.backward.ops
+        rows[outcome.strategy] = [
+            "yes",
+            result.plan.buffer_slots_needed,
+            result.forward.latency_ns,
+            result.backward.latency_ns,
+            ops["fwd"],
+            ops["loadmem"],
+            ops["loaddisk"],
+        ]
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=columns, dtype=object)
+    return frame.rename_axis("strategy").to_string()
+
+
+def _outcome_dict(outcome: Outcome) -> dict[str, Any]:
+    if outcome.result is not None:
+        return {"fits": True, **outcome.result.to_dict()}
+    refusal = outcome.refusal
+    assert refusal is not None
+    return {
+        "strategy": outcome.strategy,
+        "fits": False,
+        "buffer_slots_needed": refusal.slots_needed,
+        "reason": str(refusal),
+    }
+
+
+def _describe_breakeven(point: BreakEven) -> str:
+    value = point.value
+    shown = f"{value}" if value.denominator == 1 else f"{float(value):g} ({value})"
+    return (
+        f"{point.strategy} ties {point.against} at {point.param} = {shown} ns: "
+        f"{point.phase} latency {point.latency_ns} ns each (confirmed by simulation)"
+    )

@@ -1,0 +1,58 @@
+"""Errors a user can cause, each with the CLI exit status it maps to.
+
+Every message is one line that names what is wrong and what would be valid,
+so the CLI can print it as-is instead of a traceback.
+"""
+
+from __future__ import annotations
+
+
+class ChipsimError(Exception):
+    """Base class of every error chipsim raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(ChipsimError, ValueError):
+    """A chip field, network size, scenario file or CLI value is invalid."""
+
+    exit_code = 2
+
+
+class StrategyError(ChipsimError, ValueError):
+    """An unknown strategy, an unknown parameter or an invalid parameter value."""
+
+    exit_code = 2
+
+
+class DoesNotFit(ChipsimError):
+    """A plan needs more buffer slots than the chip has."""
+
+    exit_code = 3
+
+    def __init__(self, strategy: str, slots_needed: int, slots_available: int) -> None:
+        self.strategy = strategy
+        self.slots_needed = slots_needed
+        self.slots_available = slots_available
+        super().__init__(
+            f"{strategy} needs {slots_needed} buffer slots; the chip has "
+            f"{slots_available} (try --set buffer_slots={slots_needed})"
+        )
+
+
+class NoBreakEven(ChipsimError):
+    """Two strategies never tie for any valid value of the parameter."""
+
+    exit_code = 3
+
+
+class ModelViolation(ChipsimError):
+    """A plan broke a rule of the chip model while running (names the op)."""
+
+    exit_code = 1
+
+
+class GradientMismatch(ChipsimError):
+    """A run's weight gradients differ from plain backprop: the run failed."""
+
+    exit_code = 1

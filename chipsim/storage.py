@@ -1,0 +1,118 @@
+"""The chip's storage places and the rules each one enforces.
+
+Each place raises ``ModelViolation`` with a reason (the engine adds which op
+broke it); none ever makes room, fetches or recomputes on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import ModelViolation
+
+Array = np.ndarray | None  # None when the run skips the math
+
+
+def _listing(layers: list[int]) -> str:
+    return ", ".join(f"a{layer}" for layer in sorted(layers)) or "nothing"
+
+
+class Inputs:
+    """Always holds a0 (the network input); not part of the activation buffer."""
+
+    def __init__(self) -> None:
+        self.a0: Array = None
+
+    def load(self, layer: int) -> Array:
+        if layer != 0:
+            raise ModelViolation(f"inputs hold only a0, not a{layer}")
+        return self.a0
+
+
+class ActivationBuffer:
+    """``slots`` activations; storing into a full buffer is an error."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self._held: dict[int, Array] = {}
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def __contains__(self, layer: int) -> bool:
+        return layer in self._held
+
+    def store(self, layer: int, value: Array) -> None:
+        if layer in self._held:
+            raise ModelViolation(f"a{layer} is already in the buffer")
+        if len(self._held) >= self.slots:
+            raise ModelViolation(
+                f"the buffer is full ({self.slots} of {self.slots} slots: "
+                f"{_listing(list(self._held))}); free a slot first"
+            )
+        self._held[layer] = value
+
+    def load(self, layer: int) -> Array:
+        if layer not in self._held:
+            raise ModelViolation(
+                f"a{layer} is not in the buffer (it holds {_listing(list(self._held))})"
+            )
+        return self._held[layer]
+
+    def free(self, layer: int) -> None:
+        if layer not in self._held:
+            raise ModelViolation(
+                f"a{layer} is not in the buffer (it holds {_listing(list(self._held))})"
+            )
+        del self._held[layer]
+
+
+class Disk:
+    """Unbounded storage for activations."""
+
+    def __init__(self) -> None:
+        self._held: dict[int, Array] = {}
+
+    def store(self, layer: int, value: Array) -> None:
+        self._held[layer] = value
+
+    def load(self, layer: int) -> Array:
+        if layer not in self._held:
+            raise ModelViolation(f"a{layer} is not on disk (it holds {_listing(list(self._held))})")
+        return self._held[layer]
+
+
+@dataclass
+class Registers:
+    """The compute unit's registers: one activation and one upstream gradient.
+
+    ``activation_layer`` is l when a(l) is held; ``gradient_layer`` is l when
+    dLoss/da(l) is held. None means empty.
+    """
+
+    activation_layer: int | None = None
+    activation: Array = field(default=None, repr=False)
+    gradient_layer: int | None = None
+    gradient: Array = field(default=None, repr=False)
+
+    def require_activation(self, layer: int) -> Array:
+        if self.activation_layer != layer:
+            raise ModelViolation(f"needs a{layer} in registers, which hold {self._describe()}")
+        return self.activation
+
+    def require_gradient(self, layer: int) -> Array:
+        if self.gradient_layer != layer:
+            held = "no gradient" if self.gradient_layer is None else f"dL/da{self.gradient_layer}"
+            raise ModelViolation(f"needs dL/da{layer} in registers, which hold {held}")
+        return self.gradient
+
+    def set_activation(self, layer: int, value: Array) -> None:
+        self.activation_layer, self.activation = layer, value
+
+    def set_gradient(self, layer: int, value: Array) -> None:
+        self.gradient_layer, self.gradient = layer, value
+
+    def _describe(self) -> str:
+        return "no activation" if self.activation_layer is None else f"a{self.activation_layer}"

@@ -1,0 +1,86 @@
+"""sqrt-n[:segment=K] — Chen et al. 2016, "Training Deep Nets with Sublinear Memory Cost".
+
+Cut the L layers into S = ⌈L/K⌉ segments of K layers (the top one may be
+shorter); K defaults to ⌈√L⌉. Segment i (i = 0..S-1 from the bottom) covers
+layers j+1..e with j = i·K, e = min(j+K, L) and length n = e - j.
+
+Forward: ``loadmem 0``, ``fwd 1..L``, ``storemem j`` after each segment
+boundary j = K, 2K, … below L.
+Backward, segment by segment from the top: ``loadmem j``, then ``fwd j+1..e-1``
+storing each result except the last, a(e-1), which stays in registers for
+``bwd e``. Then for l = e-1..j+1: ``loadmem l-1``, ``bwd l``. Every stored
+activation (the boundary a(j) included) is freed right after the ``bwd`` that
+last uses it. Each segment is recomputed once: about one extra forward pass.
+
+Closed form (n_i the segment lengths, Σ n_i = L):
+- backward fwd = L - S, loadmem = L, bwd = L,
+  storemem = Σ max(n_i - 2, 0), free = Σ max(n_i - 2, 0) + S - 1
+- forward fwd = L, storemem = S - 1, loadmem = 1
+- buffer slots needed = max(S - 1, max_i (i + max(n_i - 2, 0))): while segment
+  i is replayed, the i boundaries below it are still kept. O(√L) for K ≈ √L.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from ..chip import ChipConfig
+from ..ops import Op
+from ..plan import Plan
+from .common import forward_sweep, require_positive
+
+
+def plan(layers: int, chip: ChipConfig, *, segment: int | None = None) -> Plan:
+    """``segment`` defaults to ⌈√L⌉."""
+    if segment is not None:
+        require_positive("sqrt-n", "segment", segment)
+    size = segment or default_segment(layers)
+    forward = forward_sweep(layers, keep=range(size, layers, size))
+    label = f"sqrt-n:segment={segment}" if segment else "sqrt-n"
+    return Plan.build(label, layers, forward, _backward(layers, size))
+
+
+def default_segment(layers: int) -> int:
+    return math.isqrt(layers - 1) + 1  # ⌈√L⌉ for L >= 1
+
+
+def segments(layers: int, size: int) -> list[tuple[int, int]]:
+    """(j, e) for each segment, bottom first: it covers layers j+1..e."""
+    return [(j, min(j + size, layers)) for j in range(0, layers, size)]
+
+
+def _backward(layers: int, size: int) -> Iterator[Op]:
+    for bottom, top in reversed(segments(layers, size)):
+        yield Op("loadmem", bottom)
+        for layer in range(bottom + 1, top):
+            yield Op("fwd", layer)
+            if layer < top - 1:
+                yield Op("storemem", layer)
+        for layer in range(top, bottom, -1):
+            if layer < top:
+                yield Op("loadmem", layer - 1)
+            yield Op("bwd", layer)
+            if layer - 1 > 0 and (layer < top or top - 1 == bottom):
+                yield Op("free", layer - 1)
+
+
+def closed_form(layers: int, segment: int | None = None) -> dict[str, dict[str, int]]:
+    """Op counts per phase and slots needed, as the module docstring states."""
+    size = segment or default_segment(layers)
+    lengths = [top - bottom for bottom, top in segments(layers, size)]
+    count = len(lengths)
+    interior = sum(max(n - 2, 0) for n in lengths)
+    return {
+        "forward": {"fwd": layers, "storemem": count - 1, "loadmem": 1},
+        "backward": {
+            "fwd": layers - count,
+            "loadmem": layers,
+            "bwd": layers,
+            "storemem": interior,
+            "free": interior + count - 1,
+        },
+        "buffer_slots": {
+            "needed": max(count - 1, max(i + max(n - 2, 0) for i, n in enumerate(lengths)))
+        },
+    }
