@@ -75,11 +75,10 @@ def build_scenario(
     """The scenario file (or the built-in course) with the command-line overrides applied."""
     base = load_scenario(scenario) if scenario is not None else Scenario()
     try:
-        return base.with_overrides(
-            layers=layers, width=width, seed=seed, chip=parse_assignments(assignments)
-        )
+        base = base.with_overrides(chip=parse_assignments(assignments))
     except ConfigError as error:
-        raise ConfigError(f"command line: {error}") from None
+        raise ConfigError(f"--set: {error}") from None
+    return base.with_overrides(layers=layers, width=width, seed=seed)
 
 
 def parse_assignments(assignments: tuple[str, ...]) -> dict[str, int | float]:

@@ -90,9 +90,10 @@ class Plan:
         return sum(chip.op_latency_ns(kind) * n for kind, n in self.counts(phase).items())
 
     def __str__(self) -> str:
+        slots = self.buffer_slots_needed
         lines = [
             f"plan {self.strategy} for L={self.layers}: "
-            f"needs {self.buffer_slots_needed} buffer slots"
+            f"needs {slots} buffer slot{'' if slots == 1 else 's'}"
         ]
         for name in PHASES:
             ops = self.phase(name)

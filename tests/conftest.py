@@ -1,0 +1,18 @@
+"""Shared test helpers: the strategies every generic test runs against."""
+
+from __future__ import annotations
+
+import pytest
+
+from chipsim import ChipConfig
+
+#: Every registered strategy, with a parameter choice where one is needed.
+ALL_STRATEGIES = ("full-store", "stride:k=1", "stride:k=3", "stride:k=5", "sqrt-n", "disk-offload")
+
+#: A chip roomy enough for every strategy on the small networks tests use.
+ROOMY = ChipConfig(buffer_slots=64)
+
+
+@pytest.fixture(params=ALL_STRATEGIES)
+def strategy(request: pytest.FixtureRequest) -> str:
+    return request.param

@@ -1,0 +1,72 @@
+"""Comparisons and break-even points."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from chipsim import ConfigError, NoBreakEven, Scenario, breakeven, compare
+
+
+def test_compare_reports_refusals_instead_of_raising() -> None:
+    outcomes = compare(Scenario(), ["full-store", "stride:k=5", "disk-offload"])
+    assert [o.strategy for o in outcomes] == ["full-store", "stride:k=5", "disk-offload"]
+    assert outcomes[0].result is None and outcomes[0].refusal.slots_needed == 9
+    assert outcomes[1].result.backward.latency_ns == 500
+    assert outcomes[2].result.backward.latency_ns == 1000
+
+
+def test_break_even_moves_with_the_stride() -> None:
+    scenario = Scenario().with_overrides(chip={"buffer_slots": 3})
+    point = breakeven(scenario, "loaddisk_ns", "disk-offload", "stride:k=3")
+    # k=3, L=10: q=3, r=1 → 3·3 + 0 = 9 recomputations; 9·20 + 10·10 = 280 = 10·x
+    assert point.value == 28
+    assert point.latency_ns == 280
+
+
+def test_break_even_on_a_parameter_both_pay_differently() -> None:
+    point = breakeven(Scenario(), "fwd_ns", "stride:k=5", "disk-offload")
+    # stride: 20·f + 100 = disk-offload: 1000 → f = 45
+    assert point.value == 45
+    assert point.to_dict() == {
+        "param": "fwd_ns",
+        "value": 45.0,
+        "strategy": "stride:k=5",
+        "against": "disk-offload",
+        "phase": "backward",
+        "latency_ns": 1000,
+    }
+
+
+def test_a_non_integer_break_even_is_exact_and_confirmed_by_simulation() -> None:
+    scenario = Scenario().with_overrides(chip={"fwd_ns": 21})
+    point = breakeven(scenario, "loaddisk_ns", "disk-offload", "stride:k=5")
+    assert point.value == Fraction(20 * 21 + 100, 10)  # 52
+    scenario = Scenario().with_overrides(layers=9)
+    point = breakeven(scenario, "loaddisk_ns", "disk-offload", "stride:k=5")
+    # L=9, k=5: q=1, r=4 → 10 + 6 = 16 fwd; 16·20 + 9·10 = 410 = 9·x
+    assert point.value == Fraction(410, 9)
+    assert point.latency_ns == pytest.approx(410)
+
+
+def test_parallel_latencies_never_tie() -> None:
+    with pytest.raises(NoBreakEven, match="stride:k=5 and stride:k=4 never tie: both backward"):
+        breakeven(Scenario(), "loaddisk_ns", "stride:k=5", "stride:k=4")
+    with pytest.raises(NoBreakEven, match="always tie"):
+        breakeven(Scenario(), "loaddisk_ns", "stride:k=5", "stride:k=5")
+
+
+def test_a_crossing_below_zero_is_no_break_even() -> None:
+    # stride:k=5 costs 20·f + 100, disk-offload at 5 ns a load 50: they meet at f = -2.5.
+    scenario = Scenario().with_overrides(chip={"loaddisk_ns": 5})
+    with pytest.raises(NoBreakEven) as error:
+        breakeven(scenario, "fwd_ns", "stride:k=5", "disk-offload")
+    assert str(error.value) == (
+        "stride:k=5 and disk-offload never tie for fwd_ns >= 0 (the lines cross at -2.5 ns)"
+    )
+
+
+def test_only_latency_fields_can_be_solved_for() -> None:
+    with pytest.raises(ConfigError, match="cannot solve for 'buffer_slots'; choose a latency"):
+        breakeven(Scenario(), "buffer_slots", "disk-offload", "stride:k=5")

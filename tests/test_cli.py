@@ -1,0 +1,217 @@
+"""The command line, through click's CliRunner: output contracts, exit codes, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from chipsim import OP_KINDS, ChipConfig
+from chipsim.cli import main
+
+COURSE = str(Path(__file__).resolve().parent.parent / "scenarios" / "course.toml")
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_run_prints_both_phases_of_the_course() -> None:
+    result = invoke("run", "--strategy", "stride:k=5")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "stride:k=5 on course: L=10, width 16, seed 0"
+    forward = next(line.split() for line in lines if line.startswith("forward"))
+    backward = next(line.split() for line in lines if line.startswith("backward"))
+    header = next(line.split() for line in lines if line.lstrip().startswith("latency_ns"))
+    assert header == ["latency_ns", *OP_KINDS]
+    assert backward == ["backward", "500", "20", "10", "0", "10", "0", "0", "2"]
+    assert forward == ["forward", "210", "10", "0", "2", "1", "0", "0", "0"]
+    assert "peak buffer slots: 2 of 2" in result.output
+
+
+def test_run_json_contract() -> None:
+    result = invoke("run", "--strategy", "disk-offload", "--set", "loaddisk_ns=50", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["strategy"] == "disk-offload"
+    assert (data["layers"], data["width"]) == (10, 16)
+    assert data["chip"] == ChipConfig(loaddisk_ns=50).as_dict()
+    for phase in ("forward", "backward"):
+        assert set(data[phase]["ops"]) == set(OP_KINDS)
+    assert data["backward"]["latency_ns"] == 500
+    assert data["backward"]["ops"]["loaddisk"] == 10
+    assert data["forward"]["ops"]["fwd"] == 10
+    assert data["peak_buffer_slots"] == 0
+    assert data["max_abs_grad_diff"] == 0.0
+
+
+def test_run_json_of_the_course_matches_the_issue_example() -> None:
+    data = json.loads(invoke("run", "--json").output)
+    assert data["strategy"] == "stride:k=5"
+    assert data["forward"]["ops"]["storemem"] == 2
+    assert data["backward"]["latency_ns"] == 500
+    assert {k: data["backward"]["ops"][k] for k in ("fwd", "loadmem", "loaddisk", "bwd")} == {
+        "fwd": 20,
+        "loadmem": 10,
+        "loaddisk": 0,
+        "bwd": 10,
+    }
+    assert data["peak_buffer_slots"] == 2
+
+
+def test_scenario_file_and_overrides(tmp_path: Path) -> None:
+    out = tmp_path / "out.csv"
+    result = invoke(
+        "run", COURSE, "--strategy", "sqrt-n", "--set", "buffer_slots=8", "--trace", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out)
+    assert list(frame.columns) == [
+        "phase", "op", "layer", "resource", "start_ns", "end_ns", "buffer_slots_used",
+    ]  # fmt: skip
+    assert f"trace: {len(frame)} rows written to {out}" in result.output
+    backward = frame[frame["phase"] == "backward"]
+    assert backward["end_ns"].max() - backward["start_ns"].min() == 240  # 7 fwd + 10 loadmem
+    assert frame["buffer_slots_used"].max() == 3
+
+
+def test_layers_width_seed_options() -> None:
+    data = json.loads(
+        invoke(
+            "run",
+            "--layers",
+            "20",
+            "--width",
+            "3",
+            "--seed",
+            "4",
+            "--set",
+            "buffer_slots=4",
+            "--json",
+        ).output
+    )
+    assert (data["layers"], data["width"], data["seed"]) == (20, 3, 4)
+    # stride:k=5 on L=20: 4 segments of 0+1+2+3+4 recomputations
+    assert data["backward"]["ops"]["fwd"] == 40
+
+
+def test_compare_shows_every_strategy_and_why_some_do_not_fit() -> None:
+    result = invoke("compare")
+    assert result.exit_code == 0, result.output
+    rows: dict[str, list[str]] = {}
+    for line in result.output.splitlines():
+        if line:
+            rows.setdefault(line.split()[0], line.split())  # table rows come first
+    assert rows["stride:k=5"][:5] == ["stride:k=5", "yes", "2", "210", "500"]
+    assert rows["disk-offload"][:5] == ["disk-offload", "yes", "0", "210", "1000"]
+    assert rows["full-store"][:3] == ["full-store", "no", "9"]
+    assert rows["sqrt-n"][:3] == ["sqrt-n", "no", "3"]
+    assert "full-store needs 9 buffer slots; the chip has 2 (try --set buffer_slots=9)" in (
+        result.output
+    )
+
+
+def test_compare_json_with_chosen_strategies() -> None:
+    result = invoke(
+        "compare", "--strategy", "full-store", "--strategy", "stride:k=2", "--set",
+        "buffer_slots=9", "--json",
+    )  # fmt: skip
+    data = json.loads(result.output)
+    assert [r["strategy"] for r in data["results"]] == ["full-store", "stride:k=2"]
+    assert all(r["fits"] for r in data["results"])
+    assert data["results"][0]["backward"]["latency_ns"] == 100
+    data = json.loads(invoke("compare", "--strategy", "full-store", "--json").output)
+    assert data["results"] == [
+        {
+            "strategy": "full-store",
+            "fits": False,
+            "buffer_slots_needed": 9,
+            "reason": "full-store needs 9 buffer slots; the chip has 2 (try --set buffer_slots=9)",
+        }
+    ]
+
+
+def test_breakeven_text_and_json() -> None:
+    args = ["breakeven", "--param", "loaddisk_ns", "--strategy", "disk-offload"]
+    args += ["--against", "stride:k=5"]
+    text = invoke(*args)
+    assert text.exit_code == 0
+    assert text.output.strip() == (
+        "disk-offload ties stride:k=5 at loaddisk_ns = 50 ns: "
+        "backward latency 500 ns each (confirmed by simulation)"
+    )
+    data = json.loads(invoke(*args, "--json").output)
+    assert data == {
+        "param": "loaddisk_ns",
+        "value": 50.0,
+        "strategy": "disk-offload",
+        "against": "stride:k=5",
+        "phase": "backward",
+        "latency_ns": 500,
+    }
+
+
+def test_breakeven_fraction_is_shown_exactly() -> None:
+    result = invoke(
+        "breakeven", "--param", "loaddisk_ns", "--strategy", "disk-offload",
+        "--against", "stride:k=5", "--layers", "9",
+    )  # fmt: skip
+    assert "loaddisk_ns = 45.5556 (410/9) ns" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["run", "--strategy", "full-store"], 3, "full-store needs 9 buffer slots; the chip"),
+        (["run", "--strategy", "sqrt-n"], 3, "sqrt-n needs 3 buffer slots; the chip has 2"),
+        (["run", "--strategy", "bogus"], 2, "unknown strategy 'bogus'; valid strategies are"),
+        (["run", "--strategy", "stride"], 2, "strategy stride needs k (for example stride:k=5)"),
+        (["run", "--set", "fwd=3"], 2, "--set: unknown chip field 'fwd'; valid fields are"),
+        (["run", "--set", "fwd_ns=abc"], 2, "--set fwd_ns=abc: 'abc' is not a number"),
+        (["run", "--set", "fwd_ns"], 2, "--set 'fwd_ns': expected KEY=VALUE"),
+        (["run", "--set", "fwd_ns=-2"], 2, "--set: chip field fwd_ns must be a finite number"),
+        (["run", "--layers", "0"], 2, "network layers must be a whole number >= 1, got 0"),
+        (["run", "nope.toml"], 2, "nope.toml: no such scenario file"),
+        (["run", "--trace", "out.parquet"], 2, "--trace out.parquet: unsupported format"),
+        (
+            ["breakeven", "--param", "loaddisk_ns", "--strategy", "stride:k=5", "--against",
+             "stride:k=4"],
+            3,
+            "stride:k=5 and stride:k=4 never tie",
+        ),
+    ],
+)  # fmt: skip
+def test_user_errors_are_one_line_with_an_exit_status(
+    args: list[str], code: int, message: str
+) -> None:
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == code
+    assert result.output.startswith("chipsim: error: ")
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+def test_click_usage_errors_exit_2() -> None:
+    result = invoke("breakeven", "--param", "buffer_slots", "--strategy", "a", "--against", "b")
+    assert result.exit_code == 2
+    assert "'buffer_slots' is not one of" in result.output
+
+
+def test_a_failed_trace_write_leaves_the_old_file_whole(tmp_path: Path, monkeypatch) -> None:
+    out = tmp_path / "trace.csv"
+    out.write_text("previous trace\n")
+
+    def fail_halfway(self, path, **kwargs):
+        Path(path).write_text("phase,op\nforward,")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", fail_halfway)
+    result = invoke("run", "--trace", str(out))
+    assert result.exit_code != 0
+    assert out.read_text() == "previous trace\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["trace.csv"]
