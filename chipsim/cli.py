@@ -21,7 +21,9 @@ from .ops import OP_KINDS
 from .plan import PHASES
 from .run import RunResult
 from .scenario import Scenario, load_scenario
-from .strategies import DEFAULT_COMPARISON
+from .strategies import DEFAULT_COMPARISON, STRATEGIES, describe
+
+STRATEGY_HELP = "Strategy spec: " + ", ".join(describe(name) for name in STRATEGIES) + "."
 
 TRACE_FORMATS = (".csv",)
 
@@ -101,7 +103,7 @@ def parse_assignments(assignments: tuple[str, ...]) -> dict[str, int | float]:
 
 @main.command()
 @scenario_options
-@click.option("--strategy", default="stride:k=5", show_default=True, help="Strategy spec.")
+@click.option("--strategy", default="stride:k=5", show_default=True, help=STRATEGY_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option(
     "--trace",
@@ -139,7 +141,7 @@ def run(strategy: str, as_json: bool, trace_path: Path | None, **scenario_args: 
     "--strategy",
     "strategies",
     multiple=True,
-    help=f"Strategy spec (repeatable; default: {', '.join(DEFAULT_COMPARISON)}).",
+    help=f"{STRATEGY_HELP} Repeatable; default: {', '.join(DEFAULT_COMPARISON)}.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def compare_command(strategies: tuple[str, ...], as_json: bool, **scenario_args: Any) -> None:
@@ -172,8 +174,8 @@ def compare_command(strategies: tuple[str, ...], as_json: bool, **scenario_args:
     type=click.Choice(LATENCY_FIELDS),
     help="The latency to solve for.",
 )
-@click.option("--strategy", required=True, help="Strategy spec.")
-@click.option("--against", required=True, help="Strategy spec to tie with.")
+@click.option("--strategy", required=True, help=STRATEGY_HELP)
+@click.option("--against", required=True, help="The strategy spec to tie with.")
 @click.option(
     "--phase",
     type=click.Choice(PHASES),
