@@ -17,11 +17,17 @@ from .strategies import make_plan, parse_spec
 
 @dataclass(frozen=True)
 class Outcome:
-    """One strategy on one scenario: a result, or why it could not run."""
+    """One strategy on one scenario: a result, or why it could not run.
+
+    ``gap_to_optimal_pct`` is how much slower its backward phase is than the
+    ``optimal`` plan's, in percent (None when it did not run, or when the
+    optimum is 0 ns and it is not).
+    """
 
     strategy: str
     result: RunResult | None
     refusal: DoesNotFit | None
+    gap_to_optimal_pct: float | None = None
 
 
 def run_strategy(scenario: Scenario, strategy: str) -> RunResult:
@@ -31,15 +37,30 @@ def run_strategy(scenario: Scenario, strategy: str) -> RunResult:
     )
 
 
+def optimal_backward_ns(scenario: Scenario) -> int | float:
+    """The least backward latency any plan achieves on the scenario (planned, not run)."""
+    return make_plan("optimal", scenario.layers, scenario.chip).latency_ns(
+        scenario.chip, "backward"
+    )
+
+
 def compare(scenario: Scenario, strategies: list[str]) -> list[Outcome]:
     """Run each strategy; one that does not fit the chip is reported, not raised."""
+    best = optimal_backward_ns(scenario)
     outcomes = []
     for strategy in strategies:
         spec = str(parse_spec(strategy))
         try:
-            outcomes.append(Outcome(spec, run_strategy(scenario, spec), None))
+            result = run_strategy(scenario, spec)
         except DoesNotFit as refusal:
             outcomes.append(Outcome(spec, None, refusal))
+            continue
+        latency = result.backward.latency_ns
+        if best:
+            gap = 100 * (latency - best) / best
+        else:
+            gap = 0.0 if latency == 0 else None
+        outcomes.append(Outcome(spec, result, None, gap))
     return outcomes
 
 
@@ -71,9 +92,12 @@ def breakeven(
     """Solve exactly where ``strategy`` and ``against`` tie, then confirm by simulating both.
 
     For a fixed plan a phase's serial latency is linear in each latency
-    parameter (intercept + count of the ops it prices × value), so the tie is
-    the crossing of two lines, solved in exact fractions. Raises NoBreakEven
-    when the lines are parallel or cross below zero.
+    parameter (intercept + count of the ops it prices × value), so two fixed
+    plans tie where their lines cross, solved in exact fractions. Cost-aware
+    strategies (``optimal``) change plan with the parameter, making latency
+    piecewise linear: the crossing is re-planned and solved again until the
+    plans stop changing (Newton's method on a piecewise-linear function).
+    Raises NoBreakEven when the lines are parallel or cross below zero.
     """
     if param not in LATENCY_FIELDS:
         raise ConfigError(
@@ -82,11 +106,30 @@ def breakeven(
     if phase not in PHASES:
         raise ConfigError(f"unknown phase {phase!r}; valid phases: {', '.join(PHASES)}")
     specs = [str(parse_spec(strategy)), str(parse_spec(against))]
-    lines = []
-    for spec in specs:
-        plan = make_plan(spec, scenario.layers, scenario.chip)
-        plan.check_fits(scenario.chip)
-        lines.append(_latency_line(plan, scenario.chip, param, phase))
+    value = Fraction(getattr(scenario.chip, param))
+    for _ in range(MAX_ROUNDS):
+        at_value = _with_value(scenario, param, value)
+        lines = []
+        for spec in specs:
+            plan = make_plan(spec, at_value.layers, at_value.chip)
+            plan.check_fits(at_value.chip)
+            lines.append(_latency_line(plan, at_value.chip, param, phase))
+        crossing = _crossing(lines, specs, param, phase)
+        if crossing == value:
+            return _confirm(at_value, param, value, specs, phase)
+        value = crossing
+    raise ChipsimError(
+        f"no break-even found for {param}: the plans of {specs[0]} and {specs[1]} kept "
+        f"changing after {MAX_ROUNDS} rounds"
+    )
+
+
+MAX_ROUNDS = 100
+
+
+def _crossing(
+    lines: list[tuple[Fraction, int]], specs: list[str], param: str, phase: str
+) -> Fraction:
     (intercept_a, slope_a), (intercept_b, slope_b) = lines
     if slope_a == slope_b:
         relation = "always tie" if intercept_a == intercept_b else "never tie"
@@ -100,7 +143,13 @@ def breakeven(
             f"{specs[0]} and {specs[1]} never tie for {param} >= 0 "
             f"(the lines cross at {float(value):g} ns)"
         )
-    return _confirm(scenario, param, value, specs, phase)
+    return value
+
+
+def _with_value(scenario: Scenario, param: str, value: Fraction) -> Scenario:
+    """The scenario with ``param`` set to ``value`` (an int when it is whole)."""
+    exact = int(value) if value.denominator == 1 else float(value)
+    return scenario.with_overrides(chip={param: exact})
 
 
 def _latency_line(plan: Plan, chip: ChipConfig, param: str, phase: str) -> tuple[Fraction, int]:
@@ -115,10 +164,8 @@ def _latency_line(plan: Plan, chip: ChipConfig, param: str, phase: str) -> tuple
 
 
 def _confirm(
-    scenario: Scenario, param: str, value: Fraction, specs: list[str], phase: str
+    at_value: Scenario, param: str, value: Fraction, specs: list[str], phase: str
 ) -> BreakEven:
-    exact = int(value) if value.denominator == 1 else float(value)
-    at_value = scenario.with_overrides(chip={param: exact})
     latencies = [run_strategy(at_value, spec).phase(phase).latency_ns for spec in specs]
     if not math.isclose(latencies[0], latencies[1], rel_tol=1e-9, abs_tol=1e-9):
         raise ChipsimError(

@@ -1,4 +1,4 @@
-"""The ``chipsim`` command line: run, compare and break-even over scenarios.
+"""The ``chipsim`` command line: run, plan, compare and break-even over scenarios.
 
 Errors a user can cause print one line on stderr and exit with the error's
 status (2 bad input, 3 does not fit / no break-even, 1 a failed run).
@@ -16,12 +16,12 @@ import pandas as pd
 
 from .analysis import BreakEven, Outcome, breakeven, compare, run_strategy
 from .chip import LATENCY_FIELDS
-from .errors import ChipsimError, ConfigError
+from .errors import ChipsimError, ConfigError, DoesNotFit
 from .ops import OP_KINDS
 from .plan import PHASES
 from .run import RunResult
 from .scenario import Scenario, load_scenario
-from .strategies import DEFAULT_COMPARISON, STRATEGIES, describe
+from .strategies import DEFAULT_COMPARISON, STRATEGIES, describe, make_plan
 
 STRATEGY_HELP = "Strategy spec: " + ", ".join(describe(name) for name in STRATEGIES) + "."
 
@@ -135,6 +135,29 @@ def run(strategy: str, as_json: bool, trace_path: Path | None, **scenario_args: 
         click.echo(f"trace: {len(result.trace)} rows written to {trace_path}")
 
 
+@main.command(name="plan")
+@scenario_options
+@click.option("--strategy", default="stride:k=5", show_default=True, help=STRATEGY_HELP)
+@click.option("--json", "as_json", is_flag=True, help='Print a list of {"phase", "op", "layer"}.')
+def plan_command(strategy: str, as_json: bool, **scenario_args: Any) -> None:
+    """Print a plan op by op, with its slot use and predicted latency; runs nothing."""
+    scenario = build_scenario(**scenario_args)
+    plan = make_plan(strategy, scenario.layers, scenario.chip)
+    if as_json:
+        ops = [{"phase": phase, "op": op.kind, "layer": op.layer} for phase, op in plan.ops()]
+        click.echo("[\n" + ",\n".join(json.dumps(op) for op in ops) + "\n]")
+        return
+    chip = scenario.chip
+    click.echo(str(plan))
+    latencies = ", ".join(f"{phase} {plan.latency_ns(chip, phase)} ns" for phase in PHASES)
+    click.echo(f"predicted latency (serial): {latencies}")
+    try:
+        plan.check_fits(chip)
+        click.echo(f"fits the chip: {plan.buffer_slots_needed} of {chip.buffer_slots} slots")
+    except DoesNotFit as refusal:
+        click.echo(f"does not fit: {refusal}")
+
+
 @main.command(name="compare")
 @scenario_options
 @click.option(
@@ -221,7 +244,8 @@ def _phase_table(result: RunResult) -> str:
 
 def _comparison_table(outcomes: list[Outcome], scenario: Scenario) -> str:
     slots = f"slots (of {scenario.chip.buffer_slots})"
-    columns = ["fits", slots, "forward_ns", "backward_ns", "recompute_fwd", "loadmem", "loaddisk"]
+    columns = ["fits", slots, "forward_ns", "backward_ns", "vs_optimal"]
+    columns += ["recompute_fwd", "loadmem", "loaddisk"]
     rows = {}
     for outcome in outcomes:
         result, refusal = outcome.result, outcome.refusal
@@ -235,6 +259,7 @@ def _comparison_table(outcomes: list[Outcome], scenario: Scenario) -> str:
             result.plan.buffer_slots_needed,
             result.forward.latency_ns,
             result.backward.latency_ns,
+            "-" if outcome.gap_to_optimal_pct is None else f"{outcome.gap_to_optimal_pct:+.1f}%",
             ops["fwd"],
             ops["loadmem"],
             ops["loaddisk"],
@@ -245,7 +270,11 @@ def _comparison_table(outcomes: list[Outcome], scenario: Scenario) -> str:
 
 def _outcome_dict(outcome: Outcome) -> dict[str, Any]:
     if outcome.result is not None:
-        return {"fits": True, **outcome.result.to_dict()}
+        return {
+            "fits": True,
+            **outcome.result.to_dict(),
+            "gap_to_optimal_pct": outcome.gap_to_optimal_pct,
+        }
     refusal = outcome.refusal
     assert refusal is not None
     return {

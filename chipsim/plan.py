@@ -68,17 +68,18 @@ class Plan:
             counts[op.kind] += 1
         return counts
 
+    def slots_in_use(self) -> list[int]:
+        """Buffer occupancy after each op, in execution order (+1 storemem, -1 free)."""
+        used, after = 0, []
+        for _, op in self.ops():
+            used += (op.kind == "storemem") - (op.kind == "free")
+            after.append(used)
+        return after
+
     @property
     def buffer_slots_needed(self) -> int:
-        """Peak buffer occupancy: +1 per ``storemem``, -1 per ``free``."""
-        used = peak = 0
-        for _, op in self.ops():
-            if op.kind == "storemem":
-                used += 1
-                peak = max(peak, used)
-            elif op.kind == "free":
-                used -= 1
-        return peak
+        """Peak buffer occupancy over the whole plan."""
+        return max(self.slots_in_use(), default=0)
 
     def check_fits(self, chip: ChipConfig) -> None:
         """Refuse, before anything runs, a plan that needs more slots than the chip has."""
@@ -90,13 +91,15 @@ class Plan:
         return sum(chip.op_latency_ns(kind) * n for kind, n in self.counts(phase).items())
 
     def __str__(self) -> str:
+        """Op by op, each with the buffer slots in use after it."""
         slots = self.buffer_slots_needed
         lines = [
             f"plan {self.strategy} for L={self.layers}: "
             f"needs {slots} buffer slot{'' if slots == 1 else 's'}"
         ]
+        in_use = iter(self.slots_in_use())
         for name in PHASES:
             ops = self.phase(name)
-            lines.append(f"{name} ({len(ops)} ops):")
-            lines.extend(f"  {op}" for op in ops)
+            lines.append(f"{name} ({len(ops)} ops; slots in use after each):")
+            lines.extend(f"  {op!s:<14}{next(in_use)}" for op in ops)
         return "\n".join(lines)

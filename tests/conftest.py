@@ -7,7 +7,18 @@ import pytest
 from chipsim import ChipConfig
 
 #: Every registered strategy, with a parameter choice where one is needed.
-ALL_STRATEGIES = ("full-store", "stride:k=1", "stride:k=3", "stride:k=5", "sqrt-n", "disk-offload")
+ALL_STRATEGIES = (
+    "full-store",
+    "stride:k=1",
+    "stride:k=3",
+    "stride:k=5",
+    "sqrt-n",
+    "disk-offload",
+    "revolve",
+    "revolve:slots=2",
+    "optimal",
+    "optimal:objective=total",
+)
 
 #: A chip roomy enough for every strategy on the small networks tests use.
 ROOMY = ChipConfig(buffer_slots=64)

@@ -1,22 +1,23 @@
 """Strategies (policy): each turns (layers, chip) into a Plan; this module names them.
 
 A strategy spec is ``name[:key=value[,key=value]]``, e.g. ``stride:k=5`` or
-``sqrt-n:segment=4``; it is parsed here and nowhere else. Parameters are
-whole numbers, declared as keyword-only arguments of each strategy's
-``plan`` function (a default makes them optional).
+``optimal:objective=total``; it is parsed here and nowhere else. Parameters
+are the keyword-only arguments of each strategy's ``plan`` function: whole
+numbers where annotated ``int``, text otherwise; a default makes one optional.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import inspect
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..chip import ChipConfig
 from ..errors import StrategyError
 from ..plan import Plan
-from . import disk_offload, full_store, sqrt_n, stride
+from . import disk_offload, full_store, optimal, revolve, sqrt_n, stride
 
 PlanFunction = Callable[..., Plan]
 
@@ -25,10 +26,19 @@ STRATEGIES: dict[str, PlanFunction] = {
     "stride": stride.plan,
     "sqrt-n": sqrt_n.plan,
     "disk-offload": disk_offload.plan,
+    "revolve": revolve.plan,
+    "optimal": optimal.plan,
 }
 
 #: What ``chipsim compare`` runs when no strategy is named.
-DEFAULT_COMPARISON: tuple[str, ...] = ("full-store", "stride:k=5", "sqrt-n", "disk-offload")
+DEFAULT_COMPARISON: tuple[str, ...] = (
+    "full-store",
+    "stride:k=5",
+    "sqrt-n",
+    "disk-offload",
+    "revolve",
+    "optimal",
+)
 
 
 @dataclass(frozen=True)
@@ -36,7 +46,7 @@ class StrategySpec:
     """A parsed spec: a registered name and its parameter values."""
 
     name: str
-    params: tuple[tuple[str, int], ...] = ()
+    params: tuple[tuple[str, int | str], ...] = ()
 
     def __str__(self) -> str:
         if not self.params:
@@ -50,13 +60,19 @@ def parameters(name: str) -> dict[str, inspect.Parameter]:
     return {key: p for key, p in signature.parameters.items() if p.kind is p.KEYWORD_ONLY}
 
 
+def _takes_int(name: str, key: str) -> bool:
+    hint = typing.get_type_hints(STRATEGIES[name])[key]
+    return hint is int or int in typing.get_args(hint)
+
+
 def describe(name: str) -> str:
-    """``stride:k=K`` style usage for a registered name."""
+    """``stride:k=N`` style usage for a registered name."""
     params = parameters(name)
     if not params:
         return name
-    required = [f"{key}=N" for key, p in params.items() if p.default is p.empty]
-    optional = [f"{key}=N" for key, p in params.items() if p.default is not p.empty]
+    usage = {key: f"{key}={'N' if _takes_int(name, key) else 'TEXT'}" for key in params}
+    required = [usage[key] for key, p in params.items() if p.default is p.empty]
+    optional = [usage[key] for key, p in params.items() if p.default is not p.empty]
     if not required:
         return f"{name}[:{','.join(optional)}]"
     return f"{name}:{','.join(required)}" + "".join(f"[,{part}]" for part in optional)
@@ -71,7 +87,7 @@ def parse_spec(text: str) -> StrategySpec:
             + ", ".join(describe(n) for n in STRATEGIES)
         )
     allowed = parameters(name)
-    values: dict[str, int] = {}
+    values: dict[str, int | str] = {}
     for item in filter(None, (part.strip() for part in rest.split(","))) if rest else ():
         key, eq, raw = item.partition("=")
         key = key.strip()
@@ -84,12 +100,14 @@ def parse_spec(text: str) -> StrategySpec:
             raise StrategyError(f"strategy {name}: parameter {key} needs a value, as in {key}=5")
         if key in values:
             raise StrategyError(f"strategy {name}: parameter {key} is given twice")
-        try:
-            values[key] = int(raw.strip())
-        except ValueError:
-            raise StrategyError(
-                f"strategy {name}: {key} must be a whole number, got {raw.strip()!r}"
-            ) from None
+        values[key] = raw.strip()
+        if _takes_int(name, key):
+            try:
+                values[key] = int(raw)
+            except ValueError:
+                raise StrategyError(
+                    f"strategy {name}: {key} must be a whole number, got {raw.strip()!r}"
+                ) from None
     missing = [k for k, p in allowed.items() if p.default is p.empty and k not in values]
     if missing:
         raise StrategyError(

@@ -1,0 +1,286 @@
+"""optimal[:objective=backward|total] — the fastest plan for the chip's actual costs.
+
+Decides for every activation whether to keep it in the buffer, page it to
+disk or recompute it, and when to free slots, by dynamic programming over the
+chain. Checkpoints may be stored in either phase (slots are just memory).
+
+The recurrence. A sub-problem reverses the n layers above a *base* a(s):
+the gradient dL/da(s+n) is in registers, a(s) is stored at ``src`` (buffer or
+inputs: reload cost m = ``loadmem_ns``; disk: d = ``loaddisk_ns``) and c
+buffer slots are free. T[src, c, n] is its least latency, starting with the
+base *not* in registers (f = ``fwd_ns``, b = ``bwd_ns``, sm/sd the store
+latencies, ℓ the base's reload cost)::
+
+    T[src, c, 1] = ℓ + b
+    T[src, c, n] = min(
+        ℓ + (n-1)·f + b + T[src, c, n-1],                  # peel: walk to the top, bwd, go on
+        min_j ℓ + j·f + sm + (T[mem, c-1, n-j] - m) + T[src, c, j],   # keep a(s+j) in a slot
+        min_j ℓ + j·f + sd + (T[disk, c, n-j] - d) + T[src, c, j],    # page a(s+j) to disk
+        ℓ + sm + T[mem, c-1, n] - m,   ℓ + sd + T[disk, c, n] - d)    # re-home the base
+
+"- m" / "- d": the upper part starts with its base already in registers, so
+it skips its first load. Re-homing is only tried towards the cheaper place,
+so the recurrence is well-founded. The forward phase is the first sweep of
+the top-level problem; F is T with that sweep already paid (free for the
+``backward`` objective; for ``total`` its stores are charged and m + L·f is
+added)::
+
+    F[src, c, n] = min(T[src, c, n],                          # store nothing above a(s)
+                       min_j F[mem, c-1, n-j] + T[src, c, j] (+ sm),
+                       min_j F[disk, c, n-j] + T[src, c, j] (+ sd),
+                       F[mem, c-1, n] (+ sm), F[disk, c, n] (+ sd))
+
+and the answer is F[mem, C, L] (a0 lives in inputs, reloaded at cost m).
+
+Why it is exact for this model: registers hold one activation, so every
+sweep begins with a load of some stored activation, and a bwd needs its input
+in registers. Take an optimal plan for a sub-problem and look at its first
+store above the base. Before it, the plan can only have loaded the base and
+walked (and, if no store comes first, walked to the top and run the first
+bwd: *peel*). If it stores a(s+j), every later use of an activation at or
+above s+j costs the same whether it reloads a(s+j) or the base (+ j·f), so
+an optimal plan uses one of them throughout; using the base makes the store
+useless and the plan is matched by one without it. So the layers above s+j
+are reversed from a(s+j), independently of those below, which come after
+(gradients flow top-down) and can only start from a(s). Each case is a term
+of the recurrence; the tests confirm the optimum against an exhaustive search
+over every valid plan of small chains with random costs.
+
+Complexity: O(L²·C) time (vectorised over the split j with numpy) and
+O(L·C) memory for L layers and C slots; L = 1000, C = 10 plans in about a
+second (see benchmarks/).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..chip import ChipConfig
+from ..errors import StrategyError
+from ..ops import Op
+from ..plan import Plan
+
+OBJECTIVES = ("backward", "total")
+
+MEM, DISK = 0, 1
+PEEL, SPLIT_MEM, SPLIT_DISK, REHOME_MEM, REHOME_DISK, NO_STORE = range(6)
+
+
+def plan(layers: int, chip: ChipConfig, *, objective: str = "backward") -> Plan:
+    if objective not in OBJECTIVES:
+        raise StrategyError(
+            f"optimal: objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}"
+        )
+    schedule = solve(layers, chip, chip.buffer_slots, objective=objective)
+    label = "optimal" if objective == "backward" else f"optimal:objective={objective}"
+    return schedule.plan(label)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The DP tables of one problem, its optimal value, and the plan they encode."""
+
+    layers: int
+    slots: int
+    value: float  # the objective's optimal latency (ns)
+    t_choice: np.ndarray  # [src, c, n]
+    t_split: np.ndarray
+    f_choice: np.ndarray
+    f_split: np.ndarray
+
+    def plan(self, label: str) -> Plan:
+        forward_stores, backward = self._emit()
+        forward = [Op("loadmem", 0), *forward_stores.get(0, [])]
+        for layer in range(1, self.layers + 1):
+            forward.append(Op("fwd", layer))
+            forward.extend(forward_stores.get(layer, []))
+        return Plan.build(label, self.layers, forward, backward)
+
+    def _emit(self) -> tuple[dict[int, list[Op]], list[Op]]:
+        """Walk the choices top-down with an explicit stack (chains can be deep)."""
+        stores: dict[int, list[Op]] = {}
+        backward: list[Op] = []
+        # A task is an Op to append, or ("F"|"T", base, n, src, slots, base_in_registers).
+        stack: list = [("F", 0, self.layers, MEM, self.slots, False)]
+        while stack:
+            task = stack.pop()
+            if isinstance(task, Op):
+                backward.append(task)
+                continue
+            kind, base, n, src, c, in_registers = task
+            store_kind = {MEM: "storemem", DISK: "storedisk"}
+            if kind == "F":
+                choice, j = self.f_choice[src, c, n], int(self.f_split[src, c, n])
+                if choice == NO_STORE:
+                    stack.append(("T", base, n, src, c, False))
+                elif choice in (SPLIT_MEM, SPLIT_DISK):
+                    where = MEM if choice == SPLIT_MEM else DISK
+                    stores.setdefault(base + j, []).append(Op(store_kind[where], base + j))
+                    stack.append(("T", base, j, src, c, False))
+                    if where == MEM:
+                        stack.append(Op("free", base + j))
+                    stack.append(("F", base + j, n - j, where, c - (where == MEM), False))
+                else:
+                    where = MEM if choice == REHOME_MEM else DISK
+                    stores.setdefault(base, []).append(Op(store_kind[where], base))
+                    if where == MEM:
+                        stack.append(Op("free", base))
+                    stack.append(("F", base, n, where, c - (where == MEM), False))
+                continue
+            if not in_registers:
+                backward.append(Op("loadmem" if src == MEM else "loaddisk", base))
+            choice, j = self.t_choice[src, c, n], int(self.t_split[src, c, n])
+            if choice == PEEL:
+                backward.extend(Op("fwd", layer) for layer in range(base + 1, base + n))
+                backward.append(Op("bwd", base + n))
+                if n > 1:
+                    stack.append(("T", base, n - 1, src, c, False))
+            elif choice in (SPLIT_MEM, SPLIT_DISK):
+                where = MEM if choice == SPLIT_MEM else DISK
+                backward.extend(Op("fwd", layer) for layer in range(base + 1, base + j + 1))
+                backward.append(Op(store_kind[where], base + j))
+                stack.append(("T", base, j, src, c, False))
+                if where == MEM:
+                    stack.append(Op("free", base + j))
+                stack.append(("T", base + j, n - j, where, c - (where == MEM), True))
+            else:
+                where = MEM if choice == REHOME_MEM else DISK
+                backward.append(Op(store_kind[where], base))
+                if where == MEM:
+                    stack.append(Op("free", base))
+                stack.append(("T", base, n, where, c - (where == MEM), True))
+        return stores, backward
+
+
+def solve(
+    layers: int,
+    chip: ChipConfig,
+    slots: int,
+    *,
+    objective: str = "backward",
+    use_disk: bool = True,
+) -> Schedule:
+    """Fill the T and F tables for ``layers`` layers and ``slots`` free buffer slots.
+
+    Ties in latency go to the plan with fewer ops, so free stores are never
+    made for nothing.
+    """
+    f, b = float(chip.fwd_ns), float(chip.bwd_ns)
+    m, sm = float(chip.loadmem_ns), float(chip.storemem_ns)
+    d, sd = float(chip.loaddisk_ns), float(chip.storedisk_ns)
+    reload = {MEM: m, DISK: d}
+    sources = (MEM, DISK) if use_disk else (MEM,)
+    # Forward-phase stores cost latency only when the objective counts that phase.
+    f_sm, f_sd = (sm, sd) if objective == "total" else (0.0, 0.0)
+    t = _Table(slots, layers)
+    F = _Table(slots, layers)
+    F.choice[:] = NO_STORE
+
+    for n in range(1, layers + 1):
+        steps = np.arange(1, n, dtype=float)  # split sizes j = 1..n-1
+        for c in range(slots + 1):
+            for src in sources:
+                ell = reload[src]
+                if n == 1:
+                    t.offer(src, c, n, ell + b, 2, PEEL)
+                    continue
+                t.offer(
+                    src,
+                    c,
+                    n,
+                    ell + (n - 1) * f + b + t.value[src, c, n - 1],
+                    n + 1 + t.ops[src, c, n - 1],
+                    PEEL,
+                )
+                lower, lower_ops = t.value[src, c, 1:n], t.ops[src, c, 1:n]
+                if c >= 1:
+                    upper, upper_ops = t.upper(MEM, c - 1, n)
+                    t.offer_split(
+                        src,
+                        c,
+                        n,
+                        ell + steps * f + sm + upper - m + lower,
+                        steps + 3 + upper_ops + lower_ops,
+                        SPLIT_MEM,
+                    )
+                if use_disk:
+                    upper, upper_ops = t.upper(DISK, c, n)
+                    t.offer_split(
+                        src,
+                        c,
+                        n,
+                        ell + steps * f + sd + upper - d + lower,
+                        steps + 2 + upper_ops + lower_ops,
+                        SPLIT_DISK,
+                    )
+            if use_disk and d < m:
+                t.offer(
+                    MEM, c, n, m + sd + t.value[DISK, c, n] - d, 1 + t.ops[DISK, c, n], REHOME_DISK
+                )
+            elif use_disk and m < d and c >= 1:
+                t.offer(
+                    DISK,
+                    c,
+                    n,
+                    d + sm + t.value[MEM, c - 1, n] - m,
+                    2 + t.ops[MEM, c - 1, n],
+                    REHOME_MEM,
+                )
+        for c in range(slots + 1):
+            for src in sources:
+                F.offer(src, c, n, t.value[src, c, n], t.ops[src, c, n], NO_STORE)
+                if n == 1:
+                    continue
+                lower, lower_ops = t.value[src, c, 1:n], t.ops[src, c, 1:n]
+                if c >= 1:
+                    upper, upper_ops = F.upper(MEM, c - 1, n)
+                    F.offer_split(
+                        src, c, n, upper + lower + f_sm, upper_ops + lower_ops + 2, SPLIT_MEM
+                    )
+                if use_disk:
+                    upper, upper_ops = F.upper(DISK, c, n)
+                    F.offer_split(
+                        src, c, n, upper + lower + f_sd, upper_ops + lower_ops + 1, SPLIT_DISK
+                    )
+            if use_disk and d < m:
+                F.offer(MEM, c, n, F.value[DISK, c, n] + f_sd, F.ops[DISK, c, n] + 1, REHOME_DISK)
+            elif use_disk and m < d and c >= 1:
+                F.offer(
+                    DISK, c, n, F.value[MEM, c - 1, n] + f_sm, F.ops[MEM, c - 1, n] + 2, REHOME_MEM
+                )
+    value = float(F.value[MEM, slots, layers])
+    if objective == "total":
+        value += m + layers * f
+    return Schedule(layers, slots, value, t.choice, t.split, F.choice, F.split)
+
+
+class _Table:
+    """Least latency (ties: fewest ops) and the choice achieving it, per [src, c, n]."""
+
+    def __init__(self, slots: int, layers: int) -> None:
+        shape = (2, slots + 1, layers + 1)
+        self.value = np.full(shape, np.inf)
+        self.ops = np.zeros(shape)
+        self.choice = np.zeros(shape, dtype=np.int8)
+        self.split = np.zeros(shape, dtype=np.int32)
+
+    def upper(self, src: int, c: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Values and op counts of the upper parts n-j for j = 1..n-1."""
+        return self.value[src, c, n - 1 : 0 : -1], self.ops[src, c, n - 1 : 0 : -1]
+
+    def offer(
+        self, src: int, c: int, n: int, value: float, ops: float, choice: int, split: int = 0
+    ) -> None:
+        key = (src, c, n)
+        if value < self.value[key] or (value == self.value[key] and ops < self.ops[key]):
+            self.value[key], self.ops[key] = value, ops
+            self.choice[key], self.split[key] = choice, split
+
+    def offer_split(
+        self, src: int, c: int, n: int, values: np.ndarray, ops: np.ndarray, choice: int
+    ) -> None:
+        best = values.min()
+        k = int(np.argmin(np.where(values == best, ops, np.inf)))
+        self.offer(src, c, n, float(best), float(ops[k]), choice, k + 1)

@@ -1,0 +1,65 @@
+"""revolve[:slots=c] — binomial checkpointing (Griewank and Walther, "Algorithm 799: Revolve").
+
+Revolve reverses a chain of l steps with c snapshots using the least number
+of forward advances, t(l, c) = r·l − C(c+r, r−1), r the smallest integer with
+C(c+r, c) ≥ l. Its conventions: c counts the snapshot of the initial state;
+t includes the first forward sweep up to step l−1; each reverse step
+("youturn") includes one recorded forward of its step, not counted in t.
+
+Mapping onto our chip. Step i (i = 0..L) takes x_i = a(i) to x_{i+1}, where
+steps 0..L−1 are the layers and step L is the loss. Reversing step L is the
+loss evaluation between our phases (it needs a(L) in registers, where the
+forward phase leaves it); reversing step i < L is ``bwd i+1``, whose recorded
+forward is the pre-activation our ``bwd`` recomputes. Revolve's first sweep,
+x_0 → x_L, is our forward phase (L ``fwd``). a0 lives in inputs and takes no
+slot, so Revolve's c = ``slots`` + 1. Hence, exactly:
+
+    backward fwd = t(L+1, slots+1) − L
+
+(the course chip, L = 10 and 2 slots: t(11, 3) = 18, so 8 recomputations
+instead of stride:k=5's 20). Restores are ``loadmem``, snapshots ``storemem``
+(and ``free`` when released); slots are reused once freed.
+
+The plan is found by the same dynamic program as ``optimal`` on Revolve's own
+cost model: forward advances cost 1, everything else 0, no disk (ties go to
+fewer ops). The tests check it attains t for every L ≤ 200 and slots ≤ 10.
+Revolve ignores the chip's real latencies; ``optimal`` uses them.
+"""
+
+from __future__ import annotations
+
+from math import comb
+
+from ..chip import ChipConfig
+from ..plan import Plan
+from .common import require_positive
+from .optimal import solve
+
+#: Revolve's cost model: count forward advances, nothing else.
+ADVANCES_ONLY = ChipConfig(
+    fwd_ns=1, bwd_ns=0, loadmem_ns=0, storemem_ns=0, loaddisk_ns=0, storedisk_ns=0
+)
+
+
+def plan(layers: int, chip: ChipConfig, *, slots: int | None = None) -> Plan:
+    """``slots`` defaults to the chip's ``buffer_slots``."""
+    if slots is not None:
+        require_positive("revolve", "slots", slots)
+    count = slots if slots is not None else chip.buffer_slots
+    schedule = solve(layers, ADVANCES_ONLY, count, objective="total", use_disk=False)
+    return schedule.plan("revolve" if slots is None else f"revolve:slots={slots}")
+
+
+def advances(steps: int, snapshots: int) -> int:
+    """Griewank's t(l, c): least forward advances to reverse l steps with c snapshots."""
+    if steps <= 1:
+        return 0
+    r = 0
+    while comb(snapshots + r, snapshots) < steps:
+        r += 1
+    return r * steps - comb(snapshots + r, r - 1)
+
+
+def backward_recomputations(layers: int, slots: int) -> int:
+    """Our backward-phase ``fwd`` count: t(L+1, slots+1) − L."""
+    return advances(layers + 1, slots + 1) - layers

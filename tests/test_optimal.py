@@ -1,0 +1,152 @@
+"""The optimal planner and revolve: exact optimality, binomial counts, course figures."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from exhaustive import optimal_latency
+
+from chipsim import ChipConfig, DoesNotFit, Network, Scenario, breakeven, execute, make_plan
+from chipsim.chip import LATENCY_FIELDS
+from chipsim.strategies import STRATEGIES
+from chipsim.strategies.optimal import solve
+from chipsim.strategies.revolve import ADVANCES_ONLY, advances, backward_recomputations
+
+
+def random_chip(rng: np.random.Generator, slots: int, disk: str = "any") -> ChipConfig:
+    latencies = {name: int(rng.integers(0, 40)) for name in LATENCY_FIELDS}
+    if disk == "cheap":  # paging beats recomputing one layer
+        latencies["loaddisk_ns"] = int(rng.integers(0, latencies["fwd_ns"] + 1))
+    elif disk == "dear":  # paging costs more than a load plus a recompute
+        latencies["loaddisk_ns"] = latencies["fwd_ns"] + latencies["loadmem_ns"] + 1
+    return ChipConfig(buffer_slots=slots, **latencies)
+
+
+def planned(layers: int, chip: ChipConfig, objective: str) -> tuple[float, int | float]:
+    """(the DP's optimum, the serial latency of the plan it emits) for the objective."""
+    plan = make_plan(f"optimal:objective={objective}", layers, chip)
+    latency = plan.latency_ns(chip, "backward")
+    if objective == "total":
+        latency += plan.latency_ns(chip, "forward")
+    return solve(layers, chip, chip.buffer_slots, objective=objective).value, latency
+
+
+# Optimality: nothing any valid plan can do is faster.
+
+
+@pytest.mark.parametrize("disk", ["any", "cheap", "dear"])
+@pytest.mark.parametrize("objective", ["backward", "total"])
+def test_no_valid_plan_is_faster_than_optimal_on_small_chains(disk: str, objective: str) -> None:
+    rng = np.random.default_rng(["any", "cheap", "dear"].index(disk))
+    for _ in range(12):
+        layers, slots = int(rng.integers(1, 6)), int(rng.integers(1, 4))
+        chip = random_chip(rng, slots, disk)
+        value, latency = planned(layers, chip, objective)
+        best = optimal_latency(layers, chip, objective)
+        assert value == best, (layers, chip)
+        assert latency == best, (layers, chip)
+
+
+@pytest.mark.parametrize("objective", ["backward", "total"])
+def test_no_valid_plan_is_faster_on_seven_layers(objective: str) -> None:
+    for chip in (ChipConfig(), ChipConfig(loaddisk_ns=35), ChipConfig(loaddisk_ns=12)):
+        assert planned(7, chip, objective)[1] == optimal_latency(7, chip, objective)
+
+
+def test_optimal_is_never_slower_than_any_strategy_that_fits() -> None:
+    rng = np.random.default_rng(7)
+    others = ["full-store", "sqrt-n", "disk-offload", "revolve", "stride:k=2", "stride:k=5"]
+    for _ in range(40):
+        layers, slots = int(rng.integers(1, 31)), int(rng.integers(1, 7))
+        chip = random_chip(rng, slots)
+        best = make_plan("optimal", layers, chip)
+        best_total = make_plan("optimal:objective=total", layers, chip)
+        total = best_total.latency_ns(chip, "forward") + best_total.latency_ns(chip, "backward")
+        for spec in others:
+            plan = make_plan(spec, layers, chip)
+            if plan.buffer_slots_needed > slots:
+                continue
+            assert best.latency_ns(chip, "backward") <= plan.latency_ns(chip, "backward"), spec
+            assert total <= plan.latency_ns(chip, "forward") + plan.latency_ns(chip, "backward")
+
+
+def test_the_engine_runs_optimal_plans_at_exactly_the_predicted_latency() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        layers, slots = int(rng.integers(1, 25)), int(rng.integers(1, 5))
+        chip = random_chip(rng, slots)
+        for objective in ("backward", "total"):
+            plan = make_plan(f"optimal:objective={objective}", layers, chip)
+            trace = execute(plan, chip, Network(layers, 3, seed=1)).trace
+            value = solve(layers, chip, slots, objective=objective).value
+            measured = trace.latency_ns("backward")
+            if objective == "total":
+                measured += trace.latency_ns("forward")
+            assert measured == value
+            assert trace.peak_buffer_slots <= slots
+
+
+def test_an_unknown_objective_is_refused() -> None:
+    with pytest.raises(Exception, match="optimal: objective must be one of backward, total"):
+        make_plan("optimal:objective=fastest", 10, ChipConfig())
+
+
+# The course chip.
+
+
+def test_optimal_on_the_course_chip_beats_the_course_method() -> None:
+    plan = make_plan("optimal", 10, ChipConfig())
+    assert plan.latency_ns(ChipConfig(), "backward") == 260
+    assert plan.counts("backward")["fwd"] == 8
+    assert plan.counts("backward")["loadmem"] == 10
+    assert plan.buffer_slots_needed == 2
+
+
+def test_disk_break_even_against_the_optimal_plan() -> None:
+    point = breakeven(Scenario(), "loaddisk_ns", "disk-offload", "optimal")
+    # Paging everything only ties the best plan when the disk is as fast as the buffer.
+    assert point.value == 10
+    assert point.latency_ns == 100
+
+
+# Revolve: binomial checkpointing.
+
+
+def test_binomial_advances_closed_form() -> None:
+    assert [advances(steps, 1) for steps in range(1, 6)] == [0, 1, 3, 6, 10]  # l(l-1)/2
+    assert advances(11, 3) == 18
+    assert backward_recomputations(10, 2) == 8
+
+
+def test_revolve_attains_the_binomial_bound_for_l_up_to_200_and_slots_up_to_10() -> None:
+    # One table serves every (L, slots): the DP's entries do not depend on the top size.
+    schedule = solve(200, ADVANCES_ONLY, 10, objective="total", use_disk=False)
+    for layers in range(1, 201):
+        for slots in range(1, 11):
+            plan = dataclasses.replace(schedule, layers=layers, slots=slots).plan("revolve")
+            assert plan.counts("backward")["fwd"] == backward_recomputations(layers, slots)
+            assert plan.counts("forward")["fwd"] == layers
+            assert plan.buffer_slots_needed <= slots
+            assert plan.counts("backward")["loaddisk"] == 0
+
+
+def test_revolve_plans_run_and_match_for_a_sample() -> None:
+    for layers, slots in [(1, 1), (10, 2), (33, 3), (64, 4)]:
+        chip = ChipConfig(buffer_slots=slots)
+        plan = make_plan("revolve", layers, chip)
+        trace = execute(plan, chip, Network(layers, 2)).trace
+        assert trace.counts("backward")["fwd"] == backward_recomputations(layers, slots)
+
+
+def test_revolve_slots_override_and_fit_check() -> None:
+    plan = make_plan("revolve:slots=3", 10, ChipConfig())
+    assert plan.strategy == "revolve:slots=3"
+    assert plan.counts("backward")["fwd"] == backward_recomputations(10, 3)
+    with pytest.raises(DoesNotFit, match="revolve:slots=3 needs 3 buffer slots; the chip has 2"):
+        plan.check_fits(ChipConfig())
+
+
+def test_both_new_strategies_are_registered() -> None:
+    assert {"revolve", "optimal"} <= set(STRATEGIES)
