@@ -1,4 +1,6 @@
-"""How long the optimal planner takes, and how it scales with L (run: python benchmarks/plan_speed.py).
+"""How long the optimal planner takes, and how it scales with L.
+
+Run: ``python benchmarks/plan_speed.py``.
 
 Prints wall time per (L, slots) and the ratio of each time to the previous
 L's, measured in one process: an O(L²·C) planner doubles L at 4× the cost.

@@ -2,56 +2,62 @@
 
 A discrete-event simulator (SimPy) of the chip in SPEC.md: strategies emit
 plans of ops, one engine runs any plan with real numpy math and timing.
+
+Names are loaded on first use (PEP 562), so ``import chipsim`` — and the
+pytest plugin, which every pytest run in an environment with chipsim loads —
+costs almost nothing until something is simulated.
 """
 
-from .analysis import BreakEven, Outcome, breakeven, compare, run_strategy
-from .chip import Chip, ChipConfig
-from .engine import Execution, execute
-from .errors import (
-    ChipsimError,
-    ConfigError,
-    DoesNotFit,
-    GradientMismatch,
-    ModelViolation,
-    NoBreakEven,
-    StrategyError,
-)
-from .network import Network
-from .ops import OP_KINDS, Op
-from .plan import Plan
-from .run import PhaseSummary, RunResult, simulate
-from .scenario import Scenario, load_scenario
-from .strategies import STRATEGIES, make_plan, parse_spec
-from .trace import Trace
+from __future__ import annotations
 
-__all__ = [
-    "OP_KINDS",
-    "STRATEGIES",
-    "BreakEven",
-    "Chip",
-    "ChipConfig",
-    "ChipsimError",
-    "ConfigError",
-    "DoesNotFit",
-    "Execution",
-    "GradientMismatch",
-    "ModelViolation",
-    "Network",
-    "NoBreakEven",
-    "Op",
-    "Outcome",
-    "PhaseSummary",
-    "Plan",
-    "RunResult",
-    "Scenario",
-    "StrategyError",
-    "Trace",
-    "breakeven",
-    "compare",
-    "execute",
-    "load_scenario",
-    "make_plan",
-    "parse_spec",
-    "run_strategy",
-    "simulate",
-]
+import importlib
+from typing import Any
+
+#: Public name → the module that defines it.
+_EXPORTS: dict[str, str] = {
+    "BreakEven": "analysis",
+    "Outcome": "analysis",
+    "breakeven": "analysis",
+    "compare": "analysis",
+    "run_strategy": "analysis",
+    "Chip": "chip",
+    "ChipConfig": "chip",
+    "Execution": "engine",
+    "execute": "engine",
+    "ChipsimError": "errors",
+    "ConfigError": "errors",
+    "DoesNotFit": "errors",
+    "GradientMismatch": "errors",
+    "ModelViolation": "errors",
+    "NoBreakEven": "errors",
+    "StrategyError": "errors",
+    "Network": "network",
+    "OP_KINDS": "ops",
+    "Op": "ops",
+    "OpCounts": "ops",
+    "Plan": "plan",
+    "PhaseSummary": "run",
+    "RunResult": "run",
+    "simulate": "run",
+    "Scenario": "scenario",
+    "load_scenario": "scenario",
+    "STRATEGIES": "strategies",
+    "make_plan": "strategies",
+    "parse_spec": "strategies",
+    "Trace": "trace",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'chipsim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

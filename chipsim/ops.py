@@ -9,7 +9,8 @@ network input).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 #: Op kinds in the order every count table and report lists them.
 OP_KINDS: tuple[str, ...] = ("fwd", "bwd", "storemem", "loadmem", "storedisk", "loaddisk", "free")
@@ -50,6 +51,36 @@ class Op(NamedTuple):
         return f"{self.kind} {self.layer}"
 
 
-def zero_counts() -> dict[str, int]:
+class OpCounts(dict[str, int]):
+    """How many ops of each kind ran (every kind listed, 0 where unused).
+
+    Compares equal to any mapping that agrees on every kind, a kind the
+    mapping leaves out counting as 0: ``ops == {"fwd": 20, "loadmem": 10}``
+    says "20 fwd, 10 loadmem and nothing else". ``chipsim.testing.assert_ops``
+    checks only the kinds it is given.
+    """
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return all(self.get(kind, 0) == other.get(kind, 0) for kind in set(self) | set(other))
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like dict
+
+    def differences(self, other: Mapping[str, Any]) -> dict[str, tuple[int, Any]]:
+        """``{kind: (ours, theirs)}`` for every kind where the two disagree."""
+        kinds = [*self, *(kind for kind in other if kind not in self)]
+        return {
+            kind: (self.get(kind, 0), other.get(kind, 0))
+            for kind in kinds
+            if self.get(kind, 0) != other.get(kind, 0)
+        }
+
+
+def zero_counts() -> OpCounts:
     """A count of every op kind, all zero (reports always list every kind)."""
-    return dict.fromkeys(OP_KINDS, 0)
+    return OpCounts(dict.fromkeys(OP_KINDS, 0))
