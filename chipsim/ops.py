@@ -71,6 +71,10 @@ class OpCounts(dict[str, int]):
 
     __hash__ = None  # type: ignore[assignment]  # mutable, like dict
 
+    def __repr__(self) -> str:
+        used = ", ".join(f"{kind}={count}" for kind, count in self.items() if count)
+        return f"OpCounts({used})"
+
     def differences(self, other: Mapping[str, Any]) -> dict[str, tuple[int, Any]]:
         """``{kind: (ours, theirs)}`` for every kind where the two disagree."""
         kinds = [*self, *(kind for kind in other if kind not in self)]

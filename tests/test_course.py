@@ -17,14 +17,14 @@ from chipsim import (
     make_plan,
     simulate,
 )
+from chipsim.testing import assert_fits, assert_latency, assert_ops
 
 
-def test_stride_5_backward_pass_matches_the_course() -> None:
-    result = simulate("stride:k=5")
-    assert result.backward.ops["fwd"] == 20
-    assert result.backward.ops["loadmem"] == 10
-    assert result.backward.latency_ns == 500
-    assert result.peak_buffer_slots == 2
+def test_stride_5_backward_pass_matches_the_course(chip_sim) -> None:
+    result = chip_sim(strategy="stride:k=5")
+    assert_ops(result, fwd=20, loadmem=10)
+    assert_latency(result, 500)
+    assert_fits(result, slots=2)
     assert result.max_abs_grad_diff == 0.0
 
 
@@ -39,12 +39,10 @@ def test_stride_5_forward_pass_stores_a5_and_a10() -> None:
 
 
 @pytest.mark.parametrize("loaddisk_ns", [1, 50, 73, 200])
-def test_disk_offload_loads_each_layer_once_from_disk(loaddisk_ns: int) -> None:
-    result = simulate("disk-offload", ChipConfig(loaddisk_ns=loaddisk_ns))
-    assert result.backward.ops["loaddisk"] == 10
-    assert result.backward.ops["fwd"] == 0
-    assert result.backward.ops["loadmem"] == 0
-    assert result.backward.latency_ns == 10 * loaddisk_ns
+def test_disk_offload_loads_each_layer_once_from_disk(chip_sim, loaddisk_ns: int) -> None:
+    result = chip_sim(strategy="disk-offload", loaddisk_ns=loaddisk_ns)
+    assert result.backward.ops == {"loaddisk": 10, "bwd": 10}  # and nothing else
+    assert_latency(result, 10 * loaddisk_ns)
 
 
 def test_disk_break_even_is_50_ns() -> None:

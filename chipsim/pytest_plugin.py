@@ -1,0 +1,76 @@
+"""chipsim's pytest plugin (entry point ``pytest11``): fixtures and readable op-count diffs.
+
+Every pytest run in an environment with chipsim installed loads this module,
+so it imports nothing heavy (no pandas, numpy or simpy) until a fixture runs.
+
+- ``chip_sim(scenario=None, *, strategy="stride:k=5", layers=None, width=None,
+  seed=None, **chip_fields)`` runs a simulation and returns its ``RunResult``;
+  ``None`` keeps the scenario's value, ``chip_fields`` set ChipConfig fields.
+- ``course_chip``: the course scenario's ``ChipConfig``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+def chip_sim() -> Callable[..., Any]:
+    """Run a strategy on a scenario (default: the course) and return the RunResult."""
+
+    def run(
+        scenario: Any = None,
+        *,
+        strategy: str = "stride:k=5",
+        layers: int | None = None,
+        width: int | None = None,
+        seed: int | None = None,
+        **chip_fields: Any,
+    ) -> Any:
+        __tracebackhide__ = True
+        from .analysis import run_strategy
+        from .errors import ConfigError, StrategyError
+        from .scenario import Scenario, load_scenario
+
+        try:
+            if scenario is None:
+                base = Scenario()
+            elif isinstance(scenario, Scenario):
+                base = scenario
+            elif isinstance(scenario, str | os.PathLike):
+                base = load_scenario(scenario)
+            else:
+                raise ConfigError(
+                    f"scenario must be None, a Scenario or a path to a .toml file, got {scenario!r}"
+                )
+            chosen = base.with_overrides(layers=layers, width=width, seed=seed, chip=chip_fields)
+            return run_strategy(chosen, strategy)
+        except (ConfigError, StrategyError) as error:
+            pytest.fail(f"chip_sim: {error}", pytrace=False)
+
+    return run
+
+
+@pytest.fixture
+def course_chip() -> Any:
+    """The course scenario's chip (fwd 20 ns, loadmem 10 ns, 2 slots, …)."""
+    from .scenario import Scenario
+
+    return Scenario().chip
+
+
+def pytest_assertrepr_compare(config: pytest.Config, op: str, left: Any, right: Any) -> Any:
+    """A per-op diff for ``OpCounts == mapping``, in either order."""
+    ops = sys.modules.get("chipsim.ops")  # not imported yet: no OpCounts can exist
+    if op != "==" or ops is None or not (isinstance(left, Mapping) and isinstance(right, Mapping)):
+        return None
+    if not (isinstance(left, ops.OpCounts) or isinstance(right, ops.OpCounts)):
+        return None
+    from .testing import explain_difference
+
+    return explain_difference(left, right)

@@ -1,0 +1,181 @@
+"""The pytest plugin and chipsim.testing, run inside pytest's own pytester."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+
+from chipsim import ChipConfig, Scenario
+from chipsim.testing import assert_latency, assert_ops
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "test_chip_timing.py"
+
+
+def test_the_readme_example_passes(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_example=EXAMPLE.read_text())
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=3)
+
+
+def test_the_plugin_is_registered_as_a_pytest11_entry_point() -> None:
+    plugins = {ep.name: ep.value for ep in entry_points(group="pytest11")}
+    assert plugins.get("chipsim") == "chipsim.pytest_plugin"
+
+
+def test_importing_the_plugin_imports_nothing_heavy() -> None:
+    code = (
+        "import sys, chipsim.pytest_plugin; "
+        "print(sorted(m for m in ('pandas', 'numpy', 'simpy', 'matplotlib') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_latency_failure_explains_itself(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        from chipsim.testing import assert_latency
+
+        def test_it(chip_sim):
+            result = chip_sim(strategy="stride:k=5")
+            assert_latency(result, 260)
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            ">       assert_latency(result, 260)",
+            "E       AssertionError: stride:k=5 backward latency is 500 ns, expected 260 ns "
+            "(+240 ns, +92.3%; tolerance 0 ns)",
+            "E       time by op kind (count × latency):",
+            "E         fwd       20 × 20 ns = 400 ns",
+            "E         loadmem   10 × 10 ns = 100 ns",
+            "E       longest ops (backward):",
+            "E         fwd 6 (backward): 220..240 ns, 20 ns",
+        ]
+    )
+    assert "testing.py" not in result.stdout.str()  # __tracebackhide__: the user's line
+
+
+def test_an_op_count_failure_names_each_kind_and_its_cost(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        from chipsim.testing import assert_ops
+
+        def test_it(chip_sim):
+            assert_ops(chip_sim(strategy="stride:k=5"), fwd=8, loadmem=10, free=3)
+        """
+    )
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines(
+        [
+            "E       AssertionError: stride:k=5 backward op counts differ from those expected:",
+            "E         fwd       expected 8, got 20 (+12 × 20 ns = +240 ns)",
+            "E         free      expected 3, got 2 (-1 × 0 ns = +0 ns)",
+            "E       latency effect of these differences: +240 ns",
+        ]
+    )
+
+
+def test_a_fit_failure_shows_the_peak(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        from chipsim.testing import assert_fits
+
+        def test_it(chip_sim):
+            assert_fits(chip_sim(strategy="sqrt-n", buffer_slots=8), slots=2)
+        """
+    )
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines(
+        [
+            "E       AssertionError: sqrt-n uses 3 buffer slots at its peak, more than 2 "
+            "(1 too many); the peak is first reached after backward op `storemem 6` "
+            "at 300 ns, holding a4, a5, a6",
+        ]
+    )
+
+
+def test_op_count_equality_gets_a_per_op_diff(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_it(chip_sim):
+            result = chip_sim(strategy="stride:k=5")
+            assert result.backward.ops == {"fwd": 8, "loadmem": 10}
+        """
+    )
+    result = pytester.runpytest()
+    result.stdout.fnmatch_lines(
+        [
+            "E       AssertionError: assert OpCounts(fwd=20, bwd=10, loadmem=10, free=2) == "
+            "{'fwd': 8, 'loadmem': 10}",
+            "E         op counts differ (a kind left out counts as 0):",
+            "E           fwd: 20 != 8 (+12)",
+            "E           bwd: 10 != 0 (+10)",
+            "E           free: 2 != 0 (+2)",
+        ]
+    )
+
+
+def test_a_typo_in_a_chip_field_is_an_immediate_clear_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_it(chip_sim):
+            chip_sim(loadmen_ns=11)
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*chip_sim: unknown chip field 'loadmen_ns'; valid fields are fwd_ns, bwd_ns, *"]
+    )
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_the_fixture_takes_scenarios_overrides_and_fields(chip_sim, tmp_path: Path) -> None:
+    path = tmp_path / "deep.toml"
+    path.write_text("[network]\nlayers = 20\nseed = 4\n[chip]\nbuffer_slots = 4\n")
+    result = chip_sim(path, width=3)
+    assert (result.layers, result.width, result.seed) == (20, 3, 4)
+    assert_ops(result, fwd=40, loadmem=20)
+    from_object = chip_sim(Scenario(), strategy="disk-offload", loaddisk_ns=7)
+    assert_latency(from_object, 70)
+
+
+def test_course_chip_fixture(course_chip) -> None:
+    assert course_chip == ChipConfig()
+
+
+@pytest.mark.parametrize(
+    ("tolerance", "passes"),
+    [
+        ({}, False),
+        ({"rel": 0.05}, False),  # 500 vs 460 is 40 ns off; 5% of 460 is 23 ns
+        ({"rel": 0.1}, True),  # 46 ns
+        ({"abs": 39}, False),
+        ({"abs": 40}, True),
+        ({"rel": 0.05, "abs": 40}, True),  # the larger tolerance wins
+    ],
+)
+def test_tolerances_follow_pytest_approx(chip_sim, tolerance: dict, passes: bool) -> None:
+    result = chip_sim()
+    if passes:
+        assert_latency(result, 460, **tolerance)
+    else:
+        with pytest.raises(AssertionError, match="backward latency is 500 ns, expected 460 ns"):
+            assert_latency(result, 460, **tolerance)
+
+
+def test_helpers_refuse_unknown_kinds_and_phases(chip_sim) -> None:
+    result = chip_sim()
+    with pytest.raises(TypeError, match="unknown op kind 'fwdd'; valid kinds: fwd, bwd"):
+        assert_ops(result, fwdd=20)
+    with pytest.raises(ValueError, match="unknown phase 'back'; valid: forward, backward, total"):
+        assert_latency(result, 500, phase="back")
+    assert_latency(result, 710, phase="total")
+    assert_ops(result, phase="total", fwd=30, loadmem=11)
