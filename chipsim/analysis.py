@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from fractions import Fraction
+from math import isclose
 
 from .chip import LATENCY_FIELDS, ChipConfig
 from .errors import ChipsimError, ConfigError, DoesNotFit, NoBreakEven
@@ -30,10 +30,15 @@ class Outcome:
     gap_to_optimal_pct: float | None = None
 
 
-def run_strategy(scenario: Scenario, strategy: str) -> RunResult:
+def run_strategy(scenario: Scenario, strategy: str, *, math: bool = True) -> RunResult:
     """``simulate`` with the scenario's network and chip."""
     return simulate(
-        strategy, scenario.chip, layers=scenario.layers, width=scenario.width, seed=scenario.seed
+        strategy,
+        scenario.chip,
+        layers=scenario.layers,
+        width=scenario.width,
+        seed=scenario.seed,
+        math=math,
     )
 
 
@@ -44,14 +49,14 @@ def optimal_backward_ns(scenario: Scenario) -> int | float:
     )
 
 
-def compare(scenario: Scenario, strategies: list[str]) -> list[Outcome]:
+def compare(scenario: Scenario, strategies: list[str], *, math: bool = True) -> list[Outcome]:
     """Run each strategy; one that does not fit the chip is reported, not raised."""
     best = optimal_backward_ns(scenario)
     outcomes = []
     for strategy in strategies:
         spec = str(parse_spec(strategy))
         try:
-            result = run_strategy(scenario, spec)
+            result = run_strategy(scenario, spec, math=math)
         except DoesNotFit as refusal:
             outcomes.append(Outcome(spec, None, refusal))
             continue
@@ -87,7 +92,13 @@ class BreakEven:
 
 
 def breakeven(
-    scenario: Scenario, param: str, strategy: str, against: str, *, phase: str = "backward"
+    scenario: Scenario,
+    param: str,
+    strategy: str,
+    against: str,
+    *,
+    phase: str = "backward",
+    math: bool = True,
 ) -> BreakEven:
     """Solve exactly where ``strategy`` and ``against`` tie, then confirm by simulating both.
 
@@ -98,6 +109,7 @@ def breakeven(
     piecewise linear: the crossing is re-planned and solved again until the
     plans stop changing (Newton's method on a piecewise-linear function).
     Raises NoBreakEven when the lines are parallel or cross below zero.
+    ``math=False`` confirms by simulating timing only.
     """
     if param not in LATENCY_FIELDS:
         raise ConfigError(
@@ -116,7 +128,7 @@ def breakeven(
             lines.append(_latency_line(plan, at_value.chip, param, phase))
         crossing = _crossing(lines, specs, param, phase)
         if crossing == value:
-            return _confirm(at_value, param, value, specs, phase)
+            return _confirm(at_value, param, value, specs, phase, math)
         value = crossing
     raise ChipsimError(
         f"no break-even found for {param}: the plans of {specs[0]} and {specs[1]} kept "
@@ -164,10 +176,10 @@ def _latency_line(plan: Plan, chip: ChipConfig, param: str, phase: str) -> tuple
 
 
 def _confirm(
-    at_value: Scenario, param: str, value: Fraction, specs: list[str], phase: str
+    at_value: Scenario, param: str, value: Fraction, specs: list[str], phase: str, math: bool
 ) -> BreakEven:
-    latencies = [run_strategy(at_value, spec).phase(phase).latency_ns for spec in specs]
-    if not math.isclose(latencies[0], latencies[1], rel_tol=1e-9, abs_tol=1e-9):
+    latencies = [run_strategy(at_value, spec, math=math).phase(phase).latency_ns for spec in specs]
+    if not isclose(latencies[0], latencies[1], rel_tol=1e-9, abs_tol=1e-9):
         raise ChipsimError(
             f"solved {param} = {float(value):g} ns, but simulating there gives "
             f"{specs[0]} {latencies[0]} ns and {specs[1]} {latencies[1]} ns"

@@ -67,6 +67,14 @@ def scenario_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+timing_only_option = click.option(
+    "--no-math",
+    "timing_only",
+    is_flag=True,
+    help="Simulate timing only: no numpy math or gradient check; same trace and counts.",
+)
+
+
 def build_scenario(
     scenario: Path | None,
     layers: int | None,
@@ -111,7 +119,14 @@ def parse_assignments(assignments: tuple[str, ...]) -> dict[str, int | float]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the trace, one row per op (.csv).",
 )
-def run(strategy: str, as_json: bool, trace_path: Path | None, **scenario_args: Any) -> None:
+@timing_only_option
+def run(
+    strategy: str,
+    as_json: bool,
+    trace_path: Path | None,
+    timing_only: bool,
+    **scenario_args: Any,
+) -> None:
     """Run one strategy and summarise both phases."""
     if trace_path is not None and trace_path.suffix.lower() not in TRACE_FORMATS:
         raise ConfigError(
@@ -119,7 +134,7 @@ def run(strategy: str, as_json: bool, trace_path: Path | None, **scenario_args: 
             f"valid: {', '.join(TRACE_FORMATS)}"
         )
     scenario = build_scenario(**scenario_args)
-    result = run_strategy(scenario, strategy)
+    result = run_strategy(scenario, strategy, math=not timing_only)
     if trace_path is not None:
         result.trace.to_csv(trace_path)
     if as_json:
@@ -127,9 +142,14 @@ def run(strategy: str, as_json: bool, trace_path: Path | None, **scenario_args: 
         return
     click.echo(f"{result.strategy} on {_describe(scenario)}\n")
     click.echo(_phase_table(result))
+    gradients = (
+        f"bitwise equal to plain backprop (max |diff| = {result.max_abs_grad_diff})"
+        if result.math
+        else "not computed (--no-math: timing only)"
+    )
     click.echo(
         f"\npeak buffer slots: {result.peak_buffer_slots} of {scenario.chip.buffer_slots}"
-        f"\ngradients: bitwise equal to plain backprop (max |diff| = {result.max_abs_grad_diff})"
+        f"\ngradients: {gradients}"
     )
     if trace_path is not None:
         click.echo(f"trace: {len(result.trace)} rows written to {trace_path}")
@@ -167,10 +187,13 @@ def plan_command(strategy: str, as_json: bool, **scenario_args: Any) -> None:
     help=f"{STRATEGY_HELP} Repeatable; default: {', '.join(DEFAULT_COMPARISON)}.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def compare_command(strategies: tuple[str, ...], as_json: bool, **scenario_args: Any) -> None:
+@timing_only_option
+def compare_command(
+    strategies: tuple[str, ...], as_json: bool, timing_only: bool, **scenario_args: Any
+) -> None:
     """Run several strategies on one chip, side by side."""
     scenario = build_scenario(**scenario_args)
-    outcomes = compare(scenario, list(strategies or DEFAULT_COMPARISON))
+    outcomes = compare(scenario, list(strategies or DEFAULT_COMPARISON), math=not timing_only)
     if as_json:
         payload = {
             "scenario": scenario.name,
@@ -207,12 +230,19 @@ def compare_command(strategies: tuple[str, ...], as_json: bool, **scenario_args:
     help="Whose latency must tie.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@timing_only_option
 def breakeven_command(
-    param: str, strategy: str, against: str, phase: str, as_json: bool, **scenario_args: Any
+    param: str,
+    strategy: str,
+    against: str,
+    phase: str,
+    as_json: bool,
+    timing_only: bool,
+    **scenario_args: Any,
 ) -> None:
     """Solve for the latency at which two strategies tie, and confirm it by simulation."""
     scenario = build_scenario(**scenario_args)
-    point = breakeven(scenario, param, strategy, against, phase=phase)
+    point = breakeven(scenario, param, strategy, against, phase=phase, math=not timing_only)
     if as_json:
         click.echo(json.dumps(point.to_dict(), indent=2))
         return

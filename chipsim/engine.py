@@ -1,19 +1,25 @@
-"""The engine (mechanism): runs any Plan on a simulated Chip with real math.
+"""The engine (mechanism): runs any Plan on a simulated Chip, with or without the math.
 
-Each op waits for its port, holds it for the op's latency, then commits its
-effect: arrays move between inputs, buffer, disk and registers, and ``fwd``
-and ``bwd`` run the network's numpy layer math. Preconditions are checked
-when the op starts; a broken rule is a ``ModelViolation`` naming the op,
-never a silent fix-up. Between the phases the loss is evaluated on a(L),
-which seeds the gradient register for backprop.
+Each op checks the model's rules against the chip's storage places and
+registers, moves the real numpy arrays between inputs, buffer, disk and
+registers, and ``fwd``/``bwd`` run the network's layer math. A broken rule
+is a ``ModelViolation`` naming the op, never a silent fix-up. Between the
+phases the loss is evaluated on a(L), seeding the gradient register.
 
-This is the serial mode of SPEC.md: one SimPy process walks the plan, so one
-op runs at a time.
+Timing is SPEC.md's serial mode: one op at a time, each starting when the
+previous one ends. A SimPy process walks the plan phase by phase and holds
+each phase for its latency; within a phase nothing else can happen, so the
+ops do not each cost a SimPy event: their start and end times are the
+running sum of their latencies (``Trace.serial``), exactly what a clock
+advanced op by op gives.
+
+``network=None`` runs timing only: no numpy, every rule still enforced, the
+same trace and op counts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from dataclasses import dataclass
 
 import simpy
@@ -21,129 +27,90 @@ import simpy
 from .chip import Chip, ChipConfig
 from .errors import ModelViolation
 from .network import LayerGradients, Network
-from .ops import OP_PORT, Op
 from .plan import PHASES, Plan
 from .trace import Trace
-
-Commit = Callable[[], None]
 
 
 @dataclass(frozen=True)
 class Execution:
-    """What running a plan produced: its trace, the loss and each layer's gradients."""
+    """What running a plan produced: its trace, and with math the loss and gradients."""
 
     trace: Trace
-    loss: float
-    gradients: list[LayerGradients]  # index l-1 holds layer l
+    loss: float | None
+    gradients: list[LayerGradients] | None  # index l-1 holds layer l
 
 
-def execute(plan: Plan, config: ChipConfig, network: Network) -> Execution:
+def execute(plan: Plan, config: ChipConfig, network: Network | None) -> Execution:
     """Run ``plan`` on a fresh chip; refuses a plan that does not fit before it starts."""
-    if plan.layers != network.layers:
+    if network is not None and plan.layers != network.layers:
         raise ModelViolation(
             f"{plan.strategy}: the plan is for L={plan.layers} but the network has "
             f"{network.layers} layers"
         )
     plan.check_fits(config)
     run = _Run(plan, Chip(config), network)
-    process = run.chip.env.process(run.process())
+    trace = Trace.serial(plan, config)
+    process = run.chip.env.process(run.process(trace))
     try:
         run.chip.env.run(until=process)
     except RuntimeError as error:  # SimPy: the run ended with the process still waiting
-        raise ModelViolation(
-            f"{plan.strategy}: the simulation deadlocked at {run.where}"
-        ) from error
-    return Execution(run.trace, run.loss, run.gradients)
+        raise ModelViolation(f"{plan.strategy}: the simulation deadlocked") from error
+    gradients = None if network is None else run.gradients
+    return Execution(trace, run.loss, gradients)  # type: ignore[arg-type]
 
 
 class _Run:
     """The state of one plan's execution on one chip."""
 
-    def __init__(self, plan: Plan, chip: Chip, network: Network) -> None:
+    def __init__(self, plan: Plan, chip: Chip, network: Network | None) -> None:
         self.plan, self.chip, self.network = plan, chip, network
-        self.trace = Trace()
-        self.loss = float("nan")
-        self.gradients: list[LayerGradients | None] = [None] * network.layers
-        self.where = "the start"
-        chip.inputs.a0 = network.input
-        self._handlers: dict[str, Callable[[int], Commit]] = {
-            "fwd": self._fwd,
-            "bwd": self._bwd,
-            "storemem": self._storemem,
-            "loadmem": self._loadmem,
-            "storedisk": self._storedisk,
-            "loaddisk": self._loaddisk,
-            "free": self._free,
-        }
+        self.loss: float | None = None
+        self.gradients: list[LayerGradients | None] = [None] * plan.layers
+        chip.inputs.a0 = None if network is None else network.input
 
-    def process(self) -> Generator[simpy.Event, object, None]:
-        env = self.chip.env
+    def process(self, trace: Trace) -> Generator[simpy.Event, object, None]:
         for phase in PHASES:
-            phase_start = env.now
-            for index, op in enumerate(self.plan.phase(phase)):
-                self.where = f"op {index} of the {phase} phase, `{op}`"
-                yield from self._run_op(phase, op)
+            self._walk(phase)
+            yield self.chip.env.timeout(trace.latency_ns(phase))
             if phase == "forward":
                 self._evaluate_loss()
-            self.trace.close_phase(phase, phase_start, env.now)
         self._check_complete()
 
-    def _run_op(self, phase: str, op: Op) -> Generator[simpy.Event, object, None]:
-        env = self.chip.env
-        port = OP_PORT[op.kind]
-        with self.chip.ports[port].request() as grant:
-            yield grant
-            start = env.now
-            try:
-                commit = self._handlers[op.kind](op.layer)
-            except ModelViolation as error:
-                raise ModelViolation(f"{self.plan.strategy}: {self.where}: {error}") from None
-            yield env.timeout(self.chip.config.op_latency_ns(op.kind))
-            commit()
-            self.trace.record(phase, op.kind, op.layer, port, start, env.now, len(self.chip.buffer))
-
-    # Op handlers: check preconditions now, return the effect to commit at the end.
-
-    def _fwd(self, layer: int) -> Commit:
-        previous = self.chip.registers.require_activation(layer - 1)
-        return lambda: self.chip.registers.set_activation(
-            layer, self.network.forward(layer, previous)
-        )
-
-    def _bwd(self, layer: int) -> Commit:
-        previous = self.chip.registers.require_activation(layer - 1)
-        upstream = self.chip.registers.require_gradient(layer)
-
-        def commit() -> None:
-            gradient, self.gradients[layer - 1] = self.network.backward(layer, previous, upstream)
-            self.chip.registers.set_gradient(layer - 1, gradient)
-
-        return commit
-
-    def _storemem(self, layer: int) -> Commit:
-        value = self.chip.registers.require_activation(layer)
-        buffer = self.chip.buffer
-        buffer.store(layer, value)  # checks room now; the slot is taken from the start
-        return _nothing
-
-    def _loadmem(self, layer: int) -> Commit:
-        place = self.chip.inputs if layer == 0 else self.chip.buffer
-        value = place.load(layer)
-        return lambda: self.chip.registers.set_activation(layer, value)
-
-    def _storedisk(self, layer: int) -> Commit:
-        value = self.chip.registers.require_activation(layer)
-        return lambda: self.chip.disk.store(layer, value)
-
-    def _loaddisk(self, layer: int) -> Commit:
-        value = self.chip.disk.load(layer)
-        return lambda: self.chip.registers.set_activation(layer, value)
-
-    def _free(self, layer: int) -> Commit:
-        self.chip.buffer.free(layer)
-        return _nothing
-
-    # Phase boundaries.
+    def _walk(self, phase: str) -> None:
+        """Apply each op of a phase in order, enforcing the rules as it goes."""
+        chip, network = self.chip, self.network
+        registers, buffer, disk = chip.registers, chip.buffer, chip.disk
+        index, kind, layer = 0, "", 0  # named in the error message of a broken rule
+        try:
+            for index, (kind, layer) in enumerate(self.plan.phase(phase)):  # noqa: B007
+                if kind == "fwd":
+                    previous = registers.require_activation(layer - 1)
+                    value = None if network is None else network.forward(layer, previous)
+                    registers.set_activation(layer, value)
+                elif kind == "loadmem":
+                    place = chip.inputs if layer == 0 else buffer
+                    registers.set_activation(layer, place.load(layer))
+                elif kind == "bwd":
+                    previous = registers.require_activation(layer - 1)
+                    upstream = registers.require_gradient(layer)
+                    gradient = None
+                    if network is not None:
+                        gradient, self.gradients[layer - 1] = network.backward(
+                            layer, previous, upstream
+                        )
+                    registers.set_gradient(layer - 1, gradient)
+                elif kind == "storemem":
+                    buffer.store(layer, registers.require_activation(layer))
+                elif kind == "free":
+                    buffer.free(layer)
+                elif kind == "storedisk":
+                    disk.store(layer, registers.require_activation(layer))
+                else:  # loaddisk: Plan admits only the seven kinds
+                    registers.set_activation(layer, disk.load(layer))
+        except ModelViolation as error:
+            raise ModelViolation(
+                f"{self.plan.strategy}: op {index} of the {phase} phase, `{kind} {layer}`: {error}"
+            ) from None
 
     def _evaluate_loss(self) -> None:
         layers = self.plan.layers
@@ -154,7 +121,9 @@ class _Run:
                 f"{self.plan.strategy}: the forward phase must end with a{layers} in registers "
                 f"to compute the loss: {error}"
             ) from None
-        self.loss, gradient = self.network.loss(output)
+        gradient = None
+        if self.network is not None:
+            self.loss, gradient = self.network.loss(output)
         self.chip.registers.set_gradient(layers, gradient)
 
     def _check_complete(self) -> None:
@@ -164,7 +133,3 @@ class _Run:
                 f"{self.plan.strategy}: the plan ends before backprop reaches layer 1 "
                 f"(the last gradient computed is dL/da{reached})"
             )
-
-
-def _nothing() -> None:
-    return None

@@ -40,6 +40,11 @@ OP_LATENCY_FIELD: dict[str, str | None] = {
 #: Ports of the chip, in the order traces and figures list them.
 PORTS: tuple[str, ...] = ("compute", "buffer", "disk")
 
+#: Compact codes for columnar plans and traces: an op kind's index in OP_KINDS,
+#: and for each kind code, its port's index in PORTS.
+KIND_CODE: dict[str, int] = {kind: code for code, kind in enumerate(OP_KINDS)}
+PORT_CODE_OF_KIND: tuple[int, ...] = tuple(PORTS.index(OP_PORT[kind]) for kind in OP_KINDS)
+
 
 class Op(NamedTuple):
     """One step of a plan, e.g. ``Op("loadmem", 5)``."""

@@ -2,21 +2,27 @@
 
 A plan is data: it can be printed, counted and checked without running it.
 The **forward** phase computes the loss (it must end with a(L) in registers);
-the **backward** phase runs from the loss gradient down to layer 1.
+the **backward** phase runs from the loss gradient down to layer 1. Besides
+its ``Op`` tuples a plan keeps a columnar encoding (kind codes and layer
+numbers as numpy arrays) that counting, slot accounting and traces use.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
 
 from .chip import ChipConfig
 from .errors import DoesNotFit, ModelViolation
-from .ops import OP_KINDS, Op, zero_counts
+from .ops import KIND_CODE, OP_KINDS, Op, OpCounts
 
 PHASES: tuple[str, ...] = ("forward", "backward")
 
-_COMPUTE_KINDS = frozenset({"fwd", "bwd"})
+_LOWEST_LAYER = np.array([1 if kind in ("fwd", "bwd") else 0 for kind in OP_KINDS])
+_SLOT_CHANGE = np.array([{"storemem": 1, "free": -1}.get(kind, 0) for kind in OP_KINDS])
 
 
 @dataclass(frozen=True)
@@ -33,18 +39,16 @@ class Plan:
     backward: tuple[Op, ...]
 
     def __post_init__(self) -> None:
-        for phase, op in self.ops():
-            if op.kind not in OP_KINDS:
-                raise ModelViolation(
-                    f"{self.strategy}: unknown op {op.kind!r} in the {phase} phase; "
-                    f"valid ops are {', '.join(OP_KINDS)}"
-                )
-            low = 1 if op.kind in _COMPUTE_KINDS else 0
-            if not low <= op.layer <= self.layers:
-                raise ModelViolation(
-                    f"{self.strategy}: `{op}` in the {phase} phase is out of range; "
-                    f"{op.kind} takes {low}..{self.layers} for L={self.layers}"
-                )
+        layers = self.layer_numbers
+        low = _LOWEST_LAYER[self.kind_codes]
+        bad = np.flatnonzero((layers < low) | (layers > self.layers))
+        if bad.size:
+            phase, op = self._locate(int(bad[0]))
+            raise ModelViolation(
+                f"{self.strategy}: `{op}` in the {phase} phase is out of range; "
+                f"{op.kind} takes {_LOWEST_LAYER[KIND_CODE[op.kind]]}..{self.layers} "
+                f"for L={self.layers}"
+            )
 
     @classmethod
     def build(
@@ -61,25 +65,45 @@ class Plan:
             for op in self.phase(name):
                 yield name, op
 
-    def counts(self, phase: str) -> dict[str, int]:
-        """How many ops of each kind the phase holds (every kind listed)."""
-        counts = zero_counts()
-        for op in self.phase(phase):
-            counts[op.kind] += 1
-        return counts
+    @cached_property
+    def kind_codes(self) -> np.ndarray:
+        """Every op's kind as its index in OP_KINDS (int8), in execution order."""
+        try:
+            codes = [KIND_CODE[kind] for kind, _ in self.forward + self.backward]
+        except KeyError as error:
+            phase = (
+                "forward" if any(op.kind == error.args[0] for op in self.forward) else "backward"
+            )
+            raise ModelViolation(
+                f"{self.strategy}: unknown op {error.args[0]!r} in the {phase} phase; "
+                f"valid ops are {', '.join(OP_KINDS)}"
+            ) from None
+        return np.array(codes, dtype=np.int8)
 
-    def slots_in_use(self) -> list[int]:
+    @cached_property
+    def layer_numbers(self) -> np.ndarray:
+        """Every op's layer (int64), in execution order."""
+        ops = self.forward + self.backward
+        return np.fromiter((layer for _, layer in ops), dtype=np.int64, count=len(ops))
+
+    def phase_slice(self, name: str) -> slice:
+        """Where a phase's ops sit in the columnar encoding."""
+        return slice(0, len(self.forward)) if name == "forward" else slice(len(self.forward), None)
+
+    def counts(self, phase: str) -> OpCounts:
+        """How many ops of each kind the phase holds (every kind listed)."""
+        tally = np.bincount(self.kind_codes[self.phase_slice(phase)], minlength=len(OP_KINDS))
+        return OpCounts(zip(OP_KINDS, tally.tolist(), strict=True))
+
+    def slots_in_use(self) -> np.ndarray:
         """Buffer occupancy after each op, in execution order (+1 storemem, -1 free)."""
-        used, after = 0, []
-        for _, op in self.ops():
-            used += (op.kind == "storemem") - (op.kind == "free")
-            after.append(used)
-        return after
+        return np.cumsum(_SLOT_CHANGE[self.kind_codes])
 
     @property
     def buffer_slots_needed(self) -> int:
         """Peak buffer occupancy over the whole plan."""
-        return max(self.slots_in_use(), default=0)
+        in_use = self.slots_in_use()
+        return max(int(in_use.max()), 0) if in_use.size else 0
 
     def check_fits(self, chip: ChipConfig) -> None:
         """Refuse, before anything runs, a plan that needs more slots than the chip has."""
@@ -90,6 +114,11 @@ class Plan:
         """Serial-mode latency of a phase: the sum of its ops' latencies."""
         return sum(chip.op_latency_ns(kind) * n for kind, n in self.counts(phase).items())
 
+    def _locate(self, index: int) -> tuple[str, Op]:
+        if index < len(self.forward):
+            return "forward", self.forward[index]
+        return "backward", self.backward[index - len(self.forward)]
+
     def __str__(self) -> str:
         """Op by op, each with the buffer slots in use after it."""
         slots = self.buffer_slots_needed
@@ -97,7 +126,7 @@ class Plan:
             f"plan {self.strategy} for L={self.layers}: "
             f"needs {slots} buffer slot{'' if slots == 1 else 's'}"
         ]
-        in_use = iter(self.slots_in_use())
+        in_use = iter(self.slots_in_use().tolist())
         for name in PHASES:
             ops = self.phase(name)
             lines.append(f"{name} ({len(ops)} ops; slots in use after each):")

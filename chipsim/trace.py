@@ -1,14 +1,16 @@
-"""Traces: one row per executed op, kept as columns, read as a pandas DataFrame."""
+"""Traces: one row per executed op, kept as numpy columns, read as a pandas DataFrame."""
 
 from __future__ import annotations
 
 import os
 
+import numpy as np
 import pandas as pd
 
+from .chip import ChipConfig
 from .files import write_atomically
-from .ops import OP_KINDS, PORTS, zero_counts
-from .plan import PHASES
+from .ops import OP_KINDS, PORT_CODE_OF_KIND, PORTS, OpCounts
+from .plan import PHASES, Plan
 
 COLUMNS: tuple[str, ...] = (
     "phase",
@@ -20,64 +22,96 @@ COLUMNS: tuple[str, ...] = (
     "buffer_slots_used",
 )
 
+_PORT_OF_KIND = np.array(PORT_CODE_OF_KIND, dtype=np.int8)
+
 
 class Trace:
-    """Rows appended by the engine as ops finish; summaries computed from them.
+    """The rows of one run as columns, and the summaries computed from them.
 
-    ``buffer_slots_used`` is the buffer occupancy right after the op. A phase's
-    latency runs from the end of the previous phase (0 for the first) to the
-    end of its last op.
+    ``phase``, ``op`` and ``resource`` are codes into PHASES, OP_KINDS and
+    PORTS; ``buffer_slots_used`` is the occupancy right after the op. A
+    phase's latency runs from the end of the previous phase (0 for the first)
+    to the end of its last op.
     """
 
-    def __init__(self) -> None:
-        self._columns: dict[str, list] = {name: [] for name in COLUMNS}
-        self._phase_bounds_ns: dict[str, tuple[int | float, int | float]] = {}
+    def __init__(
+        self,
+        phase: np.ndarray,
+        op: np.ndarray,
+        layer: np.ndarray,
+        start_ns: np.ndarray,
+        end_ns: np.ndarray,
+        buffer_slots_used: np.ndarray,
+        phase_bounds_ns: dict[str, tuple[int | float, int | float]],
+    ) -> None:
+        self.phase, self.op, self.layer = phase, op, layer
+        self.resource = _PORT_OF_KIND[op]
+        self.start_ns, self.end_ns = start_ns, end_ns
+        self.buffer_slots_used = buffer_slots_used
+        self._phase_bounds_ns = phase_bounds_ns
+
+    @classmethod
+    def serial(cls, plan: Plan, chip: ChipConfig) -> Trace:
+        """The trace of running ``plan`` one op at a time: each op starts when the last ends.
+
+        Times accumulate in op order (a sequential cumulative sum), so they
+        are exactly what adding each latency to a running clock gives.
+        """
+        latencies = [chip.op_latency_ns(kind) for kind in OP_KINDS]
+        dtype = np.int64 if all(isinstance(v, int) for v in latencies) else np.float64
+        durations = np.asarray(latencies, dtype=dtype)[plan.kind_codes]
+        end = np.cumsum(durations, dtype=dtype)
+        start = np.concatenate([np.zeros(1, dtype=dtype), end[:-1]])
+        split = len(plan.forward)
+        forward_end = end[split - 1].item() if split else 0
+        bounds = {"forward": (0, forward_end), "backward": (forward_end, _last(end, forward_end))}
+        return cls(
+            phase=np.repeat(np.arange(len(PHASES), dtype=np.int8), [split, len(plan.backward)]),
+            op=plan.kind_codes,
+            layer=plan.layer_numbers,
+            start_ns=start,
+            end_ns=end,
+            buffer_slots_used=plan.slots_in_use(),
+            phase_bounds_ns=bounds,
+        )
 
     def __len__(self) -> int:
-        return len(self._columns["op"])
-
-    def record(
-        self,
-        phase: str,
-        op: str,
-        layer: int,
-        resource: str,
-        start_ns: int | float,
-        end_ns: int | float,
-        buffer_slots_used: int,
-    ) -> None:
-        row = (phase, op, layer, resource, start_ns, end_ns, buffer_slots_used)
-        for name, value in zip(COLUMNS, row, strict=True):
-            self._columns[name].append(value)
-
-    def close_phase(self, phase: str, start_ns: int | float, end_ns: int | float) -> None:
-        """Mark where a phase began and ended (set by the engine)."""
-        self._phase_bounds_ns[phase] = (start_ns, end_ns)
+        return len(self.op)
 
     def latency_ns(self, phase: str) -> int | float:
         start, end = self._phase_bounds_ns[phase]
         return end - start
 
-    def counts(self, phase: str) -> dict[str, int]:
+    def counts(self, phase: str) -> OpCounts:
         """Executed ops of each kind in a phase (every kind listed)."""
-        counts = zero_counts()
-        for row_phase, op in zip(self._columns["phase"], self._columns["op"], strict=True):
-            if row_phase == phase:
-                counts[op] += 1
-        return counts
+        codes = self.op[self.phase == PHASES.index(phase)]
+        tally = np.bincount(codes, minlength=len(OP_KINDS))
+        return OpCounts(zip(OP_KINDS, tally.tolist(), strict=True))
 
     @property
     def peak_buffer_slots(self) -> int:
-        return max(self._columns["buffer_slots_used"], default=0)
+        return max(int(self.buffer_slots_used.max()), 0) if len(self) else 0
 
     def frame(self) -> pd.DataFrame:
         """The rows as a DataFrame; phase, op and resource are categoricals."""
-        frame = pd.DataFrame(self._columns, columns=list(COLUMNS))
-        for name, categories in (("phase", PHASES), ("op", OP_KINDS), ("resource", PORTS)):
-            frame[name] = pd.Categorical(frame[name], categories=categories)
-        return frame
+        return pd.DataFrame(
+            {
+                "phase": pd.Categorical.from_codes(self.phase, categories=PHASES),
+                "op": pd.Categorical.from_codes(self.op, categories=OP_KINDS),
+                "layer": self.layer,
+                "resource": pd.Categorical.from_codes(self.resource, categories=PORTS),
+                "start_ns": self.start_ns,
+                "end_ns": self.end_ns,
+                "buffer_slots_used": self.buffer_slots_used,
+            },
+            columns=list(COLUMNS),
+        )
 
     def to_csv(self, path: str | os.PathLike[str]) -> None:
         """Write the rows as CSV, atomically."""
         frame = self.frame()
         write_atomically(path, lambda tmp: frame.to_csv(tmp, index=False))
+
+
+def _last(values: np.ndarray, default: int | float) -> int | float:
+    return values[-1].item() if len(values) else default

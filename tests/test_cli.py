@@ -63,6 +63,19 @@ def test_run_json_of_the_course_matches_the_issue_example() -> None:
     assert data["peak_buffer_slots"] == 2
 
 
+def test_no_math_gives_the_same_timing_and_says_so() -> None:
+    with_math = json.loads(invoke("run", "--json").output)
+    timing_only = json.loads(invoke("run", "--json", "--no-math").output)
+    assert timing_only["math"] is False and with_math["math"] is True
+    assert (timing_only["loss"], timing_only["max_abs_grad_diff"]) == (None, None)
+    for phase in ("forward", "backward"):
+        assert timing_only[phase] == with_math[phase]
+    text = invoke("run", "--no-math").output
+    assert "gradients: not computed (--no-math: timing only)" in text
+    compared = json.loads(invoke("compare", "--no-math", "--json").output)
+    assert all(r.get("math") in (False, None) for r in compared["results"])
+
+
 def test_scenario_file_and_overrides(tmp_path: Path) -> None:
     out = tmp_path / "out.csv"
     result = invoke(

@@ -85,12 +85,13 @@ def test_a_valid_hand_made_plan_runs_with_exact_times() -> None:
         ),
     ],
 )
+@pytest.mark.parametrize("math", [True, False], ids=["math", "timing-only"])
 def test_each_model_rule_is_enforced_with_a_message_naming_the_op(
-    forward: str, backward: str, message: str
+    forward: str, backward: str, message: str, math: bool
 ) -> None:
     plan = Plan.build("broken", 2, ops(forward), ops(backward) if backward else [])
     with pytest.raises(ModelViolation, match="^broken: .*" + re.escape(message)):
-        execute(plan, CHIP, Network(2, 3))
+        execute(plan, CHIP, Network(2, 3) if math else None)
 
 
 def test_storing_into_a_full_buffer_is_an_error_not_an_overflow() -> None:
@@ -145,6 +146,25 @@ def test_the_same_plan_gives_the_same_trace_row_for_row(strategy: str) -> None:
     first = execute(plan, ROOMY, Network(12, 4, 7)).trace.frame()
     second = execute(plan, ROOMY, Network(12, 4, 7)).trace.frame()
     assert first.equals(second)
+
+
+def test_timing_only_runs_give_the_same_trace_without_any_math(strategy: str) -> None:
+    plan = make_plan(strategy, 12, ROOMY)
+    with_math = execute(plan, ROOMY, Network(12, 4, 7))
+    timing_only = execute(plan, ROOMY, None)
+    assert timing_only.trace.frame().equals(with_math.trace.frame())
+    assert (timing_only.loss, timing_only.gradients) == (None, None)
+    assert with_math.loss is not None
+
+
+def test_float_latencies_accumulate_like_a_running_clock() -> None:
+    chip = ROOMY.replace({"fwd_ns": 0.1, "loadmem_ns": 0.7, "bwd_ns": 0.3})
+    frame = execute(make_plan("stride:k=3", 7, chip), chip, None).trace.frame()
+    clock = 0.0
+    for row in frame.itertuples():
+        assert row.start_ns == clock  # bitwise: the same additions in the same order
+        clock += chip.op_latency_ns(row.op)
+        assert row.end_ns == clock
 
 
 def test_simulated_latency_equals_the_plans_serial_prediction(strategy: str) -> None:
