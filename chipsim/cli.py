@@ -7,6 +7,8 @@ status (2 bad input, 3 does not fit / no break-even, 1 a failed run).
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,13 @@ class _Group(click.Group):
         except ChipsimError as error:
             click.echo(f"chipsim: error: {error}", err=True)
             ctx.exit(error.exit_code)
+        except BrokenPipeError:  # e.g. `chipsim compare | head`: the reader left, stop quietly
+            sys.stdout = open(os.devnull, "w")  # so the exit flush cannot fail again
+            ctx.exit(1)
+        except OSError as error:  # a file that could not be read or written
+            where = f"{error.filename}: " if error.filename else ""
+            click.echo(f"chipsim: error: {where}{error.strerror or error}", err=True)
+            ctx.exit(1)
 
 
 @click.group(cls=_Group)
@@ -84,11 +93,23 @@ def build_scenario(
 ) -> Scenario:
     """The scenario file (or the built-in course) with the command-line overrides applied."""
     base = load_scenario(scenario) if scenario is not None else Scenario()
+    changes = parse_assignments(assignments)
     try:
-        base = base.with_overrides(chip=parse_assignments(assignments))
+        base = base.with_overrides(chip=changes)
     except ConfigError as error:
         raise ConfigError(f"--set: {error}") from None
     return base.with_overrides(layers=layers, width=width, seed=seed)
+
+
+def check_output_path(option: str, path: Path, formats: tuple[str, ...]) -> None:
+    """Refuse, before any work, an output file of the wrong kind or in a missing folder."""
+    if path.suffix.lower() not in formats:
+        raise ConfigError(
+            f"{option} {path}: unsupported format {path.suffix!r}; valid: {', '.join(formats)}"
+        )
+    folder = path.parent
+    if not folder.is_dir():
+        raise ConfigError(f"{option} {path}: the folder {folder} does not exist")
 
 
 def parse_assignments(assignments: tuple[str, ...]) -> dict[str, int | float]:
@@ -128,11 +149,8 @@ def run(
     **scenario_args: Any,
 ) -> None:
     """Run one strategy and summarise both phases."""
-    if trace_path is not None and trace_path.suffix.lower() not in TRACE_FORMATS:
-        raise ConfigError(
-            f"--trace {trace_path}: unsupported format {trace_path.suffix!r}; "
-            f"valid: {', '.join(TRACE_FORMATS)}"
-        )
+    if trace_path is not None:
+        check_output_path("--trace", trace_path, TRACE_FORMATS)
     scenario = build_scenario(**scenario_args)
     result = run_strategy(scenario, strategy, math=not timing_only)
     if trace_path is not None:
@@ -269,7 +287,7 @@ def _phase_table(result: RunResult) -> str:
         for name in PHASES
     }
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=["latency_ns", *OP_KINDS])
-    return frame.rename_axis("phase").to_string()
+    return _strip_lines(frame.rename_axis("phase").to_string())
 
 
 def _comparison_table(outcomes: list[Outcome], scenario: Scenario) -> str:
@@ -295,7 +313,12 @@ def _comparison_table(outcomes: list[Outcome], scenario: Scenario) -> str:
             ops["loaddisk"],
         ]
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=columns, dtype=object)
-    return frame.rename_axis("strategy").to_string()
+    return _strip_lines(frame.rename_axis("strategy").to_string())
+
+
+def _strip_lines(text: str) -> str:
+    """pandas pads the index-name line with spaces; drop trailing blanks."""
+    return "\n".join(line.rstrip() for line in text.splitlines())
 
 
 def _outcome_dict(outcome: Outcome) -> dict[str, Any]:

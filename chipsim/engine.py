@@ -82,7 +82,7 @@ class _Run:
         registers, buffer, disk = chip.registers, chip.buffer, chip.disk
         index, kind, layer = 0, "", 0  # named in the error message of a broken rule
         try:
-            for index, (kind, layer) in enumerate(self.plan.phase(phase)):  # noqa: B007
+            for index, (kind, layer) in enumerate(self.plan.phase_ops(phase)):  # noqa: B007
                 if kind == "fwd":
                     previous = registers.require_activation(layer - 1)
                     value = None if network is None else network.forward(layer, previous)

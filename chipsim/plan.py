@@ -2,16 +2,16 @@
 
 A plan is data: it can be printed, counted and checked without running it.
 The **forward** phase computes the loss (it must end with a(L) in registers);
-the **backward** phase runs from the loss gradient down to layer 1. Besides
-its ``Op`` tuples a plan keeps a columnar encoding (kind codes and layer
-numbers as numpy arrays) that counting, slot accounting and traces use.
+the **backward** phase runs from the loss gradient down to layer 1. A plan is
+stored as two columns (kind codes and layer numbers, numpy arrays), so a
+million-op plan costs about nine bytes an op; ``Op`` tuples are made only
+when something iterates over it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
@@ -25,27 +25,30 @@ _LOWEST_LAYER = np.array([1 if kind in ("fwd", "bwd") else 0 for kind in OP_KIND
 _SLOT_CHANGE = np.array([{"storemem": 1, "free": -1}.get(kind, 0) for kind in OP_KINDS])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Plan:
     """A strategy's schedule for an L-layer network.
 
-    ``strategy`` is the spec that produced it (for messages); ``forward`` and
-    ``backward`` are the ops of each phase in order.
+    ``strategy`` is the spec that produced it (for messages). ``kind_codes``
+    (int8, indices into OP_KINDS) and ``layer_numbers`` (int64) hold every op
+    in execution order, the first ``forward_ops`` of them in the forward
+    phase. Build one with ``Plan.build``.
     """
 
     strategy: str
     layers: int
-    forward: tuple[Op, ...]
-    backward: tuple[Op, ...]
+    kind_codes: np.ndarray
+    layer_numbers: np.ndarray
+    forward_ops: int
 
     def __post_init__(self) -> None:
-        layers = self.layer_numbers
         low = _LOWEST_LAYER[self.kind_codes]
-        bad = np.flatnonzero((layers < low) | (layers > self.layers))
+        bad = np.flatnonzero((self.layer_numbers < low) | (self.layer_numbers > self.layers))
         if bad.size:
-            phase, op = self._locate(int(bad[0]))
+            index = int(bad[0])
+            op = self._op(index)
             raise ModelViolation(
-                f"{self.strategy}: `{op}` in the {phase} phase is out of range; "
+                f"{self.strategy}: `{op}` in the {self._phase_of(index)} phase is out of range; "
                 f"{op.kind} takes {_LOWEST_LAYER[KIND_CODE[op.kind]]}..{self.layers} "
                 f"for L={self.layers}"
             )
@@ -54,41 +57,63 @@ class Plan:
     def build(
         cls, strategy: str, layers: int, forward: Iterable[Op], backward: Iterable[Op]
     ) -> Plan:
-        return cls(strategy, layers, tuple(forward), tuple(backward))
+        """Encode the ops of each phase; an unknown op kind is a ModelViolation."""
+        kinds: list[int] = []
+        numbers: list[int] = []
+        forward_ops = 0
+        for phase, ops in (("forward", forward), ("backward", backward)):
+            for kind, layer in ops:
+                code = KIND_CODE.get(kind)
+                if code is None:
+                    raise ModelViolation(
+                        f"{strategy}: unknown op {kind!r} in the {phase} phase; "
+                        f"valid ops are {', '.join(OP_KINDS)}"
+                    )
+                kinds.append(code)
+                numbers.append(layer)
+            if phase == "forward":
+                forward_ops = len(kinds)
+        return cls(
+            strategy,
+            layers,
+            np.array(kinds, dtype=np.int8),
+            np.array(numbers, dtype=np.int64),
+            forward_ops,
+        )
+
+    def __len__(self) -> int:
+        return len(self.kind_codes)
+
+    @property
+    def forward(self) -> tuple[Op, ...]:
+        return tuple(self.phase_ops("forward"))
+
+    @property
+    def backward(self) -> tuple[Op, ...]:
+        return tuple(self.phase_ops("backward"))
 
     def phase(self, name: str) -> tuple[Op, ...]:
-        return {"forward": self.forward, "backward": self.backward}[name]
+        return tuple(self.phase_ops(name))
+
+    def phase_slice(self, name: str) -> slice:
+        """Where a phase's ops sit in the columns."""
+        if name not in PHASES:
+            raise ValueError(f"unknown phase {name!r}; valid phases: {', '.join(PHASES)}")
+        return slice(0, self.forward_ops) if name == "forward" else slice(self.forward_ops, None)
+
+    def phase_ops(self, name: str) -> Iterator[Op]:
+        """A phase's ops in order, made one at a time."""
+        where = self.phase_slice(name)
+        kinds = self.kind_codes[where].tolist()
+        numbers = self.layer_numbers[where].tolist()
+        for code, layer in zip(kinds, numbers, strict=True):
+            yield Op(OP_KINDS[code], layer)
 
     def ops(self) -> Iterator[tuple[str, Op]]:
         """Every op with its phase, in execution order."""
         for name in PHASES:
-            for op in self.phase(name):
+            for op in self.phase_ops(name):
                 yield name, op
-
-    @cached_property
-    def kind_codes(self) -> np.ndarray:
-        """Every op's kind as its index in OP_KINDS (int8), in execution order."""
-        try:
-            codes = [KIND_CODE[kind] for kind, _ in self.forward + self.backward]
-        except KeyError as error:
-            phase = (
-                "forward" if any(op.kind == error.args[0] for op in self.forward) else "backward"
-            )
-            raise ModelViolation(
-                f"{self.strategy}: unknown op {error.args[0]!r} in the {phase} phase; "
-                f"valid ops are {', '.join(OP_KINDS)}"
-            ) from None
-        return np.array(codes, dtype=np.int8)
-
-    @cached_property
-    def layer_numbers(self) -> np.ndarray:
-        """Every op's layer (int64), in execution order."""
-        ops = self.forward + self.backward
-        return np.fromiter((layer for _, layer in ops), dtype=np.int64, count=len(ops))
-
-    def phase_slice(self, name: str) -> slice:
-        """Where a phase's ops sit in the columnar encoding."""
-        return slice(0, len(self.forward)) if name == "forward" else slice(len(self.forward), None)
 
     def counts(self, phase: str) -> OpCounts:
         """How many ops of each kind the phase holds (every kind listed)."""
@@ -114,10 +139,11 @@ class Plan:
         """Serial-mode latency of a phase: the sum of its ops' latencies."""
         return sum(chip.op_latency_ns(kind) * n for kind, n in self.counts(phase).items())
 
-    def _locate(self, index: int) -> tuple[str, Op]:
-        if index < len(self.forward):
-            return "forward", self.forward[index]
-        return "backward", self.backward[index - len(self.forward)]
+    def _op(self, index: int) -> Op:
+        return Op(OP_KINDS[self.kind_codes[index]], int(self.layer_numbers[index]))
+
+    def _phase_of(self, index: int) -> str:
+        return "forward" if index < self.forward_ops else "backward"
 
     def __str__(self) -> str:
         """Op by op, each with the buffer slots in use after it."""

@@ -37,6 +37,7 @@ def chip_sim() -> Callable[..., Any]:
         from .errors import ConfigError, StrategyError
         from .scenario import Scenario, load_scenario
 
+        problem = None
         try:
             if scenario is None:
                 base = Scenario()
@@ -51,7 +52,8 @@ def chip_sim() -> Callable[..., Any]:
             chosen = base.with_overrides(layers=layers, width=width, seed=seed, chip=chip_fields)
             return run_strategy(chosen, strategy)
         except (ConfigError, StrategyError) as error:
-            pytest.fail(f"chip_sim: {error}", pytrace=False)
+            problem = str(error)
+        pytest.fail(f"chip_sim: {problem}", pytrace=False)  # outside except: no chained traceback
 
     return run
 

@@ -62,11 +62,11 @@ class Trace:
         durations = np.asarray(latencies, dtype=dtype)[plan.kind_codes]
         end = np.cumsum(durations, dtype=dtype)
         start = np.concatenate([np.zeros(1, dtype=dtype), end[:-1]])
-        split = len(plan.forward)
+        split = plan.forward_ops
         forward_end = end[split - 1].item() if split else 0
         bounds = {"forward": (0, forward_end), "backward": (forward_end, _last(end, forward_end))}
         return cls(
-            phase=np.repeat(np.arange(len(PHASES), dtype=np.int8), [split, len(plan.backward)]),
+            phase=np.repeat(np.arange(len(PHASES), dtype=np.int8), [split, len(plan) - split]),
             op=plan.kind_codes,
             layer=plan.layer_numbers,
             start_ns=start,

@@ -215,6 +215,28 @@ def test_click_usage_errors_exit_2() -> None:
     assert "'buffer_slots' is not one of" in result.output
 
 
+def test_a_trace_into_a_missing_folder_is_refused_before_running(tmp_path: Path) -> None:
+    out = tmp_path / "nowhere" / "trace.csv"
+    result = invoke("run", "--trace", str(out))
+    assert result.exit_code == 2
+    assert result.output == (
+        f"chipsim: error: --trace {out}: the folder {out.parent} does not exist\n"
+    )
+
+
+def test_an_unwritable_trace_is_one_line_naming_the_file(tmp_path: Path, monkeypatch) -> None:
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    out = tmp_path / "trace.csv"
+    result = invoke("run", "--trace", str(out))
+    assert result.exit_code == 1
+    assert result.output == (f"chipsim: error: {out}: cannot write here: Permission denied\n")
+
+
 def test_a_failed_trace_write_leaves_the_old_file_whole(tmp_path: Path, monkeypatch) -> None:
     out = tmp_path / "trace.csv"
     out.write_text("previous trace\n")
