@@ -19,6 +19,7 @@ import pandas as pd
 from .analysis import BreakEven, Outcome, breakeven, compare, run_strategy
 from .chip import LATENCY_FIELDS
 from .errors import ChipsimError, ConfigError, DoesNotFit
+from .exports import TRACE_FORMATS, write_trace
 from .ops import OP_KINDS
 from .plan import PHASES
 from .run import RunResult
@@ -26,8 +27,6 @@ from .scenario import Scenario, load_scenario
 from .strategies import DEFAULT_COMPARISON, STRATEGIES, describe, make_plan
 
 STRATEGY_HELP = "Strategy spec: " + ", ".join(describe(name) for name in STRATEGIES) + "."
-
-TRACE_FORMATS = (".csv",)
 
 
 class _Group(click.Group):
@@ -138,7 +137,7 @@ def parse_assignments(assignments: tuple[str, ...]) -> dict[str, int | float]:
     "--trace",
     "trace_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the trace, one row per op (.csv).",
+    help="Write the trace, one row per op: .csv, .parquet, or .json (Chrome trace, for Perfetto).",
 )
 @timing_only_option
 def run(
@@ -154,7 +153,7 @@ def run(
     scenario = build_scenario(**scenario_args)
     result = run_strategy(scenario, strategy, math=not timing_only)
     if trace_path is not None:
-        result.trace.to_csv(trace_path)
+        write_trace(result.frame, trace_path, title=result.strategy)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
         return

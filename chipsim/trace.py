@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
 
 from .chip import ChipConfig
-from .files import write_atomically
 from .ops import OP_KINDS, PORT_CODE_OF_KIND, PORTS, OpCounts
 from .plan import PHASES, Plan
 
@@ -106,11 +103,6 @@ class Trace:
             },
             columns=list(COLUMNS),
         )
-
-    def to_csv(self, path: str | os.PathLike[str]) -> None:
-        """Write the rows as CSV, atomically."""
-        frame = self.frame()
-        write_atomically(path, lambda tmp: frame.to_csv(tmp, index=False))
 
 
 def _last(values: np.ndarray, default: int | float) -> int | float:

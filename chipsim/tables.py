@@ -1,0 +1,114 @@
+"""pandas views of traces and runs: where the time goes, and runs side by side.
+
+Every function takes a trace DataFrame (``RunResult.frame`` or
+``chipsim.exports.load_trace(path)``) or a list of results, and returns a new
+DataFrame; none of them simulates anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+from .analysis import Outcome
+from .ops import OP_KINDS, PORTS
+from .plan import PHASES
+
+
+def per_layer(frame: pd.DataFrame) -> pd.DataFrame:
+    """Time and op counts spent on each layer's gradient in the backward phase.
+
+    A backward op counts towards the next ``bwd`` at or after it: the loads,
+    recomputations and stores that make ``bwd l`` possible are layer l's
+    cost (anything after the last ``bwd`` joins it). Index: layer, L first;
+    columns: ``time_ns`` then one count column per op kind.
+    """
+    backward = frame[frame["phase"] == "backward"]
+    owner = backward["layer"].where(backward["op"] == "bwd").bfill().ffill()
+    duration = backward["end_ns"] - backward["start_ns"]
+    grouped = pd.DataFrame({"layer": owner, "op": backward["op"], "time_ns": duration})
+    grouped = grouped.dropna(subset=["layer"]).astype({"layer": "int64"})
+    counts = pd.crosstab(grouped["layer"], grouped["op"]).reindex(columns=OP_KINDS, fill_value=0)
+    table = grouped.groupby("layer")["time_ns"].sum().to_frame().join(counts)
+    table.columns.name = None
+    return table.sort_index(ascending=False)
+
+
+def resource_use(frame: pd.DataFrame) -> pd.DataFrame:
+    """Busy time and utilisation of each port, per phase and over the whole run.
+
+    Utilisation is busy time over the span it is measured in (the phase, or
+    the whole run); index: (phase, resource) with phase ``total`` last.
+    """
+    rows = []
+    bounds = {
+        phase: (group["start_ns"].min(), group["end_ns"].max())
+        for phase, group in frame.groupby("phase", observed=True)
+    }
+    run_end = frame["end_ns"].max() if len(frame) else 0
+    spans = {**bounds, "total": (0, run_end)}
+    for phase in (*PHASES, "total"):
+        if phase not in spans:
+            continue
+        rows_in = frame if phase == "total" else frame[frame["phase"] == phase]
+        start, end = spans[phase]
+        busy = (
+            (rows_in["end_ns"] - rows_in["start_ns"])
+            .groupby(rows_in["resource"], observed=False)
+            .sum()
+        )
+        for resource in PORTS:
+            busy_ns = busy.get(resource, 0)
+            span = end - start
+            rows.append(
+                {
+                    "phase": phase,
+                    "resource": resource,
+                    "busy_ns": busy_ns,
+                    "span_ns": span,
+                    "utilisation": busy_ns / span if span else 0.0,
+                }
+            )
+    return pd.DataFrame(rows).set_index(["phase", "resource"])
+
+
+def buffer_occupancy(frame: pd.DataFrame) -> pd.DataFrame:
+    """The buffer's occupancy as a step function: ``time_ns``, ``slots`` from that time on.
+
+    Starts at (0, 0); one row per change, at the end of the op that made it.
+    """
+    steps = pd.DataFrame({"time_ns": frame["end_ns"], "slots": frame["buffer_slots_used"]})
+    start = pd.DataFrame({"time_ns": [0], "slots": [0]}).astype(steps.dtypes.to_dict())
+    steps = pd.concat([start, steps], ignore_index=True)
+    changed = steps["slots"].ne(steps["slots"].shift())
+    return steps[changed].reset_index(drop=True)
+
+
+def comparison(outcomes: Iterable[Outcome], *, scenario: str = "") -> pd.DataFrame:
+    """One row per strategy (× scenario): fit, latencies, gap to optimal, op counts.
+
+    Takes ``compare()``'s outcomes; op-count columns are ``<phase>_<op>``.
+    """
+    rows = []
+    for outcome in outcomes:
+        result, refusal = outcome.result, outcome.refusal
+        row: dict[str, object] = {"scenario": scenario, "strategy": outcome.strategy}
+        if result is None:
+            row.update(fits=False, buffer_slots_needed=refusal.slots_needed if refusal else None)
+            row["reason"] = str(refusal) if refusal else ""
+        else:
+            row.update(
+                fits=True,
+                buffer_slots_needed=result.plan.buffer_slots_needed,
+                reason="",
+                forward_ns=result.forward.latency_ns,
+                backward_ns=result.backward.latency_ns,
+                total_ns=result.forward.latency_ns + result.backward.latency_ns,
+                gap_to_optimal_pct=outcome.gap_to_optimal_pct,
+            )
+            for phase in PHASES:
+                for kind, count in result.phase(phase).ops.items():
+                    row[f"{phase}_{kind}"] = count
+        rows.append(row)
+    return pd.DataFrame(rows)
