@@ -189,7 +189,7 @@ def test_breakeven_fraction_is_shown_exactly() -> None:
         (["run", "--set", "fwd_ns=-2"], 2, "--set: chip field fwd_ns must be a finite number"),
         (["run", "--layers", "0"], 2, "network layers must be a whole number >= 1, got 0"),
         (["run", "nope.toml"], 2, "nope.toml: no such scenario file"),
-        (["run", "--trace", "out.parquet"], 2, "--trace out.parquet: unsupported format"),
+        (["run", "--trace", "out.xlsx"], 2, "--trace out.xlsx: unsupported format"),
         (
             ["breakeven", "--param", "loaddisk_ns", "--strategy", "stride:k=5", "--against",
              "stride:k=4"],
