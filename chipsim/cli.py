@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -264,6 +265,120 @@ def breakeven_command(
         click.echo(json.dumps(point.to_dict(), indent=2))
         return
     click.echo(_describe_breakeven(point))
+
+
+@main.command(name="sweep")
+@scenario_options
+@click.option(
+    "--strategy",
+    "strategies",
+    multiple=True,
+    help=f"{STRATEGY_HELP} Repeatable; default: {', '.join(DEFAULT_COMPARISON)}.",
+)
+@click.option(
+    "--grid",
+    "grid_items",
+    multiple=True,
+    metavar="KEY=V1,V2,...",
+    help="Values of layers, width or a chip field; ranges START:STOP:STEP are inclusive. "
+    "Repeatable: the sweep runs the cartesian product.",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Rows go here (.parquet or .csv); runs already in it are skipped.",
+)
+@click.option("--jobs", default=1, show_default=True, help="Parallel workers (-1: every core).")
+@click.option(
+    "--backend",
+    type=click.Choice(["loky", "dask"]),
+    default="loky",
+    show_default=True,
+    help="loky: processes on this machine; dask: a Dask cluster "
+    "(pip install 'chipsim[distributed]').",
+)
+@click.option(
+    "--scheduler",
+    metavar="tcp://HOST:PORT",
+    help="With --backend dask: the cluster's scheduler (default: start a local cluster).",
+)
+@timing_only_option
+def sweep_command(
+    strategies: tuple[str, ...],
+    grid_items: tuple[str, ...],
+    out: Path,
+    jobs: int,
+    backend: str,
+    scheduler: str | None,
+    timing_only: bool,
+    **scenario_args: Any,
+) -> None:
+    """Run strategies over a parameter grid, one row per run; resumable.
+
+    --seed is the sweep's seed: each run's network seed derives from it.
+    """
+    from .sweep import parse_grid, points, sweep
+
+    if scheduler is not None and backend != "dask":
+        raise ConfigError("--scheduler goes with --backend dask")
+    sweep_seed = scenario_args.pop("seed")
+    base = build_scenario(seed=None, **scenario_args)
+    grid = parse_grid(grid_items, base)
+    specs = list(strategies or DEFAULT_COMPARISON)
+    total = len(points(specs, grid))
+    bar = None
+    if sys.stderr.isatty():
+        bar = click.progressbar(length=total, label="sweep", file=sys.stderr)
+    with bar if bar is not None else _nothing():
+        frame, new = sweep(
+            base,
+            specs,
+            grid,
+            out,
+            jobs=jobs,
+            backend=backend,
+            scheduler=scheduler,
+            seed=sweep_seed if sweep_seed is not None else base.seed,
+            math=not timing_only,
+            progress=bar.update if bar is not None else None,
+        )
+    feasible = int(frame["feasible"].sum()) if len(frame) else 0
+    click.echo(
+        f"sweep: {total} runs ({new} new, {total - new} already in {out}); "
+        f"{feasible} of {len(frame)} rows fit the chip; written to {out}"
+    )
+
+
+@main.command(name="plot")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Image to write (.png, .svg, .pdf); default: FILE with .png.",
+)
+@click.option("--slots", type=int, help="For a trace: the chip's buffer slots, drawn as a limit.")
+def plot_command(file: Path, out: Path | None, slots: int | None) -> None:
+    """Draw the figure that fits a saved trace (timeline + buffer) or sweep (latency)."""
+    from . import plots
+    from .exports import load_trace
+
+    target = out or file.with_suffix(".png")
+    check_output_path("--out", target, (".png", ".svg", ".pdf"))
+    frame = pd.read_parquet(file) if file.suffix.lower() == ".parquet" else None
+    if file.suffix.lower() == ".csv":
+        frame = pd.read_csv(file)
+    if frame is not None and "run" in frame.columns:
+        figure = plots.sweep_chart(frame)
+    else:
+        figure = plots.trace_chart(load_trace(file), slots=slots, title=file.name)
+    plots.save(figure, target)
+    click.echo(f"figure written to {target}")
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 
 # Text formatting.

@@ -46,6 +46,74 @@ def _subplots(columns: int = 1, *, figsize: tuple[float, float]) -> tuple[Figure
 def timeline(frame: pd.DataFrame, *, title: str = "") -> Figure:
     """One lane per resource, one bar per op coloured by kind, the phase boundary marked."""
     figure, axes = _subplots(figsize=(11, 3.2))
+    _draw_timeline(axes, frame, title)
+    figure.tight_layout()
+    return figure
+
+
+def buffer_chart(frame: pd.DataFrame, *, slots: int | None = None, title: str = "") -> Figure:
+    """Buffer occupancy over time, against the chip's slot limit when known."""
+    figure, axes = _subplots(figsize=(8, 3.2))
+    _draw_buffer(axes, frame, slots, title)
+    figure.tight_layout()
+    return figure
+
+
+def trace_chart(frame: pd.DataFrame, *, slots: int | None = None, title: str = "") -> Figure:
+    """A saved trace at a glance: the timeline above the buffer occupancy, same time axis."""
+    figure = Figure(figsize=(11, 6))
+    top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+    _draw_timeline(top, frame, title)
+    top.set_xlabel("")
+    _draw_buffer(bottom, frame, slots, "buffer occupancy")
+    figure.tight_layout()
+    return figure
+
+
+def sweep_chart(frame: pd.DataFrame) -> Figure:
+    """Backward latency of a saved sweep against the first parameter that varies.
+
+    One line per strategy (and per value of any other varying parameter);
+    runs that do not fit the chip are left out.
+    """
+    from .sweep import GRID_KEYS
+
+    varying = [key for key in GRID_KEYS if key in frame and frame[key].nunique() > 1]
+    fits = frame[frame["feasible"].astype(bool)]
+    figure, axes = _subplots(figsize=(11, 5))
+    if not varying:
+        axes.bar(fits["strategy"], fits["backward_latency_ns"], color=PALETTE[0])
+        axes.set_ylabel("backward latency (ns)")
+        axes.set_title("sweep: backward latency by strategy")
+    else:
+        x, others = varying[0], varying[1:]
+        strategies = list(dict.fromkeys(fits["strategy"]))
+        combos = list(dict.fromkeys(map(tuple, fits[others].to_numpy()))) if others else [()]
+        styles = ["-", "--", ":", "-."]
+        for keys, group in fits.groupby(["strategy", *others], sort=False):
+            strategy, values = keys[0], tuple(keys[1:])
+            label = ", ".join(
+                [strategy, *(f"{k}={v}" for k, v in zip(others, values, strict=True))]
+            )
+            ordered = group.sort_values(x)
+            axes.plot(
+                ordered[x], ordered["backward_latency_ns"], label=label, marker="o", markersize=3,
+                color=PALETTE[strategies.index(strategy) % len(PALETTE)],
+                linestyle=styles[combos.index(values) % len(styles)],
+            )  # fmt: skip
+        if others:
+            axes.text(0.01, 0.99, f"colour: strategy; line style: {', '.join(others)}",
+                      transform=axes.transAxes, va="top", fontsize=8)  # fmt: skip
+        axes.set_xlabel(x)
+        axes.set_ylabel("backward latency (ns)")
+        axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        axes.set_title(f"sweep: backward latency against {x} (runs that fit the chip)")
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    return figure
+
+
+def _draw_timeline(axes: Any, frame: pd.DataFrame, title: str) -> None:
     lanes = {resource: i for i, resource in enumerate(reversed(PORTS))}
     for kind in OP_KINDS:
         rows = frame[frame["op"] == kind]
@@ -71,7 +139,7 @@ def timeline(frame: pd.DataFrame, *, title: str = "") -> Figure:
         axes.text(boundary, len(PORTS) - 0.45, " backward →", va="bottom", fontsize=9)
         axes.text(boundary, len(PORTS) - 0.45, "← forward ", va="bottom", ha="right", fontsize=9)
     axes.set_yticks(list(lanes.values()), list(lanes.keys()))
-    axes.set_ylim(-0.6, len(PORTS) - 0.1 + 0.4)
+    axes.set_ylim(-0.6, len(PORTS) + 0.3)
     axes.set_xlim(0, max(frame["end_ns"].max(), 1) if len(frame) else 1)
     axes.set_xlabel("simulated time (ns)")
     used = [kind for kind in OP_KINDS if (frame["op"] == kind).any()]
@@ -80,17 +148,13 @@ def timeline(frame: pd.DataFrame, *, title: str = "") -> Figure:
         loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, title="op",
     )  # fmt: skip
     axes.set_title((title or "timeline") + " (ticks: ops that take 0 ns)")
-    figure.tight_layout()
-    return figure
 
 
-def buffer_chart(frame: pd.DataFrame, *, slots: int | None = None, title: str = "") -> Figure:
-    """Buffer occupancy over time, against the chip's slot limit when known."""
+def _draw_buffer(axes: Any, frame: pd.DataFrame, slots: int | None, title: str) -> None:
     steps = buffer_occupancy(frame)
     end = frame["end_ns"].max() if len(frame) else 0
     times = [*steps["time_ns"].tolist(), end]
     levels = [*steps["slots"].tolist(), steps["slots"].iat[-1]]
-    figure, axes = _subplots(figsize=(8, 3.2))
     axes.step(times, levels, where="post", color="tab:blue", label="slots in use")
     if slots is not None:
         axes.axhline(slots, color="tab:red", linestyle="--", label=f"chip limit ({slots})")
@@ -101,13 +165,10 @@ def buffer_chart(frame: pd.DataFrame, *, slots: int | None = None, title: str = 
         )
     axes.set_xlabel("simulated time (ns)")
     axes.set_ylabel("buffer slots")
-    top = max([*levels, slots or 0]) + 1
-    axes.set_ylim(0, top)
+    axes.set_ylim(0, max([*levels, slots or 0]) + 1)
     axes.yaxis.get_major_locator().set_params(integer=True)
     axes.legend(loc="upper right", fontsize=8)
     axes.set_title(title or "buffer occupancy")
-    figure.tight_layout()
-    return figure
 
 
 def breakeven_chart(
