@@ -26,6 +26,7 @@ from .plan import PHASES
 from .run import RunResult
 from .scenario import Scenario, load_scenario
 from .strategies import DEFAULT_COMPARISON, STRATEGIES, describe, make_plan
+from .tables import summary
 
 STRATEGY_HELP = "Strategy spec: " + ", ".join(describe(name) for name in STRATEGIES) + "."
 
@@ -376,6 +377,29 @@ def plot_command(file: Path, out: Path | None, slots: int | None) -> None:
     click.echo(f"figure written to {target}")
 
 
+@main.command(name="report")
+@scenario_options
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for report.md, the figures and the traces (made if missing).",
+)
+@click.option(
+    "--strategy",
+    default="stride:k=5",
+    show_default=True,
+    help="The run to trace and draw. " + STRATEGY_HELP,
+)
+def report_command(out: Path, strategy: str, **scenario_args: Any) -> None:
+    """Write a markdown report: comparison, course answers, four figures, traces."""
+    from .report import write_report
+
+    scenario = build_scenario(**scenario_args)
+    path = write_report(scenario, out, strategy=strategy)
+    click.echo(f"report written to {path}")
+
+
 @contextmanager
 def _nothing() -> Iterator[None]:
     yield
@@ -405,29 +429,7 @@ def _phase_table(result: RunResult) -> str:
 
 
 def _comparison_table(outcomes: list[Outcome], scenario: Scenario) -> str:
-    slots = f"slots (of {scenario.chip.buffer_slots})"
-    columns = ["fits", slots, "forward_ns", "backward_ns", "vs_optimal"]
-    columns += ["recompute_fwd", "loadmem", "loaddisk"]
-    rows = {}
-    for outcome in outcomes:
-        result, refusal = outcome.result, outcome.refusal
-        if result is None:
-            needed = refusal.slots_needed if refusal is not None else "-"
-            rows[outcome.strategy] = ["no", needed, *["-"] * (len(columns) - 2)]
-            continue
-        ops = result.backward.ops
-        rows[outcome.strategy] = [
-            "yes",
-            result.plan.buffer_slots_needed,
-            result.forward.latency_ns,
-            result.backward.latency_ns,
-            "-" if outcome.gap_to_optimal_pct is None else f"{outcome.gap_to_optimal_pct:+.1f}%",
-            ops["fwd"],
-            ops["loadmem"],
-            ops["loaddisk"],
-        ]
-    frame = pd.DataFrame.from_dict(rows, orient="index", columns=columns, dtype=object)
-    return _strip_lines(frame.rename_axis("strategy").to_string())
+    return _strip_lines(summary(outcomes, scenario.chip.buffer_slots).to_string())
 
 
 def _strip_lines(text: str) -> str:

@@ -23,7 +23,17 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], None]
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        os.chmod(tmp, _mode_for(target))
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _mode_for(target: Path) -> int:
+    """The target's own permissions if it exists, else what a plain open() would give."""
+    if target.exists():
+        return target.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask

@@ -85,6 +85,37 @@ def buffer_occupancy(frame: pd.DataFrame) -> pd.DataFrame:
     return steps[changed].reset_index(drop=True)
 
 
+def summary(outcomes: Iterable[Outcome], slots: int) -> pd.DataFrame:
+    """The side-by-side table ``chipsim compare`` and reports show (text cells, "-" if n/a).
+
+    Index: strategy; columns: fit, slots needed (of the chip's ``slots``),
+    phase latencies, backward gap to optimal, and the backward op counts
+    that decide the question: recomputations, buffer loads, disk loads.
+    """
+    columns = ["fits", f"slots (of {slots})", "forward_ns", "backward_ns", "vs_optimal"]
+    columns += ["recompute_fwd", "loadmem", "loaddisk"]
+    rows = {}
+    for outcome in outcomes:
+        result, refusal = outcome.result, outcome.refusal
+        if result is None:
+            needed = refusal.slots_needed if refusal is not None else "-"
+            rows[outcome.strategy] = ["no", needed, *["-"] * (len(columns) - 2)]
+            continue
+        ops, gap = result.backward.ops, outcome.gap_to_optimal_pct
+        rows[outcome.strategy] = [
+            "yes",
+            result.plan.buffer_slots_needed,
+            result.forward.latency_ns,
+            result.backward.latency_ns,
+            "-" if gap is None else f"{gap:+.1f}%",
+            ops["fwd"],
+            ops["loadmem"],
+            ops["loaddisk"],
+        ]
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=columns, dtype=object)
+    return frame.rename_axis("strategy")
+
+
 def comparison(outcomes: Iterable[Outcome], *, scenario: str = "") -> pd.DataFrame:
     """One row per strategy (× scenario): fit, latencies, gap to optimal, op counts.
 

@@ -1,0 +1,119 @@
+"""``chipsim report``: a self-contained markdown report of one scenario, with figures and traces."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from . import plots
+from .analysis import Outcome, breakeven, compare, run_strategy
+from .chip import LATENCY_FIELDS
+from .exports import TRACE_FORMATS, write_trace
+from .files import write_atomically
+from .scenario import Scenario
+from .strategies import DEFAULT_COMPARISON
+from .tables import summary
+
+#: The course's questions and the answers it expects (SPEC.md).
+COURSE_ANSWERS: tuple[tuple[str, str], ...] = (
+    ("fwd ops in one backward pass (stride 5, L = 10)", "20"),
+    ("loadmem ops in one backward pass", "10"),
+    ("backward latency with fwd = 20 ns, loadmem = 10 ns", "500 ns"),
+    ("disk offload: loaddisk ops in one backward pass", "10"),
+    ("loaddisk latency at which disk offload ties rematerialization", "50 ns"),
+)
+SCALING_LAYERS: tuple[int, ...] = (4, 8, 16, 32, 64, 128, 256)
+FIGURES: tuple[tuple[str, str], ...] = (
+    ("timeline.png", "Timeline of the traced run: one lane per port, one bar per op"),
+    ("buffer.png", "Buffer occupancy of the traced run against the chip's slots"),
+    ("breakeven.png", "Backward latency against loaddisk_ns, with the break-even points"),
+    ("scaling.png", "Backward latency and buffer slots needed against the number of layers"),
+)
+
+
+def write_report(
+    scenario: Scenario, out: str | os.PathLike[str], *, strategy: str = "stride:k=5"
+) -> Path:
+    """Write report.md, four figures and the traced run in every format into ``out``."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    outcomes = compare(scenario, list(DEFAULT_COMPARISON))
+    traced = run_strategy(scenario, strategy)
+    frame = traced.frame
+    slots = scenario.chip.buffer_slots
+    title = f"{traced.strategy} on {scenario.name}"
+    plots.save(plots.timeline(frame, title=title), folder / "timeline.png")
+    plots.save(plots.buffer_chart(frame, slots=slots, title=title), folder / "buffer.png")
+    plots.save(plots.breakeven_chart(scenario, DEFAULT_COMPARISON), folder / "breakeven.png")
+    plots.save(
+        plots.scaling_chart(scenario, DEFAULT_COMPARISON, SCALING_LAYERS), folder / "scaling.png"
+    )
+    for suffix in TRACE_FORMATS:
+        write_trace(frame, folder / f"trace{suffix}", title=title)
+    text = _markdown(scenario, outcomes, traced.strategy)
+    path = folder / "report.md"
+    write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return path
+
+
+def course_answers(scenario: Scenario) -> list[tuple[str, str, str]]:
+    """(question, the course's answer, what chipsim simulates) for the course chip."""
+    stride = run_strategy(scenario, "stride:k=5", math=False).backward
+    disk = run_strategy(scenario, "disk-offload", math=False).backward
+    tie = breakeven(scenario, "loaddisk_ns", "disk-offload", "stride:k=5", math=False)
+    simulated = (
+        str(stride.ops["fwd"]),
+        str(stride.ops["loadmem"]),
+        f"{stride.latency_ns} ns",
+        str(disk.ops["loaddisk"]),
+        f"{float(tie.value):g} ns",
+    )
+    return [(q, a, s) for (q, a), s in zip(COURSE_ANSWERS, simulated, strict=True)]
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A DataFrame as a GitHub markdown table (index included when it is named)."""
+    if frame.index.name:
+        frame = frame.reset_index()
+    header = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
+    rows = ["| " + " | ".join(map(str, row)) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *rows])
+
+
+def _markdown(scenario: Scenario, outcomes: list[Outcome], traced: str) -> str:
+    chip = scenario.chip
+    latencies = ", ".join(f"{name} = {getattr(chip, name)}" for name in LATENCY_FIELDS)
+    lines = [
+        f"# chipsim report: {scenario.name}",
+        "",
+        scenario.description,
+        "",
+        f"L = {scenario.layers} layers of width {scenario.width}, seed {scenario.seed}; "
+        f"chip: {latencies} (ns); {chip.buffer_slots} buffer slots; serial timing.",
+        "",
+        "## Strategies side by side",
+        "",
+        markdown_table(summary(outcomes, chip.buffer_slots)),
+        "",
+    ]
+    lines += [f"- {outcome.refusal}" for outcome in outcomes if outcome.refusal is not None]
+    if scenario.is_course:
+        answers = course_answers(scenario)
+        table = pd.DataFrame(answers, columns=["question", "course answer", "chipsim"])
+        table["match"] = ["yes" if a == s else "NO" for _, a, s in answers]
+        lines += ["", "## The course's questions", "", markdown_table(table)]
+    lines += ["", "## Figures", ""]
+    for name, caption in FIGURES:
+        lines += [f"**{caption}.**", "", f"![{caption}]({name})", ""]
+    links = ", ".join(f"[trace{suffix}](trace{suffix})" for suffix in TRACE_FORMATS)
+    lines += [
+        "## Traces",
+        "",
+        f"The traced run is {traced}: {links}. Open the .json in https://ui.perfetto.dev or "
+        "chrome://tracing; read any of them back with `chipsim.exports.load_trace`.",
+        "",
+    ]
+    return "\n".join(lines)
