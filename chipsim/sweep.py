@@ -3,27 +3,30 @@
 A grid maps keys (``layers``, ``width`` or any ChipConfig field) to values;
 the sweep runs the cartesian product with each strategy, one row per run.
 Runs go to joblib (loky processes, or a Dask cluster through joblib's Dask
-backend) in chunks; after each chunk the output file is rewritten
-atomically with every row so far, so an interrupted sweep keeps its
-finished runs and re-running it with the same ``out`` does only the rest.
+backend); every couple of seconds, and at the end, the output file is
+rewritten atomically with every row so far, so an interrupted sweep keeps
+its finished runs and re-running it with the same ``out`` does only the rest.
 
 Each run's network seed comes from the sweep seed alone: it is the first
 word of the ``SeedSequence`` child that ``SeedSequence(seed).spawn`` would
 make, keyed by the run's identity (a CRC of its key) rather than its
-position, so results do not depend on the order, the chunking or the number
-of workers, and a grown grid keeps the seeds of the runs it shares.
+position, so results do not depend on the order or the number of workers,
+and a grown grid keeps the seeds of the runs it shares.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import joblib
 import numpy as np
 import pandas as pd
 
@@ -39,6 +42,9 @@ SWEEP_FORMATS: tuple[str, ...] = (".parquet", ".csv")
 NETWORK_KEYS: tuple[str, ...] = ("layers", "width")
 GRID_KEYS: tuple[str, ...] = (*NETWORK_KEYS, *ChipConfig.field_names())
 BACKENDS: tuple[str, ...] = ("loky", "dask")
+CHECKPOINT_SECONDS = 2.0
+CHUNKS_PER_WORKER = 8
+MAX_CHUNK = 64  # runs a task: keeps progress and checkpoints frequent on big grids
 
 
 @dataclass(frozen=True)
@@ -83,8 +89,8 @@ def parse_grid(items: Sequence[str], base: Scenario) -> dict[str, list[int | flo
 
 
 def points(strategies: Sequence[str], grid: dict[str, list[int | float]]) -> list[Point]:
-    """The cartesian product, strategies outermost, keys in the order given."""
-    specs = [str(parse_spec(spec)) for spec in strategies]
+    """The cartesian product, strategies outermost, keys in the order given; no run twice."""
+    specs = list(dict.fromkeys(str(parse_spec(spec)) for spec in strategies))
     combos = itertools.product(*grid.values())
     values = [tuple(zip(grid, combo, strict=True)) for combo in combos]
     return [Point(spec, combo) for spec in specs for combo in values]
@@ -115,6 +121,13 @@ def run_point(base: Scenario, point: Point, sweep_seed: int, math: bool) -> dict
     return row
 
 
+def run_chunk(
+    base: Scenario, chunk: Sequence[Point], sweep_seed: int, math: bool
+) -> list[dict[str, Any]]:
+    """The rows of several runs (one worker task)."""
+    return [run_point(base, point, sweep_seed, math) for point in chunk]
+
+
 def sweep(
     base: Scenario,
     strategies: Sequence[str],
@@ -126,51 +139,63 @@ def sweep(
     scheduler: str | None = None,
     seed: int = 0,
     math: bool = True,
-    chunk: int | None = None,
+    checkpoint_seconds: float = CHECKPOINT_SECONDS,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[pd.DataFrame, int]:
-    """Run what ``out`` does not hold yet; returns (all rows, how many were new)."""
+    """Run what ``out`` does not hold yet; returns (all rows, how many were new).
+
+    Runs go to joblib in one call, a chunk of them per task (so a run of a
+    millisecond does not pay a round trip to a worker process each); chunks come back in order as
+    they finish and the file is rewritten at most every ``checkpoint_seconds``,
+    and once at the end.
+    """
     path = Path(out)
     done = _load_existing(path)
     finished = set(done["run"]) if not done.empty else set()
     todo = [p for p in points(strategies, grid) if p.key not in finished]
     rows: list[dict[str, Any]] = []
-    size = chunk or max(4 * jobs, 16)
-    with _executor(jobs, backend, scheduler) as parallel:
-        for batch in _chunks(todo, size):
-            rows += parallel(base, batch, seed, math)
-            _write(path, pd.concat([done, pd.DataFrame(rows)], ignore_index=True))
+    last_write = time.monotonic()
+    with _executor(jobs, backend, scheduler) as (run_chunks, workers):
+        for chunk_rows in run_chunks(base, _chunks(todo, workers), seed, math):
+            rows += chunk_rows
             if progress is not None:
-                progress(len(batch))
+                progress(len(chunk_rows))
+            if time.monotonic() - last_write >= checkpoint_seconds:
+                _write(path, pd.concat([done, pd.DataFrame(rows)], ignore_index=True))
+                last_write = time.monotonic()
     frame = pd.concat([done, pd.DataFrame(rows)], ignore_index=True)
-    if not todo and not path.exists():
-        _write(path, frame)
+    _write(path, frame)
     return frame, len(todo)
 
 
 def _executor(jobs: int, backend: str, scheduler: str | None):
-    """A context giving ``run(base, points, seed, math) -> rows`` on the chosen backend."""
-    from contextlib import contextmanager
+    """A context giving ``(run_chunks, workers)``.
 
-    import joblib
-
+    ``run_chunks(base, chunks, seed, math)`` yields each chunk's rows, in order, as they finish.
+    """
     if backend not in BACKENDS:
         raise ConfigError(f"--backend {backend}: unknown; valid: {', '.join(BACKENDS)}")
     if jobs < 1 and jobs != -1:
         raise ConfigError(f"--jobs {jobs}: must be a whole number >= 1 (or -1 for every core)")
 
     @contextmanager
-    def context() -> Iterator[Callable[..., list[dict[str, Any]]]]:
+    def context() -> Iterator[tuple[Callable[..., Iterator[list[dict[str, Any]]]], int]]:
         client = _dask_client(scheduler, jobs) if backend == "dask" else None
         try:
-            with joblib.parallel_config(backend=backend, n_jobs=jobs if client is None else -1):
-                with joblib.Parallel() as parallel:
+            n_jobs = jobs if client is None else -1
+            with joblib.parallel_config(backend=backend, n_jobs=n_jobs):
+                parallel = joblib.Parallel(return_as="generator")
+                task = joblib.delayed(run_chunk)
 
-                    def run(base, batch, seed, math):
-                        task = joblib.delayed(run_point)
-                        return list(parallel(task(base, point, seed, math) for point in batch))
+                def run_chunks(base, chunks, seed, math):
+                    return parallel(task(base, chunk, seed, math) for chunk in chunks)
 
-                    yield run
+                workers = (
+                    len(client.nthreads())
+                    if client is not None
+                    else joblib.effective_n_jobs(n_jobs)
+                )
+                yield run_chunks, max(workers, 1)
         finally:
             if client is not None:
                 client.close()
@@ -218,11 +243,10 @@ def _load_existing(path: Path) -> pd.DataFrame:
     frame = pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
     if "run" not in frame.columns:
         raise ConfigError(f"--out {path}: exists and is not a chipsim sweep (no 'run' column)")
-    return frame.drop_duplicates("run", keep="first")
+    return frame.drop_duplicates("run", keep="first").reset_index(drop=True)
 
 
 def _write(path: Path, frame: pd.DataFrame) -> None:
-    frame = frame.drop_duplicates("run", keep="first").reset_index(drop=True)
     if path.suffix.lower() == ".parquet":
         write_atomically(path, lambda tmp: frame.to_parquet(tmp, index=False))
     else:
@@ -257,6 +281,12 @@ def _range(item: str, text: str) -> list[int | float]:
     return [start + i * step for i in range(count)]
 
 
-def _chunks(items: list[Point], size: int) -> Iterator[list[Point]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _chunks(todo: list[Point], workers: int) -> Iterator[list[Point]]:
+    """About CHUNKS_PER_WORKER chunks a worker, at most MAX_CHUNK runs each, in order.
+
+    One worker runs in this process, where a task costs nothing: one run a chunk.
+    """
+    share = -(-len(todo) // (workers * CHUNKS_PER_WORKER))
+    size = 1 if workers == 1 else max(1, min(share, MAX_CHUNK))
+    for start in range(0, len(todo), size):
+        yield todo[start : start + size]

@@ -82,9 +82,19 @@ def test_an_interrupted_sweep_resumes_without_duplicates(tmp_path: Path) -> None
 def test_rows_do_not_depend_on_the_number_of_workers(tmp_path: Path) -> None:
     grid = {"layers": [3, 7], "width": [2, 3]}
     one, _ = sweep(Scenario(), STRATEGIES, grid, tmp_path / "one.csv", jobs=1)
-    two, _ = sweep(Scenario(), STRATEGIES, grid, tmp_path / "two.csv", jobs=2, chunk=3)
+    two, _ = sweep(Scenario(), STRATEGIES, grid, tmp_path / "two.csv", jobs=2, checkpoint_seconds=0)
     pd.testing.assert_frame_equal(one, two)
     assert one["seed"].nunique() == len(one)  # every run has its own seed
+
+
+def test_a_strategy_named_twice_runs_once(tmp_path: Path) -> None:
+    twice = ["stride:k=5", "stride: k=5", "optimal"]
+    assert [p.key for p in points(twice, {"layers": [4]})] == [
+        "stride:k=5|layers=4",
+        "optimal|layers=4",
+    ]
+    frame, new = sweep(Scenario(), twice, {"layers": [4, 6]}, tmp_path / "s.csv", math=False)
+    assert new == 4 and frame["run"].is_unique
 
 
 def test_a_runs_seed_depends_only_on_the_sweep_seed_and_the_run() -> None:
