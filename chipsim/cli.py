@@ -362,17 +362,20 @@ def sweep_command(
 def plot_command(file: Path, out: Path | None, slots: int | None) -> None:
     """Draw the figure that fits a saved trace (timeline + buffer) or sweep (latency)."""
     from . import plots
-    from .exports import load_trace
+    from .exports import load_trace, read_table
 
     target = out or file.with_suffix(".png")
     check_output_path("--out", target, (".png", ".svg", ".pdf"))
-    frame = pd.read_parquet(file) if file.suffix.lower() == ".parquet" else None
-    if file.suffix.lower() == ".csv":
-        frame = pd.read_csv(file)
-    if frame is not None and "run" in frame.columns:
-        figure = plots.sweep_chart(frame)
+    table = read_table(file) if file.suffix.lower() in (".csv", ".parquet") else None
+    if table is not None and "run" in table.columns:
+        if not table["feasible"].any():
+            raise ConfigError(f"{file}: nothing to draw: no run of the sweep fits the chip")
+        figure = plots.sweep_chart(table)
     else:
-        figure = plots.trace_chart(load_trace(file), slots=slots, title=file.name)
+        trace = load_trace(file)
+        if trace.empty:
+            raise ConfigError(f"{file}: nothing to draw: the trace has no ops")
+        figure = plots.trace_chart(trace, slots=slots, title=file.name)
     plots.save(figure, target)
     click.echo(f"figure written to {target}")
 

@@ -4,9 +4,10 @@ The format follows the file's extension. Every write is atomic (a temporary
 file beside the target, then a rename). The Chrome format (opened by
 Perfetto, ui.perfetto.dev, and chrome://tracing) gets one complete event
 (``"ph": "X"``) per trace row on one track per resource, ``ts``/``dur`` in
-microseconds, exact decimals of the simulated nanoseconds, and
-the buffer occupancy as a counter track (``"ph": "C"``). Reading one back
-rebuilds the rows from its complete events.
+microseconds (exact decimals of whole nanoseconds; for float latencies the
+nearest float, with the exact ns in each event's ``args``), and the buffer
+occupancy as a counter track (``"ph": "C"``). Reading one back rebuilds the
+rows from its complete events, exactly.
 """
 
 from __future__ import annotations
@@ -72,7 +73,13 @@ def chrome_trace(frame: pd.DataFrame, *, title: str = "") -> dict[str, Any]:
                 "dur": _microseconds(row.end_ns - row.start_ns),
                 "pid": _PROCESS_ID,
                 "tid": PORTS.index(row.resource) + 1,
-                "args": {"phase": row.phase, "op": row.op, "layer": int(row.layer)},
+                "args": {
+                    "phase": row.phase,
+                    "op": row.op,
+                    "layer": int(row.layer),
+                    "start_ns": _plain(row.start_ns),
+                    "end_ns": _plain(row.end_ns),
+                },
             }
         )
     slots = frame["buffer_slots_used"].to_numpy()
@@ -90,20 +97,33 @@ def chrome_trace(frame: pd.DataFrame, *, title: str = "") -> dict[str, Any]:
     return {"traceEvents": events, "displayTimeUnit": "ns"}
 
 
+def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """A .csv or .parquet file as a DataFrame; a file that is neither is a one-line ConfigError."""
+    try:
+        if Path(path).suffix.lower() == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path)
+    except ValueError as error:  # pyarrow's ArrowInvalid and pandas' parser errors are ValueErrors
+        raise ConfigError(f"{path}: not a readable {Path(path).suffix} file ({error})") from None
+
+
 def load_trace(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read a trace file back into the DataFrame ``Trace.frame()`` gives (same dtypes)."""
-    suffix = trace_format(path)
-    if suffix == ".csv":
-        frame = pd.read_csv(path)
-    elif suffix == ".parquet":
-        frame = pd.read_parquet(path)
-    else:
+    if trace_format(path) == ".json":
         text = Path(path).read_text(encoding="utf-8")
-        frame = _from_chrome(json.loads(text, parse_float=Decimal))
+        try:
+            frame = _from_chrome(json.loads(text, parse_float=Decimal))
+        except (ValueError, KeyError, TypeError, IndexError) as error:
+            raise ConfigError(f"{path}: not a chipsim Chrome trace ({error!r})") from None
+    else:
+        frame = read_table(path)
     missing = [name for name in COLUMNS if name not in frame.columns]
     if missing:
         raise ConfigError(f"{path}: not a chipsim trace (no column {missing[0]!r})")
-    return typed(frame[list(COLUMNS)])
+    try:
+        return typed(frame[list(COLUMNS)])
+    except (ValueError, TypeError) as error:
+        raise ConfigError(f"{path}: a column has values of the wrong kind ({error})") from None
 
 
 def typed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -126,15 +146,16 @@ def _from_chrome(document: dict[str, Any]) -> pd.DataFrame:
         if event.get("ph") != "X":
             continue
         args = event["args"]
-        start = Decimal(event["ts"]) * 1000
+        start = args.get("start_ns", Decimal(event["ts"]) * 1000)
+        end = args.get("end_ns", start + Decimal(event["dur"]) * 1000)
         rows.append(
             {
                 "phase": args["phase"],
                 "op": args["op"],
                 "layer": args["layer"],
                 "resource": PORTS[event["tid"] - 1],
-                "start_ns": _number(start),
-                "end_ns": _number(start + Decimal(event["dur"]) * 1000),
+                "start_ns": _number(Decimal(start)),
+                "end_ns": _number(Decimal(end)),
             }
         )
     frame = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "buffer_slots_used"])
@@ -156,6 +177,11 @@ def _microseconds(nanoseconds: Any) -> float:
     """
     value = nanoseconds.item() if hasattr(nanoseconds, "item") else nanoseconds
     return float(Decimal(value) / 1000)
+
+
+def _plain(value: Any) -> int | float:
+    """A numpy scalar as the Python number JSON writes exactly (floats: shortest repr)."""
+    return value.item() if hasattr(value, "item") else value
 
 
 def _number(value: Decimal) -> int | float:

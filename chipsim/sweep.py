@@ -33,6 +33,7 @@ import pandas as pd
 from .analysis import run_strategy
 from .chip import ChipConfig
 from .errors import ConfigError, DoesNotFit
+from .exports import read_table
 from .files import write_atomically
 from .plan import PHASES
 from .scenario import Scenario
@@ -111,7 +112,12 @@ def run_point(base: Scenario, point: Point, sweep_seed: int, math: bool) -> dict
     try:
         result = run_strategy(scenario, point.strategy, math=math)
     except DoesNotFit as refusal:
-        return {**row, "feasible": False, "reason": str(refusal)}
+        return {
+            **row,
+            "feasible": False,
+            "reason": str(refusal),
+            "buffer_slots_needed": refusal.slots_needed,
+        }
     row.update(feasible=True, reason="", buffer_slots_needed=result.plan.buffer_slots_needed)
     for phase in PHASES:
         summary = result.phase(phase)
@@ -240,7 +246,7 @@ def _load_existing(path: Path) -> pd.DataFrame:
         raise ConfigError(f"--out {path}: the folder {path.parent} does not exist")
     if not path.exists():
         return pd.DataFrame()
-    frame = pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
+    frame = read_table(path)
     if "run" not in frame.columns:
         raise ConfigError(f"--out {path}: exists and is not a chipsim sweep (no 'run' column)")
     return frame.drop_duplicates("run", keep="first").reset_index(drop=True)

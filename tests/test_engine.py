@@ -6,10 +6,24 @@ import re
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from conftest import ROOMY
 
-from chipsim import ChipConfig, DoesNotFit, ModelViolation, Network, Op, Plan, execute, make_plan
+from chipsim import (
+    ChipConfig,
+    DoesNotFit,
+    GradientMismatch,
+    ModelViolation,
+    Network,
+    Op,
+    Plan,
+    execute,
+    make_plan,
+    simulate,
+)
 from chipsim.chip import LATENCY_FIELDS
+from chipsim.cli import main
+from chipsim.network import LayerGradients
 from chipsim.storage import ActivationBuffer
 
 CHIP = ChipConfig(buffer_slots=2)
@@ -176,3 +190,21 @@ def test_simulated_latency_equals_the_plans_serial_prediction(strategy: str) -> 
         trace = execute(plan, chip, Network(9, 2)).trace
         for phase in ("forward", "backward"):
             assert trace.latency_ns(phase) == plan.latency_ns(chip, phase)
+
+
+def test_gradients_off_by_one_bit_fail_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = Network.reference_gradients
+
+    def one_bit_off(self: Network) -> list[LayerGradients]:
+        grads = plain(self)
+        weight = grads[3].weight.copy()
+        weight[0, 0] = np.nextafter(weight[0, 0], np.inf)
+        grads[3] = LayerGradients(weight=weight, bias=grads[3].bias)
+        return grads
+
+    monkeypatch.setattr(Network, "reference_gradients", one_bit_off)
+    with pytest.raises(GradientMismatch, match=r"^stride:k=5: weight gradients differ from plain"):
+        simulate("stride:k=5")
+    result = CliRunner().invoke(main, ["run"])
+    assert result.exit_code == 1
+    assert result.output.startswith("chipsim: error: stride:k=5: weight gradients differ")

@@ -33,7 +33,7 @@ def test_float_times_round_trip_too(tmp_path: Path) -> None:
     frame = simulate("stride:k=3", ChipConfig(fwd_ns=0.1, loadmem_ns=2.5), layers=6).frame
     for suffix in (".csv", ".parquet", ".json"):
         write_trace(frame, tmp_path / f"t{suffix}")
-        pd.testing.assert_frame_equal(load_trace(tmp_path / f"t{suffix}"), frame)
+        pd.testing.assert_frame_equal(load_trace(tmp_path / f"t{suffix}"), frame, check_exact=True)
 
 
 def test_chrome_trace_has_one_complete_event_per_row(result, tmp_path: Path) -> None:
@@ -46,7 +46,13 @@ def test_chrome_trace_has_one_complete_event_per_row(result, tmp_path: Path) -> 
     assert len(complete) == len(frame)
     for event, row in zip(complete, frame.itertuples(index=False), strict=True):
         assert event["name"] == f"{row.op} {row.layer}"
-        assert event["args"] == {"phase": row.phase, "op": row.op, "layer": row.layer}
+        assert event["args"] == {
+            "phase": row.phase,
+            "op": row.op,
+            "layer": row.layer,
+            "start_ns": row.start_ns,  # the exact ns, for float latencies too
+            "end_ns": row.end_ns,
+        }
         assert Decimal(event["ts"]) * 1000 == row.start_ns  # exact: no rounding
         assert Decimal(event["dur"]) * 1000 == row.end_ns - row.start_ns
         assert event["tid"] == PORTS.index(row.resource) + 1

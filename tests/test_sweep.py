@@ -57,6 +57,7 @@ def test_each_row_equals_its_single_run(tmp_path: Path) -> None:
 def test_runs_that_do_not_fit_are_rows_with_the_reason(tmp_path: Path) -> None:
     frame, _ = sweep(Scenario(), ["full-store"], {"layers": [2, 5]}, tmp_path / "s.csv")
     assert frame["feasible"].tolist() == [True, False]
+    assert frame["buffer_slots_needed"].tolist() == [1, 4]
     assert frame["reason"].iat[1] == (
         "full-store needs 4 buffer slots; the chip has 2 (try --set buffer_slots=4)"
     )
@@ -132,6 +133,49 @@ def test_bad_sweeps_are_one_line_errors(tmp_path: Path, args: list[str], message
     assert result.exit_code == 2
     assert message in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("bad.parquet", "garbage", "bad.parquet: not a readable .parquet file"),
+        ("j.json", '{"traceEvents": [{"ph": "X", "ts": 0}]}', "j.json: not a chipsim Chrome trace"),
+        ("j.json", "not json", "j.json: not a chipsim Chrome trace (JSONDecodeError"),
+        ("j.json", '{"a": 1}', "j.json: nothing to draw: the trace has no ops"),
+        (
+            "t.csv",
+            "phase,op,layer,resource,start_ns,end_ns,buffer_slots_used\nforward,fwd,x,compute,0,1,0",
+            "t.csv: a column has values of the wrong kind",
+        ),
+    ],
+)
+def test_plot_names_a_file_it_cannot_draw(
+    tmp_path: Path, name: str, content: str, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    result = CliRunner().invoke(main, ["plot", str(path)])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"chipsim: error: {path.parent}/{message}")
+    assert len(result.output.strip().splitlines()) == 1
+    assert not path.with_suffix(".png").exists()
+
+
+def test_plot_refuses_a_sweep_where_nothing_fits(tmp_path: Path) -> None:
+    out = tmp_path / "s.csv"
+    sweep(Scenario(), ["full-store"], {"layers": [20, 30]}, out, math=False)
+    result = CliRunner().invoke(main, ["plot", str(out)])
+    assert result.exit_code == 2
+    assert "nothing to draw: no run of the sweep fits the chip" in result.output
+
+
+def test_a_corrupt_out_file_is_an_error_not_overwritten(tmp_path: Path) -> None:
+    out = tmp_path / "s.parquet"
+    out.write_text("garbage")
+    result = CliRunner().invoke(main, ["sweep", "--grid", "layers=4", "--out", str(out)])
+    assert result.exit_code == 2
+    assert "s.parquet: not a readable .parquet file" in result.output
+    assert out.read_text() == "garbage"
 
 
 def test_an_out_file_that_is_not_a_sweep_is_left_alone(tmp_path: Path) -> None:
