@@ -175,8 +175,7 @@ def _microseconds(nanoseconds: Any) -> float:
     float, so a whole number of ns below 10^15 (eleven simulated days) comes
     out as its exact decimal in µs: 10 ns → 0.01, 123456789 ns → 123456.789.
     """
-    value = nanoseconds.item() if hasattr(nanoseconds, "item") else nanoseconds
-    return float(Decimal(value) / 1000)
+    return float(Decimal(_plain(nanoseconds)) / 1000)
 
 
 def _plain(value: Any) -> int | float:
