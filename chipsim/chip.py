@@ -1,10 +1,23 @@
 """The chip: validated parameters (``ChipConfig``) and the SimPy model (``Chip``).
 
 Defaults are the course chip of SPEC.md: fwd 20 ns, loadmem 10 ns, two
-activation slots, stores and backward steps free. The course leaves the disk
-read latency to be solved for; the default ``loaddisk_ns = 100`` (ten buffer
-loads) is an arbitrary but documented choice, above the 50 ns break-even, so
-that a comparison on the default chip has a clear winner.
+activation slots, stores and backward steps free, serial timing, no jitter,
+faults or bandwidth terms. The course leaves the disk read latency to be
+solved for; the default ``loaddisk_ns = 100`` (ten buffer loads) is an
+arbitrary but documented choice, above the 50 ns break-even, so that a
+comparison on the default chip has a clear winner.
+
+Beyond the course (all optional, defaults change nothing):
+
+- ``mode = "overlapped"``: compute, buffer port and disk port run concurrently
+  (see ``chipsim.overlap``); ``staging_slots`` registers hold prefetched
+  activations beside the working register.
+- A latency field may be a distribution (``chipsim.latency``); runs draw it.
+- ``disk_fault_rate``: the chance a ``loaddisk`` read fails and is retried,
+  at most ``max_retries`` times.
+- Bandwidth: with ``mem_bytes_per_ns``, ``disk_bytes_per_ns`` or
+  ``compute_macs_per_ns`` set, an op also pays for its bytes or multiply-adds
+  (``transfer_ns``); ``resolved(width)`` folds that into fixed latencies.
 """
 
 from __future__ import annotations
@@ -18,6 +31,7 @@ from typing import Any
 import simpy
 
 from .errors import ConfigError
+from .latency import Distribution
 from .ops import OP_LATENCY_FIELD, PORTS
 from .storage import ActivationBuffer, Disk, Inputs, Registers
 
@@ -29,6 +43,10 @@ LATENCY_FIELDS: tuple[str, ...] = (
     "loaddisk_ns",
     "storedisk_ns",
 )
+MODES: tuple[str, ...] = ("serial", "overlapped")
+BANDWIDTH_FIELDS: tuple[str, ...] = ("mem_bytes_per_ns", "disk_bytes_per_ns", "compute_macs_per_ns")
+
+Latency = int | float | Distribution
 
 
 @dataclass(frozen=True)
@@ -36,31 +54,60 @@ class ChipConfig:
     """Every parameter of the simulated chip, validated on construction.
 
     Latencies are non-negative nanoseconds (int or float; ints keep traces
-    exact); ``buffer_slots`` is how many width-s activations the buffer holds.
+    exact) or a ``Distribution`` (a ``{dist = ...}`` mapping is converted);
+    ``buffer_slots`` is how many width-s activations the buffer holds.
     """
 
-    fwd_ns: int | float = 20
-    bwd_ns: int | float = 0
-    loadmem_ns: int | float = 10
-    storemem_ns: int | float = 0
-    loaddisk_ns: int | float = 100
-    storedisk_ns: int | float = 0
+    fwd_ns: Latency = 20
+    bwd_ns: Latency = 0
+    loadmem_ns: Latency = 10
+    storemem_ns: Latency = 0
+    loaddisk_ns: Latency = 100
+    storedisk_ns: Latency = 0
     buffer_slots: int = 2
+    mode: str = "serial"
+    staging_slots: int = 0
+    disk_fault_rate: int | float = 0
+    max_retries: int = 3
+    dtype_bytes: int = 4
+    mem_bytes_per_ns: int | float | None = None
+    disk_bytes_per_ns: int | float | None = None
+    compute_macs_per_ns: int | float | None = None
 
     def __post_init__(self) -> None:
         for name in LATENCY_FIELDS:
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ConfigError(
-                    f"chip field {name} must be a number of nanoseconds, got {value!r}"
-                )
-            if not math.isfinite(value) or value < 0:
-                raise ConfigError(
-                    f"chip field {name} must be a finite number >= 0 ns, got {value!r}"
-                )
-        slots = self.buffer_slots
-        if isinstance(slots, bool) or not isinstance(slots, int) or slots < 1:
-            raise ConfigError(f"chip field buffer_slots must be a whole number >= 1, got {slots!r}")
+            if isinstance(value, Mapping):
+                object.__setattr__(self, name, Distribution.from_mapping(name, value))
+            elif not isinstance(value, Distribution):
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise ConfigError(
+                        f"chip field {name} must be a number of nanoseconds, got {value!r} "
+                        '(or a distribution, e.g. {dist = "lognormal", median = 50, sigma = 0.5})'
+                    )
+                if not math.isfinite(value) or value < 0:
+                    raise ConfigError(
+                        f"chip field {name} must be a finite number >= 0 ns, got {value!r}"
+                    )
+        _check_whole(self.buffer_slots, "buffer_slots", 1)
+        if self.mode not in MODES:
+            raise ConfigError(
+                f"chip field mode must be one of {', '.join(MODES)}, got {self.mode!r}"
+            )
+        _check_whole(self.staging_slots, "staging_slots", 0)
+        _check_number("disk_fault_rate", self.disk_fault_rate, "a probability")
+        if not 0 <= self.disk_fault_rate < 1:
+            raise ConfigError(
+                f"chip field disk_fault_rate must be >= 0 and < 1, got {self.disk_fault_rate!r}"
+            )
+        _check_whole(self.max_retries, "max_retries", 0)
+        _check_whole(self.dtype_bytes, "dtype_bytes", 1)
+        for name in BANDWIDTH_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                _check_number(name, value, "a number > 0 (omit it for fixed latencies)")
+                if value <= 0:
+                    raise ConfigError(f"chip field {name} must be > 0, got {value!r}")
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
@@ -76,13 +123,80 @@ class ChipConfig:
                 )
         return dataclasses.replace(self, **changes)
 
-    def as_dict(self) -> dict[str, int | float]:
-        return dataclasses.asdict(self)
+    def as_dict(self) -> dict[str, Any]:
+        """Every field as JSON-ready values (a distribution as its table)."""
+        return {
+            name: value.as_dict() if isinstance(value, Distribution) else value
+            for name, value in ((f, getattr(self, f)) for f in self.field_names())
+        }
+
+    @property
+    def is_random(self) -> bool:
+        """Whether runs draw anything: a latency distribution or disk faults."""
+        jitter = any(isinstance(getattr(self, name), Distribution) for name in LATENCY_FIELDS)
+        return jitter or self.disk_fault_rate > 0
+
+    @property
+    def uses_bandwidth(self) -> bool:
+        """Whether ops also pay for their bytes or multiply-adds (``transfer_ns``)."""
+        return any(getattr(self, name) is not None for name in BANDWIDTH_FIELDS)
 
     def op_latency_ns(self, kind: str) -> int | float:
-        """The latency of one op of ``kind`` on this chip."""
+        """The expected latency of one op of ``kind``, bandwidth terms excluded.
+
+        A distribution gives its mean. For the full cost at a width, ask the
+        ``resolved(width)`` chip.
+        """
         field = OP_LATENCY_FIELD[kind]
-        return 0 if field is None else getattr(self, field)
+        if field is None:
+            return 0
+        value = getattr(self, field)
+        return value.mean_ns if isinstance(value, Distribution) else value
+
+    def transfer_ns(self, kind: str, width: int) -> int | float:
+        """What one op of ``kind`` pays for its bytes or multiply-adds at ``width``.
+
+        Loads and stores move width·dtype_bytes bytes; ``fwd`` is one s×s
+        matrix-vector product (s² MACs), ``bwd`` three (it recomputes the
+        pre-activation, then the weight and input gradients). 0 where the
+        chip sets no bandwidth for the op's port.
+        """
+        if OP_LATENCY_FIELD[kind] is None:
+            return 0
+        if kind in ("fwd", "bwd"):
+            rate, amount = self.compute_macs_per_ns, width * width * (1 if kind == "fwd" else 3)
+        else:
+            disk = kind in ("loaddisk", "storedisk")
+            rate = self.disk_bytes_per_ns if disk else self.mem_bytes_per_ns
+            amount = width * self.dtype_bytes
+        return 0 if rate is None else _exact(amount / rate)
+
+    def resolved(self, width: int) -> ChipConfig:
+        """This chip with fixed expected latencies at ``width``: what planners use.
+
+        Each latency becomes its mean plus its ``transfer_ns``; the bandwidth
+        fields are cleared so that resolving again changes nothing.
+        """
+        changes: dict[str, Any] = dict.fromkeys(BANDWIDTH_FIELDS)
+        for kind, field in OP_LATENCY_FIELD.items():
+            if field is not None:
+                changes[field] = _exact(self.op_latency_ns(kind) + self.transfer_ns(kind, width))
+        return dataclasses.replace(self, **changes)
+
+
+def _check_number(name: str, value: Any, expected: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"chip field {name} must be {expected}, got {value!r}")
+
+
+def _check_whole(value: Any, name: str, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ConfigError(f"chip field {name} must be a whole number >= {low}, got {value!r}")
+
+
+def _exact(value: int | float) -> int | float:
+    """A whole float as an int, so fixed-latency traces stay exact integers."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 class Chip:
@@ -101,4 +215,4 @@ class Chip:
         self.inputs = Inputs()
         self.buffer = ActivationBuffer(config.buffer_slots)
         self.disk = Disk()
-        self.registers = Registers()
+        self.registers = Registers(staging_slots=config.staging_slots)

@@ -1,17 +1,22 @@
 """The engine (mechanism): runs any Plan on a simulated Chip, with or without the math.
 
-Each op checks the model's rules against the chip's storage places and
-registers, moves the real numpy arrays between inputs, buffer, disk and
-registers, and ``fwd``/``bwd`` run the network's layer math. A broken rule
-is a ``ModelViolation`` naming the op, never a silent fix-up. Between the
-phases the loss is evaluated on a(L), seeding the gradient register.
+A run has two halves, both owned here:
 
-Timing is SPEC.md's serial mode: one op at a time, each starting when the
-previous one ends. A SimPy process walks the plan phase by phase and holds
-each phase for its latency; within a phase nothing else can happen, so the
-ops do not each cost a SimPy event: their start and end times are the
-running sum of their latencies (``Trace.serial``), exactly what a clock
-advanced op by op gives.
+1. **What happens**, in plan order: each op checks the model's rules against
+   the chip's storage places and registers, moves the real numpy arrays
+   between inputs, buffer, disk, registers and staging, and ``fwd``/``bwd``
+   run the network's layer math. A broken rule is a ``ModelViolation``
+   naming the op, never a silent fix-up. Between the phases the loss is
+   evaluated on a(L), seeding the gradient register.
+2. **When it happens**: each op's duration (fixed, or drawn with its
+   retries, ``chipsim.draws``) and its start. In ``serial`` mode, SPEC.md's
+   default, one op runs at a time, so each starts when the previous one
+   ends: the times are a running sum, and no op costs a SimPy event. In
+   ``overlapped`` mode every op is a SimPy process waiting for its data, its
+   port and its staging register (``chipsim.overlap``).
+
+Timing cannot change what is computed: overlapped runs respect every data
+dependency, so the math of plan order is the math of the run.
 
 ``network=None`` runs timing only: no numpy, every rule still enforced, the
 same trace and op counts.
@@ -19,14 +24,16 @@ same trace and op counts.
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from dataclasses import dataclass
 
-import simpy
+import numpy as np
 
 from .chip import Chip, ChipConfig
-from .errors import ModelViolation
+from .draws import Draws, draw
+from .errors import ConfigError, DiskReadError, ModelViolation
 from .network import LayerGradients, Network
+from .ops import OP_KINDS
+from .overlap import schedule
 from .plan import PHASES, Plan
 from .trace import Trace
 
@@ -40,23 +47,61 @@ class Execution:
     gradients: list[LayerGradients] | None  # index l-1 holds layer l
 
 
-def execute(plan: Plan, config: ChipConfig, network: Network | None) -> Execution:
-    """Run ``plan`` on a fresh chip; refuses a plan that does not fit before it starts."""
-    if network is not None and plan.layers != network.layers:
-        raise ModelViolation(
-            f"{plan.strategy}: the plan is for L={plan.layers} but the network has "
-            f"{network.layers} layers"
-        )
+def execute(
+    plan: Plan,
+    config: ChipConfig,
+    network: Network | None,
+    *,
+    width: int | None = None,
+    seed: int = 0,
+    replication: int = 0,
+) -> Execution:
+    """Run ``plan`` on a fresh chip; refuses a plan that does not fit before it starts.
+
+    ``width`` prices bandwidth terms (default: the network's); ``seed`` and
+    ``replication`` pick the draws of a chip with jitter or faults. Raises
+    ``DiskReadError`` when a disk read fails more than ``max_retries`` times.
+    """
+    if network is not None:
+        if plan.layers != network.layers:
+            raise ModelViolation(
+                f"{plan.strategy}: the plan is for L={plan.layers} but the network has "
+                f"{network.layers} layers"
+            )
+        width = network.width
+    if width is None:
+        if config.uses_bandwidth:
+            raise ConfigError("the chip prices bytes and multiply-adds: give the network's width")
+        width = 1  # prices nothing without bandwidths
     plan.check_fits(config)
-    run = _Run(plan, Chip(config), network)
-    trace = Trace.serial(plan, config)
-    process = run.chip.env.process(run.process(trace))
-    try:
-        run.chip.env.run(until=process)
-    except RuntimeError as error:  # SimPy: the run ended with the process still waiting
-        raise ModelViolation(f"{plan.strategy}: the simulation deadlocked") from error
+    chip = Chip(config)
+    run = _Run(plan, chip, network)
+    run.apply()
+    draws = draw(plan, config, width, seed, replication)
+    if config.mode == "serial":
+        end = np.cumsum(draws.durations_ns)
+        start = np.concatenate([np.zeros(1, dtype=end.dtype), end[:-1]])  # previous op's end
+    else:
+        start, end = schedule(chip, plan, draws.attempts, draws.durations_ns)
+    trace = Trace.of(plan, draws.attempts, start, end)
+    if draws.failed_op is not None:
+        raise _read_failure(plan, config, draws, end)
     gradients = None if network is None else run.gradients
     return Execution(trace, run.loss, gradients)  # type: ignore[arg-type]
+
+
+def _read_failure(plan: Plan, config: ChipConfig, draws: Draws, end: np.ndarray) -> DiskReadError:
+    index = draws.failed_op
+    assert index is not None
+    op, phase = plan.op(index), plan.phase_of(index)
+    position = index if phase == "forward" else index - plan.forward_ops
+    at = end[int(draws.attempts[: index + 1].sum()) - 1].item()
+    return DiskReadError(
+        f"{plan.strategy}: `{op}` (op {position} of the {phase} phase) failed all "
+        f"{config.max_retries + 1} reads, the last ending at {at} ns "
+        f"(disk_fault_rate={config.disk_fault_rate}, max_retries={config.max_retries}); "
+        "raise max_retries or lower disk_fault_rate"
+    )
 
 
 class _Run:
@@ -68,30 +113,46 @@ class _Run:
         self.gradients: list[LayerGradients | None] = [None] * plan.layers
         chip.inputs.a0 = None if network is None else network.input
 
-    def process(self, trace: Trace) -> Generator[simpy.Event, object, None]:
+    def apply(self) -> None:
+        """Carry out every op in plan order: the rules and the math, no timing."""
         for phase in PHASES:
             self._walk(phase)
-            yield self.chip.env.timeout(trace.latency_ns(phase))
             if phase == "forward":
                 self._evaluate_loss()
         self._check_complete()
 
     def _walk(self, phase: str) -> None:
         """Apply each op of a phase in order, enforcing the rules as it goes."""
-        chip, network = self.chip, self.network
+        chip, network, plan = self.chip, self.network, self.plan
         registers, buffer, disk = chip.registers, chip.buffer, chip.disk
-        index, kind, layer = 0, "", 0  # named in the error message of a broken rule
+        where = plan.phase_slice(phase)
+        kinds = [OP_KINDS[code] for code in plan.kind_codes[where].tolist()]
+        layers, staged_flags = plan.layer_numbers[where].tolist(), plan.staged[where].tolist()
+        ops = zip(kinds, layers, staged_flags, strict=True)
+        index, kind, layer, staged = 0, "", 0, False  # named in a broken rule's message
         try:
-            for index, (kind, layer) in enumerate(self.plan.phase_ops(phase)):  # noqa: B007
+            for index, (kind, layer, staged) in enumerate(ops):  # noqa: B007
                 if kind == "fwd":
-                    previous = registers.require_activation(layer - 1)
+                    if staged:
+                        previous = registers.take_staged(layer - 1)
+                    else:
+                        previous = registers.require_activation(layer - 1)
                     value = None if network is None else network.forward(layer, previous)
                     registers.set_activation(layer, value)
-                elif kind == "loadmem":
-                    place = chip.inputs if layer == 0 else buffer
-                    registers.set_activation(layer, place.load(layer))
+                elif kind == "loadmem" or kind == "loaddisk":
+                    if kind == "loaddisk":
+                        value = disk.load(layer)
+                    else:
+                        value = (chip.inputs if layer == 0 else buffer).load(layer)
+                    if staged:
+                        registers.stage(layer, value)
+                    else:
+                        registers.set_activation(layer, value)
                 elif kind == "bwd":
-                    previous = registers.require_activation(layer - 1)
+                    if staged:
+                        previous = registers.take_staged(layer - 1)
+                    else:
+                        previous = registers.require_activation(layer - 1)
                     upstream = registers.require_gradient(layer)
                     gradient = None
                     if network is not None:
@@ -103,13 +164,12 @@ class _Run:
                     buffer.store(layer, registers.require_activation(layer))
                 elif kind == "free":
                     buffer.free(layer)
-                elif kind == "storedisk":
+                else:  # storedisk: Plan admits only the seven kinds
                     disk.store(layer, registers.require_activation(layer))
-                else:  # loaddisk: Plan admits only the seven kinds
-                    registers.set_activation(layer, disk.load(layer))
         except ModelViolation as error:
+            op = f"{kind} {layer}" + (" (prefetch)" if staged and kind.startswith("load") else "")
             raise ModelViolation(
-                f"{self.plan.strategy}: op {index} of the {phase} phase, `{kind} {layer}`: {error}"
+                f"{plan.strategy}: op {index} of the {phase} phase, `{op}`: {error}"
             ) from None
 
     def _evaluate_loss(self) -> None:
@@ -132,4 +192,9 @@ class _Run:
             raise ModelViolation(
                 f"{self.plan.strategy}: the plan ends before backprop reaches layer 1 "
                 f"(the last gradient computed is dL/da{reached})"
+            )
+        unused = sorted(self.chip.registers.staged)
+        if unused:
+            raise ModelViolation(
+                f"{self.plan.strategy}: a{unused[0]} was prefetched into staging and never used"
             )

@@ -26,17 +26,21 @@ class StrategyError(ChipsimError, ValueError):
 
 
 class DoesNotFit(ChipsimError):
-    """A plan needs more buffer slots than the chip has."""
+    """A plan needs more buffer (or staging) slots than the chip has."""
 
     exit_code = 3
 
-    def __init__(self, strategy: str, slots_needed: int, slots_available: int) -> None:
+    def __init__(
+        self, strategy: str, slots_needed: int, slots_available: int, field: str = "buffer_slots"
+    ) -> None:
         self.strategy = strategy
         self.slots_needed = slots_needed
         self.slots_available = slots_available
+        self.field = field
+        noun = field.replace("_", " ")
         super().__init__(
-            f"{strategy} needs {slots_needed} buffer slots; the chip has "
-            f"{slots_available} (try --set buffer_slots={slots_needed})"
+            f"{strategy} needs {slots_needed} {noun}; the chip has "
+            f"{slots_available} (try --set {field}={slots_needed})"
         )
 
 
@@ -56,3 +60,9 @@ class GradientMismatch(ChipsimError):
     """A run's weight gradients differ from plain backprop: the run failed."""
 
     exit_code = 1
+
+
+class DiskReadError(ChipsimError):
+    """A disk read failed more times in a row than the chip retries."""
+
+    exit_code = 4

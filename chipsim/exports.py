@@ -24,7 +24,7 @@ from .errors import ConfigError
 from .files import write_atomically
 from .ops import OP_KINDS, PORTS
 from .plan import PHASES
-from .trace import COLUMNS
+from .trace import COLUMNS, LATER_COLUMNS
 
 TRACE_FORMATS: tuple[str, ...] = (".csv", ".parquet", ".json")
 
@@ -64,9 +64,10 @@ def chrome_trace(frame: pd.DataFrame, *, title: str = "") -> dict[str, Any]:
         *(_metadata("thread_name", tid, name) for tid, name in enumerate(PORTS, start=1)),
     ]
     for row in frame.itertuples(index=False):
+        label = f"{row.op} {row.layer}" + (" (prefetch)" if row.prefetch else "")
         events.append(
             {
-                "name": f"{row.op} {row.layer}",
+                "name": label + (f" attempt {row.attempt}" if row.attempt > 1 else ""),
                 "cat": f"{row.phase},{row.op}",
                 "ph": "X",
                 "ts": _microseconds(row.start_ns),
@@ -79,6 +80,8 @@ def chrome_trace(frame: pd.DataFrame, *, title: str = "") -> dict[str, Any]:
                     "layer": int(row.layer),
                     "start_ns": _plain(row.start_ns),
                     "end_ns": _plain(row.end_ns),
+                    "prefetch": bool(row.prefetch),
+                    "attempt": int(row.attempt),
                 },
             }
         )
@@ -117,6 +120,9 @@ def load_trace(path: str | os.PathLike[str]) -> pd.DataFrame:
             raise ConfigError(f"{path}: not a chipsim Chrome trace ({error!r})") from None
     else:
         frame = read_table(path)
+    for name, value in LATER_COLUMNS.items():
+        if name not in frame.columns:
+            frame[name] = value
     missing = [name for name in COLUMNS if name not in frame.columns]
     if missing:
         raise ConfigError(f"{path}: not a chipsim trace (no column {missing[0]!r})")
@@ -131,8 +137,9 @@ def typed(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     for name, categories in (("phase", PHASES), ("op", OP_KINDS), ("resource", PORTS)):
         frame[name] = pd.Categorical(frame[name].astype(str), categories=categories)
-    for name in ("layer", "buffer_slots_used"):
+    for name in ("layer", "buffer_slots_used", "attempt"):
         frame[name] = frame[name].astype("int64")
+    frame["prefetch"] = frame["prefetch"].astype(bool)
     for name in ("start_ns", "end_ns"):
         values = frame[name]
         whole = values.dtype.kind in "iu" or bool((values == values.round()).all())
@@ -156,6 +163,7 @@ def _from_chrome(document: dict[str, Any]) -> pd.DataFrame:
                 "resource": PORTS[event["tid"] - 1],
                 "start_ns": _number(Decimal(start)),
                 "end_ns": _number(Decimal(end)),
+                **{name: args.get(name, value) for name, value in LATER_COLUMNS.items()},
             }
         )
     frame = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "buffer_slots_used"])

@@ -5,6 +5,12 @@ and costs one latency field of ``ChipConfig`` (``free`` is bookkeeping and
 costs nothing). ``layer`` is the layer index for ``fwd``/``bwd`` (1..L) and
 the activation index a(layer) for the data-moving kinds (0..L; a0 is the
 network input).
+
+A load may be marked ``prefetch``: it puts the activation into a staging
+register instead of the working register, and the ``fwd``/``bwd`` that next
+needs it takes it from there. It is still a ``loadmem``/``loaddisk`` (counted
+and priced as one); only where the data lands differs, which is what lets
+overlapped timing run it while the compute unit works.
 """
 
 from __future__ import annotations
@@ -46,14 +52,19 @@ KIND_CODE: dict[str, int] = {kind: code for code, kind in enumerate(OP_KINDS)}
 PORT_CODE_OF_KIND: tuple[int, ...] = tuple(PORTS.index(OP_PORT[kind]) for kind in OP_KINDS)
 
 
+#: The kinds a plan may mark ``prefetch``.
+LOAD_KINDS: tuple[str, ...] = ("loadmem", "loaddisk")
+
+
 class Op(NamedTuple):
-    """One step of a plan, e.g. ``Op("loadmem", 5)``."""
+    """One step of a plan, e.g. ``Op("loadmem", 5)`` or ``Op("loaddisk", 8, prefetch=True)``."""
 
     kind: str
     layer: int
+    prefetch: bool = False
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.layer}"
+        return f"{self.kind} {self.layer}" + (" (prefetch)" if self.prefetch else "")
 
 
 class OpCounts(dict[str, int]):

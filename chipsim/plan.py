@@ -4,25 +4,33 @@ A plan is data: it can be printed, counted and checked without running it.
 The **forward** phase computes the loss (it must end with a(L) in registers);
 the **backward** phase runs from the loss gradient down to layer 1. A plan is
 stored as two columns (kind codes and layer numbers, numpy arrays), so a
-million-op plan costs about nine bytes an op; ``Op`` tuples are made only
+million-op plan costs about ten bytes an op; ``Op`` tuples are made only
 when something iterates over it.
+
+Prefetching loads (``Op(..., prefetch=True)``) land in staging registers. A
+``fwd l`` or ``bwd l`` takes its input a(l-1) from staging when a prefetch
+left it there, else from the working register; ``staged`` records, op by op,
+which ops touch staging, and ``staging_slots_needed`` the registers it takes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from .chip import ChipConfig
 from .errors import DoesNotFit, ModelViolation
-from .ops import KIND_CODE, OP_KINDS, Op, OpCounts
+from .ops import KIND_CODE, LOAD_KINDS, OP_KINDS, Op, OpCounts
 
 PHASES: tuple[str, ...] = ("forward", "backward")
 
 _LOWEST_LAYER = np.array([1 if kind in ("fwd", "bwd") else 0 for kind in OP_KINDS])
 _SLOT_CHANGE = np.array([{"storemem": 1, "free": -1}.get(kind, 0) for kind in OP_KINDS])
+_LOAD_CODES = tuple(KIND_CODE[kind] for kind in LOAD_KINDS)
+_COMPUTE_CODES = (KIND_CODE["fwd"], KIND_CODE["bwd"])
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,7 +40,8 @@ class Plan:
     ``strategy`` is the spec that produced it (for messages). ``kind_codes``
     (int8, indices into OP_KINDS) and ``layer_numbers`` (int64) hold every op
     in execution order, the first ``forward_ops`` of them in the forward
-    phase. Build one with ``Plan.build``.
+    phase; ``prefetch`` (bool, None for all False) marks prefetching loads.
+    Build one with ``Plan.build``.
     """
 
     strategy: str
@@ -40,15 +49,18 @@ class Plan:
     kind_codes: np.ndarray
     layer_numbers: np.ndarray
     forward_ops: int
+    prefetch: np.ndarray | None = None
 
     def __post_init__(self) -> None:
+        if self.prefetch is None:
+            object.__setattr__(self, "prefetch", np.zeros(len(self.kind_codes), dtype=bool))
         low = _LOWEST_LAYER[self.kind_codes]
         bad = np.flatnonzero((self.layer_numbers < low) | (self.layer_numbers > self.layers))
         if bad.size:
             index = int(bad[0])
-            op = self._op(index)
+            op = self.op(index)
             raise ModelViolation(
-                f"{self.strategy}: `{op}` in the {self._phase_of(index)} phase is out of range; "
+                f"{self.strategy}: `{op}` in the {self.phase_of(index)} phase is out of range; "
                 f"{op.kind} takes {_LOWEST_LAYER[KIND_CODE[op.kind]]}..{self.layers} "
                 f"for L={self.layers}"
             )
@@ -60,25 +72,37 @@ class Plan:
         """Encode the ops of each phase; an unknown op kind is a ModelViolation."""
         kinds: list[int] = []
         numbers: list[int] = []
+        prefetch: list[int] = []  # positions of prefetching loads
         forward_ops = 0
         for phase, ops in (("forward", forward), ("backward", backward)):
-            for kind, layer in ops:
+            for op in ops:
+                kind = op[0]
                 code = KIND_CODE.get(kind)
                 if code is None:
                     raise ModelViolation(
                         f"{strategy}: unknown op {kind!r} in the {phase} phase; "
                         f"valid ops are {', '.join(OP_KINDS)}"
                     )
+                if len(op) > 2 and op[2]:
+                    if kind not in LOAD_KINDS:
+                        raise ModelViolation(
+                            f"{strategy}: `{kind} {op[1]}` in the {phase} phase is marked "
+                            f"prefetch; only {' and '.join(LOAD_KINDS)} can prefetch"
+                        )
+                    prefetch.append(len(kinds))
                 kinds.append(code)
-                numbers.append(layer)
+                numbers.append(op[1])
             if phase == "forward":
                 forward_ops = len(kinds)
+        flags = np.zeros(len(kinds), dtype=bool)
+        flags[prefetch] = True
         return cls(
             strategy,
             layers,
             np.array(kinds, dtype=np.int8),
             np.array(numbers, dtype=np.int64),
             forward_ops,
+            flags,
         )
 
     def __len__(self) -> int:
@@ -106,8 +130,9 @@ class Plan:
         where = self.phase_slice(name)
         kinds = self.kind_codes[where].tolist()
         numbers = self.layer_numbers[where].tolist()
-        for code, layer in zip(kinds, numbers, strict=True):
-            yield Op(OP_KINDS[code], layer)
+        flags = self.prefetch[where].tolist()
+        for code, layer, prefetch in zip(kinds, numbers, flags, strict=True):
+            yield Op(OP_KINDS[code], layer, prefetch)
 
     def ops(self) -> Iterator[tuple[str, Op]]:
         """Every op with its phase, in execution order."""
@@ -130,31 +155,77 @@ class Plan:
         in_use = self.slots_in_use()
         return max(int(in_use.max()), 0) if in_use.size else 0
 
+    @cached_property
+    def _staging(self) -> tuple[np.ndarray, np.ndarray]:
+        """(staged, in use): per op, whether it writes or reads a staging register,
+        and how many staging registers hold an activation after it."""
+        staged = np.zeros(len(self), dtype=bool)
+        in_use = np.zeros(len(self), dtype=np.int64)
+        if not self.prefetch.any():
+            return staged, in_use
+        held: set[int] = set()
+        codes, numbers = self.kind_codes.tolist(), self.layer_numbers.tolist()
+        for index, (code, layer, prefetch) in enumerate(
+            zip(codes, numbers, self.prefetch.tolist(), strict=True)
+        ):
+            if prefetch:
+                held.add(layer)
+                staged[index] = True
+            elif code in _COMPUTE_CODES and layer - 1 in held:
+                held.discard(layer - 1)
+                staged[index] = True
+            in_use[index] = len(held)
+        return staged, in_use
+
+    @property
+    def staged(self) -> np.ndarray:
+        """Per op: a prefetch that writes a staging register, or a fwd/bwd that reads one."""
+        return self._staging[0]
+
+    def staging_in_use(self) -> np.ndarray:
+        """Staging registers holding an activation after each op, in execution order."""
+        return self._staging[1]
+
+    @property
+    def staging_slots_needed(self) -> int:
+        """Peak staging occupancy: the ``staging_slots`` a chip needs to run the plan."""
+        in_use = self.staging_in_use()
+        return int(in_use.max()) if in_use.size else 0
+
     def check_fits(self, chip: ChipConfig) -> None:
         """Refuse, before anything runs, a plan that needs more slots than the chip has."""
         if self.buffer_slots_needed > chip.buffer_slots:
             raise DoesNotFit(self.strategy, self.buffer_slots_needed, chip.buffer_slots)
+        if self.staging_slots_needed > chip.staging_slots:
+            raise DoesNotFit(
+                self.strategy, self.staging_slots_needed, chip.staging_slots, "staging_slots"
+            )
 
     def latency_ns(self, chip: ChipConfig, phase: str) -> int | float:
         """Serial-mode latency of a phase: the sum of its ops' latencies."""
         return sum(chip.op_latency_ns(kind) * n for kind, n in self.counts(phase).items())
 
-    def _op(self, index: int) -> Op:
-        return Op(OP_KINDS[self.kind_codes[index]], int(self.layer_numbers[index]))
+    def op(self, index: int) -> Op:
+        """The op at ``index`` in execution order."""
+        kind = OP_KINDS[self.kind_codes[index]]
+        return Op(kind, int(self.layer_numbers[index]), bool(self.prefetch[index]))
 
-    def _phase_of(self, index: int) -> str:
+    def phase_of(self, index: int) -> str:
         return "forward" if index < self.forward_ops else "backward"
 
     def __str__(self) -> str:
         """Op by op, each with the buffer slots in use after it."""
         slots = self.buffer_slots_needed
+        staging = self.staging_slots_needed
         lines = [
             f"plan {self.strategy} for L={self.layers}: "
             f"needs {slots} buffer slot{'' if slots == 1 else 's'}"
+            + (f" and {staging} staging slot{'' if staging == 1 else 's'}" if staging else "")
         ]
         in_use = iter(self.slots_in_use().tolist())
+        pad = 26 if staging else 14  # room for "loaddisk 123 (prefetch)"
         for name in PHASES:
             ops = self.phase(name)
             lines.append(f"{name} ({len(ops)} ops; slots in use after each):")
-            lines.extend(f"  {op!s:<14}{next(in_use)}" for op in ops)
+            lines.extend(f"  {op!s:<{pad}}{next(in_use)}" for op in ops)
         return "\n".join(lines)

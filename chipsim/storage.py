@@ -86,16 +86,19 @@ class Disk:
 
 @dataclass
 class Registers:
-    """The compute unit's registers: one activation and one upstream gradient.
+    """The compute unit's registers: one activation, one upstream gradient, staging.
 
     ``activation_layer`` is l when a(l) is held; ``gradient_layer`` is l when
-    dLoss/da(l) is held. None means empty.
+    dLoss/da(l) is held. None means empty. ``staging_slots`` more registers
+    hold prefetched activations until the fwd/bwd that needs one takes it.
     """
 
+    staging_slots: int = 0
     activation_layer: int | None = None
     activation: Array = field(default=None, repr=False)
     gradient_layer: int | None = None
     gradient: Array = field(default=None, repr=False)
+    staged: dict[int, Array] = field(default_factory=dict, repr=False)
 
     def require_activation(self, layer: int) -> Array:
         if self.activation_layer != layer:
@@ -113,6 +116,25 @@ class Registers:
 
     def set_gradient(self, layer: int, value: Array) -> None:
         self.gradient_layer, self.gradient = layer, value
+
+    def stage(self, layer: int, value: Array) -> None:
+        """Hold a prefetched a(layer) in a free staging register."""
+        if layer in self.staged:
+            raise ModelViolation(f"a{layer} is already in a staging register")
+        if len(self.staged) >= self.staging_slots:
+            raise ModelViolation(
+                f"the staging registers are full ({len(self.staged)} of {self.staging_slots}: "
+                f"{_listing(list(self.staged))})"
+            )
+        self.staged[layer] = value
+
+    def take_staged(self, layer: int) -> Array:
+        """Move a prefetched a(layer) out of staging into the compute unit."""
+        if layer not in self.staged:
+            raise ModelViolation(
+                f"needs a{layer} from staging, which holds {_listing(list(self.staged))}"
+            )
+        return self.staged.pop(layer)
 
     def _describe(self) -> str:
         return "no activation" if self.activation_layer is None else f"a{self.activation_layer}"

@@ -1,11 +1,15 @@
-"""Traces: one row per executed op, kept as numpy columns, read as a pandas DataFrame."""
+"""Traces: one row per executed op, kept as numpy columns, read as a pandas DataFrame.
+
+A disk read that failed and was retried takes one row per attempt
+(``attempt`` 1, 2, …), each counted as a ``loaddisk``; ``prefetch`` marks
+loads into staging registers.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from .chip import ChipConfig
 from .ops import OP_KINDS, PORT_CODE_OF_KIND, PORTS, OpCounts
 from .plan import PHASES, Plan
 
@@ -17,7 +21,12 @@ COLUMNS: tuple[str, ...] = (
     "start_ns",
     "end_ns",
     "buffer_slots_used",
+    "prefetch",
+    "attempt",
 )
+
+#: Columns added after traces were first written, and their values in older files.
+LATER_COLUMNS: dict[str, bool | int] = {"prefetch": False, "attempt": 1}
 
 _PORT_OF_KIND = np.array(PORT_CODE_OF_KIND, dtype=np.int8)
 
@@ -40,37 +49,43 @@ class Trace:
         end_ns: np.ndarray,
         buffer_slots_used: np.ndarray,
         phase_bounds_ns: dict[str, tuple[int | float, int | float]],
+        prefetch: np.ndarray | None = None,
+        attempt: np.ndarray | None = None,
     ) -> None:
         self.phase, self.op, self.layer = phase, op, layer
         self.resource = _PORT_OF_KIND[op]
         self.start_ns, self.end_ns = start_ns, end_ns
         self.buffer_slots_used = buffer_slots_used
+        self.prefetch = np.zeros(len(op), dtype=bool) if prefetch is None else prefetch
+        self.attempt = np.ones(len(op), dtype=np.int64) if attempt is None else attempt
         self._phase_bounds_ns = phase_bounds_ns
 
     @classmethod
-    def serial(cls, plan: Plan, chip: ChipConfig) -> Trace:
-        """The trace of running ``plan`` one op at a time: each op starts when the last ends.
+    def of(
+        cls, plan: Plan, attempts: np.ndarray, start_ns: np.ndarray, end_ns: np.ndarray
+    ) -> Trace:
+        """The trace of ``plan`` run with these times, one row per attempt of each op.
 
-        Times accumulate in op order (a sequential cumulative sum), so they
-        are exactly what adding each latency to a running clock gives.
+        A phase runs from the end of the one before (0 for the first) to the
+        latest end among its rows.
         """
-        latencies = [chip.op_latency_ns(kind) for kind in OP_KINDS]
-        dtype = np.int64 if all(isinstance(v, int) for v in latencies) else np.float64
-        durations = np.asarray(latencies, dtype=dtype)[plan.kind_codes]
-        end = np.cumsum(durations, dtype=dtype)
-        start = np.concatenate([np.zeros(1, dtype=dtype), end[:-1]])
         split = plan.forward_ops
-        forward_end = end[split - 1].item() if split else 0
-        bounds = {"forward": (0, forward_end), "backward": (forward_end, _last(end, forward_end))}
-        return cls(
-            phase=np.repeat(np.arange(len(PHASES), dtype=np.int8), [split, len(plan) - split]),
-            op=plan.kind_codes,
-            layer=plan.layer_numbers,
-            start_ns=start,
-            end_ns=end,
-            buffer_slots_used=plan.slots_in_use(),
-            phase_bounds_ns=bounds,
-        )
+        rows_before_backward = int(attempts[:split].sum())
+        forward_end = _latest(end_ns[:rows_before_backward], 0)
+        bounds = {
+            "forward": (0, forward_end),
+            "backward": (forward_end, _latest(end_ns[rows_before_backward:], forward_end)),
+        }
+        phase = np.repeat(np.arange(len(PHASES), dtype=np.int8), [split, len(plan) - split])
+        columns = (phase, plan.kind_codes, plan.layer_numbers, plan.slots_in_use(), plan.prefetch)
+        if bool((attempts == 1).all()):
+            attempt = None
+        else:
+            columns = tuple(np.repeat(column, attempts) for column in columns)
+            first = np.repeat(np.cumsum(attempts) - attempts, attempts)
+            attempt = np.arange(len(first), dtype=np.int64) - first + 1
+        phase, op, layer, slots, prefetch = columns
+        return cls(phase, op, layer, start_ns, end_ns, slots, bounds, prefetch, attempt)
 
     def __len__(self) -> int:
         return len(self.op)
@@ -100,10 +115,12 @@ class Trace:
                 "start_ns": self.start_ns,
                 "end_ns": self.end_ns,
                 "buffer_slots_used": self.buffer_slots_used,
+                "prefetch": self.prefetch,
+                "attempt": self.attempt,
             },
             columns=list(COLUMNS),
         )
 
 
-def _last(values: np.ndarray, default: int | float) -> int | float:
-    return values[-1].item() if len(values) else default
+def _latest(values: np.ndarray, default: int | float) -> int | float:
+    return values.max().item() if len(values) else default

@@ -52,6 +52,8 @@ def test_chrome_trace_has_one_complete_event_per_row(result, tmp_path: Path) -> 
             "layer": row.layer,
             "start_ns": row.start_ns,  # the exact ns, for float latencies too
             "end_ns": row.end_ns,
+            "prefetch": False,
+            "attempt": 1,
         }
         assert Decimal(event["ts"]) * 1000 == row.start_ns  # exact: no rounding
         assert Decimal(event["dur"]) * 1000 == row.end_ns - row.start_ns

@@ -1,0 +1,81 @@
+"""What chance decides in one run: each op's duration (jitter) and disk read retries (faults).
+
+Replication ``i`` of seed ``s`` draws from ``SeedSequence(s, spawn_key=(i,))``,
+the i-th child ``SeedSequence(s).spawn`` makes, so ``chipsim run --seed s``
+is replication 0 of ``--replications N``. Within a replication, jitter and
+faults have child streams of their own (``spawn_key=(i, 0)`` and
+``(i, 1)``): adding jitter does not move the fault pattern. A chip with
+neither draws nothing, and its durations are its fixed latencies, exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .chip import ChipConfig
+from .latency import Distribution
+from .ops import KIND_CODE, OP_KINDS, OP_LATENCY_FIELD
+from .plan import Plan
+
+_LOADDISK = KIND_CODE["loaddisk"]
+
+
+@dataclass(frozen=True)
+class Draws:
+    """One run's durations, one per trace row, and the rows each plan op takes.
+
+    ``attempts[i]`` is how many reads plan op i took (1 unless it is a
+    faulty ``loaddisk``); ``failed_op`` is the first op whose every read
+    failed (the run stops there), or None.
+    """
+
+    durations_ns: np.ndarray
+    attempts: np.ndarray
+    failed_op: int | None
+
+
+def draw(plan: Plan, chip: ChipConfig, width: int, seed: int, replication: int = 0) -> Draws:
+    """The durations and retries of running ``plan`` on ``chip`` at ``width``."""
+    attempts, failed_op = _read_attempts(plan, chip, _stream(seed, replication, 1))
+    rows = plan.kind_codes if attempts is None else np.repeat(plan.kind_codes, attempts)
+    jittered = {
+        kind: latency
+        for kind, field in OP_LATENCY_FIELD.items()
+        if field is not None and isinstance(latency := getattr(chip, field), Distribution)
+    }
+    values = [chip.resolved(width).op_latency_ns(kind) for kind in OP_KINDS]
+    exact = not jittered and all(isinstance(value, int) for value in values)
+    durations = np.asarray(values, dtype=np.int64 if exact else np.float64)[rows]
+    if jittered:
+        rng = _stream(seed, replication, 0)
+        for kind, latency in jittered.items():
+            where = np.flatnonzero(rows == KIND_CODE[kind])
+            durations[where] = latency.draw(rng, where.size) + chip.transfer_ns(kind, width)
+    if attempts is None:
+        attempts = np.ones(len(plan), dtype=np.int64)
+    return Draws(durations, attempts, failed_op)
+
+
+def _read_attempts(
+    plan: Plan, chip: ChipConfig, rng: np.random.Generator
+) -> tuple[np.ndarray | None, int | None]:
+    """Reads per op (None: one each) and the first read that failed every try.
+
+    Each read fails independently with ``disk_fault_rate``; failures before
+    the first success are geometric, capped at ``max_retries`` retries.
+    """
+    rate = chip.disk_fault_rate
+    if rate == 0:
+        return None, None
+    reads = np.flatnonzero(plan.kind_codes == _LOADDISK)
+    failures = rng.geometric(1 - rate, reads.size) - 1
+    attempts = np.ones(len(plan), dtype=np.int64)
+    attempts[reads] = 1 + np.minimum(failures, chip.max_retries)
+    exhausted = np.flatnonzero(failures > chip.max_retries)
+    return attempts, int(reads[exhausted[0]]) if exhausted.size else None
+
+
+def _stream(seed: int, replication: int, purpose: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(replication, purpose)))

@@ -1,0 +1,127 @@
+"""Overlapped timing: the compute unit, buffer port and disk port work at the same time.
+
+Every op is a SimPy process. Ops are issued in plan order (op i starts no
+earlier than op i-1 starts); once issued, an op waits, each wait a SimPy
+event, for:
+
+- the data it reads: the end of the last op that wrote each place it reads;
+- the places it overwrites: the end of every op that read or wrote them
+  since (a staging register is the exception: its reader takes the value
+  when it starts);
+- for a prefetching load, a free staging register (a ``simpy.Container``),
+  handed back by the fwd/bwd that takes the value, when it starts;
+- its port, a capacity-1 ``simpy.Resource`` (first come, first served);
+- in the backward phase, the end of the forward phase (the loss needs a(L)).
+
+Places are the working register, the gradient register, and a staging
+register, a buffer entry and a disk entry per activation; a0 in inputs never
+changes. Every op but ``free`` reads or writes the working register or the
+gradient register, so in a plan without prefetches each op waits for the one
+before, except where two ops only read the same register (a store beside a
+``bwd``) and for ``free`` (0 ns, bookkeeping): such plans take their serial
+latency or a little less. Real overlap comes from prefetching loads into
+staging. No op starts later than it would in serial mode, so overlapped
+latency is never above serial.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import numpy as np
+import simpy
+
+from .chip import Chip
+from .ops import KIND_CODE, PORT_CODE_OF_KIND, PORTS
+from .plan import Plan
+
+Place = tuple[str, int]
+_WORKING: Place = ("register", 0)
+_GRADIENT: Place = ("gradient", 0)
+
+
+def schedule(
+    chip: Chip, plan: Plan, attempts: np.ndarray, durations_ns: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end times of every trace row (an op's attempts are consecutive rows)."""
+    env = chip.env
+    ports = [chip.ports[name] for name in PORTS]
+    staging_slots = chip.config.staging_slots
+    staging = simpy.Container(env, capacity=max(staging_slots, 1), init=staging_slots)
+    count = len(plan)
+    waits_for = dependencies(plan)
+    started = [env.event() for _ in range(count)]
+    finished = [env.event() for _ in range(count)]
+    first_row = np.concatenate([[0], np.cumsum(attempts)]).tolist()
+    start = np.zeros(len(durations_ns), dtype=durations_ns.dtype)
+    end = np.zeros_like(start)
+    codes = plan.kind_codes.tolist()
+    prefetch = plan.prefetch.tolist()
+    staged = plan.staged.tolist()
+    durations = durations_ns.tolist()
+    forward = plan.forward_ops
+
+    def run(index: int) -> Generator[simpy.Event, object, None]:
+        if index:
+            yield started[index - 1]
+        if index == forward and forward:
+            yield env.all_of(finished[:forward])
+        if waits_for[index]:
+            yield env.all_of([finished[j] for j in waits_for[index]])
+        if prefetch[index]:
+            yield staging.get(1)
+        with ports[PORT_CODE_OF_KIND[codes[index]]].request() as granted:
+            yield granted
+            started[index].succeed()
+            if staged[index] and not prefetch[index]:
+                staging.put(1)  # the value moves into the compute unit: its register is free
+            for row in range(first_row[index], first_row[index + 1]):
+                start[row] = env.now
+                yield env.timeout(durations[row])
+                end[row] = env.now
+        finished[index].succeed()
+
+    for index in range(count):
+        env.process(run(index))
+    env.run(until=env.all_of(finished))
+    return start, end
+
+
+def dependencies(plan: Plan) -> list[tuple[int, ...]]:
+    """For each op, the earlier ops whose end it must wait for (see the module docstring)."""
+    last_writer: dict[Place, int] = {}
+    readers: dict[Place, list[int]] = {}
+    result = []
+    ops = zip(
+        plan.kind_codes.tolist(), plan.layer_numbers.tolist(), plan.staged.tolist(), strict=True
+    )
+    for index, (code, layer, staged) in enumerate(ops):
+        reads, writes = _places(code, layer, staged)
+        waits = {last_writer[place] for place in (*reads, *writes) if place in last_writer}
+        for place in writes:
+            if place[0] != "staging":
+                waits.update(readers.get(place, ()))
+        for place in reads:
+            readers.setdefault(place, []).append(index)
+        for place in writes:
+            last_writer[place], readers[place] = index, []
+        result.append(tuple(sorted(waits)))
+    return result
+
+
+def _places(code: int, layer: int, staged: bool) -> tuple[tuple[Place, ...], tuple[Place, ...]]:
+    """(places read, places written) by one op."""
+    if code in (KIND_CODE["fwd"], KIND_CODE["bwd"]):
+        source = ("staging", layer - 1) if staged else _WORKING
+        if code == KIND_CODE["fwd"]:
+            return (source,), (_WORKING,)
+        return (source, _GRADIENT), (_GRADIENT,)
+    if code in (KIND_CODE["loadmem"], KIND_CODE["loaddisk"]):
+        where = "buffer" if code == KIND_CODE["loadmem"] else "disk"
+        target = ("staging", layer) if staged else _WORKING
+        return (((where, layer),) if (where, layer) != ("buffer", 0) else ()), (target,)
+    if code == KIND_CODE["storemem"]:
+        return (_WORKING,), (("buffer", layer),)
+    if code == KIND_CODE["storedisk"]:
+        return (_WORKING,), (("disk", layer),)
+    return (), (("buffer", layer),)  # free
