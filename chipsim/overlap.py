@@ -1,16 +1,16 @@
 """Overlapped timing: the compute unit, buffer port and disk port work at the same time.
 
-Every op is a SimPy process. Ops are issued in plan order (op i starts no
-earlier than op i-1 starts); once issued, an op waits, each wait a SimPy
-event, for:
+Every op is a SimPy process. Each port (a capacity-1 ``simpy.Resource``)
+runs its ops in plan order, like a hardware queue; ops on different ports
+are ordered only by what they wait for, each wait a SimPy event:
 
 - the data it reads: the end of the last op that wrote each place it reads;
 - the places it overwrites: the end of every op that read or wrote them
   since (a staging register is the exception: its reader takes the value
   when it starts);
 - for a prefetching load, a free staging register (a ``simpy.Container``),
-  handed back by the fwd/bwd that takes the value, when it starts;
-- its port, a capacity-1 ``simpy.Resource`` (first come, first served);
+  taken in plan order and handed back by the fwd/bwd that takes the value,
+  when it starts;
 - in the backward phase, the end of the forward phase (the loss needs a(L)).
 
 Places are the working register, the gradient register, and a staging
@@ -20,8 +20,12 @@ gradient register, so in a plan without prefetches each op waits for the one
 before, except where two ops only read the same register (a store beside a
 ``bwd``) and for ``free`` (0 ns, bookkeeping): such plans take their serial
 latency or a little less. Real overlap comes from prefetching loads into
-staging. No op starts later than it would in serial mode, so overlapped
-latency is never above serial.
+staging.
+
+Every wait is for an earlier op of the plan, and the plan's staging use fits
+the chip, so by induction on plan order every op starts (no deadlock), and
+none starts later than in serial mode: overlapped latency is never above
+serial.
 """
 
 from __future__ import annotations
@@ -48,29 +52,36 @@ def schedule(
     ports = [chip.ports[name] for name in PORTS]
     staging_slots = chip.config.staging_slots
     staging = simpy.Container(env, capacity=max(staging_slots, 1), init=staging_slots)
-    count = len(plan)
-    waits_for = dependencies(plan)
-    started = [env.event() for _ in range(count)]
-    finished = [env.event() for _ in range(count)]
-    first_row = np.concatenate([[0], np.cumsum(attempts)]).tolist()
-    start = np.zeros(len(durations_ns), dtype=durations_ns.dtype)
-    end = np.zeros_like(start)
+    count, forward = len(plan), plan.forward_ops
     codes = plan.kind_codes.tolist()
+    port_of = [PORT_CODE_OF_KIND[code] for code in codes]
     prefetch = plan.prefetch.tolist()
     staged = plan.staged.tolist()
     durations = durations_ns.tolist()
-    forward = plan.forward_ops
+    first_row = np.concatenate([[0], np.cumsum(attempts)]).tolist()
+    start = np.zeros(len(durations), dtype=durations_ns.dtype)
+    end = np.zeros_like(start)
+    started = [env.event() for _ in range(count)]
+    finished = [env.event() for _ in range(count)]
+    took_staging = [env.event() for _ in range(count)]
+    forward_done = env.all_of(finished[:forward])
+    waits_for = dependencies(plan)
+    ahead_on_port, ahead_in_staging = _predecessors(port_of, prefetch)
 
     def run(index: int) -> Generator[simpy.Event, object, None]:
-        if index:
-            yield started[index - 1]
-        if index == forward and forward:
-            yield env.all_of(finished[:forward])
-        if waits_for[index]:
-            yield env.all_of([finished[j] for j in waits_for[index]])
+        waits = [finished[j] for j in waits_for[index]]
+        if ahead_on_port[index] is not None:
+            waits.append(started[ahead_on_port[index]])
+        if index >= forward:
+            waits.append(forward_done)
+        if prefetch[index] and ahead_in_staging[index] is not None:
+            waits.append(took_staging[ahead_in_staging[index]])
+        if waits:
+            yield env.all_of(waits)
         if prefetch[index]:
             yield staging.get(1)
-        with ports[PORT_CODE_OF_KIND[codes[index]]].request() as granted:
+            took_staging[index].succeed()
+        with ports[port_of[index]].request() as granted:
             yield granted
             started[index].succeed()
             if staged[index] and not prefetch[index]:
@@ -85,6 +96,20 @@ def schedule(
         env.process(run(index))
     env.run(until=env.all_of(finished))
     return start, end
+
+
+def _predecessors(port_of: list[int], prefetch: list[bool]) -> tuple[list, list]:
+    """For each op: the op before it on its port, and the prefetch before it (or None)."""
+    last_on_port: dict[int, int] = {}
+    last_prefetch = None
+    on_port, in_staging = [], []
+    for index, (port, fetches) in enumerate(zip(port_of, prefetch, strict=True)):
+        on_port.append(last_on_port.get(port))
+        in_staging.append(last_prefetch)
+        last_on_port[port] = index
+        if fetches:
+            last_prefetch = index
+    return on_port, in_staging
 
 
 def dependencies(plan: Plan) -> list[tuple[int, ...]]:

@@ -1,4 +1,4 @@
-"""disk-offload — page every activation to disk, recompute nothing.
+"""disk-offload[:prefetch=D] — page every activation to disk, recompute nothing.
 
 Forward: ``loadmem 0``, then ``storedisk 0`` and, after each ``fwd l`` with
 l < L, ``storedisk l``. a0 is paged too: the course counts one disk load per
@@ -9,6 +9,14 @@ Closed form: forward fwd L, storedisk L, loadmem 1; backward loaddisk L,
 bwd L, nothing else; buffer slots needed 0. Backward latency
 L·(loaddisk_ns + bwd_ns): on the course chip it ties stride:k=5 (500 ns) at
 loaddisk_ns = 50.
+
+``prefetch=D`` issues each read D backward steps early into a staging
+register (``common.prefetch_loads``; the chip needs ``staging_slots`` ≥
+min(D, L-1)). Counts and serial latency are unchanged; in overlapped mode
+the reads run while the compute unit works. With D = 1, fixed latencies d =
+loaddisk and b = bwd, the backward phase takes min(d, b) + L·max(d, b)
+instead of L·(d + b): whichever port is busier sets the pace. Deeper
+prefetching only helps when latencies vary.
 """
 
 from __future__ import annotations
@@ -18,12 +26,15 @@ from collections.abc import Iterator
 from ..chip import ChipConfig
 from ..ops import Op
 from ..plan import Plan
-from .common import forward_sweep
+from .common import forward_sweep, prefetch_loads, require_positive
 
 
-def plan(layers: int, chip: ChipConfig) -> Plan:
+def plan(layers: int, chip: ChipConfig, *, prefetch: int = 0) -> Plan:
+    """``prefetch`` (default 0: none) is how many steps ahead reads are issued."""
+    require_positive("disk-offload", "prefetch", prefetch, low=0)
     forward = forward_sweep(layers, keep=range(layers), store="storedisk")
-    return Plan.build("disk-offload", layers, forward, _backward(layers))
+    backward = prefetch_loads(_backward(layers), prefetch)
+    return Plan.build("disk-offload", layers, forward, backward)
 
 
 def _backward(layers: int) -> Iterator[Op]:

@@ -1,4 +1,4 @@
-"""stride:k=K — the course's method: keep every k-th activation, recompute the rest.
+"""stride:k=K[,prefetch=D] — the course's method: keep every k-th activation, recompute the rest.
 
 Forward: ``loadmem 0``, ``fwd 1..L``, with ``storemem l`` after every l that
 is a multiple of k (a(k), a(2k), …, including a(L) when k divides L, as the
@@ -15,6 +15,14 @@ Closed form, with L = q·k + r (q = ⌊L/k⌋, r = L mod k):
 - forward fwd = L, storemem = q, loadmem = 1; buffer slots needed = q
 
 The course (L = 10, k = 5): 20 fwd and 10 loadmem, 20·20 + 10·10 = 500 ns.
+
+``prefetch=D`` issues each step's checkpoint load D steps early into a
+staging register (``common.prefetch_loads``), so in overlapped mode it runs
+while the compute unit recomputes; counts and serial latency are unchanged.
+On the course chip in overlapped mode with one staging slot, prefetch=1
+takes 420 ns: every load hides behind a 20 ns fwd except the first one and
+the load of a0 for layer 5, which follows ``bwd 6`` (0 ns) and has nothing
+to hide behind.
 """
 
 from __future__ import annotations
@@ -24,13 +32,16 @@ from collections.abc import Iterator
 from ..chip import ChipConfig
 from ..ops import Op
 from ..plan import Plan
-from .common import forward_sweep, require_positive
+from .common import forward_sweep, prefetch_loads, require_positive
 
 
-def plan(layers: int, chip: ChipConfig, *, k: int) -> Plan:
+def plan(layers: int, chip: ChipConfig, *, k: int, prefetch: int = 0) -> Plan:
+    """``prefetch`` (default 0: none) is how many steps ahead checkpoints are loaded."""
     require_positive("stride", "k", k)
+    require_positive("stride", "prefetch", prefetch, low=0)
     forward = forward_sweep(layers, keep=range(k, layers + 1, k))
-    return Plan.build(f"stride:k={k}", layers, forward, _backward(layers, k))
+    backward = prefetch_loads(_backward(layers, k), prefetch)
+    return Plan.build(f"stride:k={k}", layers, forward, backward)
 
 
 def _backward(layers: int, k: int) -> Iterator[Op]:
