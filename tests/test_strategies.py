@@ -33,11 +33,12 @@ def test_specs_parse_to_a_canonical_form(text: str, canonical: str) -> None:
     [
         (
             "strid:k=5",
-            "unknown strategy 'strid'; valid strategies are full-store, stride:k=N, "
-            "sqrt-n[:segment=N], disk-offload, revolve[:slots=N], optimal[:objective=TEXT]",
+            "unknown strategy 'strid'; valid strategies are full-store, "
+            "stride:k=N[,prefetch=N], sqrt-n[:segment=N], disk-offload[:prefetch=N], "
+            "revolve[:slots=N], optimal[:objective=TEXT]",
         ),
         ("stride", "strategy stride needs k (for example stride:k=5)"),
-        ("stride:j=5", "strategy stride has no parameter 'j'; valid parameters: k"),
+        ("stride:j=5", "strategy stride has no parameter 'j'; valid parameters: k, prefetch"),
         ("full-store:k=5", "strategy full-store has no parameter 'k'; valid parameters: none"),
         ("stride:k=five", "strategy stride: k must be a whole number, got 'five'"),
         ("stride:k", "strategy stride: parameter k needs a value, as in k=5"),
