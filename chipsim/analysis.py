@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import isclose
 
-from .chip import LATENCY_FIELDS, ChipConfig
+from .chip import LATENCY_FIELDS
 from .errors import ChipsimError, ConfigError, DoesNotFit, NoBreakEven
 from .ops import OP_LATENCY_FIELD
 from .plan import PHASES, Plan
@@ -30,7 +30,9 @@ class Outcome:
     gap_to_optimal_pct: float | None = None
 
 
-def run_strategy(scenario: Scenario, strategy: str, *, math: bool = True) -> RunResult:
+def run_strategy(
+    scenario: Scenario, strategy: str, *, math: bool = True, replications: int | None = None
+) -> RunResult:
     """``simulate`` with the scenario's network and chip."""
     return simulate(
         strategy,
@@ -39,24 +41,30 @@ def run_strategy(scenario: Scenario, strategy: str, *, math: bool = True) -> Run
         width=scenario.width,
         seed=scenario.seed,
         math=math,
+        replications=replications,
     )
 
 
 def optimal_backward_ns(scenario: Scenario) -> int | float:
     """The least backward latency any plan achieves on the scenario (planned, not run)."""
-    return make_plan("optimal", scenario.layers, scenario.chip).latency_ns(
-        scenario.chip, "backward"
-    )
+    chip = scenario.planning_chip
+    return make_plan("optimal", scenario.layers, chip).latency_ns(chip, "backward")
 
 
-def compare(scenario: Scenario, strategies: list[str], *, math: bool = True) -> list[Outcome]:
+def compare(
+    scenario: Scenario,
+    strategies: list[str],
+    *,
+    math: bool = True,
+    replications: int | None = None,
+) -> list[Outcome]:
     """Run each strategy; one that does not fit the chip is reported, not raised."""
     best = optimal_backward_ns(scenario)
     outcomes = []
     for strategy in strategies:
         spec = str(parse_spec(strategy))
         try:
-            result = run_strategy(scenario, spec, math=math)
+            result = run_strategy(scenario, spec, math=math, replications=replications)
         except DoesNotFit as refusal:
             outcomes.append(Outcome(spec, None, refusal))
             continue
@@ -67,6 +75,29 @@ def compare(scenario: Scenario, strategies: list[str], *, math: bool = True) -> 
             gap = 0.0 if latency == 0 else None
         outcomes.append(Outcome(spec, result, None, gap))
     return outcomes
+
+
+#: What ``rank`` can order strategies by: the run's backward latency, or a
+#: statistic of its replications' backward latencies.
+RANKINGS: tuple[str, ...] = ("backward", "mean", "p50", "p95", "p99", "max")
+
+
+def rank(outcomes: list[Outcome], by: str) -> list[Outcome]:
+    """Fastest first by ``by`` (see RANKINGS); strategies that did not run go last."""
+    if by not in RANKINGS:
+        raise ConfigError(f"cannot rank by {by!r}; valid: {', '.join(RANKINGS)}")
+
+    def key(outcome: Outcome) -> float:
+        result = outcome.result
+        assert result is not None
+        if by == "backward":
+            return result.backward.latency_ns
+        if result.replications is None:
+            raise ConfigError(f"ranking by {by} needs replications (e.g. --replications 1000)")
+        return result.replications.summary()[by]
+
+    ran = [outcome for outcome in outcomes if outcome.result is not None]
+    return sorted(ran, key=key) + [outcome for outcome in outcomes if outcome.result is None]
 
 
 @dataclass(frozen=True)
@@ -108,8 +139,11 @@ def breakeven(
     strategies (``optimal``) change plan with the parameter, making latency
     piecewise linear: the crossing is re-planned and solved again until the
     plans stop changing (Newton's method on a piecewise-linear function).
-    Raises NoBreakEven when the lines are parallel or cross below zero.
-    ``math=False`` confirms by simulating timing only.
+    Bandwidth terms are constants added to their ops, so ``param`` is the
+    fixed part of the latency. Raises NoBreakEven when the lines are
+    parallel or cross below zero. ``math=False`` confirms by simulating
+    timing only. Only serial timing with fixed latencies is linear like
+    this: other chips are refused with a ConfigError.
     """
     if param not in LATENCY_FIELDS:
         raise ConfigError(
@@ -117,15 +151,23 @@ def breakeven(
         )
     if phase not in PHASES:
         raise ConfigError(f"unknown phase {phase!r}; valid phases: {', '.join(PHASES)}")
+    chip = scenario.chip
+    if chip.mode != "serial" or chip.is_random:
+        why = f"mode={chip.mode}" if chip.mode != "serial" else "latencies drawn at random"
+        raise ConfigError(
+            f"breakeven solves serial timing with fixed latencies, but the chip has {why}; "
+            "use --set mode=serial, fixed latencies and disk_fault_rate=0"
+        )
     specs = [str(parse_spec(strategy)), str(parse_spec(against))]
     value = Fraction(getattr(scenario.chip, param))
     for _ in range(MAX_ROUNDS):
         at_value = _with_value(scenario, param, value)
+        chip = at_value.planning_chip
         lines = []
         for spec in specs:
-            plan = make_plan(spec, at_value.layers, at_value.chip)
-            plan.check_fits(at_value.chip)
-            lines.append(_latency_line(plan, at_value.chip, param, phase))
+            plan = make_plan(spec, at_value.layers, chip)
+            plan.check_fits(chip)
+            lines.append(_latency_line(plan, at_value, param, phase))
         crossing = _crossing(lines, specs, param, phase)
         if crossing == value:
             return _confirm(at_value, param, value, specs, phase, math)
@@ -164,14 +206,20 @@ def _with_value(scenario: Scenario, param: str, value: Fraction) -> Scenario:
     return scenario.with_overrides(chip={param: exact})
 
 
-def _latency_line(plan: Plan, chip: ChipConfig, param: str, phase: str) -> tuple[Fraction, int]:
-    """(intercept, slope) of the phase's serial latency as a function of ``param``."""
+def _latency_line(plan: Plan, scenario: Scenario, param: str, phase: str) -> tuple[Fraction, int]:
+    """(intercept, slope) of the phase's serial latency as a function of ``param``.
+
+    ``param``'s ops add ``param`` itself (the slope) and their bandwidth
+    term (in the intercept); every other op its full latency.
+    """
     intercept, slope = Fraction(0), 0
+    resolved = scenario.planning_chip
     for kind, count in plan.counts(phase).items():
         if OP_LATENCY_FIELD[kind] == param:
             slope += count
+            intercept += Fraction(scenario.chip.transfer_ns(kind, scenario.width)) * count
         else:
-            intercept += Fraction(chip.op_latency_ns(kind)) * count
+            intercept += Fraction(resolved.op_latency_ns(kind)) * count
     return intercept, slope
 
 

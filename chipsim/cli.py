@@ -1,7 +1,8 @@
 """The ``chipsim`` command line: run, plan, compare and break-even over scenarios.
 
 Errors a user can cause print one line on stderr and exit with the error's
-status (2 bad input, 3 does not fit / no break-even, 1 a failed run).
+status (2 bad input, 3 does not fit / no break-even, 4 a disk read failed
+past its retries, 1 a failed run).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,8 +19,9 @@ from typing import Any
 import click
 import pandas as pd
 
-from .analysis import BreakEven, Outcome, breakeven, compare, run_strategy
-from .chip import LATENCY_FIELDS
+from .analysis import RANKINGS, BreakEven, Outcome, breakeven, compare, rank, run_strategy
+from .chip import BANDWIDTH_FIELDS, LATENCY_FIELDS
+from .engine import execute
 from .errors import ChipsimError, ConfigError, DoesNotFit
 from .exports import TRACE_FORMATS, write_trace
 from .ops import OP_KINDS
@@ -69,13 +72,21 @@ def scenario_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "assignments",
             multiple=True,
             metavar="KEY=VALUE",
-            help="Set a chip field, e.g. --set loaddisk_ns=50 (repeatable).",
+            help="Set a chip field, e.g. --set loaddisk_ns=50, --set mode=overlapped or "
+            "--set 'loaddisk_ns={dist=\"lognormal\", median=50, sigma=0.5}' (repeatable).",
         ),
     ]
     for option in reversed(options):
         command = option(command)
     return command
 
+
+replications_option = click.option(
+    "--replications",
+    type=click.IntRange(min=1),
+    help="Also run N seeded draws of the timing (jitter, faults; derived from --seed) "
+    "and report the backward latency's distribution.",
+)
 
 timing_only_option = click.option(
     "--no-math",
@@ -113,20 +124,24 @@ def check_output_path(option: str, path: Path, formats: tuple[str, ...]) -> None
         raise ConfigError(f"{option} {path}: the folder {folder} does not exist")
 
 
-def parse_assignments(assignments: tuple[str, ...]) -> dict[str, int | float]:
-    """``("loaddisk_ns=50",)`` → ``{"loaddisk_ns": 50}``; ints stay ints."""
-    values: dict[str, int | float] = {}
+def parse_assignments(assignments: tuple[str, ...]) -> dict[str, Any]:
+    """``("loaddisk_ns=50", "mode=overlapped")`` → ``{"loaddisk_ns": 50, "mode": "overlapped"}``.
+
+    A value is read as a TOML value (50, 0.2, "text", {dist = "lognormal", ...});
+    anything else is taken as plain text, so ``mode=overlapped`` needs no
+    quotes. The chip then says whether the value suits the field.
+    """
+    values: dict[str, Any] = {}
     for text in assignments:
         key, eq, raw = text.partition("=")
         if not eq or not key.strip():
             raise ConfigError(f"--set {text!r}: expected KEY=VALUE, e.g. --set loaddisk_ns=50")
         try:
-            value: int | float = int(raw)
-        except ValueError:
-            try:
-                value = float(raw)
-            except ValueError:
-                raise ConfigError(f"--set {text}: {raw!r} is not a number") from None
+            value = tomllib.loads(f"value = {raw}")["value"]
+        except tomllib.TOMLDecodeError as error:
+            if raw.strip().startswith("{"):
+                raise ConfigError(f"--set {text}: not a valid TOML table ({error})") from None
+            value = raw.strip()
         values[key.strip()] = value
     return values
 
@@ -141,11 +156,13 @@ def parse_assignments(assignments: tuple[str, ...]) -> dict[str, int | float]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the trace, one row per op: .csv, .parquet, or .json (Chrome trace, for Perfetto).",
 )
+@replications_option
 @timing_only_option
 def run(
     strategy: str,
     as_json: bool,
     trace_path: Path | None,
+    replications: int | None,
     timing_only: bool,
     **scenario_args: Any,
 ) -> None:
@@ -153,7 +170,7 @@ def run(
     if trace_path is not None:
         check_output_path("--trace", trace_path, TRACE_FORMATS)
     scenario = build_scenario(**scenario_args)
-    result = run_strategy(scenario, strategy, math=not timing_only)
+    result = run_strategy(scenario, strategy, math=not timing_only, replications=replications)
     if trace_path is not None:
         write_trace(result.frame, trace_path, title=result.strategy)
     if as_json:
@@ -170,6 +187,13 @@ def run(
         f"\npeak buffer slots: {result.peak_buffer_slots} of {scenario.chip.buffer_slots}"
         f"\ngradients: {gradients}"
     )
+    retries = int((result.trace.attempt > 1).sum())
+    if retries:
+        click.echo(f"disk read retries: {retries}")
+    if result.replications is not None:
+        stats = result.replications.summary()
+        shown = ", ".join(f"{name} {value:.6g}" for name, value in stats.items())
+        click.echo(f"backward latency over {result.replications.n} replications (ns): {shown}")
     if trace_path is not None:
         click.echo(f"trace: {len(result.trace)} rows written to {trace_path}")
 
@@ -181,20 +205,29 @@ def run(
 def plan_command(strategy: str, as_json: bool, **scenario_args: Any) -> None:
     """Print a plan op by op, with its slot use and predicted latency; runs nothing."""
     scenario = build_scenario(**scenario_args)
-    plan = make_plan(strategy, scenario.layers, scenario.chip)
+    chip = scenario.planning_chip
+    plan = make_plan(strategy, scenario.layers, chip)
     if as_json:
-        ops = [{"phase": phase, "op": op.kind, "layer": op.layer} for phase, op in plan.ops()]
+        ops = [
+            {"phase": phase, "op": op.kind, "layer": op.layer, **({"prefetch": True} * op.prefetch)}
+            for phase, op in plan.ops()
+        ]
         click.echo("[\n" + ",\n".join(json.dumps(op) for op in ops) + "\n]")
         return
-    chip = scenario.chip
     click.echo(str(plan))
+    expected = " (expected latencies)" if scenario.chip.is_random else ""
     latencies = ", ".join(f"{phase} {plan.latency_ns(chip, phase)} ns" for phase in PHASES)
-    click.echo(f"predicted latency (serial): {latencies}")
+    click.echo(f"predicted latency (serial{expected}): {latencies}")
     try:
         plan.check_fits(chip)
-        click.echo(f"fits the chip: {plan.buffer_slots_needed} of {chip.buffer_slots} slots")
     except DoesNotFit as refusal:
         click.echo(f"does not fit: {refusal}")
+        return
+    if chip.mode == "overlapped":
+        trace = execute(plan, chip.replace({"disk_fault_rate": 0}), None).trace
+        latencies = ", ".join(f"{phase} {trace.latency_ns(phase)} ns" for phase in PHASES)
+        click.echo(f"predicted latency (overlapped{expected}, no faults): {latencies}")
+    click.echo(f"fits the chip: {plan.buffer_slots_needed} of {chip.buffer_slots} slots")
 
 
 @main.command(name="compare")
@@ -206,13 +239,34 @@ def plan_command(strategy: str, as_json: bool, **scenario_args: Any) -> None:
     help=f"{STRATEGY_HELP} Repeatable; default: {', '.join(DEFAULT_COMPARISON)}.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@replications_option
+@click.option(
+    "--rank-by",
+    type=click.Choice(RANKINGS),
+    help="List the fastest first by the backward latency, or by a statistic of "
+    "its replications (needs --replications).",
+)
 @timing_only_option
 def compare_command(
-    strategies: tuple[str, ...], as_json: bool, timing_only: bool, **scenario_args: Any
+    strategies: tuple[str, ...],
+    as_json: bool,
+    replications: int | None,
+    rank_by: str | None,
+    timing_only: bool,
+    **scenario_args: Any,
 ) -> None:
     """Run several strategies on one chip, side by side."""
     scenario = build_scenario(**scenario_args)
-    outcomes = compare(scenario, list(strategies or DEFAULT_COMPARISON), math=not timing_only)
+    if rank_by not in (None, "backward") and replications is None:
+        raise ConfigError(f"--rank-by {rank_by} needs --replications N")
+    outcomes = compare(
+        scenario,
+        list(strategies or DEFAULT_COMPARISON),
+        math=not timing_only,
+        replications=replications,
+    )
+    if rank_by is not None:
+        outcomes = rank(outcomes, rank_by)
     if as_json:
         payload = {
             "scenario": scenario.name,
@@ -416,9 +470,17 @@ def _describe(scenario: Scenario) -> str:
     latencies = ", ".join(
         f"{name.removesuffix('_ns')} {getattr(chip, name)} ns" for name in LATENCY_FIELDS
     )
+    timing = [f"{chip.buffer_slots} buffer slots", chip.mode]
+    if chip.staging_slots:
+        timing.append(f"{chip.staging_slots} staging slot{'s' * (chip.staging_slots > 1)}")
+    if chip.disk_fault_rate:
+        timing.append(f"disk reads fail {chip.disk_fault_rate:g} (≤ {chip.max_retries} retries)")
+    bandwidth = [f"{f} {getattr(chip, f):g}" for f in BANDWIDTH_FIELDS if getattr(chip, f)]
+    if bandwidth:
+        timing.append(f"{', '.join(bandwidth)}, {chip.dtype_bytes}-byte values")
     return (
         f"{scenario.name}: L={scenario.layers}, width {scenario.width}, seed {scenario.seed}\n"
-        f"chip: {latencies}; {chip.buffer_slots} buffer slots; serial"
+        f"chip: {latencies}; {'; '.join(timing)}"
     )
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .chip import ChipConfig
 from .engine import execute
-from .errors import GradientMismatch
+from .errors import ConfigError, DiskReadError, GradientMismatch
 from .network import Network, max_abs_difference
 from .plan import PHASES, Plan
 from .strategies import make_plan, parse_spec
@@ -27,6 +28,35 @@ class PhaseSummary:
 
 
 @dataclass(frozen=True)
+class Replications:
+    """The backward latency of N replications of a run, each with its own draws.
+
+    Replication i draws jitter and faults from the i-th child of the run's
+    seed (``chipsim.draws``); the math does not depend on them, so it runs
+    and is checked once, in replication 0.
+    """
+
+    backward_latency_ns: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.backward_latency_ns)
+
+    def summary(self) -> dict[str, float]:
+        """mean, min, p50, p95, p99, max (numpy's linear-interpolated percentiles)."""
+        values = self.backward_latency_ns
+        p50, p95, p99 = np.percentile(values, [50, 95, 99]).tolist()
+        return {
+            "mean": float(values.mean()),
+            "min": float(values.min()),
+            "p50": p50,
+            "p95": p95,
+            "p99": p99,
+            "max": float(values.max()),
+        }
+
+
+@dataclass(frozen=True)
 class RunResult:
     """A finished, gradient-checked run."""
 
@@ -41,6 +71,7 @@ class RunResult:
     backward: PhaseSummary
     loss: float | None  # None: the run skipped the math
     max_abs_grad_diff: float | None
+    replications: Replications | None = None
 
     @property
     def math(self) -> bool:
@@ -76,6 +107,16 @@ class RunResult:
             "math": self.math,
             "loss": self.loss,
             "max_abs_grad_diff": self.max_abs_grad_diff,
+            **(
+                {}
+                if self.replications is None
+                else {
+                    "replications": {
+                        "n": self.replications.n,
+                        "backward_latency_ns": self.replications.summary(),
+                    }
+                }
+            ),
         }
 
 
@@ -87,22 +128,31 @@ def simulate(
     width: int = DEFAULT_WIDTH,
     seed: int = 0,
     math: bool = True,
+    replications: int | None = None,
 ) -> RunResult:
     """Run a strategy on a chip with a seeded network; defaults are the course problem.
 
-    Raises ``DoesNotFit`` before running when the plan needs more buffer slots
-    than the chip has, and ``GradientMismatch`` when the gradients differ in
-    any bit from plain backprop. ``math=False`` simulates timing only: every
-    model rule is still enforced and the trace is the same, but no network is
+    The strategy plans for the chip's expected latencies at ``width``
+    (``ChipConfig.resolved``); the run draws its own. Raises ``DoesNotFit``
+    before running when the plan needs more slots than the chip has,
+    ``GradientMismatch`` when the gradients differ in any bit from plain
+    backprop, and ``DiskReadError`` when a disk read fails more than
+    ``max_retries`` times. ``math=False`` simulates timing only: every model
+    rule is still enforced and the trace is the same, but no network is
     built, so nothing is computed or checked (``loss`` and
-    ``max_abs_grad_diff`` are None).
+    ``max_abs_grad_diff`` are None). ``replications=N`` also runs N seeded
+    draws of the timing (the first is this run) and summarises them.
     """
     chip = chip if chip is not None else ChipConfig()
     spec = parse_spec(strategy)
     Network.check_size(layers, width, seed)
-    plan = make_plan(spec, layers, chip)
+    if replications is not None and (
+        isinstance(replications, bool) or not isinstance(replications, int) or replications < 1
+    ):
+        raise ConfigError(f"replications must be a whole number >= 1, got {replications!r}")
+    plan = make_plan(spec, layers, chip.resolved(width))
     network = Network(layers, width, seed) if math else None
-    execution = execute(plan, chip, network)
+    execution = execute(plan, chip, network, width=width, seed=seed)
     difference = None
     if network is not None:
         assert execution.gradients is not None
@@ -112,6 +162,16 @@ def simulate(
                 f"{spec}: weight gradients differ from plain backprop by up to {difference!r}"
             )
     trace = execution.trace
+    spread = None
+    if replications is not None:
+        latencies = [trace.latency_ns("backward")]
+        for replication in range(1, replications):
+            try:
+                again = execute(plan, chip, None, width=width, seed=seed, replication=replication)
+            except DiskReadError as error:
+                raise DiskReadError(f"replication {replication}: {error}") from None
+            latencies.append(again.trace.latency_ns("backward"))
+        spread = Replications(np.asarray(latencies))
     return RunResult(
         strategy=str(spec),
         layers=layers,
@@ -124,4 +184,5 @@ def simulate(
         backward=PhaseSummary(trace.latency_ns("backward"), trace.counts("backward")),
         loss=execution.loss,
         max_abs_grad_diff=difference,
+        replications=spread,
     )

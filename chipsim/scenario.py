@@ -69,6 +69,11 @@ class Scenario:
         return dataclasses.replace(self, **changes)
 
     @property
+    def planning_chip(self) -> ChipConfig:
+        """The chip with fixed expected latencies at this width: what planners see."""
+        return self.chip.resolved(self.width)
+
+    @property
     def is_course(self) -> bool:
         """Whether this is exactly the course problem (the chip and L = 10)."""
         return self.layers == 10 and self.chip == ChipConfig()

@@ -85,12 +85,13 @@ def buffer_occupancy(frame: pd.DataFrame) -> pd.DataFrame:
     return steps[changed].reset_index(drop=True)
 
 
-def summary(outcomes: Iterable[Outcome], slots: int) -> pd.DataFrame:
+def summary(outcomes: list[Outcome], slots: int) -> pd.DataFrame:
     """The side-by-side table ``chipsim compare`` and reports show (text cells, "-" if n/a).
 
     Index: strategy; columns: fit, slots needed (of the chip's ``slots``),
     phase latencies, backward gap to optimal, and the backward op counts
-    that decide the question: recomputations, buffer loads, disk loads.
+    that decide the question: recomputations, buffer loads, disk loads;
+    with replications, the backward latency's p50 and p99 too.
     """
     columns = ["fits", f"slots (of {slots})", "forward_ns", "backward_ns", "vs_optimal"]
     columns += ["recompute_fwd", "loadmem", "loaddisk"]
@@ -113,6 +114,13 @@ def summary(outcomes: Iterable[Outcome], slots: int) -> pd.DataFrame:
             ops["loaddisk"],
         ]
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=columns, dtype=object)
+    spreads = {o.strategy: o.result.replications for o in outcomes if o.result is not None}
+    if any(spread is not None for spread in spreads.values()):
+        for statistic in ("p50", "p99"):
+            frame[f"backward_{statistic}_ns"] = [
+                f"{spreads[name].summary()[statistic]:.6g}" if spreads.get(name) else "-"
+                for name in frame.index
+            ]
     return frame.rename_axis("strategy")
 
 

@@ -45,7 +45,7 @@ def assert_latency(
         "time by op kind (count × latency):",
     ]
     for kind, count in op_counts(result, phase).items():
-        each = result.chip.op_latency_ns(kind)
+        each = result.chip.resolved(result.width).op_latency_ns(kind)
         if count and each:
             lines.append(f"  {kind:<10}{count} × {each} ns = {count * each} ns")
     lines += _longest_ops(result, phase)
@@ -68,7 +68,7 @@ def assert_ops(result: RunResult, phase: str = "backward", **expected_counts: in
     effect = 0
     for kind, expected in wrong.items():
         extra = actual[kind] - expected
-        each = result.chip.op_latency_ns(kind)
+        each = result.chip.resolved(result.width).op_latency_ns(kind)
         effect += extra * each
         lines.append(
             f"  {kind:<10}expected {expected}, got {actual[kind]} "

@@ -185,7 +185,7 @@ def test_breakeven_fraction_is_shown_exactly() -> None:
         (["run", "--strategy", "bogus"], 2, "unknown strategy 'bogus'; valid strategies are"),
         (["run", "--strategy", "stride"], 2, "strategy stride needs k (for example stride:k=5)"),
         (["run", "--set", "fwd=3"], 2, "--set: unknown chip field 'fwd'; valid fields are"),
-        (["run", "--set", "fwd_ns=abc"], 2, "--set fwd_ns=abc: 'abc' is not a number"),
+        (["run", "--set", "fwd_ns=abc"], 2, "--set: chip field fwd_ns must be a number of"),
         (["run", "--set", "fwd_ns"], 2, "--set 'fwd_ns': expected KEY=VALUE"),
         (["run", "--set", "fwd_ns=-2"], 2, "--set: chip field fwd_ns must be a finite number"),
         (["run", "--layers", "0"], 2, "network layers must be a whole number >= 1, got 0"),
