@@ -8,15 +8,19 @@ are ordered only by what they wait for, each wait a SimPy event:
 - the places it overwrites: the end of every op that read or wrote them
   since (a staging register is the exception: its reader takes the value
   when it starts);
-- for a prefetching load, a free staging register (a ``simpy.Container``),
-  taken in plan order and handed back by the fwd/bwd that takes the value,
-  when it starts;
+- for a prefetching load, the start of the op before it in the plan (where
+  the strategy put it is when it may go), then a free staging register (a
+  ``simpy.Container``), taken in plan order and handed back by the fwd/bwd
+  that takes the value, when it starts;
 - in the backward phase, the end of the forward phase (the loss needs a(L)).
 
 Places are the working register, the gradient register, and a staging
 register, a buffer entry and a disk entry per activation; a0 in inputs never
-changes. Every op but ``free`` reads or writes the working register or the
-gradient register, so in a plan without prefetches each op waits for the one
+changes. Staging may hold two copies of one activation: each fwd/bwd takes
+the oldest, and waits for the load that put it there.
+
+Every op but ``free`` reads or writes the working register or the gradient
+register, so in a plan without prefetches each op waits for the one
 before, except where two ops only read the same register (a store beside a
 ``bwd``) and for ``free`` (0 ns, bookkeeping): such plans take their serial
 latency or a little less. Real overlap comes from prefetching loads into
@@ -30,6 +34,7 @@ serial.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Generator
 
 import numpy as np
@@ -74,8 +79,10 @@ def schedule(
             waits.append(started[ahead_on_port[index]])
         if index >= forward:
             waits.append(forward_done)
-        if prefetch[index] and ahead_in_staging[index] is not None:
-            waits.append(took_staging[ahead_in_staging[index]])
+        if prefetch[index] and index:
+            waits.append(started[index - 1])
+            if ahead_in_staging[index] is not None:
+                waits.append(took_staging[ahead_in_staging[index]])
         if waits:
             yield env.all_of(waits)
         if prefetch[index]:
@@ -116,20 +123,30 @@ def dependencies(plan: Plan) -> list[tuple[int, ...]]:
     """For each op, the earlier ops whose end it must wait for (see the module docstring)."""
     last_writer: dict[Place, int] = {}
     readers: dict[Place, list[int]] = {}
+    staged_by: dict[Place, deque[int]] = {}  # loads whose copy is still in staging, oldest first
     result = []
     ops = zip(
         plan.kind_codes.tolist(), plan.layer_numbers.tolist(), plan.staged.tolist(), strict=True
     )
     for index, (code, layer, staged) in enumerate(ops):
         reads, writes = _places(code, layer, staged)
-        waits = {last_writer[place] for place in (*reads, *writes) if place in last_writer}
+        waits = set()
+        for place in reads:
+            if place[0] == "staging":
+                waits.add(staged_by[place].popleft())
+            elif place in last_writer:
+                waits.add(last_writer[place])
         for place in writes:
             if place[0] != "staging":
                 waits.update(readers.get(place, ()))
+                waits.update([last_writer[place]] if place in last_writer else [])
         for place in reads:
             readers.setdefault(place, []).append(index)
         for place in writes:
-            last_writer[place], readers[place] = index, []
+            if place[0] == "staging":
+                staged_by.setdefault(place, deque()).append(index)
+            else:
+                last_writer[place], readers[place] = index, []
         result.append(tuple(sorted(waits)))
     return result
 

@@ -15,6 +15,7 @@ which ops touch staging, and ``staging_slots_needed`` the registers it takes.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -163,18 +164,18 @@ class Plan:
         in_use = np.zeros(len(self), dtype=np.int64)
         if not self.prefetch.any():
             return staged, in_use
-        held: set[int] = set()
+        held: Counter[int] = Counter()  # copies: two steps may prefetch one checkpoint
         codes, numbers = self.kind_codes.tolist(), self.layer_numbers.tolist()
         for index, (code, layer, prefetch) in enumerate(
             zip(codes, numbers, self.prefetch.tolist(), strict=True)
         ):
             if prefetch:
-                held.add(layer)
+                held[layer] += 1
                 staged[index] = True
-            elif code in _COMPUTE_CODES and layer - 1 in held:
-                held.discard(layer - 1)
+            elif code in _COMPUTE_CODES and held[layer - 1]:
+                held[layer - 1] -= 1
                 staged[index] = True
-            in_use[index] = len(held)
+            in_use[index] = held.total()
         return staged, in_use
 
     @property

@@ -90,7 +90,8 @@ class Registers:
 
     ``activation_layer`` is l when a(l) is held; ``gradient_layer`` is l when
     dLoss/da(l) is held. None means empty. ``staging_slots`` more registers
-    hold prefetched activations until the fwd/bwd that needs one takes it.
+    hold prefetched activations until the fwd/bwd that needs one takes it
+    (two may hold copies of one activation, for two steps that both need it).
     """
 
     staging_slots: int = 0
@@ -98,7 +99,7 @@ class Registers:
     activation: Array = field(default=None, repr=False)
     gradient_layer: int | None = None
     gradient: Array = field(default=None, repr=False)
-    staged: dict[int, Array] = field(default_factory=dict, repr=False)
+    staged: dict[int, list[Array]] = field(default_factory=dict, repr=False)
 
     def require_activation(self, layer: int) -> Array:
         if self.activation_layer != layer:
@@ -119,14 +120,13 @@ class Registers:
 
     def stage(self, layer: int, value: Array) -> None:
         """Hold a prefetched a(layer) in a free staging register."""
-        if layer in self.staged:
-            raise ModelViolation(f"a{layer} is already in a staging register")
-        if len(self.staged) >= self.staging_slots:
+        held = sum(map(len, self.staged.values()))
+        if held >= self.staging_slots:
             raise ModelViolation(
-                f"the staging registers are full ({len(self.staged)} of {self.staging_slots}: "
+                f"the staging registers are full ({held} of {self.staging_slots}: "
                 f"{_listing(list(self.staged))})"
             )
-        self.staged[layer] = value
+        self.staged.setdefault(layer, []).append(value)
 
     def take_staged(self, layer: int) -> Array:
         """Move a prefetched a(layer) out of staging into the compute unit."""
@@ -134,7 +134,11 @@ class Registers:
             raise ModelViolation(
                 f"needs a{layer} from staging, which holds {_listing(list(self.staged))}"
             )
-        return self.staged.pop(layer)
+        copies = self.staged[layer]
+        value = copies.pop(0)
+        if not copies:
+            del self.staged[layer]
+        return value
 
     def _describe(self) -> str:
         return "no activation" if self.activation_layer is None else f"a{self.activation_layer}"

@@ -12,8 +12,10 @@ ALL_STRATEGIES = (
     "stride:k=1",
     "stride:k=3",
     "stride:k=5",
+    "stride:k=3,prefetch=1",
     "sqrt-n",
     "disk-offload",
+    "disk-offload:prefetch=2",
     "revolve",
     "revolve:slots=2",
     "optimal",
@@ -21,7 +23,7 @@ ALL_STRATEGIES = (
 )
 
 #: A chip roomy enough for every strategy on the small networks tests use.
-ROOMY = ChipConfig(buffer_slots=64)
+ROOMY = ChipConfig(buffer_slots=64, staging_slots=4)
 
 
 @pytest.fixture(params=ALL_STRATEGIES)
