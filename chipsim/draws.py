@@ -38,43 +38,57 @@ class Draws:
 
 def draw(plan: Plan, chip: ChipConfig, width: int, seed: int, replication: int = 0) -> Draws:
     """The durations and retries of running ``plan`` on ``chip`` at ``width``."""
-    attempts, failed_op = _read_attempts(plan, chip, _stream(seed, replication, 1))
-    rows = plan.kind_codes if attempts is None else np.repeat(plan.kind_codes, attempts)
-    jittered = {
-        kind: latency
-        for kind, field in OP_LATENCY_FIELD.items()
-        if field is not None and isinstance(latency := getattr(chip, field), Distribution)
-    }
-    values = [chip.resolved(width).op_latency_ns(kind) for kind in OP_KINDS]
-    exact = not jittered and all(isinstance(value, int) for value in values)
-    durations = np.asarray(values, dtype=np.int64 if exact else np.float64)[rows]
-    if jittered:
-        rng = _stream(seed, replication, 0)
-        for kind, latency in jittered.items():
-            where = np.flatnonzero(rows == KIND_CODE[kind])
-            durations[where] = latency.draw(rng, where.size) + chip.transfer_ns(kind, width)
-    if attempts is None:
-        attempts = np.ones(len(plan), dtype=np.int64)
-    return Draws(durations, attempts, failed_op)
+    return Sampler(plan, chip, width, seed).draw(replication)
 
 
-def _read_attempts(
-    plan: Plan, chip: ChipConfig, rng: np.random.Generator
-) -> tuple[np.ndarray | None, int | None]:
-    """Reads per op (None: one each) and the first read that failed every try.
+class Sampler:
+    """Draws one plan's timing on one chip, replication after replication.
 
-    Each read fails independently with ``disk_fault_rate``; failures before
-    the first success are geometric, capped at ``max_retries`` retries.
+    What every replication shares (fixed latencies, which ops jitter, where
+    the disk reads are) is worked out once.
     """
-    rate = chip.disk_fault_rate
-    if rate == 0:
-        return None, None
-    reads = np.flatnonzero(plan.kind_codes == _LOADDISK)
-    failures = rng.geometric(1 - rate, reads.size) - 1
-    attempts = np.ones(len(plan), dtype=np.int64)
-    attempts[reads] = 1 + np.minimum(failures, chip.max_retries)
-    exhausted = np.flatnonzero(failures > chip.max_retries)
-    return attempts, int(reads[exhausted[0]]) if exhausted.size else None
+
+    def __init__(self, plan: Plan, chip: ChipConfig, width: int, seed: int) -> None:
+        self.plan, self.chip, self.seed = plan, chip, seed
+        self.jittered = [
+            (KIND_CODE[kind], latency, chip.transfer_ns(kind, width))
+            for kind, field in OP_LATENCY_FIELD.items()
+            if field is not None and isinstance(latency := getattr(chip, field), Distribution)
+        ]
+        fixed = chip.resolved(width)
+        values = [fixed.op_latency_ns(kind) for kind in OP_KINDS]
+        exact = not self.jittered and all(isinstance(value, int) for value in values)
+        self.latencies = np.asarray(values, dtype=np.int64 if exact else np.float64)
+        self.reads = np.flatnonzero(plan.kind_codes == _LOADDISK)
+        self.one_each = np.ones(len(plan), dtype=np.int64)
+
+    def draw(self, replication: int = 0) -> Draws:
+        attempts, failed_op = self._read_attempts(replication)
+        rows = (
+            self.plan.kind_codes if attempts is None else np.repeat(self.plan.kind_codes, attempts)
+        )
+        durations = self.latencies[rows]
+        if self.jittered:
+            rng = _stream(self.seed, replication, 0)
+            for code, latency, transfer in self.jittered:
+                where = np.flatnonzero(rows == code)
+                durations[where] = latency.draw(rng, where.size) + transfer
+        return Draws(durations, self.one_each if attempts is None else attempts, failed_op)
+
+    def _read_attempts(self, replication: int) -> tuple[np.ndarray | None, int | None]:
+        """Reads per op (None: one each) and the first read that failed every try.
+
+        Each read fails independently with ``disk_fault_rate``; failures
+        before the first success are geometric, capped at ``max_retries``.
+        """
+        rate, reads = self.chip.disk_fault_rate, self.reads
+        if rate == 0:
+            return None, None
+        failures = _stream(self.seed, replication, 1).geometric(1 - rate, reads.size) - 1
+        attempts = self.one_each.copy()
+        attempts[reads] = 1 + np.minimum(failures, self.chip.max_retries)
+        exhausted = np.flatnonzero(failures > self.chip.max_retries)
+        return attempts, int(reads[exhausted[0]]) if exhausted.size else None
 
 
 def _stream(seed: int, replication: int, purpose: int) -> np.random.Generator:

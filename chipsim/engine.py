@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .chip import Chip, ChipConfig
-from .draws import Draws, draw
+from .draws import Draws, Sampler
 from .errors import ConfigError, DiskReadError, ModelViolation
 from .network import LayerGradients, Network
 from .ops import OP_KINDS
@@ -74,20 +74,27 @@ def execute(
             raise ConfigError("the chip prices bytes and multiply-adds: give the network's width")
         width = 1  # prices nothing without bandwidths
     plan.check_fits(config)
-    chip = Chip(config)
-    run = _Run(plan, chip, network)
+    run = _Run(plan, Chip(config), network)
     run.apply()
-    draws = draw(plan, config, width, seed, replication)
+    trace = timed(plan, config, Sampler(plan, config, width, seed).draw(replication))
+    gradients = None if network is None else run.gradients
+    return Execution(trace, run.loss, gradients)  # type: ignore[arg-type]
+
+
+def timed(plan: Plan, config: ChipConfig, draws: Draws) -> Trace:
+    """When each op of a plan that ``execute`` ran runs, for one draw of its timing.
+
+    What happens does not depend on timing, so replications of a run redraw
+    only this. Raises ``DiskReadError`` when a read fails past its retries.
+    """
     if config.mode == "serial":
         end = np.cumsum(draws.durations_ns)
         start = np.concatenate([np.zeros(1, dtype=end.dtype), end[:-1]])  # previous op's end
     else:
-        start, end = schedule(chip, plan, draws.attempts, draws.durations_ns)
-    trace = Trace.of(plan, draws.attempts, start, end)
+        start, end = schedule(Chip(config), plan, draws.attempts, draws.durations_ns)
     if draws.failed_op is not None:
         raise _read_failure(plan, config, draws, end)
-    gradients = None if network is None else run.gradients
-    return Execution(trace, run.loss, gradients)  # type: ignore[arg-type]
+    return Trace.of(plan, draws.attempts, start, end)
 
 
 def _read_failure(plan: Plan, config: ChipConfig, draws: Draws, end: np.ndarray) -> DiskReadError:

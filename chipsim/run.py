@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from .chip import ChipConfig
-from .engine import execute
+from .draws import Sampler
+from .engine import execute, timed
 from .errors import ConfigError, DiskReadError, GradientMismatch
 from .network import Network, max_abs_difference
 from .plan import PHASES, Plan
@@ -165,12 +166,13 @@ def simulate(
     spread = None
     if replications is not None:
         latencies = [trace.latency_ns("backward")]
+        sampler = Sampler(plan, chip, width, seed)
         for replication in range(1, replications):
             try:
-                again = execute(plan, chip, None, width=width, seed=seed, replication=replication)
+                again = timed(plan, chip, sampler.draw(replication))
             except DiskReadError as error:
                 raise DiskReadError(f"replication {replication}: {error}") from None
-            latencies.append(again.trace.latency_ns("backward"))
+            latencies.append(again.latency_ns("backward"))
         spread = Replications(np.asarray(latencies))
     return RunResult(
         strategy=str(spec),
