@@ -209,7 +209,12 @@ def plan_command(strategy: str, as_json: bool, **scenario_args: Any) -> None:
     plan = make_plan(strategy, scenario.layers, chip)
     if as_json:
         ops = [
-            {"phase": phase, "op": op.kind, "layer": op.layer, **({"prefetch": True} * op.prefetch)}
+            {
+                "phase": phase,
+                "op": op.kind,
+                "layer": op.layer,
+                **({"prefetch": True} if op.prefetch else {}),
+            }
             for phase, op in plan.ops()
         ]
         click.echo("[\n" + ",\n".join(json.dumps(op) for op in ops) + "\n]")
