@@ -188,7 +188,9 @@ def breakeven_chart(
             crossings[spec] = breakeven(scenario, param, against, spec, math=False)
         except ChipsimError:
             continue  # no crossing (or the strategy does not fit): nothing to mark
-    reach = max([float(p.value) for p in crossings.values()] + [getattr(scenario.chip, param)])
+    reach = max(
+        [float(p.value) for p in crossings.values()] + [getattr(scenario.planning_chip, param)]
+    )
     values = np.linspace(0, 2 * reach, points)
     figure, axes = _subplots(figsize=(8, 4.5))
     colours = {}
@@ -196,7 +198,7 @@ def breakeven_chart(
     for spec in strategies:
         latencies = []
         for value in values:
-            chip = scenario.chip.replace({param: float(value)})
+            chip = scenario.with_overrides(chip={param: float(value)}).planning_chip
             plan = make_plan(spec, scenario.layers, chip)
             fits = plan.buffer_slots_needed <= chip.buffer_slots
             latencies.append(plan.latency_ns(chip, "backward") if fits else np.nan)
@@ -221,7 +223,7 @@ def breakeven_chart(
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8, loc="lower right")
     axes.set_title(
-        f"backward latency against {param} (L={scenario.layers});\n"
+        f"backward latency against {param} (L={scenario.layers}{_serial_note(scenario)});\n"
         f"dots: where {against} ties each strategy"
     )
     figure.tight_layout()
@@ -231,13 +233,13 @@ def breakeven_chart(
 def scaling_chart(scenario: Scenario, strategies: Sequence[str], layers: Sequence[int]) -> Figure:
     """Backward latency and buffer slots needed against L; dashed where a strategy does not fit."""
     figure, (latency_axes, slot_axes) = _subplots(2, figsize=(12, 4.5))
-    slots = scenario.chip.buffer_slots
+    slots, chip = scenario.chip.buffer_slots, scenario.planning_chip
     for index, spec in enumerate(strategies):
         colour = PALETTE[index % len(PALETTE)]
         latency, needed = [], []
         for count in layers:
-            plan = make_plan(spec, count, scenario.chip)
-            latency.append(plan.latency_ns(scenario.chip, "backward"))
+            plan = make_plan(spec, count, chip)
+            latency.append(plan.latency_ns(chip, "backward"))
             needed.append(plan.buffer_slots_needed)
         fits = np.array(needed) <= slots
         latency_axes.plot(layers, np.where(fits, latency, np.nan), color=colour, label=spec)
@@ -256,9 +258,19 @@ def scaling_chart(scenario: Scenario, strategies: Sequence[str], layers: Sequenc
     slot_axes.set_yscale("symlog", linthresh=2)  # 0 slots (disk-offload) stays on the chart
     slot_axes.set_ylim(bottom=0)
     latency_axes.set_ylabel("backward latency (ns)")
-    latency_axes.set_title("backward latency (solid: fits the chip; dotted: does not)")
+    latency_axes.set_title(
+        f"backward latency{_serial_note(scenario)} (solid: fits the chip; dotted: does not)"
+    )
     slot_axes.set_ylabel("buffer slots needed")
     slot_axes.set_title(f"memory (x: first L that no longer fits {slots} slots)")
     slot_axes.legend(fontsize=8)
     figure.tight_layout()
     return figure
+
+
+def _serial_note(scenario: Scenario) -> str:
+    """What a chart of planned latencies shows, where runs on this chip would differ."""
+    chip = scenario.chip
+    if chip.mode == "serial" and not chip.is_random:
+        return ""
+    return ", serial" + (", expected latencies" if chip.is_random else "")

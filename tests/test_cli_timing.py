@@ -163,3 +163,19 @@ def test_the_mcu_preset_pages_at_1024_and_recomputes_at_512() -> None:
     )
     assert code == 0
     assert "compute_macs_per_ns 0.432, 1-byte values" in out
+
+
+def test_a_report_on_a_jittery_overlapped_chip_draws_planned_latencies(tmp_path: Path) -> None:
+    scenario = tmp_path / "jittery.toml"
+    scenario.write_text(
+        '[chip]\nloaddisk_ns = {dist = "lognormal", median = 50, sigma = 0.5}\n'
+        'mode = "overlapped"\nstaging_slots = 1\n'
+    )
+    out = tmp_path / "report"
+    code, _, err = invoke(
+        "report", str(scenario), "--out", str(out), "--strategy", "disk-offload:prefetch=1"
+    )
+    assert (code, err) == (0, "")
+    assert {p.name for p in out.iterdir()} >= {"report.md", "breakeven.png", "scaling.png"}
+    trace = load_trace(out / "trace.csv")
+    assert trace["prefetch"].sum() == 9
