@@ -8,10 +8,19 @@ import numpy as np
 import pytest
 from exhaustive import optimal_latency
 
-from chipsim import ChipConfig, DoesNotFit, Network, Scenario, breakeven, execute, make_plan
+from chipsim import (
+    ChipConfig,
+    DoesNotFit,
+    Network,
+    Plan,
+    Scenario,
+    breakeven,
+    execute,
+    make_plan,
+)
 from chipsim.chip import LATENCY_FIELDS
 from chipsim.strategies import STRATEGIES
-from chipsim.strategies.optimal import solve
+from chipsim.strategies.optimal import _fill, solve
 from chipsim.strategies.revolve import ADVANCES_ONLY, advances, backward_recomputations
 
 
@@ -150,3 +159,40 @@ def test_revolve_slots_override_and_fit_check() -> None:
 
 def test_both_new_strategies_are_registered() -> None:
     assert {"revolve", "optimal"} <= set(STRATEGIES)
+
+
+# Slots beyond L-1 cannot help.
+
+
+def same_plan(first: Plan, second: Plan) -> bool:
+    return (
+        first.forward_ops == second.forward_ops
+        and np.array_equal(first.kind_codes, second.kind_codes)
+        and np.array_equal(first.layer_numbers, second.layer_numbers)
+    )
+
+
+@pytest.mark.parametrize("disk", ["any", "cheap", "dear"])
+def test_capping_slots_at_l_minus_1_changes_no_plan(disk: str) -> None:
+    rng = np.random.default_rng(11 + ["any", "cheap", "dear"].index(disk))
+    for _ in range(15):
+        layers, extra = int(rng.integers(1, 13)), int(rng.integers(0, 4))
+        chip = random_chip(rng, max(layers - 1, 1) + extra, disk)
+        for objective, use_disk in [("backward", True), ("total", True), ("total", False)]:
+            capped = solve(layers, chip, chip.buffer_slots, objective=objective, use_disk=use_disk)
+            full = _fill(layers, chip, chip.buffer_slots, objective=objective, use_disk=use_disk)
+            assert capped.slots == layers - 1
+            assert capped.value == full.value, (layers, chip, objective)
+            assert same_plan(capped.plan("x"), full.plan("x")), (layers, chip, objective)
+
+
+def test_no_valid_plan_gains_from_more_slots_than_layers_minus_1() -> None:
+    rng = np.random.default_rng(5)
+    for _ in range(10):
+        layers = int(rng.integers(1, 5))
+        chip = random_chip(rng, max(layers - 1, 1))  # a chip has at least 1 slot
+        for objective in ("backward", "total"):
+            roomy = chip.replace({"buffer_slots": layers + 2})
+            best = optimal_latency(layers, chip, objective)
+            assert optimal_latency(layers, roomy, objective) == best, (layers, chip, objective)
+            assert planned(layers, roomy, objective) == (best, best), (layers, chip, objective)

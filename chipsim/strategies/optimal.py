@@ -48,7 +48,8 @@ over every valid plan of small chains with random costs.
 
 Complexity: O(L²·C) time (vectorised over the split j with numpy) and
 O(L·C) memory for L layers and C slots; L = 1000, C = 10 plans in about a
-second (see benchmarks/).
+second (see benchmarks/). C counts at most L−1 slots, as more cannot help
+(``useful_slots``).
 """
 
 from __future__ import annotations
@@ -154,6 +155,29 @@ class Schedule:
         return stores, backward
 
 
+# Why at most L−1 slots, and why the cap changes no plan. The optimum needs
+# no more: a(L) is never needed after the loss and a0 lives in inputs, so
+# a1..a(L−1) are all a slot can usefully hold. And the tables give the same
+# plan: let b(MEM, n) = n−1, and b(DISK, n) = n if m < d (a disk base may be
+# re-homed to the buffer) else n−1. By induction on n (and, within n, on the
+# re-home order), every entry [src, c, n] with c ≥ b(src, n) is the same
+# (value, op count, choice, split) for all such c, because each of its
+# candidates reads only entries at or above their own bound: for a split
+# j = 1..n−1, [MEM, c−1, n−j] needs c−1 ≥ n−j−1, [DISK, c, n−j] needs
+# c ≥ n−j and the lower part [src, c, j] needs c ≥ j, all implied by
+# c ≥ n−1; re-homing to disk happens only when d < m, so then
+# b(DISK, n) = n−1 ≤ c; re-homing to the buffer only when m < d, reading
+# [MEM, c−1, n] with c−1 ≥ n−1. So the candidates are bitwise equal and
+# offered in the same order. The answer is [MEM, C, L], whose bound is L−1.
+# (F reads F and T entries the same way.) The tests check both: plans equal
+# the uncapped ones, and exhaustive search gains nothing from more slots.
+
+
+def useful_slots(layers: int, slots: int) -> int:
+    """The slots an L-layer plan can use: at most L−1 (a1..a(L−1)), whatever the chip has."""
+    return min(slots, max(layers - 1, 0))
+
+
 def solve(
     layers: int,
     chip: ChipConfig,
@@ -162,7 +186,16 @@ def solve(
     objective: str = "backward",
     use_disk: bool = True,
 ) -> Schedule:
-    """Fill the T and F tables for ``layers`` layers and ``slots`` free buffer slots.
+    """The optimal schedule of ``layers`` layers with ``slots`` free buffer slots.
+
+    Slots beyond ``useful_slots`` are dropped: the plan is the same, and the
+    tables hold at most L² cells however many slots the chip has.
+    """
+    return _fill(layers, chip, useful_slots(layers, slots), objective=objective, use_disk=use_disk)
+
+
+def _fill(layers: int, chip: ChipConfig, slots: int, *, objective: str, use_disk: bool) -> Schedule:
+    """Fill the T and F tables for ``layers`` layers and exactly ``slots`` free buffer slots.
 
     Ties in latency go to the plan with fewer ops, so free stores are never
     made for nothing.
