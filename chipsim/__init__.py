@@ -30,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "GradientMismatch": "errors",
     "ModelViolation": "errors",
     "NoBreakEven": "errors",
+    "PlanTooLarge": "errors",
     "StrategyError": "errors",
     "Network": "network",
     "OP_KINDS": "ops",

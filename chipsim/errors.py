@@ -40,6 +40,10 @@ class DoesNotFit(ChipsimError):
         )
 
 
+class PlanTooLarge(StrategyError):
+    """A planner would need far longer than is reasonable for this problem's size."""
+
+
 class NoBreakEven(ChipsimError):
     """Two strategies never tie for any valid value of the parameter."""
 

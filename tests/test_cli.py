@@ -250,3 +250,13 @@ def test_a_failed_trace_write_leaves_the_old_file_whole(tmp_path: Path, monkeypa
     assert result.exit_code != 0
     assert out.read_text() == "previous trace\n"
     assert [p.name for p in tmp_path.iterdir()] == ["trace.csv"]
+
+
+def test_run_optimal_too_large_to_plan_is_one_line_on_stderr() -> None:
+    result = invoke("run", "--strategy", "optimal", "--layers", "100000", "--no-math")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "chipsim: error: optimal: planning L=100000 with 2 slots needs ~3e10 steps; "
+        "the planner handles up to ~1e9 (L<=18257 at 2 slots)\n"
+    )

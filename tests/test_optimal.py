@@ -13,13 +13,15 @@ from chipsim import (
     DoesNotFit,
     Network,
     Plan,
+    PlanTooLarge,
     Scenario,
+    StrategyError,
     breakeven,
     execute,
     make_plan,
 )
 from chipsim.chip import LATENCY_FIELDS
-from chipsim.strategies import STRATEGIES
+from chipsim.strategies import STRATEGIES, optimal
 from chipsim.strategies.optimal import _fill, solve
 from chipsim.strategies.revolve import ADVANCES_ONLY, advances, backward_recomputations
 
@@ -161,7 +163,7 @@ def test_both_new_strategies_are_registered() -> None:
     assert {"revolve", "optimal"} <= set(STRATEGIES)
 
 
-# Slots beyond L-1 cannot help.
+# Slots beyond L-1 cannot help; problems too large to plan are refused.
 
 
 def same_plan(first: Plan, second: Plan) -> bool:
@@ -196,3 +198,43 @@ def test_no_valid_plan_gains_from_more_slots_than_layers_minus_1() -> None:
             best = optimal_latency(layers, chip, objective)
             assert optimal_latency(layers, roomy, objective) == best, (layers, chip, objective)
             assert planned(layers, roomy, objective) == (best, best), (layers, chip, objective)
+
+
+def test_a_problem_too_large_to_plan_is_refused_before_any_table_is_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_tables(*args: object) -> None:
+        raise AssertionError("a table was allocated")
+
+    monkeypatch.setattr(optimal, "_Table", no_tables)
+    with pytest.raises(PlanTooLarge) as refusal:
+        make_plan("optimal", 100_000, ChipConfig(buffer_slots=100_000))
+    assert str(refusal.value) == (
+        "optimal: planning L=100000 with 100000 slots needs ~1e15 steps; "
+        "the planner handles up to ~1e9 (L<=1000 at 100000 slots)"
+    )
+    assert isinstance(refusal.value, StrategyError) and refusal.value.exit_code == 2
+    with pytest.raises(PlanTooLarge) as refusal:
+        make_plan("revolve:slots=10", 20_000, ChipConfig())
+    assert str(refusal.value) == (
+        "revolve:slots=10: planning L=20000 with 10 slots needs ~4.4e9 steps; "
+        "the planner handles up to ~1e9 (L<=9534 at 10 slots)"
+    )
+
+
+def test_the_planning_limit_admits_l_up_to_5000_at_10_slots(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    planned_slots: list[int] = []
+    monkeypatch.setattr(
+        optimal, "_fill", lambda layers, chip, slots, **kwargs: planned_slots.append(slots)
+    )
+    for layers in (1000, 5000, 9534):
+        solve(layers, ChipConfig(buffer_slots=10), 10)
+    solve(1000, ChipConfig(), 999)  # L² · 1000 = MAX_PLANNING_STEPS exactly
+    solve(1000, ChipConfig(), 5000)  # capped to 999 slots
+    assert planned_slots == [10, 10, 10, 999, 999]
+    assert optimal.planning_steps(1000, 999) == optimal.MAX_PLANNING_STEPS == 10**9
+    for layers, slots in [(9535, 10), (1001, 1000)]:
+        with pytest.raises(PlanTooLarge):
+            solve(layers, ChipConfig(), slots)
