@@ -31,6 +31,7 @@ _EXPORTS: dict[str, str] = {
     "ModelViolation": "errors",
     "NoBreakEven": "errors",
     "PlanTooLarge": "errors",
+    "Refusal": "errors",
     "StrategyError": "errors",
     "Network": "network",
     "OP_KINDS": "ops",

@@ -90,7 +90,9 @@ def summary(outcomes: Iterable[Outcome], slots: int) -> pd.DataFrame:
 
     Index: strategy; columns: fit, slots needed (of the chip's ``slots``),
     phase latencies, backward gap to optimal, and the backward op counts
-    that decide the question: recomputations, buffer loads, disk loads.
+    that decide the question: recomputations, buffer loads, disk loads. A
+    strategy that did not run shows fit "no" and its refusal's slots needed
+    ("-" when the refusal is not about slots, e.g. too large to plan).
     """
     columns = ["fits", f"slots (of {slots})", "forward_ns", "backward_ns", "vs_optimal"]
     columns += ["recompute_fwd", "loadmem", "loaddisk"]
@@ -98,8 +100,9 @@ def summary(outcomes: Iterable[Outcome], slots: int) -> pd.DataFrame:
     for outcome in outcomes:
         result, refusal = outcome.result, outcome.refusal
         if result is None:
-            needed = refusal.slots_needed if refusal is not None else "-"
-            rows[outcome.strategy] = ["no", needed, *["-"] * (len(columns) - 2)]
+            needed = refusal.slots_needed if refusal is not None else None
+            cells = ["no", "-" if needed is None else needed]
+            rows[outcome.strategy] = cells + ["-"] * (len(columns) - 2)
             continue
         ops, gap = result.backward.ops, outcome.gap_to_optimal_pct
         rows[outcome.strategy] = [

@@ -252,6 +252,44 @@ def test_a_failed_trace_write_leaves_the_old_file_whole(tmp_path: Path, monkeypa
     assert [p.name for p in tmp_path.iterdir()] == ["trace.csv"]
 
 
+# An optimum too large to plan.
+
+
+def test_compare_when_the_optimum_is_too_large_to_plan() -> None:
+    args = ["compare", "--layers", "100000", "--set", "buffer_slots=100000", "--no-math"]
+    result = invoke(*args, "--strategy", "sqrt-n")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[3].split() == ["fits", "slots", "(of", "100000)", "forward_ns", "backward_ns",
+                                "vs_optimal", "recompute_fwd", "loadmem", "loaddisk"]  # fmt: skip
+    assert lines[5].split() == ["sqrt-n", "yes", "629", "2000010", "2993680", "-", "99684",
+                                "100000", "0"]  # fmt: skip
+    assert len(lines) == 6
+    args = ["compare", "--layers", "20000", "--no-math", "--strategy", "disk-offload",
+            "--strategy", "optimal"]  # fmt: skip
+    text = invoke(*args)
+    assert text.exit_code == 0, text.output
+    lines = text.output.splitlines()
+    assert lines[5].split() == ["disk-offload", "yes", "0", "400010", "2000000", "-", "0", "0",
+                                "20000"]  # fmt: skip
+    assert lines[6].split() == ["optimal", "no", *["-"] * 7]
+    assert lines[7:] == [
+        "",
+        "optimal: planning L=20000 with 2 slots needs ~1.2e9 steps; "
+        "the planner handles up to ~1e9 (L<=18257 at 2 slots)",
+    ]
+    data = json.loads(invoke(*args, "--json").output)
+    disk, best = data["results"]
+    assert (disk["fits"], disk["gap_to_optimal_pct"]) == (True, None)
+    assert best == {
+        "strategy": "optimal",
+        "fits": False,
+        "buffer_slots_needed": None,
+        "reason": "optimal: planning L=20000 with 2 slots needs ~1.2e9 steps; "
+        "the planner handles up to ~1e9 (L<=18257 at 2 slots)",
+    }
+
+
 def test_run_optimal_too_large_to_plan_is_one_line_on_stderr() -> None:
     result = invoke("run", "--strategy", "optimal", "--layers", "100000", "--no-math")
     assert result.exit_code == 2
