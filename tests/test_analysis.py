@@ -81,7 +81,15 @@ def test_only_latency_fields_can_be_solved_for() -> None:
         breakeven(Scenario(), "buffer_slots", "disk-offload", "stride:k=5")
 
 
-# Gap to optimal: the optimum planned once, or not at all.
+# Gap to optimal: exact on the course, the optimum planned once, or not at all.
+
+
+def test_gap_to_optimal_on_the_course_chip() -> None:
+    outcomes = compare(Scenario(), ["optimal", "stride:k=5", "full-store"])
+    gaps = [outcome.gap_to_optimal_pct for outcome in outcomes]
+    assert outcomes[0].result.backward.latency_ns == 260
+    assert gaps == [0.0, 100 * (500 - 260) / 260, None]
+    assert outcomes[2].refusal.slots_needed == 9
 
 
 def test_the_optimum_is_taken_from_the_optimal_run_when_it_is_compared(
