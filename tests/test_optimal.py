@@ -19,6 +19,7 @@ from chipsim import (
     breakeven,
     execute,
     make_plan,
+    simulate,
 )
 from chipsim.chip import LATENCY_FIELDS
 from chipsim.strategies import STRATEGIES, optimal
@@ -238,3 +239,34 @@ def test_the_planning_limit_admits_l_up_to_5000_at_10_slots(
     for layers, slots in [(9535, 10), (1001, 1000)]:
         with pytest.raises(PlanTooLarge):
             solve(layers, ChipConfig(), slots)
+
+
+# Gradients when the optimal plan really pages and recomputes.
+
+#: Disk cheap enough to page to (a 35 ns load against 10 ns + 20 ns per layer recomputed
+#: from a kept activation): on 2 or 3 slots the optimal plans of 20 layers keep, page and
+#: recompute, for either objective (the 64-slot chip elsewhere only ever keeps).
+PAGING_CHIP = ChipConfig(loaddisk_ns=35, storedisk_ns=5, bwd_ns=7, storemem_ns=1)
+
+
+@pytest.mark.parametrize("slots", [2, 3])
+@pytest.mark.parametrize("objective", ["backward", "total"])
+def test_optimal_plans_that_page_and_recompute_give_plain_backprop_gradients(
+    slots: int, objective: str
+) -> None:
+    chip = PAGING_CHIP.replace({"buffer_slots": slots})
+    result = simulate(f"optimal:objective={objective}", chip, layers=20, width=8, seed=3)
+    plan, backward = result.plan, result.backward.ops
+    assert plan.counts("forward")["storedisk"] + backward["storedisk"] > 0
+    assert backward["loaddisk"] > 0 and backward["fwd"] > 0 and backward["loadmem"] > 0
+    assert plan.buffer_slots_needed == result.peak_buffer_slots == slots
+    assert result.max_abs_grad_diff == 0.0  # simulate raises GradientMismatch otherwise
+    network = Network(20, 8, seed=3)
+    gradients = execute(plan, chip, network).gradients
+    for got, expected in zip(gradients, network.reference_gradients(), strict=True):
+        assert got.weight.tobytes() == expected.weight.tobytes()  # bit for bit
+        assert got.bias.tobytes() == expected.bias.tobytes()
+    measured = result.backward.latency_ns
+    if objective == "total":  # the total objective's value counts the forward phase too
+        measured += result.forward.latency_ns
+    assert measured == solve(20, chip, slots, objective=objective).value
