@@ -32,6 +32,8 @@ _EXPORTS: dict[str, str] = {
     "GradientMismatch": "errors",
     "ModelViolation": "errors",
     "NoBreakEven": "errors",
+    "PlanTooLarge": "errors",
+    "Refusal": "errors",
     "StrategyError": "errors",
     "Distribution": "latency",
     "Network": "network",

@@ -7,26 +7,28 @@ from fractions import Fraction
 from math import isclose
 
 from .chip import LATENCY_FIELDS
-from .errors import ChipsimError, ConfigError, DoesNotFit, NoBreakEven
+from .errors import ChipsimError, ConfigError, NoBreakEven, Refusal
 from .ops import OP_LATENCY_FIELD
 from .plan import PHASES, Plan
 from .run import RunResult, simulate
 from .scenario import Scenario
-from .strategies import make_plan, parse_spec
+from .strategies import StrategySpec, make_plan, parse_spec
 
 
 @dataclass(frozen=True)
 class Outcome:
     """One strategy on one scenario: a result, or why it could not run.
 
-    ``gap_to_optimal_pct`` is how much slower its backward phase is than the
-    ``optimal`` plan's, in percent (None when it did not run, or when the
-    optimum is 0 ns and it is not).
+    ``refusal`` is the Refusal that stopped it before running (it does not
+    fit the chip, or it is too large to plan). ``gap_to_optimal_pct`` is how
+    much slower its backward phase is than the ``optimal`` plan's, in
+    percent (None when it did not run, when the optimum could not be
+    planned, or when the optimum is 0 ns and it is not).
     """
 
     strategy: str
     result: RunResult | None
-    refusal: DoesNotFit | None
+    refusal: Refusal | None
     gap_to_optimal_pct: float | None = None
 
 
@@ -45,10 +47,17 @@ def run_strategy(
     )
 
 
+#: The strategy whose backward latency every gap is measured against.
+OPTIMUM = "optimal"
+
+
 def optimal_backward_ns(scenario: Scenario) -> int | float:
-    """The least backward latency any plan achieves on the scenario (planned, not run)."""
+    """The least backward latency any plan achieves on the scenario (planned, not run).
+
+    Raises PlanTooLarge when the scenario is too large for the optimal planner.
+    """
     chip = scenario.planning_chip
-    return make_plan("optimal", scenario.layers, chip).latency_ns(chip, "backward")
+    return make_plan(OPTIMUM, scenario.layers, chip).latency_ns(chip, "backward")
 
 
 def compare(
@@ -58,23 +67,61 @@ def compare(
     math: bool = True,
     replications: int | None = None,
 ) -> list[Outcome]:
-    """Run each strategy; one that does not fit the chip is reported, not raised."""
-    best = optimal_backward_ns(scenario)
+    """Run each strategy and give its backward gap to the optimum.
+
+    A strategy that cannot run here (a Refusal) is reported, not raised. The
+    optimum is planned once: taken from the ``optimal`` run when that is
+    compared, else planned on its own; when it is too large to plan, every
+    gap is None.
+    """
+    specs = [parse_spec(strategy) for strategy in strategies]
+    runs = [_run_or_refusal(scenario, str(spec), math, replications) for spec in specs]
+    ours = next((run for spec, run in zip(specs, runs, strict=True) if _is_optimum(spec)), None)
+    best = _optimum(scenario, ours)
     outcomes = []
-    for strategy in strategies:
-        spec = str(parse_spec(strategy))
-        try:
-            result = run_strategy(scenario, spec, math=math, replications=replications)
-        except DoesNotFit as refusal:
-            outcomes.append(Outcome(spec, None, refusal))
-            continue
-        latency = result.backward.latency_ns
-        if best:
-            gap = 100 * (latency - best) / best
+    for spec, run in zip(specs, runs, strict=True):
+        if isinstance(run, Refusal):
+            outcomes.append(Outcome(str(spec), None, run))
         else:
-            gap = 0.0 if latency == 0 else None
-        outcomes.append(Outcome(spec, result, None, gap))
+            outcomes.append(Outcome(str(spec), run, None, _gap(run, best)))
     return outcomes
+
+
+def _run_or_refusal(
+    scenario: Scenario, spec: str, math: bool, replications: int | None
+) -> RunResult | Refusal:
+    try:
+        return run_strategy(scenario, spec, math=math, replications=replications)
+    except Refusal as refusal:
+        return refusal
+
+
+def _is_optimum(spec: StrategySpec) -> bool:
+    """Whether the spec is ``optimal`` minimising the backward phase (however spelled)."""
+    return spec.name == OPTIMUM and dict(spec.params).get("objective", "backward") == "backward"
+
+
+def _optimum(scenario: Scenario, ours: RunResult | Refusal | None) -> int | float | None:
+    """The optimum's backward latency: from the compared run ``ours`` if there is one,
+    else planned; None when it cannot be planned."""
+    if isinstance(ours, RunResult):
+        return ours.backward.latency_ns
+    if ours is not None:  # the same refusal planning again would raise
+        return None
+    try:
+        return optimal_backward_ns(scenario)
+    except Refusal:
+        return None
+
+
+def _gap(result: RunResult, best: int | float | None) -> float | None:
+    """Percent by which the run's backward latency exceeds ``best`` (None if unknown)."""
+    latency = result.backward.latency_ns
+    if best is None:
+        return None
+    if best:
+        return 100 * (latency - best) / best
+    return 0.0 if latency == 0 else None
 
 
 #: What ``rank`` can order strategies by: the run's backward latency, or a

@@ -203,7 +203,11 @@ def run(
 @click.option("--strategy", default="stride:k=5", show_default=True, help=STRATEGY_HELP)
 @click.option("--json", "as_json", is_flag=True, help='Print a list of {"phase", "op", "layer"}.')
 def plan_command(strategy: str, as_json: bool, **scenario_args: Any) -> None:
-    """Print a plan op by op, with its slot use and predicted latency; runs nothing."""
+    """Print a plan op by op, with its slot use and predicted latency; runs nothing.
+
+    A plan that does not fit the chip is still printed, with the slots it
+    needs (exit status 0: it is a plan, not a run).
+    """
     scenario = build_scenario(**scenario_args)
     chip = scenario.planning_chip
     plan = make_plan(strategy, scenario.layers, chip)

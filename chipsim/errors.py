@@ -25,7 +25,18 @@ class StrategyError(ChipsimError, ValueError):
     exit_code = 2
 
 
-class DoesNotFit(ChipsimError):
+class Refusal(ChipsimError):
+    """A strategy cannot run on this scenario, found before anything runs.
+
+    Comparisons and reports show its message in place of a result instead of
+    failing; ``slots_needed`` is the buffer slots the plan needs, when that
+    is what stops it (else None).
+    """
+
+    slots_needed: int | None = None
+
+
+class DoesNotFit(Refusal):
     """A plan needs more buffer (or staging) slots than the chip has."""
 
     exit_code = 3
@@ -42,6 +53,10 @@ class DoesNotFit(ChipsimError):
             f"{strategy} needs {slots_needed} {noun}; the chip has "
             f"{slots_available} (try --set {field}={slots_needed})"
         )
+
+
+class PlanTooLarge(StrategyError, Refusal):
+    """A planner would need far longer than is reasonable for this problem's size."""
 
 
 class NoBreakEven(ChipsimError):

@@ -91,7 +91,9 @@ def summary(outcomes: list[Outcome], slots: int) -> pd.DataFrame:
     Index: strategy; columns: fit, slots needed (of the chip's ``slots``),
     phase latencies, backward gap to optimal, and the backward op counts
     that decide the question: recomputations, buffer loads, disk loads;
-    with replications, the backward latency's p50 and p99 too.
+    with replications, the backward latency's p50 and p99 too. A strategy
+    that did not run shows fit "no" and its refusal's slots needed ("-" when
+    the refusal is not about slots, e.g. too large to plan).
     """
     columns = ["fits", f"slots (of {slots})", "forward_ns", "backward_ns", "vs_optimal"]
     columns += ["recompute_fwd", "loadmem", "loaddisk"]
@@ -99,8 +101,9 @@ def summary(outcomes: list[Outcome], slots: int) -> pd.DataFrame:
     for outcome in outcomes:
         result, refusal = outcome.result, outcome.refusal
         if result is None:
-            needed = refusal.slots_needed if refusal is not None else "-"
-            rows[outcome.strategy] = ["no", needed, *["-"] * (len(columns) - 2)]
+            needed = refusal.slots_needed if refusal is not None else None
+            cells = ["no", "-" if needed is None else needed]
+            rows[outcome.strategy] = cells + ["-"] * (len(columns) - 2)
             continue
         ops, gap = result.backward.ops, outcome.gap_to_optimal_pct
         rows[outcome.strategy] = [
@@ -108,7 +111,7 @@ def summary(outcomes: list[Outcome], slots: int) -> pd.DataFrame:
             result.plan.buffer_slots_needed,
             result.forward.latency_ns,
             result.backward.latency_ns,
-            "-" if gap is None else f"{gap:+.1f}%",
+            "-" if gap is None else f"{round(gap, 1) + 0.0:+.1f}%",  # + 0.0: no "-0.0%"
             ops["fwd"],
             ops["loadmem"],
             ops["loaddisk"],

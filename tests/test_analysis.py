@@ -6,7 +6,16 @@ from fractions import Fraction
 
 import pytest
 
-from chipsim import ConfigError, NoBreakEven, Scenario, breakeven, compare
+from chipsim import (
+    ConfigError,
+    DoesNotFit,
+    NoBreakEven,
+    PlanTooLarge,
+    Scenario,
+    analysis,
+    breakeven,
+    compare,
+)
 
 
 def test_compare_reports_refusals_instead_of_raising() -> None:
@@ -70,3 +79,46 @@ def test_a_crossing_below_zero_is_no_break_even() -> None:
 def test_only_latency_fields_can_be_solved_for() -> None:
     with pytest.raises(ConfigError, match="cannot solve for 'buffer_slots'; choose a latency"):
         breakeven(Scenario(), "buffer_slots", "disk-offload", "stride:k=5")
+
+
+# Gap to optimal: exact on the course, the optimum planned once, or not at all.
+
+
+def test_gap_to_optimal_on_the_course_chip() -> None:
+    outcomes = compare(Scenario(), ["optimal", "stride:k=5", "full-store"])
+    gaps = [outcome.gap_to_optimal_pct for outcome in outcomes]
+    assert outcomes[0].result.backward.latency_ns == 260
+    assert gaps == [0.0, 100 * (500 - 260) / 260, None]
+    assert outcomes[2].refusal.slots_needed == 9
+
+
+def test_the_optimum_is_taken_from_the_optimal_run_when_it_is_compared(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[Scenario] = []
+    planned = analysis.optimal_backward_ns
+    monkeypatch.setattr(analysis, "optimal_backward_ns", lambda s: calls.append(s) or planned(s))
+    for spelling in ("optimal", "optimal:objective=backward"):
+        outcomes = compare(Scenario(), ["stride:k=5", spelling], math=False)
+        assert [o.gap_to_optimal_pct for o in outcomes] == [100 * (500 - 260) / 260, 0.0]
+    assert calls == []
+    outcomes = compare(Scenario(), ["stride:k=5", "optimal:objective=total"], math=False)
+    assert outcomes[0].gap_to_optimal_pct == 100 * (500 - 260) / 260
+    assert calls == [Scenario()]  # planned once, as the total objective's run is no optimum
+
+
+def test_compare_survives_an_optimum_too_large_to_plan() -> None:
+    scenario = Scenario().with_overrides(layers=20_000)
+    outcomes = compare(scenario, ["disk-offload", "optimal", "stride:k=5"], math=False)
+    disk, best, stride = outcomes
+    assert disk.result.backward.latency_ns == 20_000 * 100
+    assert disk.gap_to_optimal_pct is None
+    assert best.result is None and best.gap_to_optimal_pct is None
+    assert isinstance(best.refusal, PlanTooLarge) and best.refusal.slots_needed is None
+    assert str(best.refusal) == (
+        "optimal: planning L=20000 with 2 slots needs ~1.2e9 steps; "
+        "the planner handles up to ~1e9 (L<=18257 at 2 slots)"
+    )
+    assert isinstance(stride.refusal, DoesNotFit) and stride.refusal.slots_needed == 4000
+    outcomes = compare(scenario, ["disk-offload"], math=False)  # optimum planned, and refused
+    assert [o.gap_to_optimal_pct for o in outcomes] == [None]

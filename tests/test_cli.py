@@ -251,3 +251,151 @@ def test_a_failed_trace_write_leaves_the_old_file_whole(tmp_path: Path, monkeypa
     assert result.exit_code != 0
     assert out.read_text() == "previous trace\n"
     assert [p.name for p in tmp_path.iterdir()] == ["trace.csv"]
+
+
+# chipsim plan: a plan printed op by op, never run.
+
+
+def course_stride_5_ops() -> list[tuple[str, str, int, int]]:
+    """(phase, kind, layer, slots in use after it) of stride:k=5 on the course, by hand."""
+    forward = [("loadmem", 0, 0)] + [("fwd", layer, 0) for layer in range(1, 6)]
+    forward += [("storemem", 5, 1)] + [("fwd", layer, 1) for layer in range(6, 11)]
+    forward += [("storemem", 10, 2)]
+    backward = [("free", 10, 1)]
+    for base, in_use in ((5, 1), (0, 0)):
+        for layer in range(base + 5, base, -1):
+            backward += [("loadmem", base, in_use)]
+            backward += [("fwd", below, in_use) for below in range(base + 1, layer)]
+            backward += [("bwd", layer, in_use)]
+        if base:
+            backward += [("free", base, 0)]
+    return [("forward", *op) for op in forward] + [("backward", *op) for op in backward]
+
+
+def test_plan_prints_each_op_with_the_slots_in_use_and_the_predicted_latency() -> None:
+    result = invoke("plan", "--strategy", "stride:k=5")
+    assert result.exit_code == 0, result.output
+    ops = course_stride_5_ops()
+    forward = [op for op in ops if op[0] == "forward"]
+    backward = [op for op in ops if op[0] == "backward"]
+    expected = ["plan stride:k=5 for L=10: needs 2 buffer slots"]
+    expected.append(f"forward ({len(forward)} ops; slots in use after each):")
+    expected += [f"  {f'{kind} {layer}':<14}{slots}" for _, kind, layer, slots in forward]
+    expected.append(f"backward ({len(backward)} ops; slots in use after each):")
+    expected += [f"  {f'{kind} {layer}':<14}{slots}" for _, kind, layer, slots in backward]
+    expected.append("predicted latency (serial): forward 210 ns, backward 500 ns")
+    expected.append("fits the chip: 2 of 2 slots")
+    assert result.output.splitlines() == expected
+    assert (len(forward), len(backward)) == (13, 42)
+    assert expected[14:18] == [
+        "  storemem 10   2",
+        "backward (42 ops; slots in use after each):",
+        "  free 10       1",
+        "  loadmem 5     1",
+    ]
+
+
+def test_plan_json_is_a_list_of_phase_op_layer() -> None:
+    result = invoke("plan", "--strategy", "stride:k=5", "--json")
+    assert result.exit_code == 0, result.output
+    ops = json.loads(result.output)
+    assert isinstance(ops, list)
+    assert all(isinstance(op, dict) and set(op) == {"phase", "op", "layer"} for op in ops)
+    assert ops == [
+        {"phase": phase, "op": kind, "layer": layer}
+        for phase, kind, layer, _ in course_stride_5_ops()
+    ]
+    backward = [op["op"] for op in ops if op["phase"] == "backward"]
+    assert (backward.count("fwd"), backward.count("loadmem"), backward.count("bwd")) == (20, 10, 10)
+
+
+def test_plan_of_a_strategy_that_does_not_fit_shows_it_and_says_so() -> None:
+    # A plan is shown, not run: one that does not fit is still printed, with the
+    # slots it needs, and the command succeeds (`run` refuses it with exit 3).
+    result = invoke("plan", "--strategy", "full-store")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "plan full-store for L=10: needs 9 buffer slots"
+    assert lines[-2:] == [
+        "predicted latency (serial): forward 210 ns, backward 100 ns",
+        "does not fit: full-store needs 9 buffer slots; the chip has 2 (try --set buffer_slots=9)",
+    ]
+    assert invoke("run", "--strategy", "full-store").exit_code == 3
+
+
+def test_plan_runs_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the engine ran")
+
+    monkeypatch.setattr("chipsim.engine.execute", refuse)
+    monkeypatch.setattr("chipsim.run.execute", refuse)  # the name simulate() calls
+    assert invoke("run", "--strategy", "stride:k=5").exit_code != 0  # the patch bites
+    for args in (["--strategy", "stride:k=5"], ["--strategy", "optimal", "--json"]):
+        result = invoke("plan", *args)
+        assert result.exit_code == 0, result.output
+
+
+# Gap to optimal.
+
+
+def test_compare_json_gives_each_fitting_row_its_gap_to_optimal() -> None:
+    data = json.loads(invoke("compare", "--json").output)
+    rows = {row["strategy"]: row for row in data["results"]}
+    gaps = {name: row["gap_to_optimal_pct"] for name, row in rows.items() if row["fits"]}
+    assert gaps == {
+        "stride:k=5": 100 * (500 - 260) / 260,
+        "disk-offload": 100 * (1000 - 260) / 260,
+        "revolve": 0.0,
+        "optimal": 0.0,
+    }
+    refused = [row for row in data["results"] if not row["fits"]]
+    assert [row["strategy"] for row in refused] == ["full-store", "sqrt-n"]
+    assert all("gap_to_optimal_pct" not in row for row in refused)
+
+
+# An optimum too large to plan.
+
+
+def test_compare_when_the_optimum_is_too_large_to_plan() -> None:
+    args = ["compare", "--layers", "100000", "--set", "buffer_slots=100000", "--no-math"]
+    result = invoke(*args, "--strategy", "sqrt-n")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[3].split() == ["fits", "slots", "(of", "100000)", "forward_ns", "backward_ns",
+                                "vs_optimal", "recompute_fwd", "loadmem", "loaddisk"]  # fmt: skip
+    assert lines[5].split() == ["sqrt-n", "yes", "629", "2000010", "2993680", "-", "99684",
+                                "100000", "0"]  # fmt: skip
+    assert len(lines) == 6
+    args = ["compare", "--layers", "20000", "--no-math", "--strategy", "disk-offload",
+            "--strategy", "optimal"]  # fmt: skip
+    text = invoke(*args)
+    assert text.exit_code == 0, text.output
+    lines = text.output.splitlines()
+    assert lines[5].split() == ["disk-offload", "yes", "0", "400010", "2000000", "-", "0", "0",
+                                "20000"]  # fmt: skip
+    assert lines[6].split() == ["optimal", "no", *["-"] * 7]
+    assert lines[7:] == [
+        "",
+        "optimal: planning L=20000 with 2 slots needs ~1.2e9 steps; "
+        "the planner handles up to ~1e9 (L<=18257 at 2 slots)",
+    ]
+    data = json.loads(invoke(*args, "--json").output)
+    disk, best = data["results"]
+    assert (disk["fits"], disk["gap_to_optimal_pct"]) == (True, None)
+    assert best == {
+        "strategy": "optimal",
+        "fits": False,
+        "buffer_slots_needed": None,
+        "reason": "optimal: planning L=20000 with 2 slots needs ~1.2e9 steps; "
+        "the planner handles up to ~1e9 (L<=18257 at 2 slots)",
+    }
+
+
+def test_run_optimal_too_large_to_plan_is_one_line_on_stderr() -> None:
+    result = invoke("run", "--strategy", "optimal", "--layers", "100000", "--no-math")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "chipsim: error: optimal: planning L=100000 with 2 slots needs ~3e10 steps; "
+        "the planner handles up to ~1e9 (L<=18257 at 2 slots)\n"
+    )

@@ -8,10 +8,22 @@ import numpy as np
 import pytest
 from exhaustive import optimal_latency
 
-from chipsim import ChipConfig, DoesNotFit, Network, Scenario, breakeven, execute, make_plan
+from chipsim import (
+    ChipConfig,
+    DoesNotFit,
+    Network,
+    Plan,
+    PlanTooLarge,
+    Scenario,
+    StrategyError,
+    breakeven,
+    execute,
+    make_plan,
+    simulate,
+)
 from chipsim.chip import LATENCY_FIELDS
-from chipsim.strategies import STRATEGIES
-from chipsim.strategies.optimal import solve
+from chipsim.strategies import STRATEGIES, optimal
+from chipsim.strategies.optimal import _fill, solve
 from chipsim.strategies.revolve import ADVANCES_ONLY, advances, backward_recomputations
 
 
@@ -150,3 +162,111 @@ def test_revolve_slots_override_and_fit_check() -> None:
 
 def test_both_new_strategies_are_registered() -> None:
     assert {"revolve", "optimal"} <= set(STRATEGIES)
+
+
+# Slots beyond L-1 cannot help; problems too large to plan are refused.
+
+
+def same_plan(first: Plan, second: Plan) -> bool:
+    return (
+        first.forward_ops == second.forward_ops
+        and np.array_equal(first.kind_codes, second.kind_codes)
+        and np.array_equal(first.layer_numbers, second.layer_numbers)
+    )
+
+
+@pytest.mark.parametrize("disk", ["any", "cheap", "dear"])
+def test_capping_slots_at_l_minus_1_changes_no_plan(disk: str) -> None:
+    rng = np.random.default_rng(11 + ["any", "cheap", "dear"].index(disk))
+    for _ in range(15):
+        layers, extra = int(rng.integers(1, 13)), int(rng.integers(0, 4))
+        chip = random_chip(rng, max(layers - 1, 1) + extra, disk)
+        for objective, use_disk in [("backward", True), ("total", True), ("total", False)]:
+            capped = solve(layers, chip, chip.buffer_slots, objective=objective, use_disk=use_disk)
+            full = _fill(layers, chip, chip.buffer_slots, objective=objective, use_disk=use_disk)
+            assert capped.slots == layers - 1
+            assert capped.value == full.value, (layers, chip, objective)
+            assert same_plan(capped.plan("x"), full.plan("x")), (layers, chip, objective)
+
+
+def test_no_valid_plan_gains_from_more_slots_than_layers_minus_1() -> None:
+    rng = np.random.default_rng(5)
+    for _ in range(10):
+        layers = int(rng.integers(1, 5))
+        chip = random_chip(rng, max(layers - 1, 1))  # a chip has at least 1 slot
+        for objective in ("backward", "total"):
+            roomy = chip.replace({"buffer_slots": layers + 2})
+            best = optimal_latency(layers, chip, objective)
+            assert optimal_latency(layers, roomy, objective) == best, (layers, chip, objective)
+            assert planned(layers, roomy, objective) == (best, best), (layers, chip, objective)
+
+
+def test_a_problem_too_large_to_plan_is_refused_before_any_table_is_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_tables(*args: object) -> None:
+        raise AssertionError("a table was allocated")
+
+    monkeypatch.setattr(optimal, "_Table", no_tables)
+    with pytest.raises(PlanTooLarge) as refusal:
+        make_plan("optimal", 100_000, ChipConfig(buffer_slots=100_000))
+    assert str(refusal.value) == (
+        "optimal: planning L=100000 with 100000 slots needs ~1e15 steps; "
+        "the planner handles up to ~1e9 (L<=1000 at 100000 slots)"
+    )
+    assert isinstance(refusal.value, StrategyError) and refusal.value.exit_code == 2
+    with pytest.raises(PlanTooLarge) as refusal:
+        make_plan("revolve:slots=10", 20_000, ChipConfig())
+    assert str(refusal.value) == (
+        "revolve:slots=10: planning L=20000 with 10 slots needs ~4.4e9 steps; "
+        "the planner handles up to ~1e9 (L<=9534 at 10 slots)"
+    )
+
+
+def test_the_planning_limit_admits_l_up_to_5000_at_10_slots(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    planned_slots: list[int] = []
+    monkeypatch.setattr(
+        optimal, "_fill", lambda layers, chip, slots, **kwargs: planned_slots.append(slots)
+    )
+    for layers in (1000, 5000, 9534):
+        solve(layers, ChipConfig(buffer_slots=10), 10)
+    solve(1000, ChipConfig(), 999)  # L² · 1000 = MAX_PLANNING_STEPS exactly
+    solve(1000, ChipConfig(), 5000)  # capped to 999 slots
+    assert planned_slots == [10, 10, 10, 999, 999]
+    assert optimal.planning_steps(1000, 999) == optimal.MAX_PLANNING_STEPS == 10**9
+    for layers, slots in [(9535, 10), (1001, 1000)]:
+        with pytest.raises(PlanTooLarge):
+            solve(layers, ChipConfig(), slots)
+
+
+# Gradients when the optimal plan really pages and recomputes.
+
+#: Disk cheap enough to page to (a 35 ns load against 10 ns + 20 ns per layer recomputed
+#: from a kept activation): on 2 or 3 slots the optimal plans of 20 layers keep, page and
+#: recompute, for either objective (the 64-slot chip elsewhere only ever keeps).
+PAGING_CHIP = ChipConfig(loaddisk_ns=35, storedisk_ns=5, bwd_ns=7, storemem_ns=1)
+
+
+@pytest.mark.parametrize("slots", [2, 3])
+@pytest.mark.parametrize("objective", ["backward", "total"])
+def test_optimal_plans_that_page_and_recompute_give_plain_backprop_gradients(
+    slots: int, objective: str
+) -> None:
+    chip = PAGING_CHIP.replace({"buffer_slots": slots})
+    result = simulate(f"optimal:objective={objective}", chip, layers=20, width=8, seed=3)
+    plan, backward = result.plan, result.backward.ops
+    assert plan.counts("forward")["storedisk"] + backward["storedisk"] > 0
+    assert backward["loaddisk"] > 0 and backward["fwd"] > 0 and backward["loadmem"] > 0
+    assert plan.buffer_slots_needed == result.peak_buffer_slots == slots
+    assert result.max_abs_grad_diff == 0.0  # simulate raises GradientMismatch otherwise
+    network = Network(20, 8, seed=3)
+    gradients = execute(plan, chip, network).gradients
+    for got, expected in zip(gradients, network.reference_gradients(), strict=True):
+        assert got.weight.tobytes() == expected.weight.tobytes()  # bit for bit
+        assert got.bias.tobytes() == expected.bias.tobytes()
+    measured = result.backward.latency_ns
+    if objective == "total":  # the total objective's value counts the forward phase too
+        measured += result.forward.latency_ns
+    assert measured == solve(20, chip, slots, objective=objective).value

@@ -48,17 +48,20 @@ over every valid plan of small chains with random costs.
 
 Complexity: O(L²·C) time (vectorised over the split j with numpy) and
 O(L·C) memory for L layers and C slots; L = 1000, C = 10 plans in about a
-second (see benchmarks/).
+second (see benchmarks/). C counts at most L−1 slots, as more cannot help
+(``useful_slots``), and a problem beyond ``MAX_PLANNING_STEPS`` is refused
+(PlanTooLarge) before any table is allocated.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import isqrt
 
 import numpy as np
 
 from ..chip import ChipConfig
-from ..errors import StrategyError
+from ..errors import PlanTooLarge, StrategyError
 from ..ops import Op
 from ..plan import Plan
 
@@ -73,8 +76,8 @@ def plan(layers: int, chip: ChipConfig, *, objective: str = "backward") -> Plan:
         raise StrategyError(
             f"optimal: objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}"
         )
-    schedule = solve(layers, chip, chip.buffer_slots, objective=objective)
     label = "optimal" if objective == "backward" else f"optimal:objective={objective}"
+    schedule = solve(layers, chip, chip.buffer_slots, objective=objective, strategy=label)
     return schedule.plan(label)
 
 
@@ -154,6 +157,45 @@ class Schedule:
         return stores, backward
 
 
+#: The most DP steps (``planning_steps``) a plan may take; more is refused
+#: before anything is allocated. From ``python benchmarks/plan_speed.py
+#: 1000,10 5000,10 10000,10`` on the 2-core dev machine: L=1000, C=10 (1.1e7
+#: steps) plans in 2.4 s, L=5000 (2.8e8) in 19.5 s, L=10000 (1.1e9) in 58 s;
+#: so any L up to 9534 at 10 slots plans in under a minute, and L=100000
+#: (>= 1e10 steps at any slot count) is refused. Many slots cost more per step
+#: (fixed Python work per table cell): L=1000 with 999 slots, just inside the
+#: limit, takes about 6 minutes.
+MAX_PLANNING_STEPS = 10**9
+
+
+# Why at most L−1 slots, and why the cap changes no plan. The optimum needs
+# no more: a(L) is never needed after the loss and a0 lives in inputs, so
+# a1..a(L−1) are all a slot can usefully hold. And the tables give the same
+# plan: let b(MEM, n) = n−1, and b(DISK, n) = n if m < d (a disk base may be
+# re-homed to the buffer) else n−1. By induction on n (and, within n, on the
+# re-home order), every entry [src, c, n] with c ≥ b(src, n) is the same
+# (value, op count, choice, split) for all such c, because each of its
+# candidates reads only entries at or above their own bound: for a split
+# j = 1..n−1, [MEM, c−1, n−j] needs c−1 ≥ n−j−1, [DISK, c, n−j] needs
+# c ≥ n−j and the lower part [src, c, j] needs c ≥ j, all implied by
+# c ≥ n−1; re-homing to disk happens only when d < m, so then
+# b(DISK, n) = n−1 ≤ c; re-homing to the buffer only when m < d, reading
+# [MEM, c−1, n] with c−1 ≥ n−1. So the candidates are bitwise equal and
+# offered in the same order. The answer is [MEM, C, L], whose bound is L−1.
+# (F reads F and T entries the same way.) The tests check both: plans equal
+# the uncapped ones, and exhaustive search gains nothing from more slots.
+
+
+def useful_slots(layers: int, slots: int) -> int:
+    """The slots an L-layer plan can use: at most L−1 (a1..a(L−1)), whatever the chip has."""
+    return min(slots, max(layers - 1, 0))
+
+
+def planning_steps(layers: int, slots: int) -> int:
+    """The DP's work, L² · (useful slots + 1): table cells times the splits each tries."""
+    return layers * layers * (useful_slots(layers, slots) + 1)
+
+
 def solve(
     layers: int,
     chip: ChipConfig,
@@ -161,8 +203,44 @@ def solve(
     *,
     objective: str = "backward",
     use_disk: bool = True,
+    strategy: str = "optimal",
 ) -> Schedule:
-    """Fill the T and F tables for ``layers`` layers and ``slots`` free buffer slots.
+    """The optimal schedule of ``layers`` layers with ``slots`` free buffer slots.
+
+    Slots beyond ``useful_slots`` are dropped (the plan is the same), and a
+    problem beyond ``MAX_PLANNING_STEPS`` is refused with PlanTooLarge,
+    naming ``strategy``, before any table is allocated.
+    """
+    steps = planning_steps(layers, slots)
+    if steps > MAX_PLANNING_STEPS:
+        raise PlanTooLarge(
+            f"{strategy}: planning L={layers} with {slots} slots needs ~{_rounded(steps)} "
+            f"steps; the planner handles up to ~{_rounded(MAX_PLANNING_STEPS)} "
+            f"(L<={_largest_layers(slots)} at {slots} slots)"
+        )
+    return _fill(layers, chip, useful_slots(layers, slots), objective=objective, use_disk=use_disk)
+
+
+def _rounded(steps: int) -> str:
+    """Two significant figures at most: 999980000000000 → "1e15", 1100000000 → "1.1e9"."""
+    mantissa, _, exponent = f"{steps:.2g}".partition("e")
+    return f"{mantissa}e{int(exponent)}" if exponent else mantissa
+
+
+def _largest_layers(slots: int) -> int:
+    """The largest L whose plan with ``slots`` slots is within MAX_PLANNING_STEPS."""
+    low, high = 1, isqrt(MAX_PLANNING_STEPS) + 1  # steps >= L², so ``high`` is too many
+    while high - low > 1:  # monotone in L: ``low`` fits, ``high`` does not
+        middle = (low + high) // 2
+        if planning_steps(middle, slots) <= MAX_PLANNING_STEPS:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def _fill(layers: int, chip: ChipConfig, slots: int, *, objective: str, use_disk: bool) -> Schedule:
+    """Fill the T and F tables for ``layers`` layers and exactly ``slots`` free buffer slots.
 
     Ties in latency go to the plan with fewer ops, so free stores are never
     made for nothing.

@@ -46,8 +46,11 @@ def plan(layers: int, chip: ChipConfig, *, slots: int | None = None) -> Plan:
     if slots is not None:
         require_positive("revolve", "slots", slots)
     count = slots if slots is not None else chip.buffer_slots
-    schedule = solve(layers, ADVANCES_ONLY, count, objective="total", use_disk=False)
-    return schedule.plan("revolve" if slots is None else f"revolve:slots={slots}")
+    label = "revolve" if slots is None else f"revolve:slots={slots}"
+    schedule = solve(
+        layers, ADVANCES_ONLY, count, objective="total", use_disk=False, strategy=label
+    )
+    return schedule.plan(label)
 
 
 def advances(steps: int, snapshots: int) -> int:
