@@ -116,8 +116,8 @@ def test_compare_survives_an_optimum_too_large_to_plan() -> None:
     assert best.result is None and best.gap_to_optimal_pct is None
     assert isinstance(best.refusal, PlanTooLarge) and best.refusal.slots_needed is None
     assert str(best.refusal) == (
-        "optimal: planning L=20000 with 2 slots needs ~1.2e9 steps; "
-        "the planner handles up to ~1e9 (L<=18257 at 2 slots)"
+        "optimal: planning L=20000 with 2 slots needs ~1.5e9 steps; "
+        "the planner handles up to ~1e9 (L<=15927 at 2 slots)"
     )
     assert isinstance(stride.refusal, DoesNotFit) and stride.refusal.slots_needed == 4000
     outcomes = compare(scenario, ["disk-offload"], math=False)  # optimum planned, and refused

@@ -376,8 +376,8 @@ def test_compare_when_the_optimum_is_too_large_to_plan() -> None:
     assert lines[6].split() == ["optimal", "no", *["-"] * 7]
     assert lines[7:] == [
         "",
-        "optimal: planning L=20000 with 2 slots needs ~1.2e9 steps; "
-        "the planner handles up to ~1e9 (L<=18257 at 2 slots)",
+        "optimal: planning L=20000 with 2 slots needs ~1.5e9 steps; "
+        "the planner handles up to ~1e9 (L<=15927 at 2 slots)",
     ]
     data = json.loads(invoke(*args, "--json").output)
     disk, best = data["results"]
@@ -386,8 +386,8 @@ def test_compare_when_the_optimum_is_too_large_to_plan() -> None:
         "strategy": "optimal",
         "fits": False,
         "buffer_slots_needed": None,
-        "reason": "optimal: planning L=20000 with 2 slots needs ~1.2e9 steps; "
-        "the planner handles up to ~1e9 (L<=18257 at 2 slots)",
+        "reason": "optimal: planning L=20000 with 2 slots needs ~1.5e9 steps; "
+        "the planner handles up to ~1e9 (L<=15927 at 2 slots)",
     }
 
 
@@ -396,6 +396,6 @@ def test_run_optimal_too_large_to_plan_is_one_line_on_stderr() -> None:
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == (
-        "chipsim: error: optimal: planning L=100000 with 2 slots needs ~3e10 steps; "
-        "the planner handles up to ~1e9 (L<=18257 at 2 slots)\n"
+        "chipsim: error: optimal: planning L=100000 with 2 slots needs ~3.2e10 steps; "
+        "the planner handles up to ~1e9 (L<=15927 at 2 slots)\n"
     )

@@ -212,14 +212,14 @@ def test_a_problem_too_large_to_plan_is_refused_before_any_table_is_built(
         make_plan("optimal", 100_000, ChipConfig(buffer_slots=100_000))
     assert str(refusal.value) == (
         "optimal: planning L=100000 with 100000 slots needs ~1e15 steps; "
-        "the planner handles up to ~1e9 (L<=1000 at 100000 slots)"
+        "the planner handles up to ~1e9 (L<=429 at 100000 slots)"
     )
     assert isinstance(refusal.value, StrategyError) and refusal.value.exit_code == 2
     with pytest.raises(PlanTooLarge) as refusal:
         make_plan("revolve:slots=10", 20_000, ChipConfig())
     assert str(refusal.value) == (
-        "revolve:slots=10: planning L=20000 with 10 slots needs ~4.4e9 steps; "
-        "the planner handles up to ~1e9 (L<=9534 at 10 slots)"
+        "revolve:slots=10: planning L=20000 with 10 slots needs ~5.5e9 steps; "
+        "the planner handles up to ~1e9 (L<=7356 at 10 slots)"
     )
 
 
@@ -230,13 +230,13 @@ def test_the_planning_limit_admits_l_up_to_5000_at_10_slots(
     monkeypatch.setattr(
         optimal, "_fill", lambda layers, chip, slots, **kwargs: planned_slots.append(slots)
     )
-    for layers in (1000, 5000, 9534):
+    for layers in (1000, 5000, 7356):
         solve(layers, ChipConfig(buffer_slots=10), 10)
-    solve(1000, ChipConfig(), 999)  # L² · 1000 = MAX_PLANNING_STEPS exactly
-    solve(1000, ChipConfig(), 5000)  # capped to 999 slots
-    assert planned_slots == [10, 10, 10, 999, 999]
-    assert optimal.planning_steps(1000, 999) == optimal.MAX_PLANNING_STEPS == 10**9
-    for layers, slots in [(9535, 10), (1001, 1000)]:
+    solve(429, ChipConfig(), 428)  # every useful slot, just inside the limit
+    solve(429, ChipConfig(), 5000)  # capped to 428 slots
+    assert planned_slots == [10, 10, 10, 428, 428]
+    assert optimal.planning_steps(7356, 10) <= optimal.MAX_PLANNING_STEPS == 10**9
+    for layers, slots in [(7357, 10), (430, 429), (1000, 999)]:
         with pytest.raises(PlanTooLarge):
             solve(layers, ChipConfig(), slots)
 

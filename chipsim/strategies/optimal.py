@@ -157,14 +157,18 @@ class Schedule:
         return stores, backward
 
 
+#: The fixed Python work of one table cell, in split-steps: fitted to the
+#: measurements below, where many slots cost far more than L²·C suggests.
+CELL_STEPS = 5000
+
 #: The most DP steps (``planning_steps``) a plan may take; more is refused
 #: before anything is allocated. From ``python benchmarks/plan_speed.py
-#: 1000,10 5000,10 10000,10`` on the 2-core dev machine: L=1000, C=10 (1.1e7
-#: steps) plans in 2.4 s, L=5000 (2.8e8) in 19.5 s, L=10000 (1.1e9) in 58 s;
-#: so any L up to 9534 at 10 slots plans in under a minute, and L=100000
-#: (>= 1e10 steps at any slot count) is refused. Many slots cost more per step
-#: (fixed Python work per table cell): L=1000 with 999 slots, just inside the
-#: limit, takes about 6 minutes.
+#: 1000,10 5000,10 10000,10 1000,999`` on the shared 2-core dev machine, with
+#: steps counted as below: L=1000, C=10 (6.6e7 steps) plans in 2.4 s, L=5000
+#: (5.5e8) in 19.5 s, L=10000 (1.7e9) in 58 s, L=1000 with 999 slots (6e9) in
+#: about 6 minutes: 2-3e7 steps a second throughout. So the limit is about 40
+#: to 60 s of planning: L up to 7000 at 10 slots, and L=100000 is refused at
+#: any slot count.
 MAX_PLANNING_STEPS = 10**9
 
 
@@ -192,8 +196,8 @@ def useful_slots(layers: int, slots: int) -> int:
 
 
 def planning_steps(layers: int, slots: int) -> int:
-    """The DP's work, L² · (useful slots + 1): table cells times the splits each tries."""
-    return layers * layers * (useful_slots(layers, slots) + 1)
+    """The DP's work: L·(useful slots + 1) table cells, each trying L splits plus fixed work."""
+    return layers * (useful_slots(layers, slots) + 1) * (layers + CELL_STEPS)
 
 
 def solve(
