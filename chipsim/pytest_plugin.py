@@ -4,8 +4,9 @@ Every pytest run in an environment with chipsim installed loads this module,
 so it imports nothing heavy (no pandas, numpy or simpy) until a fixture runs.
 
 - ``chip_sim(scenario=None, *, strategy="stride:k=5", layers=None, width=None,
-  seed=None, **chip_fields)`` runs a simulation and returns its ``RunResult``;
-  ``None`` keeps the scenario's value, ``chip_fields`` set ChipConfig fields.
+  seed=None, replications=None, **chip_fields)`` runs a simulation and returns
+  its ``RunResult``; ``None`` keeps the scenario's value, ``chip_fields`` set
+  ChipConfig fields, ``replications=N`` adds ``result.replications``.
 - ``course_chip``: the course scenario's ``ChipConfig``.
 """
 
@@ -30,6 +31,7 @@ def chip_sim() -> Callable[..., Any]:
         layers: int | None = None,
         width: int | None = None,
         seed: int | None = None,
+        replications: int | None = None,
         **chip_fields: Any,
     ) -> Any:
         __tracebackhide__ = True
@@ -50,7 +52,7 @@ def chip_sim() -> Callable[..., Any]:
                     f"scenario must be None, a Scenario or a path to a .toml file, got {scenario!r}"
                 )
             chosen = base.with_overrides(layers=layers, width=width, seed=seed, chip=chip_fields)
-            return run_strategy(chosen, strategy)
+            return run_strategy(chosen, strategy, replications=replications)
         except (ConfigError, StrategyError) as error:
             problem = str(error)
         pytest.fail(f"chip_sim: {problem}", pytrace=False)  # outside except: no chained traceback

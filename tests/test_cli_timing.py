@@ -179,3 +179,19 @@ def test_a_report_on_a_jittery_overlapped_chip_draws_planned_latencies(tmp_path:
     assert {p.name for p in out.iterdir()} >= {"report.md", "breakeven.png", "scaling.png"}
     trace = load_trace(out / "trace.csv")
     assert trace["prefetch"].sum() == 9
+
+
+def test_the_chip_sim_fixture_takes_timing_fields_and_replications(chip_sim) -> None:
+    result = chip_sim(
+        strategy="disk-offload:prefetch=1",
+        mode="overlapped",
+        staging_slots=1,
+        bwd_ns=30,
+        loaddisk_ns={"dist": "uniform", "low": 20, "high": 40},
+        replications=50,
+    )
+    stats = result.replications.summary()
+    assert result.replications.n == 50
+    assert 20 + 10 * 30 <= stats["min"]  # the first read, then ten backward steps back to back
+    assert stats["max"] <= 10 * (40 + 30)  # nothing overlapped at all, every read its slowest
+    assert stats["mean"] < 10 * (30 + 30)  # below serial's mean: reads hide behind steps
