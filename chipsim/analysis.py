@@ -7,7 +7,7 @@ from fractions import Fraction
 from math import isclose
 
 from .chip import LATENCY_FIELDS
-from .errors import ChipsimError, ConfigError, NoBreakEven, Refusal
+from .errors import ChipsimError, ConfigError, DiskReadError, NoBreakEven, Refusal
 from .ops import OP_LATENCY_FIELD
 from .plan import PHASES, Plan
 from .run import RunResult, simulate
@@ -19,8 +19,9 @@ from .strategies import StrategySpec, make_plan, parse_spec
 class Outcome:
     """One strategy on one scenario: a result, or why it could not run.
 
-    ``refusal`` is the Refusal that stopped it before running (it does not
-    fit the chip, or it is too large to plan). ``gap_to_optimal_pct`` is how
+    ``refusal`` says why there is no result: the Refusal that stopped it
+    before running (it does not fit the chip, or it is too large to plan),
+    or the DiskReadError of a read that failed past its retries. ``gap_to_optimal_pct`` is how
     much slower its backward phase is than the ``optimal`` plan's, in
     percent (None when it did not run, when the optimum could not be
     planned, or when the optimum is 0 ns and it is not).
@@ -28,7 +29,7 @@ class Outcome:
 
     strategy: str
     result: RunResult | None
-    refusal: Refusal | None
+    refusal: Refusal | DiskReadError | None
     gap_to_optimal_pct: float | None = None
 
 
@@ -80,7 +81,7 @@ def compare(
     best = _optimum(scenario, ours)
     outcomes = []
     for spec, run in zip(specs, runs, strict=True):
-        if isinstance(run, Refusal):
+        if not isinstance(run, RunResult):
             outcomes.append(Outcome(str(spec), None, run))
         else:
             outcomes.append(Outcome(str(spec), run, None, _gap(run, best)))
@@ -89,10 +90,10 @@ def compare(
 
 def _run_or_refusal(
     scenario: Scenario, spec: str, math: bool, replications: int | None
-) -> RunResult | Refusal:
+) -> RunResult | Refusal | DiskReadError:
     try:
         return run_strategy(scenario, spec, math=math, replications=replications)
-    except Refusal as refusal:
+    except (Refusal, DiskReadError) as refusal:
         return refusal
 
 
@@ -101,12 +102,14 @@ def _is_optimum(spec: StrategySpec) -> bool:
     return spec.name == OPTIMUM and dict(spec.params).get("objective", "backward") == "backward"
 
 
-def _optimum(scenario: Scenario, ours: RunResult | Refusal | None) -> int | float | None:
+def _optimum(
+    scenario: Scenario, ours: RunResult | Refusal | DiskReadError | None
+) -> int | float | None:
     """The optimum's backward latency: from the compared run ``ours`` if there is one,
     else planned; None when it cannot be planned."""
     if isinstance(ours, RunResult):
         return ours.backward.latency_ns
-    if ours is not None:  # the same refusal planning again would raise
+    if isinstance(ours, Refusal):  # the same refusal planning again would raise
         return None
     try:
         return optimal_backward_ns(scenario)

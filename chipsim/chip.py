@@ -48,6 +48,9 @@ BANDWIDTH_FIELDS: tuple[str, ...] = ("mem_bytes_per_ns", "disk_bytes_per_ns", "c
 
 Latency = int | float | Distribution
 
+#: Retries of one read at most: every attempt is a trace row.
+MAX_RETRIES = 1000
+
 
 @dataclass(frozen=True)
 class ChipConfig:
@@ -101,6 +104,10 @@ class ChipConfig:
                 f"chip field disk_fault_rate must be >= 0 and < 1, got {self.disk_fault_rate!r}"
             )
         _check_whole(self.max_retries, "max_retries", 0)
+        if self.max_retries > MAX_RETRIES:
+            raise ConfigError(
+                f"chip field max_retries must be at most {MAX_RETRIES}, got {self.max_retries}"
+            )
         _check_whole(self.dtype_bytes, "dtype_bytes", 1)
         for name in BANDWIDTH_FIELDS:
             value = getattr(self, name)
@@ -180,7 +187,13 @@ class ChipConfig:
         changes: dict[str, Any] = dict.fromkeys(BANDWIDTH_FIELDS)
         for kind, field in OP_LATENCY_FIELD.items():
             if field is not None:
-                changes[field] = _exact(self.op_latency_ns(kind) + self.transfer_ns(kind, width))
+                total = self.op_latency_ns(kind) + self.transfer_ns(kind, width)
+                if not math.isfinite(total):
+                    raise ConfigError(
+                        f"at width {width}, {kind} takes {total} ns: "
+                        f"{', '.join(f for f in BANDWIDTH_FIELDS if getattr(self, f))} too small"
+                    )
+                changes[field] = _exact(total)
         return dataclasses.replace(self, **changes)
 
 

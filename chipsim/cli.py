@@ -20,9 +20,9 @@ import click
 import pandas as pd
 
 from .analysis import RANKINGS, BreakEven, Outcome, breakeven, compare, rank, run_strategy
-from .chip import BANDWIDTH_FIELDS, LATENCY_FIELDS
+from .chip import LATENCY_FIELDS
 from .engine import execute
-from .errors import ChipsimError, ConfigError, DoesNotFit
+from .errors import ChipsimError, ConfigError, DiskReadError, DoesNotFit
 from .exports import TRACE_FORMATS, write_trace
 from .ops import OP_KINDS
 from .plan import PHASES
@@ -176,7 +176,7 @@ def run(
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
         return
-    click.echo(f"{result.strategy} on {_describe(scenario)}\n")
+    click.echo(f"{result.strategy} on {scenario.describe()}\n")
     click.echo(_phase_table(result))
     gradients = (
         f"bitwise equal to plain backprop (max |diff| = {result.max_abs_grad_diff})"
@@ -193,7 +193,9 @@ def run(
     if result.replications is not None:
         stats = result.replications.summary()
         shown = ", ".join(f"{name} {value:.6g}" for name, value in stats.items())
-        click.echo(f"backward latency over {result.replications.n} replications (ns): {shown}")
+        spread = result.replications
+        failed = f" ({spread.failed} failed a disk read, not counted)" if spread.failed else ""
+        click.echo(f"backward latency over {spread.n} replications{failed} (ns): {shown}")
     if trace_path is not None:
         click.echo(f"trace: {len(result.trace)} rows written to {trace_path}")
 
@@ -287,7 +289,7 @@ def compare_command(
         }
         click.echo(json.dumps(payload, indent=2))
         return
-    click.echo(f"{_describe(scenario)}\n")
+    click.echo(f"{scenario.describe()}\n")
     click.echo(_comparison_table(outcomes, scenario))
     refusals = [str(outcome.refusal) for outcome in outcomes if outcome.refusal is not None]
     if refusals:
@@ -474,25 +476,6 @@ def _nothing() -> Iterator[None]:
 # Text formatting.
 
 
-def _describe(scenario: Scenario) -> str:
-    chip = scenario.chip
-    latencies = ", ".join(
-        f"{name.removesuffix('_ns')} {getattr(chip, name)} ns" for name in LATENCY_FIELDS
-    )
-    timing = [f"{chip.buffer_slots} buffer slots", chip.mode]
-    if chip.staging_slots:
-        timing.append(f"{chip.staging_slots} staging slot{'s' * (chip.staging_slots > 1)}")
-    if chip.disk_fault_rate:
-        timing.append(f"disk reads fail {chip.disk_fault_rate:g} (≤ {chip.max_retries} retries)")
-    bandwidth = [f"{f} {getattr(chip, f):g}" for f in BANDWIDTH_FIELDS if getattr(chip, f)]
-    if bandwidth:
-        timing.append(f"{', '.join(bandwidth)}, {chip.dtype_bytes}-byte values")
-    return (
-        f"{scenario.name}: L={scenario.layers}, width {scenario.width}, seed {scenario.seed}\n"
-        f"chip: {latencies}; {'; '.join(timing)}"
-    )
-
-
 def _phase_table(result: RunResult) -> str:
     rows = {
         name: {"latency_ns": result.phase(name).latency_ns, **result.phase(name).ops}
@@ -519,11 +502,13 @@ def _outcome_dict(outcome: Outcome) -> dict[str, Any]:
             "gap_to_optimal_pct": outcome.gap_to_optimal_pct,
         }
     refusal = outcome.refusal
+    if isinstance(refusal, DiskReadError):  # it fit and ran, until a read failed
+        return {"strategy": outcome.strategy, "fits": True, "failed": True, "reason": str(refusal)}
     assert refusal is not None
     return {
         "strategy": outcome.strategy,
         "fits": False,
-        "buffer_slots_needed": refusal.slots_needed,
+        "buffer_slots_needed": refusal.buffer_slots_needed,
         "reason": str(refusal),
     }
 

@@ -58,6 +58,9 @@ class Sampler:
         fixed = chip.resolved(width)
         values = [fixed.op_latency_ns(kind) for kind in OP_KINDS]
         exact = not self.jittered and all(isinstance(value, int) for value in values)
+        if exact:  # whole ns stay int64 while no sum can overflow, even with every retry
+            rows = len(plan) * (1 + chip.max_retries * (chip.disk_fault_rate > 0))
+            exact = max(values) * rows < 2**62
         self.latencies = np.asarray(values, dtype=np.int64 if exact else np.float64)
         self.reads = np.flatnonzero(plan.kind_codes == _LOADDISK)
         self.one_each = np.ones(len(plan), dtype=np.int64)

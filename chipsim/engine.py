@@ -103,9 +103,10 @@ def _read_failure(plan: Plan, config: ChipConfig, draws: Draws, end: np.ndarray)
     op, phase = plan.op(index), plan.phase_of(index)
     position = index if phase == "forward" else index - plan.forward_ops
     at = end[int(draws.attempts[: index + 1].sum()) - 1].item()
+    reads = "its only read" if config.max_retries == 0 else f"all {config.max_retries + 1} reads"
     return DiskReadError(
-        f"{plan.strategy}: `{op}` (op {position} of the {phase} phase) failed all "
-        f"{config.max_retries + 1} reads, the last ending at {at} ns "
+        f"{plan.strategy}: `{op}` (op {position} of the {phase} phase) failed {reads}, "
+        f"the last ending at {at} ns "
         f"(disk_fault_rate={config.disk_fault_rate}, max_retries={config.max_retries}); "
         "raise max_retries or lower disk_fault_rate"
     )

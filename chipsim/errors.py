@@ -29,11 +29,17 @@ class Refusal(ChipsimError):
     """A strategy cannot run on this scenario, found before anything runs.
 
     Comparisons and reports show its message in place of a result instead of
-    failing; ``slots_needed`` is the buffer slots the plan needs, when that
-    is what stops it (else None).
+    failing; ``slots_needed`` is the slots of kind ``field`` the plan needs,
+    when slots are what stop it (else None).
     """
 
     slots_needed: int | None = None
+    field: str = "buffer_slots"
+
+    @property
+    def buffer_slots_needed(self) -> int | None:
+        """The buffer slots the plan needs, when they are what stops it (else None)."""
+        return self.slots_needed if self.field == "buffer_slots" else None
 
 
 class DoesNotFit(Refusal):
@@ -48,7 +54,7 @@ class DoesNotFit(Refusal):
         self.slots_needed = slots_needed
         self.slots_available = slots_available
         self.field = field
-        noun = field.replace("_", " ")
+        noun = field.replace("_", " ").removesuffix("s" if slots_needed == 1 else "")
         super().__init__(
             f"{strategy} needs {slots_needed} {noun}; the chip has "
             f"{slots_available} (try --set {field}={slots_needed})"

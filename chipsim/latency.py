@@ -66,7 +66,14 @@ class Distribution:
                 f"chip field {field}: low must be <= high, got low={values['low']}, "
                 f"high={values['high']}"
             )
-        return cls(family, tuple((name, values[name]) for name in names))
+        distribution = cls(family, tuple((name, values[name]) for name in names))
+        try:
+            mean = distribution.mean_ns
+        except OverflowError:
+            mean = math.inf
+        if not math.isfinite(mean):
+            raise ConfigError(f"chip field {field}: its mean is not a finite number of ns")
+        return distribution
 
     @property
     def mean_ns(self) -> float:

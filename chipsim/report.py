@@ -9,7 +9,6 @@ import pandas as pd
 
 from . import plots
 from .analysis import Outcome, breakeven, compare, run_strategy
-from .chip import LATENCY_FIELDS
 from .exports import TRACE_FORMATS, write_trace
 from .files import write_atomically
 from .scenario import Scenario
@@ -85,14 +84,13 @@ def markdown_table(frame: pd.DataFrame) -> str:
 
 def _markdown(scenario: Scenario, outcomes: list[Outcome], traced: str) -> str:
     chip = scenario.chip
-    latencies = ", ".join(f"{name} = {getattr(chip, name)}" for name in LATENCY_FIELDS)
+    network, chip_line = scenario.describe().split("\n")
     lines = [
         f"# chipsim report: {scenario.name}",
         "",
         scenario.description,
         "",
-        f"L = {scenario.layers} layers of width {scenario.width}, seed {scenario.seed}; "
-        f"chip: {latencies} (ns); {chip.buffer_slots} buffer slots; serial timing.",
+        f"{network.split(': ', 1)[1]}; {chip_line}.",
         "",
         "## Strategies side by side",
         "",

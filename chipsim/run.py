@@ -34,14 +34,18 @@ class Replications:
 
     Replication i draws jitter and faults from the i-th child of the run's
     seed (``chipsim.draws``); the math does not depend on them, so it runs
-    and is checked once, in replication 0.
+    and is checked once, in replication 0, the run itself. ``failed``
+    replications had a disk read fail past its retries: they have no
+    latency, and the statistics are over the others.
     """
 
     backward_latency_ns: np.ndarray
+    failed: int = 0
 
     @property
     def n(self) -> int:
-        return len(self.backward_latency_ns)
+        """Replications run, the failed ones included."""
+        return len(self.backward_latency_ns) + self.failed
 
     def summary(self) -> dict[str, float]:
         """mean, min, p50, p95, p99, max (numpy's linear-interpolated percentiles)."""
@@ -114,6 +118,7 @@ class RunResult:
                 else {
                     "replications": {
                         "n": self.replications.n,
+                        "failed": self.replications.failed,
                         "backward_latency_ns": self.replications.summary(),
                     }
                 }
@@ -142,7 +147,8 @@ def simulate(
     rule is still enforced and the trace is the same, but no network is
     built, so nothing is computed or checked (``loss`` and
     ``max_abs_grad_diff`` are None). ``replications=N`` also runs N seeded
-    draws of the timing (the first is this run) and summarises them.
+    draws of the timing (the first is this run) and summarises them; a
+    later draw whose read fails is counted as failed, not raised.
     """
     chip = chip if chip is not None else ChipConfig()
     spec = parse_spec(strategy)
@@ -166,14 +172,14 @@ def simulate(
     spread = None
     if replications is not None:
         latencies = [trace.latency_ns("backward")]
-        sampler = Sampler(plan, chip, width, seed)
+        sampler, failed = Sampler(plan, chip, width, seed), 0
         for replication in range(1, replications):
             try:
                 again = timed(plan, chip, sampler.draw(replication))
-            except DiskReadError as error:
-                raise DiskReadError(f"replication {replication}: {error}") from None
-            latencies.append(again.latency_ns("backward"))
-        spread = Replications(np.asarray(latencies))
+                latencies.append(again.latency_ns("backward"))
+            except DiskReadError:
+                failed += 1
+        spread = Replications(np.asarray(latencies), failed)
     return RunResult(
         strategy=str(spec),
         layers=layers,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .chip import ChipConfig
+from .chip import BANDWIDTH_FIELDS, LATENCY_FIELDS, ChipConfig
 from .errors import ConfigError
 from .network import Network
 from .run import DEFAULT_WIDTH
@@ -67,6 +67,27 @@ class Scenario:
         if chip:
             changes["chip"] = self.chip.replace(chip)
         return dataclasses.replace(self, **changes)
+
+    def describe(self) -> str:
+        """Two lines: the network, then every chip parameter that is set."""
+        chip = self.chip
+        latencies = ", ".join(
+            f"{name.removesuffix('_ns')} {getattr(chip, name)} ns" for name in LATENCY_FIELDS
+        )
+        timing = [f"{chip.buffer_slots} buffer slots", chip.mode]
+        if chip.staging_slots:
+            timing.append(f"{chip.staging_slots} staging slot{'s' * (chip.staging_slots > 1)}")
+        if chip.disk_fault_rate:
+            timing.append(
+                f"disk reads fail {chip.disk_fault_rate:g} (≤ {chip.max_retries} retries)"
+            )
+        bandwidth = [f"{f} {getattr(chip, f):g}" for f in BANDWIDTH_FIELDS if getattr(chip, f)]
+        if bandwidth:
+            timing.append(f"{', '.join(bandwidth)}, {chip.dtype_bytes}-byte values")
+        return (
+            f"{self.name}: L={self.layers}, width {self.width}, seed {self.seed}\n"
+            f"chip: {latencies}; {'; '.join(timing)}"
+        )
 
     @property
     def planning_chip(self) -> ChipConfig:

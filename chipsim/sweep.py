@@ -32,7 +32,7 @@ import pandas as pd
 
 from .analysis import run_strategy
 from .chip import ChipConfig
-from .errors import ConfigError, DoesNotFit
+from .errors import ConfigError, DiskReadError, Refusal
 from .exports import read_table
 from .files import write_atomically
 from .plan import PHASES
@@ -111,12 +111,14 @@ def run_point(base: Scenario, point: Point, sweep_seed: int, math: bool) -> dict
     }
     try:
         result = run_strategy(scenario, point.strategy, math=math)
-    except DoesNotFit as refusal:
+    except (Refusal, DiskReadError) as refusal:  # a row that says why, not a lost sweep
         return {
             **row,
             "feasible": False,
             "reason": str(refusal),
-            "buffer_slots_needed": refusal.slots_needed,
+            "buffer_slots_needed": (
+                None if isinstance(refusal, DiskReadError) else refusal.buffer_slots_needed
+            ),
         }
     row.update(feasible=True, reason="", buffer_slots_needed=result.plan.buffer_slots_needed)
     for phase in PHASES:

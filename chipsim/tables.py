@@ -12,6 +12,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from .analysis import Outcome
+from .errors import DiskReadError
 from .ops import OP_KINDS, PORTS
 from .plan import PHASES
 
@@ -93,7 +94,8 @@ def summary(outcomes: list[Outcome], slots: int) -> pd.DataFrame:
     that decide the question: recomputations, buffer loads, disk loads;
     with replications, the backward latency's p50 and p99 too. A strategy
     that did not run shows fit "no" and its refusal's slots needed ("-" when
-    the refusal is not about slots, e.g. too large to plan).
+    the refusal is not about slots, e.g. too large to plan), or "failed" when
+    a disk read failed past its retries.
     """
     columns = ["fits", f"slots (of {slots})", "forward_ns", "backward_ns", "vs_optimal"]
     columns += ["recompute_fwd", "loadmem", "loaddisk"]
@@ -101,8 +103,9 @@ def summary(outcomes: list[Outcome], slots: int) -> pd.DataFrame:
     for outcome in outcomes:
         result, refusal = outcome.result, outcome.refusal
         if result is None:
-            needed = refusal.slots_needed if refusal is not None else None
-            cells = ["no", "-" if needed is None else needed]
+            failed = isinstance(refusal, DiskReadError)
+            needed = None if failed or refusal is None else refusal.buffer_slots_needed
+            cells = ["failed" if failed else "no", "-" if needed is None else needed]
             rows[outcome.strategy] = cells + ["-"] * (len(columns) - 2)
             continue
         ops, gap = result.backward.ops, outcome.gap_to_optimal_pct
@@ -137,11 +140,14 @@ def comparison(outcomes: Iterable[Outcome], *, scenario: str = "") -> pd.DataFra
         result, refusal = outcome.result, outcome.refusal
         row: dict[str, object] = {"scenario": scenario, "strategy": outcome.strategy}
         if result is None:
-            row.update(fits=False, buffer_slots_needed=refusal.slots_needed if refusal else None)
+            failed = isinstance(refusal, DiskReadError)
+            row.update(fits=failed, failed=failed)
+            row["buffer_slots_needed"] = None if failed else refusal.buffer_slots_needed
             row["reason"] = str(refusal) if refusal else ""
         else:
             row.update(
                 fits=True,
+                failed=False,
                 buffer_slots_needed=result.plan.buffer_slots_needed,
                 reason="",
                 forward_ns=result.forward.latency_ns,
