@@ -203,7 +203,12 @@ def breakeven(
         raise ConfigError(f"unknown phase {phase!r}; valid phases: {', '.join(PHASES)}")
     chip = scenario.chip
     if chip.mode != "serial" or chip.is_random:
-        why = f"mode={chip.mode}" if chip.mode != "serial" else "latencies drawn at random"
+        jitter = chip.is_random and chip.disk_fault_rate == 0
+        why = (
+            f"mode={chip.mode}"
+            if chip.mode != "serial"
+            else ("a latency distribution" if jitter else f"disk_fault_rate={chip.disk_fault_rate}")
+        )
         raise ConfigError(
             f"breakeven solves serial timing with fixed latencies, but the chip has {why}; "
             "use --set mode=serial, fixed latencies and disk_fault_rate=0"
@@ -267,7 +272,7 @@ def _latency_line(plan: Plan, scenario: Scenario, param: str, phase: str) -> tup
     for kind, count in plan.counts(phase).items():
         if OP_LATENCY_FIELD[kind] == param:
             slope += count
-            intercept += Fraction(scenario.chip.transfer_ns(kind, scenario.width)) * count
+            intercept += scenario.chip.transfer_fraction(kind, scenario.width) * count
         else:
             intercept += Fraction(resolved.op_latency_ns(kind)) * count
     return intercept, slope

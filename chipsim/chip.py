@@ -26,6 +26,7 @@ import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import simpy
@@ -130,10 +131,13 @@ class ChipConfig:
                 )
         return dataclasses.replace(self, **changes)
 
-    def as_dict(self) -> dict[str, Any]:
-        """Every field as JSON-ready values (a distribution as its table)."""
+    def as_dict(self, *, flat: bool = False) -> dict[str, Any]:
+        """Every field as JSON-ready values: a distribution as its table, or with
+        ``flat`` (for one row of a table) as its inline TOML text."""
         return {
-            name: value.as_dict() if isinstance(value, Distribution) else value
+            name: (value.toml() if flat else value.as_dict())
+            if isinstance(value, Distribution)
+            else value
             for name, value in ((f, getattr(self, f)) for f in self.field_names())
         }
 
@@ -168,15 +172,22 @@ class ChipConfig:
         pre-activation, then the weight and input gradients). 0 where the
         chip sets no bandwidth for the op's port.
         """
-        if OP_LATENCY_FIELD[kind] is None:
-            return 0
-        if kind in ("fwd", "bwd"):
-            rate, amount = self.compute_macs_per_ns, width * width * (1 if kind == "fwd" else 3)
-        else:
-            disk = kind in ("loaddisk", "storedisk")
-            rate = self.disk_bytes_per_ns if disk else self.mem_bytes_per_ns
-            amount = width * self.dtype_bytes
+        amount, rate = self._work(kind, width)
         return 0 if rate is None else _exact(amount / rate)
+
+    def transfer_fraction(self, kind: str, width: int) -> Fraction:
+        """``transfer_ns`` as an exact fraction, for solving (``breakeven``)."""
+        amount, rate = self._work(kind, width)
+        return Fraction(0) if rate is None else Fraction(amount) / Fraction(rate)
+
+    def _work(self, kind: str, width: int) -> tuple[int, int | float | None]:
+        """(bytes or MACs of one op of ``kind``, the rate paying for them or None)."""
+        if kind in ("fwd", "bwd"):
+            return width * width * (1 if kind == "fwd" else 3), self.compute_macs_per_ns
+        if OP_LATENCY_FIELD[kind] is None:
+            return 0, None
+        disk = kind in ("loaddisk", "storedisk")
+        return width * self.dtype_bytes, self.disk_bytes_per_ns if disk else self.mem_bytes_per_ns
 
     def resolved(self, width: int) -> ChipConfig:
         """This chip with fixed expected latencies at ``width``: what planners use.

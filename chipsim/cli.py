@@ -203,7 +203,12 @@ def run(
 @main.command(name="plan")
 @scenario_options
 @click.option("--strategy", default="stride:k=5", show_default=True, help=STRATEGY_HELP)
-@click.option("--json", "as_json", is_flag=True, help='Print a list of {"phase", "op", "layer"}.')
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='Print a list of {"phase", "op", "layer"} (and "prefetch": true on prefetching loads).',
+)
 def plan_command(strategy: str, as_json: bool, **scenario_args: Any) -> None:
     """Print a plan op by op, with its slot use and predicted latency; runs nothing.
 
@@ -226,8 +231,8 @@ def plan_command(strategy: str, as_json: bool, **scenario_args: Any) -> None:
         click.echo("[\n" + ",\n".join(json.dumps(op) for op in ops) + "\n]")
         return
     click.echo(str(plan))
-    expected = " (expected latencies)" if scenario.chip.is_random else ""
-    latencies = ", ".join(f"{phase} {plan.latency_ns(chip, phase)} ns" for phase in PHASES)
+    expected = ", expected latencies" if scenario.chip.is_random else ""
+    latencies = ", ".join(f"{phase} {_ns(plan.latency_ns(chip, phase))}" for phase in PHASES)
     click.echo(f"predicted latency (serial{expected}): {latencies}")
     try:
         plan.check_fits(chip)
@@ -236,9 +241,13 @@ def plan_command(strategy: str, as_json: bool, **scenario_args: Any) -> None:
         return
     if chip.mode == "overlapped":
         trace = execute(plan, chip.replace({"disk_fault_rate": 0}), None).trace
-        latencies = ", ".join(f"{phase} {trace.latency_ns(phase)} ns" for phase in PHASES)
+        latencies = ", ".join(f"{phase} {_ns(trace.latency_ns(phase))}" for phase in PHASES)
         click.echo(f"predicted latency (overlapped{expected}, no faults): {latencies}")
-    click.echo(f"fits the chip: {plan.buffer_slots_needed} of {chip.buffer_slots} slots")
+    staging = plan.staging_slots_needed
+    click.echo(
+        f"fits the chip: {plan.buffer_slots_needed} of {chip.buffer_slots} buffer slots"
+        + (f", {staging} of {chip.staging_slots} staging slots" if staging else "")
+    )
 
 
 @main.command(name="compare")
@@ -474,6 +483,11 @@ def _nothing() -> Iterator[None]:
 
 
 # Text formatting.
+
+
+def _ns(value: int | float) -> str:
+    """A latency for people: whole ns exactly, others to six significant figures."""
+    return f"{value} ns" if isinstance(value, int) else f"{value:.6g} ns"
 
 
 def _phase_table(result: RunResult) -> str:

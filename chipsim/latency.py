@@ -45,10 +45,12 @@ class Distribution:
                 f"chip field {field}: dist must be one of {', '.join(FAMILIES)}, got {family!r}"
             )
         names = FAMILIES[family]
-        usage = f"{{dist = {family!r}, " + ", ".join(f"{n} = ..." for n in names) + "}"
+        usage = f'{{dist = "{family}", ' + ", ".join(f"{n} = ..." for n in names) + "}"
         given = set(table) - {"dist"}
-        if given != set(names):
-            raise ConfigError(f"chip field {field}: a {family} latency is {usage}")
+        unknown, missing = sorted(given - set(names)), [n for n in names if n not in given]
+        if unknown or missing:
+            problem = f"unknown {unknown[0]!r}" if unknown else f"no {missing[0]}"
+            raise ConfigError(f"chip field {field}: {problem}; a {family} latency is {usage}")
         values = {}
         for name in names:
             value = table[name]
@@ -97,6 +99,10 @@ class Distribution:
     def as_dict(self) -> dict[str, Any]:
         """The scenario-file table this distribution was read from."""
         return {"dist": self.dist, **dict(self.params)}
+
+    def toml(self) -> str:
+        """The inline TOML table: what a scenario file or ``--set`` takes back."""
+        return f'{{dist = "{self.dist}", ' + ", ".join(f"{k} = {v}" for k, v in self.params) + "}"
 
     def __str__(self) -> str:
         return f"{self.dist}(" + ", ".join(f"{k}={v:g}" for k, v in self.params) + ")"

@@ -19,17 +19,19 @@ register, a buffer entry and a disk entry per activation; a0 in inputs never
 changes. Staging may hold two copies of one activation: each fwd/bwd takes
 the oldest, and waits for the load that put it there.
 
-Every op but ``free`` reads or writes the working register or the gradient
-register, so in a plan without prefetches each op waits for the one
+In a plan without prefetches every op but ``free`` reads or writes the
+working register or the gradient register, so each op waits for the one
 before, except where two ops only read the same register (a store beside a
 ``bwd``) and for ``free`` (0 ns, bookkeeping): such plans take their serial
-latency or a little less. Real overlap comes from prefetching loads into
-staging.
+latency, or a little less where a store runs beside a ``bwd``. Real overlap
+comes from prefetching loads into staging.
 
-Every wait is for an earlier op of the plan, and the plan's staging use fits
-the chip, so by induction on plan order every op starts (no deadlock), and
-none starts later than in serial mode: overlapped latency is never above
-serial.
+Every wait is for an earlier op of the plan. A staging register, too, is
+waited for from an earlier op: the plan's staging use, counted in plan order,
+fits the chip (``Plan.check_fits``), and a register is handed back when its
+consumer, earlier in the plan, starts. So by induction on plan order every op
+starts (no deadlock), and none starts later than in serial mode: overlapped
+latency is never above serial.
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ def run_point(base: Scenario, point: Point, sweep_seed: int, math: bool) -> dict
         "layers": scenario.layers,
         "width": scenario.width,
         "seed": scenario.seed,
-        **scenario.chip.as_dict(),
+        **scenario.chip.as_dict(flat=True),
     }
     try:
         result = run_strategy(scenario, point.strategy, math=math)

@@ -284,7 +284,7 @@ def test_plan_prints_each_op_with_the_slots_in_use_and_the_predicted_latency() -
     expected.append(f"backward ({len(backward)} ops; slots in use after each):")
     expected += [f"  {f'{kind} {layer}':<14}{slots}" for _, kind, layer, slots in backward]
     expected.append("predicted latency (serial): forward 210 ns, backward 500 ns")
-    expected.append("fits the chip: 2 of 2 slots")
+    expected.append("fits the chip: 2 of 2 buffer slots")
     assert result.output.splitlines() == expected
     assert (len(forward), len(backward)) == (13, 42)
     assert expected[14:18] == [
