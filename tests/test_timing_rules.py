@@ -2,15 +2,18 @@
 
 Each test works its expected times out by hand in its docstring. Plans built
 by hand (``Plan.build``) isolate one rule of ``chipsim.overlap`` at a time:
-the staging register wait, the forward/backward barrier and the
-write-after-write wait are each the only thing holding some op back, so the
-expected rows are computed from the rule, never from ``dependencies()``.
+the staging register wait, the port queue, the forward/backward barrier and
+the write-after-write wait are each the only thing holding some op back, so
+the expected rows are computed from the rule, never from ``dependencies()``.
 
 Fault patterns come from the documented stream (``chipsim.draws``): the
 failures before each disk read's success, in plan order of the reads, are
 ``default_rng(SeedSequence(seed, spawn_key=(0, 1))).geometric(1 - rate, n) - 1``.
-Seeds were found by scanning seeds 0, 1, 2, … of that stream for the first
-pattern each test needs; each test asserts its pattern, so it explains itself.
+Seed 8 at rate 0.5, found by scanning seeds 0, 1, 2, … of that stream, is the
+first whose three reads fail [1, 2, 0] times: with max_retries = 2 the second
+read fails exactly max_retries times, with max_retries = 1 it fails for good
+after the first read needed one retry. Each test asserts the pattern, so it
+explains itself.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import pytest
 from chipsim import ChipConfig, DiskReadError, Op, Plan, execute, make_plan
 from chipsim.chip import LATENCY_FIELDS
 from chipsim.ops import OP_KINDS
+from chipsim.plan import PHASES
 from chipsim.trace import Trace
 
 Row = tuple[str, int, bool, int, int | float, int | float]
@@ -30,7 +34,7 @@ def rows(trace: Trace, phase: str | None = None) -> list[Row]:
     """(op, layer, prefetch, attempt, start_ns, end_ns) of every row, or of one phase's."""
     keep = np.ones(len(trace), dtype=bool)
     if phase is not None:
-        keep = trace.phase == ("forward", "backward").index(phase)
+        keep = trace.phase == PHASES.index(phase)
     columns = (
         trace.op[keep].tolist(),
         trace.layer[keep].tolist(),
@@ -308,6 +312,44 @@ def test_a_prefetch_waits_for_its_staging_register_even_when_placed_early() -> N
     assert trace.latency_ns("backward") == 90  # serial: 50 + 10 + 0 + 30 + 10 = 100
 
 
+def test_a_port_runs_its_ops_in_plan_order_even_when_a_later_one_is_ready_first() -> None:
+    """The disk port is a queue: ``storedisk 2``, ready at 60, waits for the prefetch before it.
+
+    L = 2; loadmem 10, fwd 20, loaddisk 30, storedisk 5, bwd 10 ns. Forward:
+    loadmem 0 [0, 10], storedisk 0 [10, 15], fwd 1 [15, 35], storedisk 1
+    [35, 40], fwd 2 [40, 60]. Backward (one staging register):
+
+    - ``loaddisk 1`` (prefetch) [60, 90]; ``bwd 2`` takes a1 [90, 100];
+    - ``storemem 2`` (buffer port, reads a2): [60, 60];
+    - ``loaddisk 0`` (prefetch) may go at 60 but gets the register when
+      ``bwd 2`` starts: [90, 120];
+    - ``storedisk 2`` has had a2 since 60 and the disk port was idle before
+      90, yet it is behind ``loaddisk 0`` on the port: [120, 125];
+    - ``bwd 1`` waits for a0: [120, 130].
+    """
+    forward = [Op("loadmem", 0), Op("storedisk", 0), Op("fwd", 1), Op("storedisk", 1), Op("fwd", 2)]
+    backward = [
+        Op("loaddisk", 1, prefetch=True),
+        Op("bwd", 2),
+        Op("storemem", 2),
+        Op("loaddisk", 0, prefetch=True),
+        Op("storedisk", 2),
+        Op("bwd", 1),
+    ]
+    plan = Plan.build("hand", 2, forward, backward)
+    chip = ChipConfig(loaddisk_ns=30, storedisk_ns=5, bwd_ns=10, staging_slots=1, mode="overlapped")
+    trace = execute(plan, chip, None).trace
+    assert rows(trace, "backward") == [
+        ("loaddisk", 1, True, 1, 60, 90),
+        ("bwd", 2, False, 1, 90, 100),
+        ("storemem", 2, False, 1, 60, 60),
+        ("loaddisk", 0, True, 1, 90, 120),
+        ("storedisk", 2, False, 1, 120, 125),
+        ("bwd", 1, False, 1, 120, 130),
+    ]
+    assert trace.latency_ns("backward") == 70  # serial: 30 + 10 + 0 + 30 + 5 + 10 = 85
+
+
 def test_nothing_of_the_backward_phase_starts_before_the_forward_phase_ends() -> None:
     """A prefetch opening the backward phase waits for the loss, not just for its data.
 
@@ -345,9 +387,9 @@ def test_a_write_waits_for_the_write_before_it_to_the_same_register() -> None:
     L = 1; loadmem 10, loaddisk 30, fwd 20, bwd 5 ns. Forward: loadmem 0
     [0, 10], storedisk 0 at 10, ``loaddisk 0`` [10, 40] on the disk port,
     then ``loadmem 0`` on the buffer port, free since 10, must not land
-    before the disk read does (or fwd 1 would read the older write): it
-    waits for 40, [40, 50]; fwd 1 [50, 70]. Backward: loadmem 0 [70, 80],
-    bwd 1 [80, 85].
+    before the disk read does (the later write in plan order is the one the
+    register must keep): it waits for 40, [40, 50]; fwd 1 [50, 70].
+    Backward: loadmem 0 [70, 80], bwd 1 [80, 85].
     """
     forward = [
         Op("loadmem", 0),
@@ -389,7 +431,12 @@ def random_distribution(rng: np.random.Generator) -> dict[str, object]:
 def test_overlapped_is_never_slower_than_serial_under_the_same_jitter_and_faults(
     strategy: str,
 ) -> None:
-    """Same seed, same draws (durations and retries): every row starts no later overlapped."""
+    """Same seed, same draws (durations and retries): every row starts no later overlapped.
+
+    Every latency is a random distribution (float draws) and disk reads fail
+    at a random rate up to 0.5 with room for 60 retries, so no run fails;
+    both modes get the same rows, and overlap may only move rows earlier.
+    """
     rng = np.random.default_rng(23)
     retries = 0
     for seed in range(12):
