@@ -1,6 +1,6 @@
 """Engine speed against the limits of the tools it stands on: goal ratios 1 and 2.
 
-Run: ``python benchmarks/engine_speed.py`` (about a minute). Two tables; every
+Run: ``python benchmarks/engine_speed.py`` (about 30 seconds). Two tables; every
 ratio is taken within this one process, each time the best of ``REPEATS``
 runs, the contenders measured in turn inside each repeat so that a burst of
 load on a shared machine hits both sides alike.

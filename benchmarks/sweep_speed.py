@@ -1,7 +1,7 @@
 """Sweep throughput (goal ratio 4): runs per second of a 1,000-run timing-only sweep, 1 worker
 against 2, every configuration measured the same way.
 
-Run: ``python benchmarks/sweep_speed.py`` (two to three minutes). The grid is
+Run: ``python benchmarks/sweep_speed.py`` (about two minutes). The grid is
 4 strategies (stride:k=5, sqrt-n, disk-offload, full-store) × L = 10, 20, …,
 250 × loaddisk_ns = 10, 20, …, 100 on a chip with 256 buffer slots, so every
 one of the 1,000 runs fits and is simulated (the script checks the
