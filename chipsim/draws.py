@@ -63,7 +63,7 @@ class Sampler:
             exact = max(values) * rows < 2**62
         self.latencies = np.asarray(values, dtype=np.int64 if exact else np.float64)
         self.reads = np.flatnonzero(plan.kind_codes == _LOADDISK)
-        self.one_each = np.ones(len(plan), dtype=np.int64)
+        self.one_each = np.broadcast_to(np.int64(1), (len(plan),))  # read-only, no memory
 
     def draw(self, replication: int = 0) -> Draws:
         attempts, failed_op = self._read_attempts(replication)

@@ -70,24 +70,27 @@ class Plan:
     def build(
         cls, strategy: str, layers: int, forward: Iterable[Op], backward: Iterable[Op]
     ) -> Plan:
-        """Encode the ops of each phase; an unknown op kind is a ModelViolation."""
+        """Encode the ops of each phase; an unknown op kind is a ModelViolation.
+
+        The ops are consumed one at a time: a million-op plan never exists as
+        a million Op objects.
+        """
         kinds: list[int] = []
         numbers: list[int] = []
         prefetch: list[int] = []  # positions of prefetching loads
         forward_ops = 0
         for phase, ops in (("forward", forward), ("backward", backward)):
             for op in ops:
-                kind = op[0]
-                code = KIND_CODE.get(kind)
+                code = KIND_CODE.get(op[0])
                 if code is None:
                     raise ModelViolation(
-                        f"{strategy}: unknown op {kind!r} in the {phase} phase; "
+                        f"{strategy}: unknown op {op[0]!r} in the {phase} phase; "
                         f"valid ops are {', '.join(OP_KINDS)}"
                     )
                 if len(op) > 2 and op[2]:
-                    if kind not in LOAD_KINDS:
+                    if op[0] not in LOAD_KINDS:
                         raise ModelViolation(
-                            f"{strategy}: `{kind} {op[1]}` in the {phase} phase is marked "
+                            f"{strategy}: `{op[0]} {op[1]}` in the {phase} phase is marked "
                             f"prefetch; only {' and '.join(LOAD_KINDS)} can prefetch"
                         )
                     prefetch.append(len(kinds))
@@ -160,10 +163,10 @@ class Plan:
     def _staging(self) -> tuple[np.ndarray, np.ndarray]:
         """(staged, in use): per op, whether it writes or reads a staging register,
         and how many staging registers hold an activation after it."""
+        if not self.prefetch.any():  # nothing staged: read-only views, no memory per op
+            return self.prefetch, np.broadcast_to(np.int64(0), (len(self),))
         staged = np.zeros(len(self), dtype=bool)
         in_use = np.zeros(len(self), dtype=np.int64)
-        if not self.prefetch.any():
-            return staged, in_use
         held: Counter[int] = Counter()  # copies: two steps may prefetch one checkpoint
         codes, numbers = self.kind_codes.tolist(), self.layer_numbers.tolist()
         for index, (code, layer, prefetch) in enumerate(

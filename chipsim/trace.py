@@ -57,7 +57,9 @@ class Trace:
         self.start_ns, self.end_ns = start_ns, end_ns
         self.buffer_slots_used = buffer_slots_used
         self.prefetch = np.zeros(len(op), dtype=bool) if prefetch is None else prefetch
-        self.attempt = np.ones(len(op), dtype=np.int64) if attempt is None else attempt
+        if attempt is None:  # every op took one attempt: a read-only view, no memory per op
+            attempt = np.broadcast_to(np.int64(1), (len(op),))
+        self.attempt = attempt
         self._phase_bounds_ns = phase_bounds_ns
 
     @classmethod

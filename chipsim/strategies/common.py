@@ -27,7 +27,7 @@ def require_positive(strategy: str, name: str, value: int, low: int = 1) -> None
         raise StrategyError(f"{strategy}: {name} must be a whole number >= {low}, got {value}")
 
 
-def prefetch_loads(backward: Iterable[Op], depth: int) -> list[Op]:
+def prefetch_loads(backward: Iterable[Op], depth: int) -> Iterable[Op]:
     """The backward phase with each step's load issued ``depth`` steps early, into staging.
 
     A step is the ops up to and including a ``bwd``; its load is its first
@@ -39,6 +39,8 @@ def prefetch_loads(backward: Iterable[Op], depth: int) -> list[Op]:
     slots. Only valid where no step frees what a later step loads before that
     step runs (true of stride and disk-offload, whose frees follow last uses).
     """
+    if depth == 0:
+        return backward
     steps: list[list[Op]] = [[]]
     for op in backward:
         steps[-1].append(op)
@@ -46,8 +48,6 @@ def prefetch_loads(backward: Iterable[Op], depth: int) -> list[Op]:
             steps.append([])
     if not steps[-1]:
         steps.pop()
-    if depth == 0:
-        return [op for step in steps for op in step]
     early: dict[int, list[Op]] = {}  # step index → loads issued after its first compute op
     for t, step in enumerate(steps[1:], start=1):
         load = next((op for op in step if op.kind in LOAD_KINDS), None)
