@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from .chip import ChipConfig
 from .draws import Sampler
@@ -16,6 +15,9 @@ from .network import Network, max_abs_difference
 from .plan import PHASES, Plan
 from .strategies import make_plan, parse_spec
 from .trace import Trace
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_WIDTH = 16
 

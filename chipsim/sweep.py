@@ -24,20 +24,21 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import joblib
 import numpy as np
-import pandas as pd
 
 from .analysis import run_strategy
 from .chip import ChipConfig
 from .errors import ConfigError, DiskReadError, Refusal
-from .exports import read_table
 from .files import write_atomically
 from .plan import PHASES
 from .scenario import Scenario
 from .strategies import parse_spec
+
+if TYPE_CHECKING:  # workers import this module to run chunks: pandas only where a table is made
+    import pandas as pd
 
 SWEEP_FORMATS: tuple[str, ...] = (".parquet", ".csv")
 NETWORK_KEYS: tuple[str, ...] = ("layers", "width")
@@ -157,6 +158,8 @@ def sweep(
     they finish and the file is rewritten at most every ``checkpoint_seconds``,
     and once at the end.
     """
+    import pandas as pd
+
     path = Path(out)
     done = _load_existing(path)
     finished = set(done["run"]) if not done.empty else set()
@@ -241,6 +244,10 @@ def _closing(*closers: Callable[[], Any]) -> Callable[[], None]:
 
 
 def _load_existing(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
+    from .exports import read_table
+
     suffix = path.suffix.lower()
     if suffix not in SWEEP_FORMATS:
         raise ConfigError(f"--out {path}: unsupported format {suffix!r}; valid: .parquet, .csv")

@@ -7,8 +7,9 @@ loads into staging registers.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from .ops import OP_KINDS, PORT_CODE_OF_KIND, PORTS, OpCounts
 from .plan import PHASES, Plan
@@ -27,6 +28,9 @@ COLUMNS: tuple[str, ...] = (
 
 #: Columns added after traces were first written, and their values in older files.
 LATER_COLUMNS: dict[str, bool | int] = {"prefetch": False, "attempt": 1}
+
+if TYPE_CHECKING:  # pandas is imported when a frame is made: sweep workers never need it
+    import pandas as pd
 
 _PORT_OF_KIND = np.array(PORT_CODE_OF_KIND, dtype=np.int8)
 
@@ -108,6 +112,8 @@ class Trace:
 
     def frame(self) -> pd.DataFrame:
         """The rows as a DataFrame; phase, op and resource are categoricals."""
+        import pandas as pd
+
         return pd.DataFrame(
             {
                 "phase": pd.Categorical.from_codes(self.phase, categories=PHASES),
