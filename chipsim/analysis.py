@@ -21,10 +21,10 @@ class Outcome:
 
     ``refusal`` says why there is no result: the Refusal that stopped it
     before running (it does not fit the chip, or it is too large to plan),
-    or the DiskReadError of a read that failed past its retries. ``gap_to_optimal_pct`` is how
-    much slower its backward phase is than the ``optimal`` plan's, in
-    percent (None when it did not run, when the optimum could not be
-    planned, or when the optimum is 0 ns and it is not).
+    or the DiskReadError of a read that failed past its retries.
+    ``gap_to_optimal_pct`` is how much slower its backward phase is than the
+    ``optimal`` plan's, in percent (None when it did not run, when the
+    optimum could not be planned, or when the optimum is 0 ns and it is not).
     """
 
     strategy: str

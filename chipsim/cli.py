@@ -190,10 +190,9 @@ def run(
     retries = int((result.trace.attempt > 1).sum())
     if retries:
         click.echo(f"disk read retries: {retries}")
-    if result.replications is not None:
-        stats = result.replications.summary()
-        shown = ", ".join(f"{name} {value:.6g}" for name, value in stats.items())
-        spread = result.replications
+    spread = result.replications
+    if spread is not None:
+        shown = ", ".join(f"{name} {value:.6g}" for name, value in spread.summary().items())
         failed = f" ({spread.failed} failed a disk read, not counted)" if spread.failed else ""
         click.echo(f"backward latency over {spread.n} replications{failed} (ns): {shown}")
     if trace_path is not None:

@@ -43,6 +43,7 @@ import numpy as np
 import simpy
 
 from .chip import Chip
+from .errors import ModelViolation
 from .ops import KIND_CODE, PORT_CODE_OF_KIND, PORTS
 from .plan import Plan
 
@@ -70,7 +71,7 @@ def schedule(
     end = np.zeros_like(start)
     started = [env.event() for _ in range(count)]
     finished = [env.event() for _ in range(count)]
-    took_staging = [env.event() for _ in range(count)]
+    took_staging = {index: env.event() for index in range(count) if prefetch[index]}
     forward_done = env.event()  # one plain event: an AllOf in every wait would be O(L²)
     env.process(_succeed_when(env.all_of(finished[:forward]), forward_done))
     waits_for = dependencies(plan)
@@ -104,7 +105,14 @@ def schedule(
 
     for index in range(count):
         env.process(run(index))
-    env.run(until=env.all_of(finished))
+    try:
+        env.run(until=env.all_of(finished))
+    except RuntimeError:  # SimPy ran out of events with ops still waiting: name the first
+        stuck = next(index for index in range(count) if not started[index].triggered)
+        raise ModelViolation(
+            f"{plan.strategy}: overlapped timing deadlocked: `{plan.op(stuck)}` "
+            f"(op {stuck} of the plan) never started"
+        ) from None
     return start, end
 
 

@@ -194,3 +194,20 @@ def test_a_prefetch_of_something_not_there_names_the_op() -> None:
 def test_only_loads_can_prefetch() -> None:
     with pytest.raises(ModelViolation, match="`fwd 1` in the forward phase is marked prefetch"):
         Plan.build("hand", 1, [Op("loadmem", 0), Op("fwd", 1, prefetch=True)], [])
+
+
+def test_a_deadlocked_schedule_is_a_model_violation_naming_the_stuck_op() -> None:
+    """Unreachable through execute (check_fits refuses the plan first): a prefetch on a
+    chip without staging registers waits forever, and says which op never started."""
+    from chipsim.chip import Chip
+    from chipsim.overlap import schedule
+
+    plan = make_plan("disk-offload:prefetch=1", 3, ChipConfig(staging_slots=1))
+    ones = np.ones(len(plan), dtype=np.int64)
+    with pytest.raises(ModelViolation) as error:
+        schedule(Chip(ChipConfig(mode="overlapped")), plan, ones, ones)
+    first_prefetch = int(np.flatnonzero(plan.prefetch)[0])
+    assert str(error.value) == (
+        f"disk-offload:prefetch=1: overlapped timing deadlocked: `loaddisk 1 (prefetch)` "
+        f"(op {first_prefetch} of the plan) never started"
+    )
