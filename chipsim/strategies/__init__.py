@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import typing
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from .. import specs
 from ..chip import ChipConfig
 from ..errors import StrategyError
 from ..plan import Plan
+from ..specs import Spec
 from . import disk_offload, full_store, optimal, revolve, sqrt_n, stride
 
 PlanFunction = Callable[..., Plan]
@@ -41,80 +41,23 @@ DEFAULT_COMPARISON: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class StrategySpec:
-    """A parsed spec: a registered name and its parameter values."""
-
-    name: str
-    params: tuple[tuple[str, int | str], ...] = ()
-
-    def __str__(self) -> str:
-        if not self.params:
-            return self.name
-        return self.name + ":" + ",".join(f"{key}={value}" for key, value in self.params)
+#: A parsed strategy spec: a registered name and its parameter values.
+StrategySpec = Spec
 
 
 def parameters(name: str) -> dict[str, inspect.Parameter]:
     """The keyword-only parameters a registered strategy takes."""
-    signature = inspect.signature(STRATEGIES[name])
-    return {key: p for key, p in signature.parameters.items() if p.kind is p.KEYWORD_ONLY}
-
-
-def _takes_int(name: str, key: str) -> bool:
-    hint = typing.get_type_hints(STRATEGIES[name])[key]
-    return hint is int or int in typing.get_args(hint)
+    return specs.parameters(STRATEGIES[name])
 
 
 def describe(name: str) -> str:
     """``stride:k=N`` style usage for a registered name."""
-    params = parameters(name)
-    if not params:
-        return name
-    usage = {key: f"{key}={'N' if _takes_int(name, key) else 'TEXT'}" for key in params}
-    required = [usage[key] for key, p in params.items() if p.default is p.empty]
-    optional = [usage[key] for key, p in params.items() if p.default is not p.empty]
-    if not required:
-        return f"{name}[:{','.join(optional)}]"
-    return f"{name}:{','.join(required)}" + "".join(f"[,{part}]" for part in optional)
+    return specs.describe(name, STRATEGIES[name])
 
 
 def parse_spec(text: str) -> StrategySpec:
     """Parse ``name[:key=value[,key=value]]``; errors list what is valid."""
-    name, _, rest = text.strip().partition(":")
-    if name not in STRATEGIES:
-        raise StrategyError(
-            f"unknown strategy {name!r}; valid strategies are "
-            + ", ".join(describe(n) for n in STRATEGIES)
-        )
-    allowed = parameters(name)
-    values: dict[str, int | str] = {}
-    for item in filter(None, (part.strip() for part in rest.split(","))) if rest else ():
-        key, eq, raw = item.partition("=")
-        key = key.strip()
-        if key not in allowed:
-            valid = ", ".join(allowed) or "none"
-            raise StrategyError(
-                f"strategy {name} has no parameter {key!r}; valid parameters: {valid}"
-            )
-        if not eq:
-            raise StrategyError(f"strategy {name}: parameter {key} needs a value, as in {key}=5")
-        if key in values:
-            raise StrategyError(f"strategy {name}: parameter {key} is given twice")
-        values[key] = raw.strip()
-        if _takes_int(name, key):
-            try:
-                values[key] = int(raw)
-            except ValueError:
-                raise StrategyError(
-                    f"strategy {name}: {key} must be a whole number, got {raw.strip()!r}"
-                ) from None
-    missing = [k for k, p in allowed.items() if p.default is p.empty and k not in values]
-    if missing:
-        raise StrategyError(
-            f"strategy {name} needs {', '.join(missing)} (for example {name}:{missing[0]}=5)"
-        )
-    ordered = tuple((key, values[key]) for key in allowed if key in values)
-    return StrategySpec(name, ordered)
+    return specs.parse(text, STRATEGIES, "strategy", StrategyError, "strategies")
 
 
 def make_plan(spec: str | StrategySpec, layers: int, chip: ChipConfig) -> Plan:

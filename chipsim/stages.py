@@ -1,0 +1,178 @@
+"""Stage tables: a network as the chip sees it — sizes and work, stage by stage.
+
+SPEC.md's general form: a chain of L stages, stage l mapping a(l-1) to a(l).
+Each stage declares its output shape, its forward and backward multiply-adds
+and its parameter count; a0 is the network input (``input_shape``). This is
+all planners, the cost model and the engine need: what an activation weighs
+in bytes and what a step costs follow from it and the chip.
+
+Conventions: shapes include the batch; ``macs_bwd`` counts the weight and
+input gradients *and* recomputing the stage's inner tensors from its input,
+which SPEC.md's ``bwd`` does (3× forward for dense and conv stages, unless a
+stage table says otherwise). A network whose numpy math chipsim runs is a
+``Chain`` too (``chipsim.network``); ``model(seed)`` builds it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from .errors import ConfigError
+
+#: Backward multiply-adds per forward one, where a table does not say: two for
+#: the weight and input gradients, one for recomputing the stage's inner tensors.
+BACKWARD_MACS_PER_FORWARD = 3
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a chain: its output a(l) and its work."""
+
+    name: str
+    output_shape: tuple[int, ...]
+    macs_fwd: int
+    macs_bwd: int
+    params: int
+
+    def __post_init__(self) -> None:
+        where = f"stage {self.name!r}"
+        if not self.output_shape:
+            raise ConfigError(f"{where}: output_shape must name at least one dimension")
+        for size in self.output_shape:
+            _check_count(f"{where}: output_shape", size, low=1)
+        for field in ("macs_fwd", "macs_bwd", "params"):
+            _check_count(f"{where}: {field}", getattr(self, field), low=0)
+
+    @property
+    def elements(self) -> int:
+        """Elements of a(l)."""
+        return math.prod(self.output_shape)
+
+    def as_dict(self, dtype_bytes: int) -> dict[str, Any]:
+        """The row ``chipsim networks show --json`` prints."""
+        return {
+            "name": self.name,
+            "output_shape": list(self.output_shape),
+            "elements": self.elements,
+            "bytes": self.elements * dtype_bytes,
+            "macs_fwd": self.macs_fwd,
+            "macs_bwd": self.macs_bwd,
+            "params": self.params,
+        }
+
+
+class Chain:
+    """A network of L stages: the sizes and work planners and the engine read.
+
+    ``name`` is the spec that made it; ``dtype_bytes`` the bytes of one
+    element. Arrays are indexed like the plan's layers: ``activation_bytes[l]``
+    is a(l) for l = 0..L, ``macs_fwd[l]`` stage l for l = 1..L (index 0 is 0).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        input_shape: Sequence[int],
+        stages: Sequence[Stage],
+        *,
+        dtype_bytes: int = 4,
+        model: Callable[[int], Any] | None = None,
+    ) -> None:
+        if not stages:
+            raise ConfigError(f"network {name}: needs at least one stage")
+        for size in input_shape:
+            _check_count(f"network {name}: input_shape", size, low=1)
+        _check_count(f"network {name}: dtype_bytes", dtype_bytes, low=1)
+        self.name = name
+        self.input_shape = tuple(input_shape)
+        self.stages = tuple(stages)
+        self.dtype_bytes = dtype_bytes
+        self._model = model
+
+    @property
+    def layers(self) -> int:
+        """L, the number of stages."""
+        return len(self.stages)
+
+    @cached_property
+    def activation_elements(self) -> np.ndarray:
+        """Elements of a(l), l = 0..L (int64)."""
+        sizes = [math.prod(self.input_shape), *(stage.elements for stage in self.stages)]
+        return np.asarray(sizes, dtype=np.int64)
+
+    @cached_property
+    def activation_bytes(self) -> np.ndarray:
+        """Bytes of a(l), l = 0..L (int64): what storing or moving it takes."""
+        return self.activation_elements * self.dtype_bytes
+
+    @cached_property
+    def macs_fwd(self) -> np.ndarray:
+        """Forward multiply-adds of stage l, l = 0..L (0 at index 0)."""
+        return np.asarray([0, *(stage.macs_fwd for stage in self.stages)], dtype=np.int64)
+
+    @cached_property
+    def macs_bwd(self) -> np.ndarray:
+        """Backward multiply-adds of stage l, l = 0..L (0 at index 0)."""
+        return np.asarray([0, *(stage.macs_bwd for stage in self.stages)], dtype=np.int64)
+
+    @property
+    def params(self) -> int:
+        return sum(stage.params for stage in self.stages)
+
+    @property
+    def equal_width(self) -> int | None:
+        """The one activation size in elements when a0..a(L) all have it, else None.
+
+        Only then does a buffer *slot* (the course's unit) mean something.
+        """
+        sizes = self.activation_elements
+        return int(sizes[0]) if bool((sizes == sizes[0]).all()) else None
+
+    @property
+    def working_bytes(self) -> int:
+        """Registers' peak: the largest a(l-1) + a(l) + dL/da(l), outside the buffer."""
+        sizes = self.activation_bytes
+        return int((sizes[:-1] + 2 * sizes[1:]).max())
+
+    @property
+    def has_math(self) -> bool:
+        """Whether chipsim can run this network's numpy math (else timing only)."""
+        return self._model is not None
+
+    def model(self, seed: int) -> Any:
+        """The network with seeded weights, whose forward and backward the engine runs."""
+        if self._model is None:
+            raise ConfigError(f"network {self.name} is timing only: it has no numpy math")
+        return self._model(seed)
+
+    def totals(self) -> dict[str, int]:
+        """What ``chipsim networks show`` sums: MACs, parameters, activation sizes."""
+        elements = sum(stage.elements for stage in self.stages)
+        return {
+            "macs_fwd": int(self.macs_fwd.sum()),
+            "params": self.params,
+            "activation_elements": elements,
+            "activation_bytes": elements * self.dtype_bytes,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON object of ``chipsim networks show --json``."""
+        return {
+            "network": self.name,
+            "stages": [stage.as_dict(self.dtype_bytes) for stage in self.stages],
+            "totals": self.totals(),
+        }
+
+    def __repr__(self) -> str:
+        return f"Chain({self.name!r}, L={self.layers})"
+
+
+def _check_count(where: str, value: Any, *, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ConfigError(f"{where} must be a whole number >= {low}, got {value!r}")
