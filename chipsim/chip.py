@@ -18,6 +18,10 @@ Beyond the course (all optional, defaults change nothing):
 - Bandwidth: with ``mem_bytes_per_ns``, ``disk_bytes_per_ns`` or
   ``compute_macs_per_ns`` set, an op also pays for its bytes or multiply-adds
   (``transfer_ns``); ``resolved(width)`` folds that into fixed latencies.
+- Memory in bytes: ``buffer_bytes`` is the buffer's capacity for networks
+  whose activations differ in size; ``buffer_slots`` is the same thing in the
+  course's unit (one activation of an equal-width network). Give one of them;
+  with neither, the course's two slots.
 """
 
 from __future__ import annotations
@@ -27,14 +31,18 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import simpy
 
 from .errors import ConfigError
 from .latency import Distribution
 from .ops import OP_LATENCY_FIELD, PORTS
+from .stages import BACKWARD_MACS_PER_FORWARD
 from .storage import ActivationBuffer, Disk, Inputs, Registers
+
+if TYPE_CHECKING:
+    from .stages import Chain
 
 LATENCY_FIELDS: tuple[str, ...] = (
     "fwd_ns",
@@ -52,6 +60,9 @@ Latency = int | float | Distribution
 #: Retries of one read at most: every attempt is a trace row.
 MAX_RETRIES = 1000
 
+#: The course chip's buffer, when a chip sizes it neither in slots nor in bytes.
+DEFAULT_BUFFER_SLOTS = 2
+
 
 @dataclass(frozen=True)
 class ChipConfig:
@@ -59,7 +70,8 @@ class ChipConfig:
 
     Latencies are non-negative nanoseconds (int or float; ints keep traces
     exact) or a ``Distribution`` (a ``{dist = ...}`` mapping is converted);
-    ``buffer_slots`` is how many width-s activations the buffer holds.
+    ``buffer_slots`` is how many width-s activations the buffer holds and
+    ``buffer_bytes`` its capacity in bytes: one or the other (neither: 2 slots).
     """
 
     fwd_ns: Latency = 20
@@ -68,7 +80,8 @@ class ChipConfig:
     storemem_ns: Latency = 0
     loaddisk_ns: Latency = 100
     storedisk_ns: Latency = 0
-    buffer_slots: int = 2
+    buffer_slots: int | None = None
+    buffer_bytes: int | None = None
     mode: str = "serial"
     staging_slots: int = 0
     disk_fault_rate: int | float = 0
@@ -93,7 +106,17 @@ class ChipConfig:
                     raise ConfigError(
                         f"chip field {name} must be a finite number >= 0 ns, got {value!r}"
                     )
-        _check_whole(self.buffer_slots, "buffer_slots", 1)
+        if self.buffer_slots is None and self.buffer_bytes is None:
+            object.__setattr__(self, "buffer_slots", DEFAULT_BUFFER_SLOTS)
+        if self.buffer_slots is not None and self.buffer_bytes is not None:
+            raise ConfigError(
+                f"chip fields buffer_slots ({self.buffer_slots}) and buffer_bytes "
+                f"({self.buffer_bytes}) both size the buffer; give one of them"
+            )
+        if self.buffer_slots is not None:
+            _check_whole(self.buffer_slots, "buffer_slots", 1)
+        else:
+            _check_whole(self.buffer_bytes, "buffer_bytes", 0)
         if self.mode not in MODES:
             raise ConfigError(
                 f"chip field mode must be one of {', '.join(MODES)}, got {self.mode!r}"
@@ -122,14 +145,57 @@ class ChipConfig:
         return tuple(f.name for f in dataclasses.fields(cls))
 
     def replace(self, changes: Mapping[str, Any]) -> ChipConfig:
-        """A validated copy with ``changes`` applied; an unknown field is a ConfigError."""
+        """A validated copy with ``changes`` applied; an unknown field is a ConfigError.
+
+        Setting ``buffer_slots`` clears ``buffer_bytes`` and the other way
+        round: the later setting of the buffer's size wins.
+        """
         valid = self.field_names()
         for key in changes:
             if key not in valid:
                 raise ConfigError(
                     f"unknown chip field {key!r}; valid fields are {', '.join(valid)}"
                 )
-        return dataclasses.replace(self, **changes)
+        sizing = dict(changes)
+        for field, other in (("buffer_slots", "buffer_bytes"), ("buffer_bytes", "buffer_slots")):
+            if field in changes and other not in changes:
+                sizing[other] = None
+        return dataclasses.replace(self, **sizing)
+
+    def buffer_capacity_bytes(self, chain: Chain) -> int:
+        """The buffer's capacity in bytes for ``chain``'s activations.
+
+        ``buffer_slots`` counts activations of an equal-width network, so on
+        a network whose sizes differ only ``buffer_bytes`` means anything.
+        """
+        if self.buffer_bytes is not None:
+            return self.buffer_bytes
+        assert self.buffer_slots is not None
+        if chain.equal_width is None:
+            raise ConfigError(
+                f"network {chain.name} has activations of different sizes, so buffer_slots "
+                f"({self.buffer_slots}) has no size: give the buffer in bytes, "
+                "e.g. --set buffer_bytes=320000"
+            )
+        return self.buffer_slots * int(chain.activation_bytes[0])
+
+    def slots_for(self, chain: Chain) -> int:
+        """Equal-size slots the buffer holds for ``chain``: ``buffer_slots``, or on a
+        byte budget how many of its largest activations fit (planners that count
+        slots use this)."""
+        if self.buffer_slots is not None:
+            self.buffer_capacity_bytes(chain)  # slots mean nothing when sizes differ
+            return self.buffer_slots
+        return self.buffer_capacity_bytes(chain) // int(chain.activation_bytes[1:].max())
+
+    def rate(self, kind: str) -> int | float | None:
+        """Bytes (loads, stores) or multiply-adds (fwd, bwd) per ns of ``kind``'s port, or None."""
+        if kind in ("fwd", "bwd"):
+            return self.compute_macs_per_ns
+        if OP_LATENCY_FIELD[kind] is None:
+            return None
+        disk = kind in ("loaddisk", "storedisk")
+        return self.disk_bytes_per_ns if disk else self.mem_bytes_per_ns
 
     def as_dict(self, *, flat: bool = False) -> dict[str, Any]:
         """Every field as JSON-ready values: a distribution as its table, or with
@@ -183,11 +249,10 @@ class ChipConfig:
     def _work(self, kind: str, width: int) -> tuple[int, int | float | None]:
         """(bytes or MACs of one op of ``kind``, the rate paying for them or None)."""
         if kind in ("fwd", "bwd"):
-            return width * width * (1 if kind == "fwd" else 3), self.compute_macs_per_ns
+            return width * width * (1 if kind == "fwd" else BACKWARD_MACS_PER_FORWARD), self.rate(kind)
         if OP_LATENCY_FIELD[kind] is None:
             return 0, None
-        disk = kind in ("loaddisk", "storedisk")
-        return width * self.dtype_bytes, self.disk_bytes_per_ns if disk else self.mem_bytes_per_ns
+        return width * self.dtype_bytes, self.rate(kind)
 
     def resolved(self, width: int) -> ChipConfig:
         """This chip with fixed expected latencies at ``width``: what planners use.
@@ -226,17 +291,37 @@ def _exact(value: int | float) -> int | float:
 class Chip:
     """One simulated chip: a SimPy environment, its ports and its storage places.
 
+    The buffer counts slots when the chip gives ``buffer_slots`` (an
+    equal-width network), else the bytes of ``chain``'s activations.
+
     Ports (``compute``, ``buffer``, ``disk``) are separate capacity-1 SimPy
     resources, so an overlapped timing mode can run them concurrently; the
     serial mode simply never asks for two at once. Storage places hold the
     real numpy arrays and enforce SPEC.md's capacity and presence rules.
     """
 
-    def __init__(self, config: ChipConfig, *, env: simpy.Environment | None = None) -> None:
+    def __init__(
+        self,
+        config: ChipConfig,
+        chain: Chain | None = None,
+        *,
+        env: simpy.Environment | None = None,
+    ) -> None:
         self.config = config
         self.env = env if env is not None else simpy.Environment()
         self.ports = {name: simpy.Resource(self.env, capacity=1) for name in PORTS}
         self.inputs = Inputs()
-        self.buffer = ActivationBuffer(config.buffer_slots)
+        self.buffer = _buffer(config, chain)
         self.disk = Disk()
         self.registers = Registers(staging_slots=config.staging_slots)
+
+
+def _buffer(config: ChipConfig, chain: Chain | None) -> ActivationBuffer:
+    """Slots where the chip counts slots (the course's unit), else bytes of ``chain``."""
+    if config.buffer_slots is not None:
+        if chain is not None:
+            config.buffer_capacity_bytes(chain)  # refuses slots on a network whose sizes differ
+        return ActivationBuffer(config.buffer_slots)
+    if chain is None:
+        raise ConfigError("a chip sized in buffer_bytes needs the network's activation sizes")
+    return ActivationBuffer(config.buffer_capacity_bytes(chain), chain.activation_bytes.tolist())

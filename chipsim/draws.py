@@ -15,9 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .chip import ChipConfig
+from .costs import Costs
 from .latency import Distribution
-from .ops import KIND_CODE, OP_KINDS, OP_LATENCY_FIELD
+from .ops import KIND_CODE, OP_LATENCY_FIELD
 from .plan import Plan
+from .stages import Chain
 
 _LOADDISK = KIND_CODE["loaddisk"]
 
@@ -36,45 +38,56 @@ class Draws:
     failed_op: int | None
 
 
-def draw(plan: Plan, chip: ChipConfig, width: int, seed: int, replication: int = 0) -> Draws:
-    """The durations and retries of running ``plan`` on ``chip`` at ``width``."""
-    return Sampler(plan, chip, width, seed).draw(replication)
+def draw(
+    plan: Plan, chip: ChipConfig, network: Chain | int, seed: int, replication: int = 0
+) -> Draws:
+    """The durations and retries of running ``plan`` on ``chip`` for ``network``.
+
+    ``network`` may be a width: the course's equal-width MLP at that width.
+    """
+    return Sampler(plan, chip, network, seed).draw(replication)
 
 
 class Sampler:
     """Draws one plan's timing on one chip, replication after replication.
 
-    What every replication shares (fixed latencies, which ops jitter, where
-    the disk reads are) is worked out once.
+    What every replication shares (each op's expected cost, which ops
+    jitter, where the disk reads are) is worked out once.
     """
 
-    def __init__(self, plan: Plan, chip: ChipConfig, width: int, seed: int) -> None:
+    def __init__(self, plan: Plan, chip: ChipConfig, network: Chain | int, seed: int) -> None:
         self.plan, self.chip, self.seed = plan, chip, seed
+        chain = network if isinstance(network, Chain) else _equal_width(plan, chip, network)
+        costs = Costs(chip, chain)
         self.jittered = [
-            (KIND_CODE[kind], latency, chip.transfer_ns(kind, width))
+            (KIND_CODE[kind], latency)
             for kind, field in OP_LATENCY_FIELD.items()
             if field is not None and isinstance(latency := getattr(chip, field), Distribution)
         ]
-        fixed = chip.resolved(width)
-        values = [fixed.op_latency_ns(kind) for kind in OP_KINDS]
-        exact = not self.jittered and all(isinstance(value, int) for value in values)
+        self.transfer_ns = costs.transfer_ns
+        base = costs.of_ops(plan.kind_codes, plan.layer_numbers)
+        exact = not self.jittered and base.dtype == np.int64
         if exact:  # whole ns stay int64 while no sum can overflow, even with every retry
             rows = len(plan) * (1 + chip.max_retries * (chip.disk_fault_rate > 0))
-            exact = max(values) * rows < 2**62
-        self.latencies = np.asarray(values, dtype=np.int64 if exact else np.float64)
+            exact = (int(base.max()) if len(base) else 0) * rows < 2**62
+        self.base_ns = base.astype(np.int64 if exact else np.float64, copy=False)
         self.reads = np.flatnonzero(plan.kind_codes == _LOADDISK)
         self.one_each = np.broadcast_to(np.int64(1), (len(plan),))  # read-only, no memory
 
     def draw(self, replication: int = 0) -> Draws:
         attempts, failed_op = self._read_attempts(replication)
-        rows = (
-            self.plan.kind_codes if attempts is None else np.repeat(self.plan.kind_codes, attempts)
-        )
-        durations = self.latencies[rows]
+        plan = self.plan
+        if attempts is None:
+            rows = plan.kind_codes
+            durations = self.base_ns.copy() if self.jittered else self.base_ns
+        else:
+            rows, durations = np.repeat(plan.kind_codes, attempts), np.repeat(self.base_ns, attempts)
         if self.jittered:
             rng = _stream(self.seed, replication, 0)
-            for code, latency, transfer in self.jittered:
+            layers = plan.layer_numbers if attempts is None else np.repeat(plan.layer_numbers, attempts)
+            for code, latency in self.jittered:
                 where = np.flatnonzero(rows == code)
+                transfer = self.transfer_ns[code, layers[where]]
                 durations[where] = latency.draw(rng, where.size) + transfer
         return Draws(durations, self.one_each if attempts is None else attempts, failed_op)
 
@@ -96,3 +109,9 @@ class Sampler:
 
 def _stream(seed: int, replication: int, purpose: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(replication, purpose)))
+
+
+def _equal_width(plan: Plan, chip: ChipConfig, width: int) -> Chain:
+    from .networks import course_chain
+
+    return course_chain(plan.layers, width, dtype_bytes=chip.dtype_bytes)

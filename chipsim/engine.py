@@ -18,8 +18,9 @@ A run has two halves, both owned here:
 Timing cannot change what is computed: overlapped runs respect every data
 dependency, so the math of plan order is the math of the run.
 
-``network=None`` runs timing only: no numpy, every rule still enforced, the
-same trace and op counts.
+A network without numpy math (a stage table; ``network=None`` is the
+course's) runs timing only: every rule still enforced, the same trace and
+op counts.
 """
 
 from __future__ import annotations
@@ -31,10 +32,12 @@ import numpy as np
 from .chip import Chip, ChipConfig
 from .draws import Draws, Sampler
 from .errors import ConfigError, DiskReadError, ModelViolation
-from .network import LayerGradients, Network
+from .network import LayerGradients, NumpyNetwork
+from .networks import course_chain
 from .ops import OP_KINDS
 from .overlap import schedule
 from .plan import PHASES, Plan
+from .stages import Chain
 from .trace import Trace
 
 
@@ -50,7 +53,7 @@ class Execution:
 def execute(
     plan: Plan,
     config: ChipConfig,
-    network: Network | None,
+    network: Chain | None = None,
     *,
     width: int | None = None,
     seed: int = 0,
@@ -58,43 +61,52 @@ def execute(
 ) -> Execution:
     """Run ``plan`` on a fresh chip; refuses a plan that does not fit before it starts.
 
-    ``width`` prices bandwidth terms (default: the network's); ``seed`` and
-    ``replication`` pick the draws of a chip with jitter or faults. Raises
-    ``DiskReadError`` when a disk read fails more than ``max_retries`` times.
+    ``network`` gives the sizes and work that price each op and fill the
+    buffer; a ``NumpyNetwork`` also runs its math. Without one the network
+    is the course's equal-width MLP at ``width`` (needed when the chip
+    prices bandwidth). ``seed`` and ``replication`` pick the draws of a chip
+    with jitter or faults. Raises ``DiskReadError`` when a disk read fails
+    more than ``max_retries`` times.
     """
-    if network is not None:
-        if plan.layers != network.layers:
-            raise ModelViolation(
-                f"{plan.strategy}: the plan is for L={plan.layers} but the network has "
-                f"{network.layers} layers"
-            )
-        width = network.width
+    chain = network if network is not None else _equal_width(plan, config, width)
+    if plan.layers != chain.layers:
+        raise ModelViolation(
+            f"{plan.strategy}: the plan is for L={plan.layers} but the network has "
+            f"{chain.layers} layers"
+        )
+    plan.check_fits(config, chain)
+    model = chain if isinstance(chain, NumpyNetwork) else None
+    run = _Run(plan, Chip(config, chain), model)
+    run.apply()
+    trace = timed(plan, config, Sampler(plan, config, chain, seed).draw(replication), chain)
+    gradients = None if model is None else run.gradients
+    return Execution(trace, run.loss, gradients)  # type: ignore[arg-type]
+
+
+def _equal_width(plan: Plan, config: ChipConfig, width: int | None) -> Chain:
     if width is None:
         if config.uses_bandwidth:
             raise ConfigError("the chip prices bytes and multiply-adds: give the network's width")
         width = 1  # prices nothing without bandwidths
-    plan.check_fits(config)
-    run = _Run(plan, Chip(config), network)
-    run.apply()
-    trace = timed(plan, config, Sampler(plan, config, width, seed).draw(replication))
-    gradients = None if network is None else run.gradients
-    return Execution(trace, run.loss, gradients)  # type: ignore[arg-type]
+    return course_chain(plan.layers, width, dtype_bytes=config.dtype_bytes)
 
 
-def timed(plan: Plan, config: ChipConfig, draws: Draws) -> Trace:
+def timed(plan: Plan, config: ChipConfig, draws: Draws, chain: Chain | None = None) -> Trace:
     """When each op of a plan that ``execute`` ran runs, for one draw of its timing.
 
     What happens does not depend on timing, so replications of a run redraw
-    only this. Raises ``DiskReadError`` when a read fails past its retries.
+    only this; ``chain`` fills the trace's byte columns. Raises
+    ``DiskReadError`` when a read fails past its retries.
     """
     if config.mode == "serial":
         end = np.cumsum(draws.durations_ns)
         start = np.concatenate([np.zeros(1, dtype=end.dtype), end[:-1]])  # previous op's end
     else:
-        start, end = schedule(Chip(config), plan, draws.attempts, draws.durations_ns)
+        start, end = schedule(Chip(config, chain), plan, draws.attempts, draws.durations_ns)
     if draws.failed_op is not None:
         raise _read_failure(plan, config, draws, end)
-    return Trace.of(plan, draws.attempts, start, end)
+    sizes = None if chain is None else chain.activation_bytes
+    return Trace.of(plan, draws.attempts, start, end, sizes)
 
 
 def _read_failure(plan: Plan, config: ChipConfig, draws: Draws, end: np.ndarray) -> DiskReadError:
@@ -115,7 +127,7 @@ def _read_failure(plan: Plan, config: ChipConfig, draws: Draws, end: np.ndarray)
 class _Run:
     """The state of one plan's execution on one chip."""
 
-    def __init__(self, plan: Plan, chip: Chip, network: Network | None) -> None:
+    def __init__(self, plan: Plan, chip: Chip, network: NumpyNetwork | None) -> None:
         self.plan, self.chip, self.network = plan, chip, network
         self.loss: float | None = None
         self.gradients: list[LayerGradients | None] = [None] * plan.layers

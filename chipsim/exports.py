@@ -82,10 +82,12 @@ def chrome_trace(frame: pd.DataFrame, *, title: str = "") -> dict[str, Any]:
                     "end_ns": _plain(row.end_ns),
                     "prefetch": bool(row.prefetch),
                     "attempt": int(row.attempt),
+                    "bytes": int(row.bytes),
                 },
             }
         )
     slots = frame["buffer_slots_used"].to_numpy()
+    held = frame["buffer_bytes_used"].to_numpy()
     changed = [0, *(i for i in range(1, len(frame)) if slots[i] != slots[i - 1])]
     for i in changed if len(frame) else []:
         events.append(
@@ -94,7 +96,7 @@ def chrome_trace(frame: pd.DataFrame, *, title: str = "") -> dict[str, Any]:
                 "ph": "C",
                 "ts": _microseconds(frame["end_ns"].iat[i]),
                 "pid": _PROCESS_ID,
-                "args": {"slots": int(slots[i])},
+                "args": {"slots": int(slots[i]), "bytes": int(held[i])},
             }
         )
     return {"traceEvents": events, "displayTimeUnit": "ns"}
@@ -137,7 +139,7 @@ def typed(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     for name, categories in (("phase", PHASES), ("op", OP_KINDS), ("resource", PORTS)):
         frame[name] = pd.Categorical(frame[name].astype(str), categories=categories)
-    for name in ("layer", "buffer_slots_used", "attempt"):
+    for name in ("layer", "buffer_slots_used", "attempt", "bytes", "buffer_bytes_used"):
         frame[name] = frame[name].astype("int64")
     frame["prefetch"] = frame["prefetch"].astype(bool)
     for name in ("start_ns", "end_ns"):
@@ -166,10 +168,15 @@ def _from_chrome(document: dict[str, Any]) -> pd.DataFrame:
                 **{name: args.get(name, value) for name, value in LATER_COLUMNS.items()},
             }
         )
-    frame = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "buffer_slots_used"])
+    frame = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in _DERIVED])
     change = frame["op"].map({"storemem": 1, "free": -1}).fillna(0).astype("int64")
     frame["buffer_slots_used"] = change.cumsum()
+    frame["buffer_bytes_used"] = (change * frame["bytes"].astype("int64")).cumsum()
     return frame
+
+
+#: Columns a Chrome trace does not carry per event: the buffer's occupancy, summed back.
+_DERIVED = ("buffer_slots_used", "buffer_bytes_used")
 
 
 def _metadata(kind: str, tid: int, name: str) -> dict[str, Any]:

@@ -1,19 +1,27 @@
-"""The numpy network whose real math the simulated chip runs.
+"""The numpy networks whose real math the simulated chip runs.
 
-L dense layers of width s, each a(l) = tanh(W_l a(l-1) + b_l), with loss
-0.5·||a(L) - y||². Weights, input a0 and target y come from one seed. Every
-step is a plain function of its inputs, so recomputing an activation repeats
-exactly the same float operations and strategies' gradients are bitwise equal
-to ``reference_gradients`` (plain backprop that keeps every activation).
+Two kinds, each a ``Chain`` (its stage table) that also runs its stages:
+
+- ``MLP``: dense layers of any widths, a(l) = tanh(W_l a(l-1) + b_l);
+  ``Network(layers, width)`` is the course's equal-width one.
+- ``ResMLP``: residual blocks of one width, a(l) = a(l-1) + tanh(W_l a(l-1) + b_l).
+
+The loss is 0.5·||a(L) - y||². Weights, input a0 and target y come from one
+seed. Every step is a plain function of its inputs, so recomputing an
+activation repeats exactly the same float operations and strategies'
+gradients are bitwise equal to ``reference_gradients`` (plain backprop that
+keeps every activation).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import ConfigError
+from .stages import BACKWARD_MACS_PER_FORWARD, Chain, Stage
 
 
 @dataclass(frozen=True)
@@ -24,45 +32,60 @@ class LayerGradients:
     bias: np.ndarray
 
 
-class Network:
-    """A seeded L-layer tanh MLP with per-layer forward and backward steps."""
+def dense_stages(widths: Sequence[int], kind: str = "dense") -> list[Stage]:
+    """Stage l: a widths[l-1] → widths[l] dense layer (w_l·w_(l-1) MACs, weights and bias)."""
+    return [
+        Stage(
+            f"{kind}{layer}",
+            (width,),
+            width * previous,
+            BACKWARD_MACS_PER_FORWARD * width * previous,
+            width * previous + width,
+        )
+        for layer, (previous, width) in enumerate(zip(widths, widths[1:], strict=False), start=1)
+    ]
 
-    def __init__(self, layers: int, width: int, seed: int = 0) -> None:
-        self.check_size(layers, width, seed)
-        self.layers, self.width, self.seed = layers, width, seed
+
+def check_widths(widths: Sequence[int]) -> None:
+    """Raise ConfigError unless there are at least two widths, each a whole number >= 1."""
+    if len(widths) < 2:
+        raise ConfigError(
+            f"network widths must list a0's width and at least one layer's, got {list(widths)}"
+        )
+    for width in widths:
+        if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+            raise ConfigError(f"network widths must be whole numbers >= 1, got {width!r}")
+
+
+class NumpyNetwork(Chain):
+    """A chain whose stages chipsim runs: seeded weights, input, target, layer math."""
+
+    weights: list[np.ndarray]  # index 0 unused, so weights[l] belongs to layer l
+    biases: list[np.ndarray]
+    input: np.ndarray
+    target: np.ndarray
+
+    def _draw(self, widths: Sequence[int], seed: int) -> None:
+        """Weights, then biases, then input and target, from one seeded generator."""
         rng = np.random.default_rng(seed)
-        scale = 1.0 / np.sqrt(width)
-        # Index 0 is unused so that weights[l] belongs to layer l.
+        self.seed = seed
         self.weights = [np.empty((0, 0))] + [
-            rng.normal(0.0, scale, (width, width)) for _ in range(layers)
+            rng.normal(0.0, 1.0 / np.sqrt(previous), (width, previous))
+            for previous, width in zip(widths, widths[1:], strict=False)
         ]
-        self.biases = [np.empty(0)] + [rng.normal(0.0, 0.1, width) for _ in range(layers)]
-        self.input = rng.normal(0.0, 1.0, width)
-        self.target = rng.normal(0.0, 1.0, width)
-
-    @staticmethod
-    def check_size(layers: int, width: int, seed: int) -> None:
-        """Raise ConfigError naming the first of layers, width, seed that is invalid."""
-        for name, value, low in (("layers", layers, 1), ("width", width, 1), ("seed", seed, 0)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ConfigError(f"network {name} must be a whole number >= {low}, got {value!r}")
+        self.biases = [np.empty(0)] + [rng.normal(0.0, 0.1, width) for width in widths[1:]]
+        self.input = rng.normal(0.0, 1.0, widths[0])
+        self.target = rng.normal(0.0, 1.0, widths[-1])
 
     def forward(self, layer: int, previous: np.ndarray) -> np.ndarray:
         """a(layer) from a(layer-1)."""
-        return np.tanh(self.weights[layer] @ previous + self.biases[layer])
+        raise NotImplementedError
 
     def backward(
         self, layer: int, previous: np.ndarray, upstream: np.ndarray
     ) -> tuple[np.ndarray, LayerGradients]:
-        """dLoss/da(layer-1) and the layer's weight gradients.
-
-        Takes the layer's input a(layer-1) and dLoss/da(layer); recomputes the
-        pre-activation itself (SPEC.md's convention, its cost is ``bwd_ns``).
-        """
-        activation = self.forward(layer, previous)
-        delta = upstream * (1.0 - activation * activation)
-        grads = LayerGradients(weight=np.outer(delta, previous), bias=delta)
-        return self.weights[layer].T @ delta, grads
+        """dLoss/da(layer-1) and the layer's weight gradients, from a(layer-1) and dLoss/da(layer)."""
+        raise NotImplementedError
 
     def loss(self, output: np.ndarray) -> tuple[float, np.ndarray]:
         """The loss at a(L) and its gradient dLoss/da(L)."""
@@ -79,6 +102,81 @@ class Network:
         for layer in range(self.layers, 0, -1):
             upstream, grads[layer - 1] = self.backward(layer, activations[layer - 1], upstream)
         return grads
+
+    def _dense_backward(
+        self, layer: int, previous: np.ndarray, upstream: np.ndarray
+    ) -> tuple[np.ndarray, LayerGradients]:
+        """Through tanh(W a + b): recomputes the pre-activation (SPEC.md's convention)."""
+        activation = np.tanh(self.weights[layer] @ previous + self.biases[layer])
+        delta = upstream * (1.0 - activation * activation)
+        grads = LayerGradients(weight=np.outer(delta, previous), bias=delta)
+        return self.weights[layer].T @ delta, grads
+
+
+class MLP(NumpyNetwork):
+    """Dense tanh layers of the given widths: widths[0] is a0's, widths[l] layer l's."""
+
+    def __init__(
+        self, widths: Sequence[int], seed: int = 0, *, dtype_bytes: int = 4, name: str = ""
+    ) -> None:
+        check_widths(widths)
+        _check_seed(seed)
+        widths = list(widths)
+        label = name or "mlp:widths=" + ",".join(map(str, widths))
+        super().__init__(label, (widths[0],), dense_stages(widths), dtype_bytes=dtype_bytes)
+        self.widths = widths
+        self._draw(widths, seed)
+
+    def forward(self, layer: int, previous: np.ndarray) -> np.ndarray:
+        return np.tanh(self.weights[layer] @ previous + self.biases[layer])
+
+    def backward(
+        self, layer: int, previous: np.ndarray, upstream: np.ndarray
+    ) -> tuple[np.ndarray, LayerGradients]:
+        return self._dense_backward(layer, previous, upstream)
+
+
+class Network(MLP):
+    """The course's network: L dense tanh layers of one width s."""
+
+    def __init__(self, layers: int, width: int, seed: int = 0, *, dtype_bytes: int = 4) -> None:
+        self.check_size(layers, width, seed)
+        name = f"mlp:layers={layers},width={width}"
+        super().__init__([width] * (layers + 1), seed, dtype_bytes=dtype_bytes, name=name)
+        self.width = width
+
+    @staticmethod
+    def check_size(layers: int, width: int, seed: int) -> None:
+        """Raise ConfigError naming the first of layers, width, seed that is invalid."""
+        for name, value, low in (("layers", layers, 1), ("width", width, 1), ("seed", seed, 0)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ConfigError(f"network {name} must be a whole number >= {low}, got {value!r}")
+
+
+class ResMLP(NumpyNetwork):
+    """``blocks`` residual blocks of one width: a(l) = a(l-1) + tanh(W_l a(l-1) + b_l)."""
+
+    def __init__(self, width: int, blocks: int, seed: int = 0, *, dtype_bytes: int = 4) -> None:
+        Network.check_size(blocks, width, seed)
+        widths = [width] * (blocks + 1)
+        name = f"resmlp:width={width},blocks={blocks}"
+        super().__init__(name, (width,), dense_stages(widths, "block"), dtype_bytes=dtype_bytes)
+        self.width = width
+        self._draw(widths, seed)
+
+    def forward(self, layer: int, previous: np.ndarray) -> np.ndarray:
+        return previous + np.tanh(self.weights[layer] @ previous + self.biases[layer])
+
+    def backward(
+        self, layer: int, previous: np.ndarray, upstream: np.ndarray
+    ) -> tuple[np.ndarray, LayerGradients]:
+        through, grads = self._dense_backward(layer, previous, upstream)
+        return upstream + through, grads  # the skip passes the gradient on unchanged
+
+
+def _check_seed(seed: int) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"network seed must be a whole number >= 0, got {seed!r}")
 
 
 def max_abs_difference(a: list[LayerGradients], b: list[LayerGradients]) -> float:

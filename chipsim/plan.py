@@ -19,12 +19,17 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .chip import ChipConfig
-from .errors import DoesNotFit, ModelViolation
+from .errors import ConfigError, DoesNotFit, ModelViolation
 from .ops import KIND_CODE, LOAD_KINDS, OP_KINDS, Op, OpCounts
+
+if TYPE_CHECKING:
+    from .costs import Costs
+    from .stages import Chain
 
 PHASES: tuple[str, ...] = ("forward", "backward")
 
@@ -41,8 +46,9 @@ class Plan:
     ``strategy`` is the spec that produced it (for messages). ``kind_codes``
     (int8, indices into OP_KINDS) and ``layer_numbers`` (int64) hold every op
     in execution order, the first ``forward_ops`` of them in the forward
-    phase; ``prefetch`` (bool, None for all False) marks prefetching loads.
-    Build one with ``Plan.build``.
+    phase; ``prefetch`` (bool, None for all False) marks prefetching loads;
+    ``notes`` say what the strategy assumed (shown with the plan). Build one
+    with ``Plan.build``.
     """
 
     strategy: str
@@ -51,6 +57,7 @@ class Plan:
     layer_numbers: np.ndarray
     forward_ops: int
     prefetch: np.ndarray | None = None
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.prefetch is None:
@@ -68,7 +75,13 @@ class Plan:
 
     @classmethod
     def build(
-        cls, strategy: str, layers: int, forward: Iterable[Op], backward: Iterable[Op]
+        cls,
+        strategy: str,
+        layers: int,
+        forward: Iterable[Op],
+        backward: Iterable[Op],
+        *,
+        notes: tuple[str, ...] = (),
     ) -> Plan:
         """Encode the ops of each phase; an unknown op kind is a ModelViolation.
 
@@ -107,6 +120,7 @@ class Plan:
             np.array(numbers, dtype=np.int64),
             forward_ops,
             flags,
+            notes,
         )
 
     def __len__(self) -> int:
@@ -196,18 +210,56 @@ class Plan:
         in_use = self.staging_in_use()
         return int(in_use.max()) if in_use.size else 0
 
-    def check_fits(self, chip: ChipConfig) -> None:
-        """Refuse, before anything runs, a plan that needs more slots than the chip has."""
-        if self.buffer_slots_needed > chip.buffer_slots:
-            raise DoesNotFit(self.strategy, self.buffer_slots_needed, chip.buffer_slots)
+    def bytes_in_use(self, activation_bytes: np.ndarray) -> np.ndarray:
+        """Buffer bytes held after each op, given the bytes of each a(l), l = 0..L."""
+        change = _SLOT_CHANGE[self.kind_codes] * activation_bytes[self.layer_numbers]
+        return np.cumsum(change)
+
+    def buffer_bytes_needed(self, chain: Chain) -> int:
+        """Peak buffer bytes over the whole plan on ``chain``'s activations."""
+        in_use = self.bytes_in_use(chain.activation_bytes)
+        return max(int(in_use.max()), 0) if in_use.size else 0
+
+    def check_fits(self, chip: ChipConfig, chain: Chain | None = None) -> None:
+        """Refuse, before anything runs, a plan that needs more room than the chip has.
+
+        The buffer counts slots where the chip gives ``buffer_slots`` (and
+        ``chain``, if given, has equal widths), else bytes of ``chain``.
+        """
+        if chip.buffer_slots is not None:
+            if chain is not None:
+                chip.buffer_capacity_bytes(chain)  # slots mean nothing when sizes differ
+            if self.buffer_slots_needed > chip.buffer_slots:
+                raise DoesNotFit(self.strategy, self.buffer_slots_needed, chip.buffer_slots)
+        else:
+            if chain is None:
+                raise ConfigError("a chip sized in buffer_bytes needs the network's sizes")
+            needed, available = self.buffer_bytes_needed(chain), chip.buffer_capacity_bytes(chain)
+            if needed > available:
+                raise DoesNotFit(self.strategy, needed, available, "buffer_bytes")
         if self.staging_slots_needed > chip.staging_slots:
             raise DoesNotFit(
                 self.strategy, self.staging_slots_needed, chip.staging_slots, "staging_slots"
             )
 
-    def latency_ns(self, chip: ChipConfig, phase: str) -> int | float:
-        """Serial-mode latency of a phase: the sum of its ops' latencies."""
-        return sum(chip.op_latency_ns(kind) * n for kind, n in self.counts(phase).items())
+    def op_costs(self, prices: ChipConfig | Costs) -> np.ndarray:
+        """Each op's expected cost: a chip's fixed latency per kind, or a cost table's price."""
+        if isinstance(prices, ChipConfig):
+            return np.array([prices.op_latency_ns(kind) for kind in OP_KINDS])[self.kind_codes]
+        return prices.of_ops(self.kind_codes, self.layer_numbers)
+
+    def latency_ns(self, prices: ChipConfig | Costs, phase: str) -> int | float:
+        """Serial-mode latency of a phase: the ops' costs summed in plan order.
+
+        A running sum, as the engine times a serial run, so the two agree to
+        the last bit for float latencies too.
+        """
+        self.phase_slice(phase)  # a valid phase name
+        ends = np.cumsum(self.op_costs(prices))
+        forward = ends[self.forward_ops - 1].item() if self.forward_ops else 0
+        if phase == "forward":
+            return forward
+        return (ends[-1].item() if len(ends) else 0) - forward
 
     def op(self, index: int) -> Op:
         """The op at ``index`` in execution order."""
@@ -226,6 +278,7 @@ class Plan:
             f"needs {slots} buffer slot{'' if slots == 1 else 's'}"
             + (f" and {staging} staging slot{'' if staging == 1 else 's'}" if staging else "")
         ]
+        lines.extend(f"note: {note}" for note in self.notes)
         in_use = iter(self.slots_in_use().tolist())
         pad = 26 if staging else 14  # room for "loaddisk 123 (prefetch)"
         for name in PHASES:

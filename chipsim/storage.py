@@ -6,6 +6,7 @@ broke it); none ever makes room, fetches or recomputes on its own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,11 +33,21 @@ class Inputs:
 
 
 class ActivationBuffer:
-    """``slots`` activations; storing into a full buffer is an error."""
+    """A buffer of ``capacity`` units; storing what does not fit is an error.
 
-    def __init__(self, slots: int) -> None:
-        self.slots = slots
+    Units are slots (each activation takes one: the course's model) unless
+    ``sizes`` gives each a(l) its size, in bytes.
+    """
+
+    def __init__(self, capacity: int, sizes: Sequence[int] | None = None) -> None:
+        self.capacity, self.sizes = capacity, sizes
+        self.used = 0
         self._held: dict[int, Array] = {}
+
+    @property
+    def slots(self) -> int | None:
+        """The capacity in slots, or None when it is counted in bytes."""
+        return self.capacity if self.sizes is None else None
 
     def __len__(self) -> int:
         return len(self._held)
@@ -47,12 +58,23 @@ class ActivationBuffer:
     def store(self, layer: int, value: Array) -> None:
         if layer in self._held:
             raise ModelViolation(f"a{layer} is already in the buffer")
-        if len(self._held) >= self.slots:
-            raise ModelViolation(
-                f"the buffer is full ({self.slots} of {self.slots} slots: "
-                f"{_listing(list(self._held))}); free a slot first"
-            )
+        size = 1 if self.sizes is None else int(self.sizes[layer])
+        if self.used + size > self.capacity:
+            raise ModelViolation(self._full(layer, size))
         self._held[layer] = value
+        self.used += size
+
+    def _full(self, layer: int, size: int) -> str:
+        held = _listing(list(self._held))
+        if self.sizes is None:
+            return (
+                f"the buffer is full ({self.used} of {self.capacity} slots: {held}); "
+                "free a slot first"
+            )
+        return (
+            f"the buffer has {self.capacity - self.used} of {self.capacity} bytes free "
+            f"(it holds {held}) and a{layer} needs {size}; free some first"
+        )
 
     def load(self, layer: int) -> Array:
         if layer not in self._held:
@@ -67,6 +89,7 @@ class ActivationBuffer:
                 f"a{layer} is not in the buffer (it holds {_listing(list(self._held))})"
             )
         del self._held[layer]
+        self.used -= 1 if self.sizes is None else int(self.sizes[layer])
 
 
 class Disk:

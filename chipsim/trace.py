@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .ops import OP_KINDS, PORT_CODE_OF_KIND, PORTS, OpCounts
+
+_DATA_KINDS = ("storemem", "loadmem", "storedisk", "loaddisk", "free")
 from .plan import PHASES, Plan
 
 COLUMNS: tuple[str, ...] = (
@@ -24,22 +26,34 @@ COLUMNS: tuple[str, ...] = (
     "buffer_slots_used",
     "prefetch",
     "attempt",
+    "bytes",
+    "buffer_bytes_used",
 )
 
-#: Columns added after traces were first written, and their values in older files.
-LATER_COLUMNS: dict[str, bool | int] = {"prefetch": False, "attempt": 1}
+#: Columns added after traces were first written, and their values in older files
+#: (which priced no bytes).
+LATER_COLUMNS: dict[str, bool | int] = {
+    "prefetch": False,
+    "attempt": 1,
+    "bytes": 0,
+    "buffer_bytes_used": 0,
+}
 
 if TYPE_CHECKING:  # pandas is imported when a frame is made: sweep workers never need it
     import pandas as pd
 
 _PORT_OF_KIND = np.array(PORT_CODE_OF_KIND, dtype=np.int8)
+#: 1 for the kinds that move, store or free an activation's bytes.
+_MOVES = np.array([kind in _DATA_KINDS for kind in OP_KINDS], dtype=np.int64)
 
 
 class Trace:
     """The rows of one run as columns, and the summaries computed from them.
 
     ``phase``, ``op`` and ``resource`` are codes into PHASES, OP_KINDS and
-    PORTS; ``buffer_slots_used`` is the occupancy right after the op. A
+    PORTS; ``buffer_slots_used`` is the occupancy right after the op (in
+    activations), ``buffer_bytes_used`` the same in bytes; ``bytes`` is the
+    activation the op moved, stored or freed (0 for fwd and bwd). A
     phase's latency runs from the end of the previous phase (0 for the first)
     to the end of its last op.
     """
@@ -55,6 +69,8 @@ class Trace:
         phase_bounds_ns: dict[str, tuple[int | float, int | float]],
         prefetch: np.ndarray | None = None,
         attempt: np.ndarray | None = None,
+        bytes_moved: np.ndarray | None = None,
+        buffer_bytes_used: np.ndarray | None = None,
     ) -> None:
         self.phase, self.op, self.layer = phase, op, layer
         self.resource = _PORT_OF_KIND[op]
@@ -64,13 +80,23 @@ class Trace:
         if attempt is None:  # every op took one attempt: a read-only view, no memory per op
             attempt = np.broadcast_to(np.int64(1), (len(op),))
         self.attempt = attempt
+        nothing = np.broadcast_to(np.int64(0), (len(op),))
+        self.bytes = nothing if bytes_moved is None else bytes_moved
+        self.buffer_bytes_used = nothing if buffer_bytes_used is None else buffer_bytes_used
         self._phase_bounds_ns = phase_bounds_ns
 
     @classmethod
     def of(
-        cls, plan: Plan, attempts: np.ndarray, start_ns: np.ndarray, end_ns: np.ndarray
+        cls,
+        plan: Plan,
+        attempts: np.ndarray,
+        start_ns: np.ndarray,
+        end_ns: np.ndarray,
+        activation_bytes: np.ndarray | None = None,
     ) -> Trace:
         """The trace of ``plan`` run with these times, one row per attempt of each op.
+
+        ``activation_bytes`` (a(l)'s bytes, l = 0..L) fills the byte columns.
 
         A phase runs from the end of the one before (0 for the first) to the
         latest end among its rows.
@@ -83,15 +109,27 @@ class Trace:
             "backward": (forward_end, _latest(end_ns[rows_before_backward:], forward_end)),
         }
         phase = np.repeat(np.arange(len(PHASES), dtype=np.int8), [split, len(plan) - split])
-        columns = (phase, plan.kind_codes, plan.layer_numbers, plan.slots_in_use(), plan.prefetch)
+        sizes = np.zeros(plan.layers + 1, dtype=np.int64) if activation_bytes is None else activation_bytes
+        moved = _MOVES[plan.kind_codes] * sizes[plan.layer_numbers]
+        columns = (
+            phase,
+            plan.kind_codes,
+            plan.layer_numbers,
+            plan.slots_in_use(),
+            plan.prefetch,
+            moved,
+            plan.bytes_in_use(sizes),
+        )
         if bool((attempts == 1).all()):
             attempt = None
         else:
             columns = tuple(np.repeat(column, attempts) for column in columns)
             first = np.repeat(np.cumsum(attempts) - attempts, attempts)
             attempt = np.arange(len(first), dtype=np.int64) - first + 1
-        phase, op, layer, slots, prefetch = columns
-        return cls(phase, op, layer, start_ns, end_ns, slots, bounds, prefetch, attempt)
+        phase, op, layer, slots, prefetch, moved, held = columns
+        return cls(
+            phase, op, layer, start_ns, end_ns, slots, bounds, prefetch, attempt, moved, held
+        )
 
     def __len__(self) -> int:
         return len(self.op)
@@ -110,6 +148,10 @@ class Trace:
     def peak_buffer_slots(self) -> int:
         return max(int(self.buffer_slots_used.max()), 0) if len(self) else 0
 
+    @property
+    def peak_buffer_bytes(self) -> int:
+        return max(int(self.buffer_bytes_used.max()), 0) if len(self) else 0
+
     def frame(self) -> pd.DataFrame:
         """The rows as a DataFrame; phase, op and resource are categoricals."""
         import pandas as pd
@@ -125,6 +167,8 @@ class Trace:
                 "buffer_slots_used": self.buffer_slots_used,
                 "prefetch": self.prefetch,
                 "attempt": self.attempt,
+                "bytes": self.bytes,
+                "buffer_bytes_used": self.buffer_bytes_used,
             },
             columns=list(COLUMNS),
         )

@@ -85,7 +85,7 @@ def test_scenario_file_and_overrides(tmp_path: Path) -> None:
     frame = pd.read_csv(out)
     assert list(frame.columns) == [
         "phase", "op", "layer", "resource", "start_ns", "end_ns", "buffer_slots_used",
-        "prefetch", "attempt",
+        "prefetch", "attempt", "bytes", "buffer_bytes_used",
     ]  # fmt: skip
     assert f"trace: {len(frame)} rows written to {out}" in result.output
     backward = frame[frame["phase"] == "backward"]

@@ -54,6 +54,7 @@ def test_chrome_trace_has_one_complete_event_per_row(result, tmp_path: Path) -> 
             "end_ns": row.end_ns,
             "prefetch": False,
             "attempt": 1,
+            "bytes": row.bytes,
         }
         assert Decimal(event["ts"]) * 1000 == row.start_ns  # exact: no rounding
         assert Decimal(event["dur"]) * 1000 == row.end_ns - row.start_ns

@@ -1,4 +1,4 @@
-"""Strategies (policy): each turns (layers, chip) into a Plan; this module names them.
+"""Strategies (policy): each turns (network, chip) into a Plan; this module names them.
 
 A strategy spec is ``name[:key=value[,key=value]]``, e.g. ``stride:k=5`` or
 ``optimal:objective=total``; it is parsed here and nowhere else. Parameters
@@ -14,9 +14,12 @@ from collections.abc import Callable
 
 from .. import specs
 from ..chip import ChipConfig
-from ..errors import StrategyError
+from ..errors import ConfigError, StrategyError
+from ..network import Network
+from ..networks import course_chain
 from ..plan import Plan
 from ..specs import Spec
+from ..stages import Chain
 from . import disk_offload, full_store, optimal, revolve, sqrt_n, stride
 
 PlanFunction = Callable[..., Plan]
@@ -60,8 +63,18 @@ def parse_spec(text: str) -> StrategySpec:
     return specs.parse(text, STRATEGIES, "strategy", StrategyError, "strategies")
 
 
-def make_plan(spec: str | StrategySpec, layers: int, chip: ChipConfig) -> Plan:
-    """The plan a strategy spec gives for ``layers`` layers on ``chip``."""
+def make_plan(spec: str | StrategySpec, network: Chain | int, chip: ChipConfig) -> Plan:
+    """The plan a strategy spec gives for ``network`` on ``chip``.
+
+    ``network`` may be a layer count: the course's equal-width MLP, priced
+    by the chip's fixed latencies alone (a chip that prices bandwidth needs
+    the network itself).
+    """
     parsed = parse_spec(spec) if isinstance(spec, str) else spec
-    plan = STRATEGIES[parsed.name](layers, chip, **dict(parsed.params))
+    if not isinstance(network, Chain):
+        if chip.uses_bandwidth:
+            raise ConfigError("the chip prices bytes and multiply-adds: give the network")
+        Network.check_size(network, 1, 0)
+        network = course_chain(network, 1, dtype_bytes=chip.dtype_bytes)
+    plan = STRATEGIES[parsed.name](network, chip, **dict(parsed.params))
     return dataclasses.replace(plan, strategy=str(parsed))

@@ -26,11 +26,13 @@ from collections.abc import Iterator
 from ..chip import ChipConfig
 from ..ops import Op
 from ..plan import Plan
+from ..stages import Chain
 from .common import forward_sweep, prefetch_loads, require_positive
 
 
-def plan(layers: int, chip: ChipConfig, *, prefetch: int = 0) -> Plan:
+def plan(network: Chain, chip: ChipConfig, *, prefetch: int = 0) -> Plan:
     """``prefetch`` (default 0: none) is how many steps ahead reads are issued."""
+    layers = network.layers
     require_positive("disk-offload", "prefetch", prefetch, low=0)
     forward = forward_sweep(layers, keep=range(layers), store="storedisk")
     backward = prefetch_loads(_backward(layers), prefetch)

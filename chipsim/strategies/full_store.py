@@ -16,10 +16,12 @@ from collections.abc import Iterator
 from ..chip import ChipConfig
 from ..ops import Op
 from ..plan import Plan
+from ..stages import Chain
 from .common import forward_sweep
 
 
-def plan(layers: int, chip: ChipConfig) -> Plan:
+def plan(network: Chain, chip: ChipConfig) -> Plan:
+    layers = network.layers
     forward = forward_sweep(layers, keep=range(1, layers))
     return Plan.build("full-store", layers, forward, _backward(layers))
 

@@ -61,9 +61,11 @@ from math import isqrt
 import numpy as np
 
 from ..chip import ChipConfig
+from ..costs import Costs
 from ..errors import PlanTooLarge, StrategyError
 from ..ops import Op
 from ..plan import Plan
+from ..stages import Chain
 
 OBJECTIVES = ("backward", "total")
 
@@ -71,13 +73,22 @@ MEM, DISK = 0, 1
 PEEL, SPLIT_MEM, SPLIT_DISK, REHOME_MEM, REHOME_DISK, NO_STORE = range(6)
 
 
-def plan(layers: int, chip: ChipConfig, *, objective: str = "backward") -> Plan:
+def plan(network: Chain, chip: ChipConfig, *, objective: str = "backward") -> Plan:
     if objective not in OBJECTIVES:
         raise StrategyError(
             f"optimal: objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}"
         )
     label = "optimal" if objective == "backward" else f"optimal:objective={objective}"
-    schedule = solve(layers, chip, chip.buffer_slots, objective=objective, strategy=label)
+    costs = Costs(chip, network)
+    if not costs.uniform:
+        raise StrategyError(
+            f"optimal: {network.name} has stages of different sizes or costs, "
+            "which the equal-size planner cannot plan"
+        )
+    slots = chip.slots_for(network)
+    schedule = solve(
+        network.layers, costs.uniform_chip(), slots, objective=objective, strategy=label
+    )
     return schedule.plan(label)
 
 

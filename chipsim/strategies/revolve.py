@@ -28,10 +28,12 @@ Revolve ignores the chip's real latencies; ``optimal`` uses them.
 
 from __future__ import annotations
 
+import dataclasses
 from math import comb
 
 from ..chip import ChipConfig
 from ..plan import Plan
+from ..stages import Chain
 from .common import require_positive
 from .optimal import solve
 
@@ -41,16 +43,30 @@ ADVANCES_ONLY = ChipConfig(
 )
 
 
-def plan(layers: int, chip: ChipConfig, *, slots: int | None = None) -> Plan:
-    """``slots`` defaults to the chip's ``buffer_slots``."""
+def plan(network: Chain, chip: ChipConfig, *, slots: int | None = None) -> Plan:
+    """``slots`` defaults to what the chip's buffer holds (``buffer_slots``, or on a
+    byte budget, how many of the network's largest activations fit)."""
     if slots is not None:
         require_positive("revolve", "slots", slots)
-    count = slots if slots is not None else chip.buffer_slots
+    count, notes = (slots, ()) if slots is not None else _slots(network, chip)
     label = "revolve" if slots is None else f"revolve:slots={slots}"
     schedule = solve(
-        layers, ADVANCES_ONLY, count, objective="total", use_disk=False, strategy=label
+        network.layers, ADVANCES_ONLY, count, objective="total", use_disk=False, strategy=label
     )
-    return schedule.plan(label)
+    return dataclasses.replace(schedule.plan(label), notes=notes)
+
+
+def _slots(network: Chain, chip: ChipConfig) -> tuple[int, tuple[str, ...]]:
+    """Revolve counts equal snapshots: the chip's slots, or as many of the largest
+    activation as the byte budget holds (said in a note where sizes differ)."""
+    count = max(chip.slots_for(network), 1)
+    if network.equal_width is not None:
+        return count, ()
+    budget, largest = chip.buffer_capacity_bytes(network), int(network.activation_bytes[1:].max())
+    return count, (
+        f"revolve assumes equal sizes: it plans {count} snapshot slots of the largest "
+        f"activation ({largest} bytes), what the {budget}-byte buffer holds",
+    )
 
 
 def advances(steps: int, snapshots: int) -> int:

@@ -32,11 +32,13 @@ from collections.abc import Iterator
 from ..chip import ChipConfig
 from ..ops import Op
 from ..plan import Plan
+from ..stages import Chain
 from .common import forward_sweep, prefetch_loads, require_positive
 
 
-def plan(layers: int, chip: ChipConfig, *, k: int, prefetch: int = 0) -> Plan:
+def plan(network: Chain, chip: ChipConfig, *, k: int, prefetch: int = 0) -> Plan:
     """``prefetch`` (default 0: none) is how many steps ahead checkpoints are loaded."""
+    layers = network.layers
     require_positive("stride", "k", k)
     require_positive("stride", "prefetch", prefetch, low=0)
     forward = forward_sweep(layers, keep=range(k, layers + 1, k))
