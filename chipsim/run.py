@@ -12,14 +12,16 @@ from .draws import Sampler
 from .engine import execute, timed
 from .errors import ConfigError, DiskReadError, GradientMismatch
 from .network import Network, max_abs_difference
+from .networks import COURSE_LAYERS, COURSE_WIDTH, build_network, course_chain
 from .plan import PHASES, Plan
+from .stages import Chain
 from .strategies import make_plan, parse_spec
 from .trace import Trace
 
 if TYPE_CHECKING:
     import pandas as pd
 
-DEFAULT_WIDTH = 16
+DEFAULT_WIDTH = COURSE_WIDTH
 
 
 @dataclass(frozen=True)
@@ -65,11 +67,14 @@ class Replications:
 
 @dataclass(frozen=True)
 class RunResult:
-    """A finished, gradient-checked run."""
+    """A finished, gradient-checked run.
+
+    ``width`` is the one activation width of an equal-width network, else None.
+    """
 
     strategy: str
     layers: int
-    width: int
+    width: int | None
     seed: int
     chip: ChipConfig
     plan: Plan
@@ -79,6 +84,15 @@ class RunResult:
     loss: float | None  # None: the run skipped the math
     max_abs_grad_diff: float | None
     replications: Replications | None = None
+    network: Chain | None = None
+
+    @property
+    def chain(self) -> Chain:
+        """The network's stage table (the course's MLP when none was named)."""
+        if self.network is not None:
+            return self.network
+        assert self.width is not None
+        return course_chain(self.layers, self.width, dtype_bytes=self.chip.dtype_bytes)
 
     @property
     def math(self) -> bool:
@@ -88,6 +102,15 @@ class RunResult:
     @property
     def peak_buffer_slots(self) -> int:
         return self.trace.peak_buffer_slots
+
+    @property
+    def peak_buffer_bytes(self) -> int:
+        return self.trace.peak_buffer_bytes
+
+    @property
+    def buffer_bytes(self) -> int:
+        """The buffer's capacity in bytes: the budget."""
+        return self.chip.buffer_capacity_bytes(self.chain)
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -101,6 +124,7 @@ class RunResult:
         """The JSON contract of ``chipsim run --json``."""
         return {
             "strategy": self.strategy,
+            "network": self.chain.name,
             "layers": self.layers,
             "width": self.width,
             "seed": self.seed,
@@ -111,6 +135,9 @@ class RunResult:
             },
             "peak_buffer_slots": self.peak_buffer_slots,
             "buffer_slots_needed": self.plan.buffer_slots_needed,
+            "peak_buffer_bytes": self.peak_buffer_bytes,
+            "buffer_bytes": self.buffer_bytes,
+            "working_bytes": self.chain.working_bytes,
             "math": self.math,
             "loss": self.loss,
             "max_abs_grad_diff": self.max_abs_grad_diff,
@@ -132,40 +159,45 @@ def simulate(
     strategy: str = "stride:k=5",
     chip: ChipConfig | None = None,
     *,
-    layers: int = 10,
-    width: int = DEFAULT_WIDTH,
+    layers: int | None = None,
+    width: int | None = None,
+    network: str | Chain | None = None,
     seed: int = 0,
     math: bool = True,
     replications: int | None = None,
 ) -> RunResult:
     """Run a strategy on a chip with a seeded network; defaults are the course problem.
 
-    The strategy plans for the chip's expected latencies at ``width``
-    (``ChipConfig.resolved``); the run draws its own. Raises ``DoesNotFit``
-    before running when the plan needs more slots than the chip has,
-    ``GradientMismatch`` when the gradients differ in any bit from plain
-    backprop, and ``DiskReadError`` when a disk read fails more than
-    ``max_retries`` times. ``math=False`` simulates timing only: every model
-    rule is still enforced and the trace is the same, but no network is
-    built, so nothing is computed or checked (``loss`` and
-    ``max_abs_grad_diff`` are None). ``replications=N`` also runs N seeded
-    draws of the timing (the first is this run) and summarises them; a
-    later draw whose read fails is counted as failed, not raised.
+    The network is ``network`` (a spec such as ``mlp:widths=784,512,10`` or
+    ``resnet18:batch=8``, or a Chain), or else the course's equal-width MLP
+    of ``layers`` (10) layers of ``width`` (16). The strategy plans for the
+    chip's expected costs on it (``chipsim.costs``); the run draws its own.
+    Raises ``DoesNotFit`` before running when the plan needs more room than
+    the chip has, ``GradientMismatch`` when the gradients differ in any bit
+    from plain backprop, and ``DiskReadError`` when a disk read fails more
+    than ``max_retries`` times. ``math=False`` simulates timing only: every
+    model rule is still enforced and the trace is the same, but no weights
+    are built, so nothing is computed or checked (``loss`` and
+    ``max_abs_grad_diff`` are None); a network without numpy math (the zoo,
+    stage tables) always runs so. ``replications=N`` also runs N seeded
+    draws of the timing (the first is this run) and summarises them; a later
+    draw whose read fails is counted as failed, not raised.
     """
     chip = chip if chip is not None else ChipConfig()
     spec = parse_spec(strategy)
-    Network.check_size(layers, width, seed)
+    chain = network_of(chip, network, layers, width)
+    _check_seed(seed)
     if replications is not None and (
         isinstance(replications, bool) or not isinstance(replications, int) or replications < 1
     ):
         raise ConfigError(f"replications must be a whole number >= 1, got {replications!r}")
-    plan = make_plan(spec, layers, chip.resolved(width))
-    network = Network(layers, width, seed) if math else None
-    execution = execute(plan, chip, network, width=width, seed=seed)
+    plan = make_plan(spec, chain, chip)
+    model = chain.model(seed) if math and chain.has_math else None
+    execution = execute(plan, chip, model or chain, seed=seed)
     difference = None
-    if network is not None:
+    if model is not None:
         assert execution.gradients is not None
-        difference = max_abs_difference(execution.gradients, network.reference_gradients())
+        difference = max_abs_difference(execution.gradients, model.reference_gradients())
         if difference != 0.0:
             raise GradientMismatch(
                 f"{spec}: weight gradients differ from plain backprop by up to {difference!r}"
@@ -174,7 +206,7 @@ def simulate(
     spread = None
     if replications is not None:
         latencies = [trace.latency_ns("backward")]
-        sampler, failed = Sampler(plan, chip, width, seed), 0
+        sampler, failed = Sampler(plan, chip, chain, seed), 0
         for replication in range(1, replications):
             try:
                 again = timed(plan, chip, sampler.draw(replication))
@@ -184,8 +216,8 @@ def simulate(
         spread = Replications(np.asarray(latencies), failed)
     return RunResult(
         strategy=str(spec),
-        layers=layers,
-        width=width,
+        layers=chain.layers,
+        width=chain.equal_width,
         seed=seed,
         chip=chip,
         plan=plan,
@@ -195,4 +227,27 @@ def simulate(
         loss=execution.loss,
         max_abs_grad_diff=difference,
         replications=spread,
+        network=chain,
     )
+
+
+def network_of(
+    chip: ChipConfig, network: str | Chain | None, layers: int | None, width: int | None
+) -> Chain:
+    """The chain a run simulates: ``network``, or the course's MLP of ``layers`` × ``width``."""
+    if network is None:
+        layers = COURSE_LAYERS if layers is None else layers
+        width = DEFAULT_WIDTH if width is None else width
+        Network.check_size(layers, width, 0)
+        return course_chain(layers, width, dtype_bytes=chip.dtype_bytes)
+    if layers is not None or width is not None:
+        raise ConfigError(
+            "layers and width size the course's MLP; the network given sets its own "
+            "(mlp:widths=... or mlp:layers=L,width=S)"
+        )
+    return network if isinstance(network, Chain) else build_network(network, dtype_bytes=chip.dtype_bytes)
+
+
+def _check_seed(seed: int) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"network seed must be a whole number >= 0, got {seed!r}")
