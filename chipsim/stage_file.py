@@ -97,7 +97,7 @@ def _parse_csv(text: str, label: str) -> tuple[tuple[int, ...], list[Row]]:
 
 def _csv_records(text: str, label: str) -> Iterator[tuple[int, list[str]]]:
     """(line number, stripped fields) of every non-blank CSV record."""
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text), strict=True)
     try:
         for fields in reader:
             if any(field.strip() for field in fields):
