@@ -65,9 +65,10 @@ def _read(file: Path, label: str) -> str:
 
 
 def _stage_unit(suffix: str) -> str:
-    return (
-        "a row per stage after the input row" if suffix == ".csv" else "a [[stage]] table per stage"
-    )
+    """How a stage is written in a file of this format, for the 'no stages' message."""
+    return {".csv": "a row per stage after the input row", ".toml": "a [[stage]] table per stage"}[
+        suffix
+    ]
 
 
 # --- CSV ---------------------------------------------------------------------------------
@@ -130,7 +131,7 @@ def _csv_values(header: list[str], fields: list[str], where: str) -> dict[str, s
 
 def _input_row(where: str, values: dict[str, Any]) -> tuple[int, ...]:
     for column in ("macs_fwd", "macs_bwd", "params"):
-        if values.get(column, "0") not in ("0", 0):
+        if values.get(column, "0") != "0":
             raise ConfigError(
                 f"{where}, column {column}: the input row has no work, so it must be "
                 f"empty or 0, got {values[column]!r}"
