@@ -1,0 +1,92 @@
+"""ResNet-18 and ResNet-50 as stage tables.
+
+He, Zhang, Ren, Sun, "Deep Residual Learning for Image Recognition", CVPR
+2016, Table 1. Stages: the stem's conv1 (7×7/2 + BN + ReLU), its 3×3/2 max
+pool, one stage per residual block (the whole block, shortcut and add
+included, so ``bwd`` recomputes its inner tensors from the block's input),
+and the head (global average pool + fully connected layer).
+
+Blocks follow torchvision's ResNet: convolutions without bias, each followed
+by batch norm; a 1×1 projection shortcut (+ BN) where the shape changes; in
+ResNet-50's bottleneck the stride sits on the 3×3 convolution ("ResNet
+v1.5"), as torchvision's published 4.09 GMACs count it (the paper's v1 puts
+it on the first 1×1).
+"""
+
+from __future__ import annotations
+
+from ..stages import Chain, Stage
+from .layers import Feature, Work, check_common, check_image, strided
+
+#: Table 1's stages conv2_x..conv5_x: (blocks, width); the first block of every
+#: stage after conv2_x has stride 2.
+_RESNET18_LAYERS = ((2, 64), (2, 128), (2, 256), (2, 512))
+_RESNET50_LAYERS = ((3, 64), (4, 128), (6, 256), (3, 512))
+_BOTTLENECK_EXPANSION = 4
+_DOWNSAMPLING = 32
+
+
+def resnet18(
+    *, batch: int = 1, dtype_bytes: int = 4, resolution: int = 224, classes: int = 1000
+) -> Chain:
+    """ResNet-18: 8 basic blocks (two 3×3 convs each), 11 stages."""
+    return _resnet(
+        "resnet18", _basic_block, _RESNET18_LAYERS, batch, dtype_bytes, resolution, classes
+    )
+
+
+def resnet50(
+    *, batch: int = 1, dtype_bytes: int = 4, resolution: int = 224, classes: int = 1000
+) -> Chain:
+    """ResNet-50: 16 bottleneck blocks (1×1, 3×3, 1×1 ×4), 19 stages."""
+    return _resnet(
+        "resnet50", _bottleneck, _RESNET50_LAYERS, batch, dtype_bytes, resolution, classes
+    )
+
+
+def _resnet(name, block, layers, batch, dtype_bytes, resolution, classes) -> Chain:
+    """Stem, the residual blocks of ``layers`` (Table 1's conv2_x..conv5_x), head."""
+    check_common(name, batch, dtype_bytes)
+    check_image(name, resolution, classes, _DOWNSAMPLING)
+    x = Feature(3, resolution, resolution)
+    stages, x = _stem(x, batch)
+    for group, (blocks, width) in enumerate(layers, start=2):
+        for index in range(blocks):
+            stride = 2 if index == 0 and group > 2 else 1
+            work = Work()
+            x = block(work, x, width, stride)
+            stages.append(work.stage(f"conv{group}_{index + 1}", x.shape, batch))
+    head = Work()
+    head.linear(x.channels, classes)
+    stages.append(head.stage("avgpool+fc", (classes,), batch))
+    return Chain(name, (batch, 3, resolution, resolution), stages, dtype_bytes=dtype_bytes)
+
+
+def _stem(x: Feature, batch: int) -> tuple[list[Stage], Feature]:
+    """conv1 (7×7/2, 64, BN, ReLU) and the 3×3/2 max pool, as two stages."""
+    conv = Work()
+    x = conv.conv(x, 64, 7, 2)
+    pooled = Feature(x.channels, strided(x.height, 2), strided(x.width, 2))
+    stages = [conv.stage("conv1", x.shape, batch), Work().stage("maxpool", pooled.shape, batch)]
+    return stages, pooled
+
+
+def _basic_block(work: Work, x: Feature, width: int, stride: int) -> Feature:
+    """3×3 conv-BN-ReLU, 3×3 conv-BN, shortcut, add, ReLU."""
+    out = work.conv(work.conv(x, width, 3, stride), width, 3)
+    _shortcut(work, x, out, stride)
+    return out
+
+
+def _bottleneck(work: Work, x: Feature, width: int, stride: int) -> Feature:
+    """1×1 conv-BN-ReLU, 3×3/stride conv-BN-ReLU, 1×1 (×4) conv-BN, shortcut, add, ReLU."""
+    inner = work.conv(work.conv(x, width, 1), width, 3, stride)
+    out = work.conv(inner, width * _BOTTLENECK_EXPANSION, 1)
+    _shortcut(work, x, out, stride)
+    return out
+
+
+def _shortcut(work: Work, x: Feature, out: Feature, stride: int) -> None:
+    """Identity, or a 1×1/stride projection + BN where the shape changes."""
+    if stride != 1 or x.channels != out.channels:
+        work.conv(x, out.channels, 1, stride)
