@@ -1,5 +1,3 @@
-"""``python -m chipsim`` runs the CLI."""
+from chipsim.cli import main
 
-from .cli import main
-
-main(prog_name="chipsim")
+main()

@@ -7,6 +7,7 @@ from fractions import Fraction
 from math import isclose
 
 from .chip import LATENCY_FIELDS
+from .costs import Costs
 from .errors import ChipsimError, ConfigError, DiskReadError, NoBreakEven, Refusal
 from .ops import OP_LATENCY_FIELD
 from .plan import PHASES, Plan
@@ -40,8 +41,7 @@ def run_strategy(
     return simulate(
         strategy,
         scenario.chip,
-        layers=scenario.layers,
-        width=scenario.width,
+        network=scenario.chain,
         seed=scenario.seed,
         math=math,
         replications=replications,
@@ -57,8 +57,8 @@ def optimal_backward_ns(scenario: Scenario) -> int | float:
 
     Raises PlanTooLarge when the scenario is too large for the optimal planner.
     """
-    chip = scenario.planning_chip
-    return make_plan(OPTIMUM, scenario.layers, chip).latency_ns(chip, "backward")
+    chip, chain = scenario.chip, scenario.chain
+    return make_plan(OPTIMUM, chain, chip).latency_ns(Costs(chip, chain), "backward")
 
 
 def compare(

@@ -249,7 +249,9 @@ class ChipConfig:
     def _work(self, kind: str, width: int) -> tuple[int, int | float | None]:
         """(bytes or MACs of one op of ``kind``, the rate paying for them or None)."""
         if kind in ("fwd", "bwd"):
-            return width * width * (1 if kind == "fwd" else BACKWARD_MACS_PER_FORWARD), self.rate(kind)
+            return width * width * (1 if kind == "fwd" else BACKWARD_MACS_PER_FORWARD), self.rate(
+                kind
+            )
         if OP_LATENCY_FIELD[kind] is None:
             return 0, None
         return width * self.dtype_bytes, self.rate(kind)

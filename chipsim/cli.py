@@ -21,9 +21,11 @@ import pandas as pd
 
 from .analysis import RANKINGS, BreakEven, Outcome, breakeven, compare, rank, run_strategy
 from .chip import LATENCY_FIELDS
+from .costs import Costs
 from .engine import execute
 from .errors import ChipsimError, ConfigError, DiskReadError, DoesNotFit
 from .exports import TRACE_FORMATS, write_trace
+from .networks import build_network, describe_networks
 from .ops import OP_KINDS
 from .plan import PHASES
 from .run import RunResult
@@ -62,6 +64,12 @@ def scenario_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The scenario argument and the options that override it, shared by every command."""
     options = [
         click.argument("scenario", required=False, type=click.Path(path_type=Path)),
+        click.option(
+            "--network",
+            metavar="SPEC",
+            help="The network: a spec such as mlp:widths=784,512,10 or resnet18:batch=8, or a "
+            "stage-table .csv/.toml (default: the scenario's; `chipsim networks` lists them).",
+        ),
         click.option("--layers", type=int, help="Number of layers L (default: the scenario's)."),
         click.option("--width", type=int, help="Layer width s (default: the scenario's)."),
         click.option(
@@ -102,6 +110,7 @@ def build_scenario(
     width: int | None,
     seed: int | None,
     assignments: tuple[str, ...],
+    network: str | None = None,
 ) -> Scenario:
     """The scenario file (or the built-in course) with the command-line overrides applied."""
     base = load_scenario(scenario) if scenario is not None else Scenario()
@@ -110,7 +119,7 @@ def build_scenario(
         base = base.with_overrides(chip=changes)
     except ConfigError as error:
         raise ConfigError(f"--set: {error}") from None
-    return base.with_overrides(layers=layers, width=width, seed=seed)
+    return base.with_overrides(layers=layers, width=width, seed=seed, network=network)
 
 
 def check_output_path(option: str, path: Path, formats: tuple[str, ...]) -> None:
@@ -178,13 +187,22 @@ def run(
         return
     click.echo(f"{result.strategy} on {scenario.describe()}\n")
     click.echo(_phase_table(result))
-    gradients = (
-        f"bitwise equal to plain backprop (max |diff| = {result.max_abs_grad_diff})"
-        if result.math
-        else "not computed (--no-math: timing only)"
-    )
+    chain = result.chain
+    if result.math:
+        gradients = f"bitwise equal to plain backprop (max |diff| = {result.max_abs_grad_diff})"
+    elif chain.has_math:
+        gradients = "not computed (--no-math: timing only)"
+    else:
+        gradients = f"not computed ({chain.name} is timing only: it has no numpy math)"
+    if scenario.chip.buffer_slots is not None:
+        click.echo(
+            f"\npeak buffer slots: {result.peak_buffer_slots} of {scenario.chip.buffer_slots}"
+        )
+    else:
+        click.echo("")
     click.echo(
-        f"\npeak buffer slots: {result.peak_buffer_slots} of {scenario.chip.buffer_slots}"
+        f"peak buffer bytes: {result.peak_buffer_bytes} of {result.buffer_bytes}; "
+        f"registers' working memory: {chain.working_bytes} bytes"
         f"\ngradients: {gradients}"
     )
     retries = int((result.trace.attempt > 1).sum())
@@ -215,8 +233,8 @@ def plan_command(strategy: str, as_json: bool, **scenario_args: Any) -> None:
     needs (exit status 0: it is a plan, not a run).
     """
     scenario = build_scenario(**scenario_args)
-    chip = scenario.planning_chip
-    plan = make_plan(strategy, scenario.layers, chip)
+    chip, chain = scenario.chip, scenario.chain
+    plan = make_plan(strategy, chain, chip)
     if as_json:
         ops = [
             {
@@ -231,20 +249,26 @@ def plan_command(strategy: str, as_json: bool, **scenario_args: Any) -> None:
         return
     click.echo(str(plan))
     expected = ", expected latencies" if scenario.chip.is_random else ""
-    latencies = ", ".join(f"{phase} {_ns(plan.latency_ns(chip, phase))}" for phase in PHASES)
+    costs = Costs(chip, chain)
+    latencies = ", ".join(f"{phase} {_ns(plan.latency_ns(costs, phase))}" for phase in PHASES)
     click.echo(f"predicted latency (serial{expected}): {latencies}")
     try:
-        plan.check_fits(chip)
+        plan.check_fits(chip, chain)
     except DoesNotFit as refusal:
         click.echo(f"does not fit: {refusal}")
         return
     if chip.mode == "overlapped":
-        trace = execute(plan, chip.replace({"disk_fault_rate": 0}), None).trace
+        trace = execute(plan, chip.replace({"disk_fault_rate": 0}), chain).trace
         latencies = ", ".join(f"{phase} {_ns(trace.latency_ns(phase))}" for phase in PHASES)
         click.echo(f"predicted latency (overlapped{expected}, no faults): {latencies}")
     staging = plan.staging_slots_needed
+    room = (
+        f"{plan.buffer_slots_needed} of {chip.buffer_slots} buffer slots"
+        if chip.buffer_slots is not None
+        else f"{plan.buffer_bytes_needed(chain)} of {chip.buffer_bytes} buffer bytes"
+    )
     click.echo(
-        f"fits the chip: {plan.buffer_slots_needed} of {chip.buffer_slots} buffer slots"
+        f"fits the chip: {room}"
         + (f", {staging} of {chip.staging_slots} staging slots" if staging else "")
     )
 
@@ -289,6 +313,7 @@ def compare_command(
     if as_json:
         payload = {
             "scenario": scenario.name,
+            "network": scenario.chain.name,
             "layers": scenario.layers,
             "width": scenario.width,
             "seed": scenario.seed,
@@ -476,6 +501,38 @@ def report_command(out: Path, strategy: str, **scenario_args: Any) -> None:
     click.echo(f"report written to {path}")
 
 
+@main.group(name="networks", invoke_without_command=True)
+@click.pass_context
+def networks_command(ctx: click.Context) -> None:
+    """List the networks a --network spec can name (then `networks show SPEC`)."""
+    if ctx.invoked_subcommand is None:
+        click.echo("\n".join(describe_networks()))
+
+
+@networks_command.command(name="show")
+@click.argument("spec")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def networks_show(spec: str, as_json: bool) -> None:
+    """Print a network's stage table: output shape, elements, bytes, MACs, parameters."""
+    chain = build_network(spec)
+    if as_json:
+        click.echo(json.dumps(chain.as_dict(), indent=2))
+        return
+    rows = [
+        {**stage, "output_shape": "x".join(map(str, stage["output_shape"]))}
+        for stage in chain.as_dict()["stages"]
+    ]
+    frame = pd.DataFrame(rows).set_index("name")
+    totals = ", ".join(f"{key} {value:,}" for key, value in chain.totals().items())
+    math = "numpy math" if chain.has_math else "timing only"
+    click.echo(
+        f"{chain.name}: L={chain.layers}, input {'x'.join(map(str, chain.input_shape))}, "
+        f"{chain.dtype_bytes}-byte values, {math}"
+    )
+    click.echo(_strip_lines(frame.to_string()))
+    click.echo(f"totals: {totals}")
+
+
 @contextmanager
 def _nothing() -> Iterator[None]:
     yield
@@ -499,7 +556,7 @@ def _phase_table(result: RunResult) -> str:
 
 
 def _comparison_table(outcomes: list[Outcome], scenario: Scenario) -> str:
-    return _strip_lines(summary(outcomes, scenario.chip.buffer_slots).to_string())
+    return _strip_lines(summary(outcomes, scenario).to_string())
 
 
 def _strip_lines(text: str) -> str:

@@ -80,7 +80,7 @@ class Costs:
         return bool((body == body[:, :1]).all() and a0_alike)
 
     def uniform_chip(self) -> ChipConfig:
-        """For a uniform chain: the chip with these fixed latencies, what equal-size planners read."""
+        """A uniform chain's prices as a chip's fixed latencies: what equal-size planners read."""
         assert self.uniform, "only a uniform chain has one price per op kind"
         changes = {
             field: _plain(self.ns[code, 1])
@@ -92,4 +92,6 @@ class Costs:
 
 def _plain(value: np.generic) -> int | float:
     item = value.item()
-    return int(item) if isinstance(item, float) and math.isfinite(item) and item.is_integer() else item
+    return (
+        int(item) if isinstance(item, float) and math.isfinite(item) and item.is_integer() else item
+    )

@@ -81,10 +81,15 @@ class Sampler:
             rows = plan.kind_codes
             durations = self.base_ns.copy() if self.jittered else self.base_ns
         else:
-            rows, durations = np.repeat(plan.kind_codes, attempts), np.repeat(self.base_ns, attempts)
+            rows, durations = (
+                np.repeat(plan.kind_codes, attempts),
+                np.repeat(self.base_ns, attempts),
+            )
         if self.jittered:
             rng = _stream(self.seed, replication, 0)
-            layers = plan.layer_numbers if attempts is None else np.repeat(plan.layer_numbers, attempts)
+            layers = (
+                plan.layer_numbers if attempts is None else np.repeat(plan.layer_numbers, attempts)
+            )
             for code, latency in self.jittered:
                 where = np.flatnonzero(rows == code)
                 transfer = self.transfer_ns[code, layers[where]]

@@ -41,6 +41,11 @@ class Refusal(ChipsimError):
         """The buffer slots the plan needs, when they are what stops it (else None)."""
         return self.slots_needed if self.field == "buffer_slots" else None
 
+    @property
+    def buffer_bytes_needed(self) -> int | None:
+        """The buffer bytes the plan needs, when a byte budget is what stops it (else None)."""
+        return self.slots_needed if self.field == "buffer_bytes" else None
+
 
 class DoesNotFit(Refusal):
     """A plan needs more buffer (or staging) slots than the chip has."""

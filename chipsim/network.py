@@ -15,6 +15,7 @@ keeps every activation).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -42,7 +43,7 @@ def dense_stages(widths: Sequence[int], kind: str = "dense") -> list[Stage]:
             BACKWARD_MACS_PER_FORWARD * width * previous,
             width * previous + width,
         )
-        for layer, (previous, width) in enumerate(zip(widths, widths[1:], strict=False), start=1)
+        for layer, (previous, width) in enumerate(itertools.pairwise(widths), start=1)
     ]
 
 
@@ -71,7 +72,7 @@ class NumpyNetwork(Chain):
         self.seed = seed
         self.weights = [np.empty((0, 0))] + [
             rng.normal(0.0, 1.0 / np.sqrt(previous), (width, previous))
-            for previous, width in zip(widths, widths[1:], strict=False)
+            for previous, width in itertools.pairwise(widths)
         ]
         self.biases = [np.empty(0)] + [rng.normal(0.0, 0.1, width) for width in widths[1:]]
         self.input = rng.normal(0.0, 1.0, widths[0])
@@ -84,7 +85,7 @@ class NumpyNetwork(Chain):
     def backward(
         self, layer: int, previous: np.ndarray, upstream: np.ndarray
     ) -> tuple[np.ndarray, LayerGradients]:
-        """dLoss/da(layer-1) and the layer's weight gradients, from a(layer-1) and dLoss/da(layer)."""
+        """dLoss/da(layer-1) and the layer's weight gradients from a(layer-1), dLoss/da(layer)."""
         raise NotImplementedError
 
     def loss(self, output: np.ndarray) -> tuple[float, np.ndarray]:

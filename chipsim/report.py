@@ -83,7 +83,6 @@ def markdown_table(frame: pd.DataFrame) -> str:
 
 
 def _markdown(scenario: Scenario, outcomes: list[Outcome], traced: str) -> str:
-    chip = scenario.chip
     network, chip_line = scenario.describe().split("\n")
     lines = [
         f"# chipsim report: {scenario.name}",
@@ -94,7 +93,7 @@ def _markdown(scenario: Scenario, outcomes: list[Outcome], traced: str) -> str:
         "",
         "## Strategies side by side",
         "",
-        markdown_table(summary(outcomes, chip.buffer_slots)),
+        markdown_table(summary(outcomes, scenario)),
         "",
     ]
     lines += [f"- {outcome.refusal}" for outcome in outcomes if outcome.refusal is not None]

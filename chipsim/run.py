@@ -245,7 +245,11 @@ def network_of(
             "layers and width size the course's MLP; the network given sets its own "
             "(mlp:widths=... or mlp:layers=L,width=S)"
         )
-    return network if isinstance(network, Chain) else build_network(network, dtype_bytes=chip.dtype_bytes)
+    return (
+        network
+        if isinstance(network, Chain)
+        else build_network(network, dtype_bytes=chip.dtype_bytes)
+    )
 
 
 def _check_seed(seed: int) -> None:

@@ -15,6 +15,7 @@ from .analysis import Outcome
 from .errors import DiskReadError
 from .ops import OP_KINDS, PORTS
 from .plan import PHASES
+from .scenario import Scenario
 
 
 def per_layer(frame: pd.DataFrame) -> pd.DataFrame:
@@ -86,10 +87,11 @@ def buffer_occupancy(frame: pd.DataFrame) -> pd.DataFrame:
     return steps[changed].reset_index(drop=True)
 
 
-def summary(outcomes: list[Outcome], slots: int) -> pd.DataFrame:
+def summary(outcomes: list[Outcome], scenario: Scenario) -> pd.DataFrame:
     """The side-by-side table ``chipsim compare`` and reports show (text cells, "-" if n/a).
 
-    Index: strategy; columns: fit, slots needed (of the chip's ``slots``),
+    Index: strategy; columns: fit, buffer needed (slots of the chip's slots, or
+    on a byte budget, bytes of its bytes),
     phase latencies, backward gap to optimal, and the backward op counts
     that decide the question: recomputations, buffer loads, disk loads;
     with replications, the backward latency's p50 and p99 too. A strategy
@@ -97,21 +99,26 @@ def summary(outcomes: list[Outcome], slots: int) -> pd.DataFrame:
     the refusal is not about slots, e.g. too large to plan), or "failed" when
     a disk read failed past its retries.
     """
-    columns = ["fits", f"slots (of {slots})", "forward_ns", "backward_ns", "vs_optimal"]
+    chip, chain = scenario.chip, scenario.chain
+    in_bytes = chip.buffer_slots is None
+    budget = f"bytes (of {chip.buffer_bytes})" if in_bytes else f"slots (of {chip.buffer_slots})"
+    columns = ["fits", budget, "forward_ns", "backward_ns", "vs_optimal"]
     columns += ["recompute_fwd", "loadmem", "loaddisk"]
     rows = {}
     for outcome in outcomes:
         result, refusal = outcome.result, outcome.refusal
         if result is None:
             failed = isinstance(refusal, DiskReadError)
-            needed = None if failed or refusal is None else refusal.buffer_slots_needed
+            needed = None
+            if not failed and refusal is not None:
+                needed = refusal.buffer_bytes_needed if in_bytes else refusal.buffer_slots_needed
             cells = ["failed" if failed else "no", "-" if needed is None else needed]
             rows[outcome.strategy] = cells + ["-"] * (len(columns) - 2)
             continue
         ops, gap = result.backward.ops, outcome.gap_to_optimal_pct
         rows[outcome.strategy] = [
             "yes",
-            result.plan.buffer_slots_needed,
+            result.plan.buffer_bytes_needed(chain) if in_bytes else result.plan.buffer_slots_needed,
             result.forward.latency_ns,
             result.backward.latency_ns,
             "-" if gap is None else f"{round(gap, 1) + 0.0:+.1f}%",  # + 0.0: no "-0.0%"

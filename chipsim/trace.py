@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .ops import OP_KINDS, PORT_CODE_OF_KIND, PORTS, OpCounts
+from .plan import PHASES, Plan
 
 _DATA_KINDS = ("storemem", "loadmem", "storedisk", "loaddisk", "free")
-from .plan import PHASES, Plan
 
 COLUMNS: tuple[str, ...] = (
     "phase",
@@ -109,7 +109,11 @@ class Trace:
             "backward": (forward_end, _latest(end_ns[rows_before_backward:], forward_end)),
         }
         phase = np.repeat(np.arange(len(PHASES), dtype=np.int8), [split, len(plan) - split])
-        sizes = np.zeros(plan.layers + 1, dtype=np.int64) if activation_bytes is None else activation_bytes
+        sizes = (
+            np.zeros(plan.layers + 1, dtype=np.int64)
+            if activation_bytes is None
+            else activation_bytes
+        )
         moved = _MOVES[plan.kind_codes] * sizes[plan.layer_numbers]
         columns = (
             phase,
