@@ -20,3 +20,10 @@ MAX_LAYERS = 10**7
 MAX_WIDTH = 10**12
 MAX_LATENCY_NS = 10**15
 MAX_SEED = 2**63 - 1
+
+
+def shown(value: object) -> str:
+    """A value for a one-line message: huge integers by their size, not their 400 digits."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    return repr(value)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ConfigError
+from .limits import MAX_LAYERS, MAX_SEED, MAX_WIDTH, shown
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,16 @@ class Network:
 
     @staticmethod
     def check_size(layers: int, width: int, seed: int) -> None:
-        """Raise ConfigError naming the first of layers, width, seed that is invalid."""
-        for name, value, low in (("layers", layers, 1), ("width", width, 1), ("seed", seed, 0)):
+        """Raise ConfigError naming the first of layers, width, seed that is invalid
+        (the upper bounds are ``chipsim.limits``')."""
+        limits = (("layers", layers, 1, MAX_LAYERS), ("width", width, 1, MAX_WIDTH))
+        for name, value, low, high in (*limits, ("seed", seed, 0, MAX_SEED)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ConfigError(f"network {name} must be a whole number >= {low}, got {value!r}")
+            if value > high:
+                raise ConfigError(
+                    f"network {name} must be at most {high} (chipsim.limits), got {shown(value)}"
+                )
 
     def forward(self, layer: int, previous: np.ndarray) -> np.ndarray:
         """a(layer) from a(layer-1)."""
