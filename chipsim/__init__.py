@@ -32,6 +32,7 @@ _EXPORTS: dict[str, str] = {
     "GradientMismatch": "errors",
     "ModelViolation": "errors",
     "NoBreakEven": "errors",
+    "PlanError": "errors",
     "PlanTooLarge": "errors",
     "Refusal": "errors",
     "StrategyError": "errors",

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -37,6 +38,7 @@ import simpy
 
 from .errors import ConfigError
 from .latency import Distribution
+from .limits import MAX_LATENCY_NS, shown
 from .ops import OP_LATENCY_FIELD, PORTS
 from .stages import BACKWARD_MACS_PER_FORWARD
 from .storage import ActivationBuffer, Disk, Inputs, Registers
@@ -102,9 +104,14 @@ class ChipConfig:
                         f"chip field {name} must be a number of nanoseconds, got {value!r} "
                         '(or a distribution, e.g. {dist = "lognormal", median = 50, sigma = 0.5})'
                     )
-                if not math.isfinite(value) or value < 0:
+                if (isinstance(value, float) and not math.isfinite(value)) or value < 0:
                     raise ConfigError(
                         f"chip field {name} must be a finite number >= 0 ns, got {value!r}"
+                    )
+                if value > MAX_LATENCY_NS:  # so a plan's total stays a finite float
+                    raise ConfigError(
+                        f"chip field {name} must be at most {MAX_LATENCY_NS:.0e} ns "
+                        f"(chipsim.limits), got {shown(value)}"
                     )
         if self.buffer_slots is None and self.buffer_bytes is None:
             object.__setattr__(self, "buffer_slots", DEFAULT_BUFFER_SLOTS)
@@ -125,7 +132,8 @@ class ChipConfig:
         _check_number("disk_fault_rate", self.disk_fault_rate, "a probability")
         if not 0 <= self.disk_fault_rate < 1:
             raise ConfigError(
-                f"chip field disk_fault_rate must be >= 0 and < 1, got {self.disk_fault_rate!r}"
+                "chip field disk_fault_rate must be >= 0 and < 1, "
+                f"got {shown(self.disk_fault_rate)}"
             )
         _check_whole(self.max_retries, "max_retries", 0)
         if self.max_retries > MAX_RETRIES:
@@ -276,13 +284,17 @@ class ChipConfig:
 
 
 def _check_number(name: str, value: Any, expected: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ConfigError(f"chip field {name} must be {expected}, got {value!r}")
+    if isinstance(value, int) and not isinstance(value, bool):
+        finite = abs(value) <= sys.float_info.max  # it must also be a float, to divide by
+    else:
+        finite = isinstance(value, float) and math.isfinite(value)
+    if not finite:
+        raise ConfigError(f"chip field {name} must be {expected}, got {shown(value)}")
 
 
 def _check_whole(value: Any, name: str, low: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ConfigError(f"chip field {name} must be a whole number >= {low}, got {value!r}")
+        raise ConfigError(f"chip field {name} must be a whole number >= {low}, got {shown(value)}")
 
 
 def _exact(value: int | float) -> int | float:

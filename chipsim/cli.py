@@ -7,18 +7,18 @@ past its retries, 1 a failed run).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 import pandas as pd
 
+from . import jsonout
 from .analysis import RANKINGS, BreakEven, Outcome, breakeven, compare, rank, run_strategy
 from .chip import LATENCY_FIELDS
 from .costs import Costs
@@ -36,22 +36,43 @@ from .tables import summary
 STRATEGY_HELP = "Strategy spec: " + ", ".join(describe(name) for name in STRATEGIES) + "."
 
 
+_NoArgsIsHelp = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2
+
+
 class _Group(click.Group):
     """Turns chipsim errors into one line on stderr and the error's exit status."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except _NoArgsIsHelp:  # bare `chipsim`: click prints the help, as it should
+            raise
+        except click.UsageError as error:  # `chipsim --bogus`: the group's own options
+            _usage_error(error)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as error:  # a command's options, or an unknown command
+            _usage_error(error)
         except ChipsimError as error:
             click.echo(f"chipsim: error: {error}", err=True)
             ctx.exit(error.exit_code)
         except BrokenPipeError:  # e.g. `chipsim compare | head`: the reader left, stop quietly
             sys.stdout = open(os.devnull, "w")  # so the exit flush cannot fail again
             ctx.exit(1)
-        except OSError as error:  # a file that could not be read or written
+        except OSError as error:  # a file that could not be read or written: bad input
             where = f"{error.filename}: " if error.filename else ""
             click.echo(f"chipsim: error: {where}{error.strerror or error}", err=True)
-            ctx.exit(1)
+            ctx.exit(2)
+
+
+def _usage_error(error: click.UsageError) -> NoReturn:
+    """Click's usage error as one line (click prints four), exit status 2."""
+    command = error.ctx.command_path if error.ctx is not None else "chipsim"
+    message = error.format_message().rstrip(".")
+    click.echo(f"chipsim: error: {message}; see '{command} --help'", err=True)
+    raise click.exceptions.Exit(error.exit_code)
 
 
 @click.group(cls=_Group)
@@ -183,7 +204,7 @@ def run(
     if trace_path is not None:
         write_trace(result.frame, trace_path, title=result.strategy)
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2))
+        click.echo(jsonout.dumps(result.to_dict(), indent=2))
         return
     click.echo(f"{result.strategy} on {scenario.describe()}\n")
     click.echo(_phase_table(result))
@@ -245,7 +266,7 @@ def plan_command(strategy: str, as_json: bool, **scenario_args: Any) -> None:
             }
             for phase, op in plan.ops()
         ]
-        click.echo("[\n" + ",\n".join(json.dumps(op) for op in ops) + "\n]")
+        click.echo("[\n" + ",\n".join(jsonout.dumps(op) for op in ops) + "\n]")
         return
     click.echo(str(plan))
     expected = ", expected latencies" if scenario.chip.is_random else ""
@@ -320,7 +341,7 @@ def compare_command(
             "chip": scenario.chip.as_dict(),
             "results": [_outcome_dict(outcome) for outcome in outcomes],
         }
-        click.echo(json.dumps(payload, indent=2))
+        click.echo(jsonout.dumps(payload, indent=2))
         return
     click.echo(f"{scenario.describe()}\n")
     click.echo(_comparison_table(outcomes, scenario))
@@ -361,7 +382,7 @@ def breakeven_command(
     scenario = build_scenario(**scenario_args)
     point = breakeven(scenario, param, strategy, against, phase=phase, math=not timing_only)
     if as_json:
-        click.echo(json.dumps(point.to_dict(), indent=2))
+        click.echo(jsonout.dumps(point.to_dict(), indent=2))
         return
     click.echo(_describe_breakeven(point))
 
@@ -516,7 +537,7 @@ def networks_show(spec: str, as_json: bool) -> None:
     """Print a network's stage table: output shape, elements, bytes, MACs, parameters."""
     chain = build_network(spec)
     if as_json:
-        click.echo(json.dumps(chain.as_dict(), indent=2))
+        click.echo(jsonout.dumps(chain.as_dict(), indent=2))
         return
     rows = [
         {**stage, "output_shape": "x".join(map(str, stage["output_shape"]))}

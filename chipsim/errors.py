@@ -82,6 +82,15 @@ class ModelViolation(ChipsimError):
     exit_code = 1
 
 
+class PlanError(ModelViolation):
+    """A plan is malformed or breaks a rule that is checked before it runs.
+
+    Raised by ``Plan`` and ``Plan.build``, naming the op and its position. A
+    ``ModelViolation`` (exit status 1): the strategy that built the plan is
+    at fault, not the command line's input, as with a rule broken mid-run.
+    """
+
+
 class GradientMismatch(ChipsimError):
     """A run's weight gradients differ from plain backprop: the run failed."""
 

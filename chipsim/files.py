@@ -12,7 +12,7 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], None]
     """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it over ``path``.
 
     On any error the temporary file is removed and ``path`` is left as it was;
-    an OSError names ``path``, not the temporary file.
+    an OSError names ``path``, not the temporary file (a full disk too).
     """
     target = Path(path)
     try:
@@ -25,6 +25,12 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], None]
         write(tmp)
         os.chmod(tmp, _mode_for(target))
         os.replace(tmp, target)
+    except OSError as error:  # e.g. the disk is full: name the file the user asked for
+        tmp.unlink(missing_ok=True)
+        if error.filename not in (None, str(tmp), tmp):
+            raise
+        message = error.strerror or str(error)
+        raise OSError(error.errno, f"cannot write: {message}", str(target)) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

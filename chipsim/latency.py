@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ConfigError
+from .limits import MAX_LATENCY_NS, shown
 
 #: Each family's parameters, in the order they are written.
 FAMILIES: dict[str, tuple[str, ...]] = {
@@ -40,7 +41,7 @@ class Distribution:
     def from_mapping(cls, field: str, table: Mapping[str, Any]) -> Distribution:
         """Validate a ``{dist = ..., ...}`` table; errors name the field and what is valid."""
         family = table.get("dist")
-        if family not in FAMILIES:
+        if not isinstance(family, str) or family not in FAMILIES:
             raise ConfigError(
                 f"chip field {field}: dist must be one of {', '.join(FAMILIES)}, got {family!r}"
             )
@@ -55,10 +56,17 @@ class Distribution:
         for name in names:
             value = table[name]
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ConfigError(f"chip field {field}: {name} must be a number, got {value!r}")
-            if not math.isfinite(value) or value < 0:
+                raise ConfigError(
+                    f"chip field {field}: {name} must be a number, got {shown(value)}"
+                )
+            if (isinstance(value, float) and not math.isfinite(value)) or value < 0:
                 raise ConfigError(
                     f"chip field {field}: {name} must be finite and >= 0, got {value}"
+                )
+            if value > MAX_LATENCY_NS:
+                raise ConfigError(
+                    f"chip field {field}: {name} must be at most {MAX_LATENCY_NS:.0e} "
+                    f"(chipsim.limits), got {shown(value)}"
                 )
             values[name] = value
         if family == "lognormal" and values["median"] <= 0:
@@ -75,6 +83,11 @@ class Distribution:
             mean = math.inf
         if not math.isfinite(mean):
             raise ConfigError(f"chip field {field}: its mean is not a finite number of ns")
+        if mean > MAX_LATENCY_NS:
+            raise ConfigError(
+                f"chip field {field}: its mean ({mean:g} ns) must be at most "
+                f"{MAX_LATENCY_NS:.0e} ns (chipsim.limits)"
+            )
         return distribution
 
     @property

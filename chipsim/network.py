@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ConfigError
+from .limits import MAX_LAYERS, MAX_SEED, MAX_WIDTH, shown
 from .stages import BACKWARD_MACS_PER_FORWARD, Chain, Stage
 
 
@@ -53,9 +54,13 @@ def check_widths(widths: Sequence[int]) -> None:
         raise ConfigError(
             f"network widths must list a0's width and at least one layer's, got {list(widths)}"
         )
+    if len(widths) > MAX_LAYERS + 1:
+        raise ConfigError(f"network widths: at most {MAX_LAYERS} layers (chipsim.limits)")
     for width in widths:
-        if isinstance(width, bool) or not isinstance(width, int) or width < 1:
-            raise ConfigError(f"network widths must be whole numbers >= 1, got {width!r}")
+        if isinstance(width, bool) or not isinstance(width, int) or not 1 <= width <= MAX_WIDTH:
+            raise ConfigError(
+                f"network widths must be whole numbers from 1 to {MAX_WIDTH}, got {shown(width)}"
+            )
 
 
 class NumpyNetwork(Chain):
@@ -121,7 +126,7 @@ class MLP(NumpyNetwork):
         self, widths: Sequence[int], seed: int = 0, *, dtype_bytes: int = 4, name: str = ""
     ) -> None:
         check_widths(widths)
-        _check_seed(seed)
+        check_seed(seed)
         widths = list(widths)
         label = name or "mlp:widths=" + ",".join(map(str, widths))
         super().__init__(label, (widths[0],), dense_stages(widths), dtype_bytes=dtype_bytes)
@@ -148,10 +153,16 @@ class Network(MLP):
 
     @staticmethod
     def check_size(layers: int, width: int, seed: int) -> None:
-        """Raise ConfigError naming the first of layers, width, seed that is invalid."""
-        for name, value, low in (("layers", layers, 1), ("width", width, 1), ("seed", seed, 0)):
+        """Raise ConfigError naming the first of layers, width, seed that is invalid
+        (the upper bounds are ``chipsim.limits``')."""
+        limits = (("layers", layers, 1, MAX_LAYERS), ("width", width, 1, MAX_WIDTH))
+        for name, value, low, high in (*limits, ("seed", seed, 0, MAX_SEED)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ConfigError(f"network {name} must be a whole number >= {low}, got {value!r}")
+            if value > high:
+                raise ConfigError(
+                    f"network {name} must be at most {high} (chipsim.limits), got {shown(value)}"
+                )
 
 
 class ResMLP(NumpyNetwork):
@@ -175,9 +186,14 @@ class ResMLP(NumpyNetwork):
         return upstream + through, grads  # the skip passes the gradient on unchanged
 
 
-def _check_seed(seed: int) -> None:
+def check_seed(seed: int) -> None:
+    """Raise ConfigError unless ``seed`` is a whole number in 0..MAX_SEED."""
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ConfigError(f"network seed must be a whole number >= 0, got {seed!r}")
+    if seed > MAX_SEED:
+        raise ConfigError(
+            f"network seed must be at most {MAX_SEED} (chipsim.limits), got {shown(seed)}"
+        )
 
 
 def max_abs_difference(a: list[LayerGradients], b: list[LayerGradients]) -> float:

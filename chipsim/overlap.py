@@ -30,8 +30,19 @@ Every wait is for an earlier op of the plan. A staging register, too, is
 waited for from an earlier op: the plan's staging use, counted in plan order,
 fits the chip (``Plan.check_fits``), and a register is handed back when its
 consumer, earlier in the plan, starts. So by induction on plan order every op
-starts (no deadlock), and none starts later than in serial mode: overlapped
-latency is never above serial.
+starts (no deadlock), and none starts later than in serial mode.
+
+That holds bit for bit with float latencies too. An op starts at the end (or
+start) of an earlier op, which by induction is no later than serial op i-1's
+end, serial op i's start; its end is start + duration, rounded, and serial's
+running sum (``np.cumsum``, one addition after another) rounds the same
+addition from a start no earlier. Rounding is monotone, so every op's start
+and end, each phase's end, the forward latency and the whole run are never
+above serial. The backward latency is a difference of two clock readings: it
+is never above serial when both forward phases end at the same time (every
+plan whose forward ops each wait for the one before, as every built-in
+strategy's do); a plan whose forward phase itself overlaps starts its backward
+phase earlier, and the two differences may then round apart in the last bits.
 """
 
 from __future__ import annotations

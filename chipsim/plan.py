@@ -15,7 +15,6 @@ which ops touch staging, and ``staging_slots_needed`` the registers it takes.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -24,8 +23,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .chip import ChipConfig
-from .errors import ConfigError, DoesNotFit, ModelViolation
+from .errors import ConfigError, DoesNotFit, PlanError
 from .ops import KIND_CODE, LOAD_KINDS, OP_KINDS, Op, OpCounts
+from .plan_checks import check_columns, check_layers, encode_op, staging_barrier_error
 
 if TYPE_CHECKING:
     from .costs import Costs
@@ -60,6 +60,8 @@ class Plan:
     notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        check_layers(self.strategy, self.layers)
+        check_columns(self)
         if self.prefetch is None:
             object.__setattr__(self, "prefetch", np.zeros(len(self.kind_codes), dtype=bool))
         low = _LOWEST_LAYER[self.kind_codes]
@@ -67,11 +69,13 @@ class Plan:
         if bad.size:
             index = int(bad[0])
             op = self.op(index)
-            raise ModelViolation(
+            raise PlanError(
                 f"{self.strategy}: `{op}` in the {self.phase_of(index)} phase is out of range; "
                 f"{op.kind} takes {_LOWEST_LAYER[KIND_CODE[op.kind]]}..{self.layers} "
-                f"for L={self.layers}"
+                f"for L={self.layers} ({self.position(index)})"
             )
+        if self.prefetch.any():
+            _ = self._staging  # refuses a plan holding staging across the phase barrier
 
     @classmethod
     def build(
@@ -83,32 +87,27 @@ class Plan:
         *,
         notes: tuple[str, ...] = (),
     ) -> Plan:
-        """Encode the ops of each phase; an unknown op kind is a ModelViolation.
+        """Encode the ops of each phase; a malformed op is a ``PlanError`` naming it.
 
-        The ops are consumed one at a time: a million-op plan never exists as
-        a million Op objects.
+        An op is ``(kind, layer)`` or ``(kind, layer, prefetch)``: kind one of
+        OP_KINDS, layer a whole number (not a bool), prefetch a bool. The ops
+        are consumed one at a time: a million-op plan never exists as a
+        million Op objects.
         """
+        check_layers(strategy, layers)
         kinds: list[int] = []
         numbers: list[int] = []
         prefetch: list[int] = []  # positions of prefetching loads
         forward_ops = 0
         for phase, ops in (("forward", forward), ("backward", backward)):
+            start = len(kinds)
             for op in ops:
-                code = KIND_CODE.get(op[0])
-                if code is None:
-                    raise ModelViolation(
-                        f"{strategy}: unknown op {op[0]!r} in the {phase} phase; "
-                        f"valid ops are {', '.join(OP_KINDS)}"
-                    )
-                if len(op) > 2 and op[2]:
-                    if op[0] not in LOAD_KINDS:
-                        raise ModelViolation(
-                            f"{strategy}: `{op[0]} {op[1]}` in the {phase} phase is marked "
-                            f"prefetch; only {' and '.join(LOAD_KINDS)} can prefetch"
-                        )
+                where = f"op {len(kinds) - start} of the {phase} phase"
+                code, layer, fetches = encode_op(strategy, layers, phase, where, op)
+                if fetches:
                     prefetch.append(len(kinds))
                 kinds.append(code)
-                numbers.append(op[1])
+                numbers.append(layer)
             if phase == "forward":
                 forward_ops = len(kinds)
         flags = np.zeros(len(kinds), dtype=bool)
@@ -176,23 +175,34 @@ class Plan:
     @cached_property
     def _staging(self) -> tuple[np.ndarray, np.ndarray]:
         """(staged, in use): per op, whether it writes or reads a staging register,
-        and how many staging registers hold an activation after it."""
+        and how many staging registers hold an activation after it.
+
+        Staging must be empty at the end of the forward phase: a backward load
+        prefetched across the phase barrier would be paid for by the forward
+        phase and make the backward phase look faster than it is (``PlanError``).
+        """
         if not self.prefetch.any():  # nothing staged: read-only views, no memory per op
             return self.prefetch, np.broadcast_to(np.int64(0), (len(self),))
         staged = np.zeros(len(self), dtype=bool)
         in_use = np.zeros(len(self), dtype=np.int64)
-        held: Counter[int] = Counter()  # copies: two steps may prefetch one checkpoint
+        held: dict[int, int] = {}  # copies: two steps may prefetch one checkpoint
+        total = 0  # sum of held, kept as it changes: linear in the plan's length
         codes, numbers = self.kind_codes.tolist(), self.layer_numbers.tolist()
+        barrier = self.forward_ops - 1  # the last forward op
         for index, (code, layer, prefetch) in enumerate(
             zip(codes, numbers, self.prefetch.tolist(), strict=True)
         ):
+            if index == barrier + 1 and total:
+                raise staging_barrier_error(self)
             if prefetch:
-                held[layer] += 1
-                staged[index] = True
-            elif code in _COMPUTE_CODES and held[layer - 1]:
+                held[layer] = held.get(layer, 0) + 1
+                staged[index], total = True, total + 1
+            elif code in _COMPUTE_CODES and held.get(layer - 1):
                 held[layer - 1] -= 1
-                staged[index] = True
-            in_use[index] = held.total()
+                staged[index], total = True, total - 1
+            in_use[index] = total
+        if barrier + 1 == len(self) and total and barrier >= 0:  # a plan with no backward ops
+            raise staging_barrier_error(self)
         return staged, in_use
 
     @property
@@ -268,6 +278,11 @@ class Plan:
 
     def phase_of(self, index: int) -> str:
         return "forward" if index < self.forward_ops else "backward"
+
+    def position(self, index: int) -> str:
+        """Where op ``index`` sits, as messages name it: "op 3 of the backward phase"."""
+        phase = self.phase_of(index)
+        return f"op {index - (self.forward_ops if phase == 'backward' else 0)} of the {phase} phase"
 
     def __str__(self) -> str:
         """Op by op, each with the buffer slots in use after it."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +12,7 @@ from . import plots
 from .analysis import Outcome, breakeven, compare, run_strategy
 from .exports import TRACE_FORMATS, write_trace
 from .files import write_atomically
+from .run import RunResult
 from .scenario import Scenario
 from .strategies import DEFAULT_COMPARISON
 from .tables import summary
@@ -35,11 +37,25 @@ FIGURES: tuple[tuple[str, str], ...] = (
 def write_report(
     scenario: Scenario, out: str | os.PathLike[str], *, strategy: str = "stride:k=5"
 ) -> Path:
-    """Write report.md, four figures and the traced run in every format into ``out``."""
+    """Write report.md, four figures and the traced run in every format into ``out``.
+
+    Everything is simulated before the folder is made, and a folder this call
+    made is removed again if writing fails: a failed report leaves nothing.
+    """
     folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
     outcomes = compare(scenario, list(DEFAULT_COMPARISON))
     traced = run_strategy(scenario, strategy)
+    made = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        return _write(scenario, folder, outcomes, traced)
+    except BaseException:
+        if made:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _write(scenario: Scenario, folder: Path, outcomes: list[Outcome], traced: RunResult) -> Path:
     frame = traced.frame
     slots = scenario.chip.buffer_slots
     title = f"{traced.strategy} on {scenario.name}"
@@ -78,16 +94,40 @@ def markdown_table(frame: pd.DataFrame) -> str:
         frame = frame.reset_index()
     header = "| " + " | ".join(map(str, frame.columns)) + " |"
     rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
-    rows = ["| " + " | ".join(map(str, row)) + " |" for row in frame.itertuples(index=False)]
+    rows = ["| " + " | ".join(map(_cell, row)) + " |" for row in frame.itertuples(index=False)]
     return "\n".join([header, rule, *rows])
+
+
+def _cell(value: object) -> str:
+    """A table cell: floats to six significant figures (jittered means are long)."""
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def _title(scenario: Scenario) -> tuple[str, str]:
+    """(name, description): a course scenario with a changed chip or size is not the course."""
+    if scenario.name != "course" or scenario.is_course:
+        return scenario.name, scenario.description
+    return "course, modified", "The course scenario with the network and chip below."
+
+
+def _breakeven_caption(scenario: Scenario) -> str:
+    """The break-even figure's caption: points are solved only on a serial, fixed chip."""
+    chip = scenario.chip
+    if chip.mode == "serial" and not chip.is_random:
+        return FIGURES[2][1]
+    return (
+        "Serial backward latency against loaddisk_ns at the expected latencies (break-even "
+        "points are solved only for a serial chip with fixed latencies, so none are marked)"
+    )
 
 
 def _markdown(scenario: Scenario, outcomes: list[Outcome], traced: str) -> str:
     network, chip_line = scenario.describe().split("\n")
+    name, description = _title(scenario)
     lines = [
-        f"# chipsim report: {scenario.name}",
+        f"# chipsim report: {name}",
         "",
-        scenario.description,
+        description,
         "",
         f"{network.split(': ', 1)[1]}; {chip_line}.",
         "",
@@ -103,8 +143,10 @@ def _markdown(scenario: Scenario, outcomes: list[Outcome], traced: str) -> str:
         table["match"] = ["yes" if a == s else "NO" for _, a, s in answers]
         lines += ["", "## The course's questions", "", markdown_table(table)]
     lines += ["", "## Figures", ""]
-    for name, caption in FIGURES:
-        lines += [f"**{caption}.**", "", f"![{caption}]({name})", ""]
+    captions = [(file, caption) for file, caption in FIGURES]
+    captions[2] = (captions[2][0], _breakeven_caption(scenario))
+    for file, caption in captions:
+        lines += [f"**{caption}.**", "", f"![{caption}]({file})", ""]
     links = ", ".join(f"[trace{suffix}](trace{suffix})" for suffix in TRACE_FORMATS)
     lines += [
         "## Traces",

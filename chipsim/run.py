@@ -11,11 +11,12 @@ from .chip import ChipConfig
 from .draws import Sampler
 from .engine import execute, timed
 from .errors import ConfigError, DiskReadError, GradientMismatch
-from .network import Network, max_abs_difference
+from .memory import check_math_memory
+from .network import Network, check_seed, max_abs_difference
 from .networks import COURSE_LAYERS, COURSE_WIDTH, build_network, course_chain
 from .plan import PHASES, Plan
 from .stages import Chain
-from .strategies import make_plan, parse_spec
+from .strategies import check_slots, make_plan, parse_spec
 from .trace import Trace
 
 if TYPE_CHECKING:
@@ -186,13 +187,18 @@ def simulate(
     chip = chip if chip is not None else ChipConfig()
     spec = parse_spec(strategy)
     chain = network_of(chip, network, layers, width)
-    _check_seed(seed)
+    check_seed(seed)
     if replications is not None and (
         isinstance(replications, bool) or not isinstance(replications, int) or replications < 1
     ):
         raise ConfigError(f"replications must be a whole number >= 1, got {replications!r}")
+    math = math and chain.has_math
+    if math:
+        check_math_memory(chain)
+    if chain.equal_width is not None:  # a plan that cannot fit is refused before it is built
+        check_slots(spec.name, str(spec), chain.layers, chip, dict(spec.params))
     plan = make_plan(spec, chain, chip)
-    model = chain.model(seed) if math and chain.has_math else None
+    model = chain.model(seed) if math else None
     execution = execute(plan, chip, model or chain, seed=seed)
     difference = None
     if model is not None:
@@ -250,8 +256,3 @@ def network_of(
         if isinstance(network, Chain)
         else build_network(network, dtype_bytes=chip.dtype_bytes)
     )
-
-
-def _check_seed(seed: int) -> None:
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ConfigError(f"network seed must be a whole number >= 0, got {seed!r}")

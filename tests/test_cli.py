@@ -234,7 +234,7 @@ def test_an_unwritable_trace_is_one_line_naming_the_file(tmp_path: Path, monkeyp
     monkeypatch.setattr(tempfile, "mkstemp", refuse)
     out = tmp_path / "trace.csv"
     result = invoke("run", "--trace", str(out))
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # issue 15: write errors are bad input, not a failed run
     assert result.output == (f"chipsim: error: {out}: cannot write here: Permission denied\n")
 
 

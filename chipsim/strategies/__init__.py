@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from .. import specs
 from ..chip import ChipConfig
-from ..errors import ConfigError, StrategyError
+from ..errors import ConfigError, DoesNotFit, StrategyError
 from ..network import Network
 from ..networks import course_chain
 from ..plan import Plan
@@ -31,6 +32,17 @@ STRATEGIES: dict[str, PlanFunction] = {
     "disk-offload": disk_offload.plan,
     "revolve": revolve.plan,
     "optimal": optimal.plan,
+}
+
+#: Strategy name → ``slots_needed(layers, **params)``, the buffer slots its plan needs from
+#: its closed form: checked before a plan is built, so a plan that cannot fit is refused
+#: at once (building full-store at L = 10⁷ takes minutes and gigabytes). ``revolve`` and
+#: ``optimal`` plan for the chip's slots and need no check.
+SLOTS_NEEDED: dict[str, Callable[..., int]] = {
+    "full-store": full_store.slots_needed,
+    "stride": stride.slots_needed,
+    "sqrt-n": sqrt_n.slots_needed,
+    "disk-offload": disk_offload.slots_needed,
 }
 
 #: What ``chipsim compare`` runs when no strategy is named.
@@ -68,7 +80,8 @@ def make_plan(spec: str | StrategySpec, network: Chain | int, chip: ChipConfig) 
 
     ``network`` may be a layer count: the course's equal-width MLP, priced
     by the chip's fixed latencies alone (a chip that prices bandwidth needs
-    the network itself).
+    the network itself). The plan is made even if it does not fit the chip
+    (``Plan.check_fits``; ``check_slots`` refuses sooner, from a closed form).
     """
     parsed = parse_spec(spec) if isinstance(spec, str) else spec
     if not isinstance(network, Chain):
@@ -78,3 +91,16 @@ def make_plan(spec: str | StrategySpec, network: Chain | int, chip: ChipConfig) 
         network = course_chain(network, 1, dtype_bytes=chip.dtype_bytes)
     plan = STRATEGIES[parsed.name](network, chip, **dict(parsed.params))
     return dataclasses.replace(plan, strategy=str(parsed))
+
+
+def check_slots(
+    name: str, label: str, layers: int, chip: ChipConfig, params: Mapping[str, Any]
+) -> None:
+    """Raise ``DoesNotFit`` (for spec ``label``) when strategy ``name`` cannot fit ``chip``'s
+    slots, from its closed form (``SLOTS_NEEDED``), before its plan is built."""
+    needed = SLOTS_NEEDED.get(name)
+    if needed is None or chip.buffer_slots is None:
+        return
+    slots = needed(layers, **params)
+    if slots > chip.buffer_slots:
+        raise DoesNotFit(label, slots, chip.buffer_slots)

@@ -52,3 +52,9 @@ def closed_form(layers: int) -> dict[str, dict[str, int]]:
         "backward": {"loaddisk": layers, "bwd": layers},
         "buffer_slots": {"needed": 0},
     }
+
+
+def slots_needed(layers: int, *, prefetch: int = 0) -> int:
+    """Buffer slots the plan needs: none (it pages everything). A precheck for huge L."""
+    require_positive("disk-offload", "prefetch", prefetch, low=0)
+    return 0

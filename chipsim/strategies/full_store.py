@@ -41,3 +41,8 @@ def closed_form(layers: int) -> dict[str, dict[str, int]]:
         "backward": {"loadmem": layers, "bwd": layers, "free": layers - 1, "fwd": 0},
         "buffer_slots": {"needed": layers - 1},
     }
+
+
+def slots_needed(layers: int) -> int:
+    """Buffer slots the plan needs, L-1, without building it: a precheck for huge L."""
+    return layers - 1

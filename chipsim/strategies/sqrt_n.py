@@ -134,3 +134,10 @@ def closed_form(layers: int, segment: int | None = None) -> dict[str, dict[str, 
             "needed": max(count - 1, max(i + max(n - 2, 0) for i, n in enumerate(lengths)))
         },
     }
+
+
+def slots_needed(layers: int, *, segment: int | None = None) -> int:
+    """Buffer slots the plan needs, from ``closed_form`` (O(L/K) work, no plan built)."""
+    if segment is not None:
+        require_positive("sqrt-n", "segment", segment)
+    return closed_form(layers, segment)["buffer_slots"]["needed"]

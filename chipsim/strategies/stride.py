@@ -72,3 +72,10 @@ def closed_form(layers: int, k: int) -> dict[str, dict[str, int]]:
         },
         "buffer_slots": {"needed": q},
     }
+
+
+def slots_needed(layers: int, *, k: int, prefetch: int = 0) -> int:
+    """Buffer slots the plan needs, ⌊L/k⌋, without building it: a precheck for huge L."""
+    require_positive("stride", "k", k)
+    require_positive("stride", "prefetch", prefetch, low=0)
+    return layers // k
