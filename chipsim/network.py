@@ -34,18 +34,18 @@ class LayerGradients:
     bias: np.ndarray
 
 
-def dense_stages(widths: Sequence[int], kind: str = "dense") -> list[Stage]:
-    """Stage l: a widths[l-1] → widths[l] dense layer (w_l·w_(l-1) MACs, weights and bias)."""
-    return [
-        Stage(
-            f"{kind}{layer}",
-            (width,),
-            width * previous,
-            BACKWARD_MACS_PER_FORWARD * width * previous,
-            width * previous + width,
-        )
-        for layer, (previous, width) in enumerate(itertools.pairwise(widths), start=1)
-    ]
+def dense_stages(widths: Sequence[int], kind: str = "dense") -> tuple[list[Stage], int]:
+    """Stage l: a widths[l-1] → widths[l] dense layer (w_l·w_(l-1) MACs, weights and bias),
+    as (stages, repeat): one stage repeated L times when every width is the same."""
+    if len(set(widths)) == 1:
+        return [dense_stage(kind, widths[0], widths[0])], len(widths) - 1
+    pairs = enumerate(itertools.pairwise(widths), start=1)
+    return [dense_stage(f"{kind}{layer}", previous, width) for layer, (previous, width) in pairs], 1
+
+
+def dense_stage(name: str, previous: int, width: int) -> Stage:
+    macs = width * previous
+    return Stage(name, (width,), macs, BACKWARD_MACS_PER_FORWARD * macs, macs + width)
 
 
 def check_widths(widths: Sequence[int]) -> None:
@@ -129,7 +129,8 @@ class MLP(NumpyNetwork):
         check_seed(seed)
         widths = list(widths)
         label = name or "mlp:widths=" + ",".join(map(str, widths))
-        super().__init__(label, (widths[0],), dense_stages(widths), dtype_bytes=dtype_bytes)
+        stages, repeat = dense_stages(widths)
+        super().__init__(label, (widths[0],), stages, dtype_bytes=dtype_bytes, repeat=repeat)
         self.widths = widths
         self._draw(widths, seed)
 
@@ -172,7 +173,8 @@ class ResMLP(NumpyNetwork):
         Network.check_size(blocks, width, seed)
         widths = [width] * (blocks + 1)
         name = f"resmlp:width={width},blocks={blocks}"
-        super().__init__(name, (width,), dense_stages(widths, "block"), dtype_bytes=dtype_bytes)
+        stages, repeat = dense_stages(widths, "block")
+        super().__init__(name, (width,), stages, dtype_bytes=dtype_bytes, repeat=repeat)
         self.width = width
         self._draw(widths, seed)
 

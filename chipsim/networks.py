@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import specs
 from .errors import ConfigError
-from .network import MLP, Network, ResMLP, check_widths, dense_stages
+from .network import MLP, Network, ResMLP, check_widths, dense_stage, dense_stages
 from .stages import Chain
 
 #: The course network's size, when nothing else is said.
@@ -40,22 +40,24 @@ def mlp(
     if widths is not None and (layers is not None or width is not None):
         raise ConfigError("network mlp takes widths=W0,W1,... or layers=L,width=S, not both")
     if widths is None:
-        sizes = (layers or COURSE_LAYERS, width or COURSE_WIDTH)
-        Network.check_size(*sizes, 0)
-        widths = (sizes[1],) * (sizes[0] + 1)
-        model: Callable[[int], Chain] = partial(Network, *sizes, dtype_bytes=dtype_bytes)
+        layers = COURSE_LAYERS if layers is None else layers
+        width = COURSE_WIDTH if width is None else width
+        Network.check_size(layers, width, 0)
+        model: Callable[[int], Chain] = partial(Network, layers, width, dtype_bytes=dtype_bytes)
+        stages, repeat, a0 = [dense_stage("dense", width, width)], layers, width
     else:
         check_widths(widths)
         model = partial(MLP, widths, dtype_bytes=dtype_bytes)
-    return Chain("mlp", (widths[0],), dense_stages(widths), dtype_bytes=dtype_bytes, model=model)
+        (stages, repeat), a0 = dense_stages(widths), widths[0]
+    return Chain("mlp", (a0,), stages, dtype_bytes=dtype_bytes, model=model, repeat=repeat)
 
 
 def resmlp(*, width: int, blocks: int, dtype_bytes: int = 4) -> Chain:
     """Residual blocks of one width: a(l) = a(l-1) + tanh(W_l a(l-1) + b_l)."""
     Network.check_size(blocks, width, 0)
-    stages = dense_stages([width] * (blocks + 1), "block")
+    stages, repeat = dense_stages([width] * (blocks + 1), "block")
     model = partial(ResMLP, width, blocks, dtype_bytes=dtype_bytes)
-    return Chain("resmlp", (width,), stages, dtype_bytes=dtype_bytes, model=model)
+    return Chain("resmlp", (width,), stages, dtype_bytes=dtype_bytes, model=model, repeat=repeat)
 
 
 def _registry() -> dict[str, Callable[..., Chain]]:

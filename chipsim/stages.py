@@ -15,6 +15,7 @@ stage table says otherwise). A network whose numpy math chipsim runs is a
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -73,6 +74,9 @@ class Chain:
     ``name`` is the spec that made it; ``dtype_bytes`` the bytes of one
     element. Arrays are indexed like the plan's layers: ``activation_bytes[l]``
     is a(l) for l = 0..L, ``macs_fwd[l]`` stage l for l = 1..L (index 0 is 0).
+    ``repeat`` > 1 means the stages are ``stages`` repeated that many times
+    (a million equal layers cost arrays, not a million Stage objects; the
+    repeated stages are numbered when listed).
     """
 
     def __init__(
@@ -83,28 +87,44 @@ class Chain:
         *,
         dtype_bytes: int = 4,
         model: Callable[[int], Any] | None = None,
+        repeat: int = 1,
     ) -> None:
         if not stages:
             raise ConfigError(f"network {name}: needs at least one stage")
         for size in input_shape:
             _check_count(f"network {name}: input_shape", size, low=1)
         _check_count(f"network {name}: dtype_bytes", dtype_bytes, low=1)
+        _check_count(f"network {name}: repeat", repeat, low=1)
         self.name = name
         self.input_shape = tuple(input_shape)
-        self.stages = tuple(stages)
+        self._pattern, self._repeat = tuple(stages), repeat
         self.dtype_bytes = dtype_bytes
         self._model = model
+
+    @cached_property
+    def stages(self) -> tuple[Stage, ...]:
+        """Stage 1..L (made on first use where the chain repeats a pattern)."""
+        if self._repeat == 1:
+            return self._pattern
+        return tuple(
+            dataclasses.replace(stage, name=f"{stage.name}{index}")
+            for index, stage in enumerate(self._pattern * self._repeat, start=1)
+        )
 
     @property
     def layers(self) -> int:
         """L, the number of stages."""
-        return len(self.stages)
+        return len(self._pattern) * self._repeat
+
+    def _column(self, values: list[int]) -> np.ndarray:
+        """One value per stage of the pattern, repeated: stage 1..L."""
+        return np.tile(np.asarray(values, dtype=np.int64), self._repeat)
 
     @cached_property
     def activation_elements(self) -> np.ndarray:
         """Elements of a(l), l = 0..L (int64)."""
-        sizes = [math.prod(self.input_shape), *(stage.elements for stage in self.stages)]
-        return np.asarray(sizes, dtype=np.int64)
+        column = self._column([stage.elements for stage in self._pattern])
+        return np.concatenate([[math.prod(self.input_shape)], column]).astype(np.int64)
 
     @cached_property
     def activation_bytes(self) -> np.ndarray:
@@ -114,16 +134,18 @@ class Chain:
     @cached_property
     def macs_fwd(self) -> np.ndarray:
         """Forward multiply-adds of stage l, l = 0..L (0 at index 0)."""
-        return np.asarray([0, *(stage.macs_fwd for stage in self.stages)], dtype=np.int64)
+        column = self._column([stage.macs_fwd for stage in self._pattern])
+        return np.concatenate([[0], column]).astype(np.int64)
 
     @cached_property
     def macs_bwd(self) -> np.ndarray:
         """Backward multiply-adds of stage l, l = 0..L (0 at index 0)."""
-        return np.asarray([0, *(stage.macs_bwd for stage in self.stages)], dtype=np.int64)
+        column = self._column([stage.macs_bwd for stage in self._pattern])
+        return np.concatenate([[0], column]).astype(np.int64)
 
     @property
     def params(self) -> int:
-        return sum(stage.params for stage in self.stages)
+        return sum(stage.params for stage in self._pattern) * self._repeat
 
     @property
     def equal_width(self) -> int | None:
@@ -153,7 +175,7 @@ class Chain:
 
     def totals(self) -> dict[str, int]:
         """What ``chipsim networks show`` sums: MACs, parameters, activation sizes."""
-        elements = sum(stage.elements for stage in self.stages)
+        elements = int(self.activation_elements[1:].sum())
         return {
             "macs_fwd": int(self.macs_fwd.sum()),
             "params": self.params,
