@@ -30,13 +30,18 @@ FWD, BWD, SM, LM, SD, LD, FREE = (KIND_CODE[kind] for kind in OP_KINDS)
 
 
 def optimal_cost(
-    sizes: np.ndarray, prices: np.ndarray, budget: int, objective: str = "backward"
+    sizes: np.ndarray,
+    prices: np.ndarray,
+    budget: int,
+    objective: str = "backward",
+    *,
+    use_disk: bool = True,
 ) -> float:
     """The least cost of any valid plan (backward phase, or forward + backward)."""
     layers = len(sizes) - 1
     heap: list = []
     counter = itertools.count()
-    for buffer, disk in _forward_results(sizes, budget, layers):
+    for buffer, disk in _forward_results(sizes, budget, layers, use_disk):
         cost = 0.0
         if objective == "total":
             cost = prices[LM, 0] + prices[FWD, 1:].sum()
@@ -50,26 +55,26 @@ def optimal_cost(
         seen.add(state)
         if state[1] == 0 and not state[2]:
             return cost
-        for kind, layer, nxt in _moves(*state, sizes, budget, layers):
+        for kind, layer, nxt in _moves(*state, sizes, budget, layers, use_disk):
             nxt = _canonical(*nxt)
             if nxt not in seen:
                 heapq.heappush(heap, (cost + prices[kind, layer], next(counter), nxt))
     raise AssertionError("no valid plan reaches layer 1")
 
 
-def _forward_results(sizes, budget, layers):
+def _forward_results(sizes, budget, layers, use_disk):
     """Every (buffer, disk) one forward sweep can leave behind within the budget."""
     below = range(1, layers)  # a0 lives in inputs; a(L) is never needed again
     for size in range(layers):
         for buffer in itertools.combinations(below, size):
             if sum(int(sizes[x]) for x in buffer) > budget:
                 continue
-            for disk_size in range(layers + 1):
+            for disk_size in range(layers + 1 if use_disk else 1):
                 for disk in itertools.combinations(range(layers), disk_size):
                     yield frozenset(buffer), frozenset(disk)
 
 
-def _moves(act, grad, buffer, disk, sizes, budget, layers):
+def _moves(act, grad, buffer, disk, sizes, budget, layers, use_disk):
     used = sum(int(sizes[x]) for x in buffer)
     if act is not None and act + 1 <= layers:
         yield FWD, act + 1, (act + 1, grad, buffer, disk)
@@ -77,7 +82,7 @@ def _moves(act, grad, buffer, disk, sizes, budget, layers):
         yield BWD, grad, (act, grad - 1, buffer, disk)
     if act is not None and act not in buffer and used + int(sizes[act]) <= budget:
         yield SM, act, (act, grad, buffer | {act}, disk)
-    if act is not None and act not in disk:
+    if use_disk and act is not None and act not in disk:
         yield SD, act, (act, grad, buffer, disk | {act})
     for x in buffer | {0}:
         yield LM, x, (x, grad, buffer, disk)
