@@ -56,7 +56,7 @@ and the base's place are part of the state; a buffered base that is paged
 part-way (the MEM→DISK move) hands its units to what remains. The step
 "one route throughout" is where sizes could bite: freeing a(k) early to
 make room and recomputing through the base later is a non-persistent plan,
-which rotor's TOMS paper shows can beat persistent ones in its richer model.
+and rotor's TOMS version notes persistence cannot be assumed in its model.
 In this model no such plan won: tests/test_optimal_bytes.py checks the
 optimum against an exhaustive search over every valid plan (byte-exact) on
 random chains of up to 7 stages, and ~700 more random chains agreed while
