@@ -7,7 +7,19 @@ import pytest
 from exhaustive_bytes import optimal_cost, replay
 from test_optimal import random_chip
 
-from chipsim import ConfigError, Network, Plan, StrategyError, execute
+from chipsim import (
+    ChipConfig,
+    ConfigError,
+    Network,
+    Plan,
+    PlanTooLarge,
+    StrategyError,
+    execute,
+    make_plan,
+    simulate,
+)
+from chipsim.costs import Costs
+from chipsim.networks import build_network
 from chipsim.ops import OP_KINDS
 from chipsim.strategies.optimal import _fill
 from chipsim.strategies.optimal_bytes import rounding, solve_bytes
@@ -179,3 +191,41 @@ def test_bad_input_is_one_line_naming_the_field(sizes, prices, budget, options, 
 def test_an_unknown_objective_is_refused() -> None:
     with pytest.raises(StrategyError, match="objective must be one of backward, total"):
         solve_bytes(np.array([1, 1]), np.zeros((7, 2)), 4, objective="energy")
+
+
+# Through chipsim's front door: `optimal` on a heterogeneous network uses this planner.
+
+
+@pytest.mark.parametrize("objective", ["backward", "total"])
+def test_optimal_on_a_heterogeneous_mlp_runs_within_budget_at_its_planned_cost(
+    objective: str,
+) -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(6):
+        widths = [int(w) for w in rng.integers(2, 40, size=int(rng.integers(3, 7)))]
+        chain = build_network("mlp:widths=" + ",".join(map(str, widths)))
+        budget = int(rng.integers(0, int(chain.activation_bytes[1:].sum()) + 1))
+        chip = ChipConfig(
+            buffer_bytes=budget,
+            mem_bytes_per_ns=4,
+            disk_bytes_per_ns=1,
+            compute_macs_per_ns=8,
+            loaddisk_ns=int(rng.integers(0, 200)),
+        )
+        spec = "optimal" if objective == "backward" else "optimal:objective=total"
+        result = simulate(spec, chip, network=chain.name)
+        costs = Costs(chip, chain)
+        expected = solve_bytes(chain.activation_bytes, costs.ns, budget, objective=objective)
+        latency = result.backward.latency_ns
+        if objective == "total":
+            latency += result.forward.latency_ns
+        assert latency == pytest.approx(expected.value, rel=1e-12), widths
+        assert result.peak_buffer_bytes <= budget
+        assert result.max_abs_grad_diff == 0.0
+        assert result.plan.notes == (expected.rounding.describe(),)
+
+
+def test_a_heterogeneous_problem_too_large_to_plan_is_refused_before_any_table() -> None:
+    chain = build_network("mlp:widths=" + ",".join(["8", "9"] * 80))
+    with pytest.raises(PlanTooLarge, match=r"use fewer units \(e\.g\. optimal:units=100\)"):
+        make_plan("optimal", chain, ChipConfig(buffer_bytes=1000))

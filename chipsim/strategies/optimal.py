@@ -66,6 +66,8 @@ from ..errors import PlanTooLarge, StrategyError
 from ..ops import Op
 from ..plan import Plan
 from ..stages import Chain
+from .common import require_positive
+from .optimal_bytes import solve_bytes
 
 OBJECTIVES = ("backward", "total")
 
@@ -73,23 +75,54 @@ MEM, DISK = 0, 1
 PEEL, SPLIT_MEM, SPLIT_DISK, REHOME_MEM, REHOME_DISK, NO_STORE = range(6)
 
 
-def plan(network: Chain, chip: ChipConfig, *, objective: str = "backward") -> Plan:
+def plan(
+    network: Chain, chip: ChipConfig, *, objective: str = "backward", units: int | None = None
+) -> Plan:
+    """``units`` (default ``BYTE_UNITS``) cuts a heterogeneous chain's byte budget into
+    memory units for ``optimal_bytes``; equal sizes plan exactly in slots, here."""
     if objective not in OBJECTIVES:
         raise StrategyError(
             f"optimal: objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}"
         )
     label = "optimal" if objective == "backward" else f"optimal:objective={objective}"
+    if units is not None:
+        require_positive("optimal", "units", units)
+        label += f"{':' if label == 'optimal' else ','}units={units}"
     costs = Costs(chip, network)
     if not costs.uniform:
-        raise StrategyError(
-            f"optimal: {network.name} has stages of different sizes or costs, "
-            "which the equal-size planner cannot plan"
-        )
+        return _plan_bytes(network, chip, costs, objective, units or BYTE_UNITS, label)
     slots = chip.slots_for(network)
     schedule = solve(
         network.layers, costs.uniform_chip(), slots, objective=objective, strategy=label
     )
     return schedule.plan(label)
+
+
+#: Memory units a byte budget is cut into on a heterogeneous chain (rotor-style).
+BYTE_UNITS = 500
+
+#: Planning work (about L³·units/6 table cells × splits) refused beyond this: ~30 s here.
+MAX_BYTE_PLANNING_STEPS = 2 * 10**8
+
+
+def _plan_bytes(
+    network: Chain, chip: ChipConfig, costs: Costs, objective: str, units: int, label: str
+) -> Plan:
+    """The exact plan over memory units of a chain whose sizes or prices differ."""
+    budget = chip.buffer_capacity_bytes(network)
+    steps = network.layers**3 * units // 6
+    if steps > MAX_BYTE_PLANNING_STEPS:
+        raise PlanTooLarge(
+            f"{label}: {network.layers} stages with {units} memory units need ~{steps:.1e} "
+            f"planning steps (the limit is {MAX_BYTE_PLANNING_STEPS:.0e}, about 30 s); "
+            "use fewer units (e.g. optimal:units=100) or fewer, larger stages"
+        )
+    schedule = solve_bytes(
+        network.activation_bytes, costs.ns, budget, units=units, objective=objective
+    )
+    forward, backward = schedule.ops()
+    notes = (schedule.rounding.describe(),)
+    return Plan.build(label, network.layers, forward, backward, notes=notes)
 
 
 @dataclass(frozen=True)
