@@ -600,6 +600,7 @@ def _outcome_dict(outcome: Outcome) -> dict[str, Any]:
         "strategy": outcome.strategy,
         "fits": False,
         "buffer_slots_needed": refusal.buffer_slots_needed,
+        **({"buffer_bytes_needed": needed} if (needed := refusal.buffer_bytes_needed) else {}),
         "reason": str(refusal),
     }
 
