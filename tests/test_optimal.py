@@ -209,10 +209,12 @@ def test_a_problem_too_large_to_plan_is_refused_before_any_table_is_built(
 
     monkeypatch.setattr(optimal, "_Table", no_tables)
     with pytest.raises(PlanTooLarge) as refusal:
-        make_plan("optimal", 100_000, ChipConfig(buffer_slots=100_000))
+        solve(100_000, ChipConfig(buffer_slots=100_000), 100_000)
     assert str(refusal.value) == (
-        "optimal: planning L=100000 with 100000 slots needs ~1e15 steps; "
-        "the planner handles up to ~1e9 (L<=429 at 100000 slots)"
+        "optimal: the exact planner handles L<=429 at 100000 slots (L=100000 would take "
+        "~1e15 steps, over its ~1e9); use a smaller L or fewer slots, or the `optimal` "
+        "strategy, which plans larger chains approximately (periodic disk checkpoints), "
+        "or `revolve`"
     )
     assert isinstance(refusal.value, StrategyError) and refusal.value.exit_code == 2
     # revolve no longer plans by the dynamic program: any L plans (tests below).

@@ -46,11 +46,12 @@ are reversed from a(s+j), independently of those below, which come after
 of the recurrence; the tests confirm the optimum against an exhaustive search
 over every valid plan of small chains with random costs.
 
-Complexity: O(L²·C) time (vectorised over the split j with numpy) and
-O(L·C) memory for L layers and C slots; L = 1000, C = 10 plans in about a
-second (see benchmarks/). C counts at most L−1 slots, as more cannot help
-(``useful_slots``), and a problem beyond ``MAX_PLANNING_STEPS`` is refused
-(PlanTooLarge) before any table is allocated.
+Complexity: O(L²·C) time (each size n filled for every source, slot count
+and split at once with numpy) and O(L·C) memory for L layers and C slots;
+benchmarks/planners.py measures it. C counts at most L−1 slots, as more
+cannot help (``useful_slots``). ``solve`` refuses a problem beyond
+``MAX_PLANNING_STEPS`` (PlanTooLarge) before any table is allocated; the
+``optimal`` strategy then plans with ``periodic.approximate`` instead.
 """
 
 from __future__ import annotations
@@ -77,8 +78,9 @@ def plan(layers: int, chip: ChipConfig, *, objective: str = "backward") -> Plan:
             f"optimal: objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}"
         )
     label = "optimal" if objective == "backward" else f"optimal:objective={objective}"
-    schedule = solve(layers, chip, chip.buffer_slots, objective=objective, strategy=label)
-    return schedule.plan(label)
+    from .periodic import schedule as planned  # exact within the DP's reach, else periodic
+
+    return planned(layers, chip, chip.buffer_slots, objective=objective, strategy=label).plan(label)
 
 
 @dataclass(frozen=True)
@@ -92,21 +94,30 @@ class Schedule:
     t_split: np.ndarray
     f_choice: np.ndarray
     f_split: np.ndarray
+    t_value: np.ndarray | None = None  # [src, c, n], for planners built on these tables
+    f_value: np.ndarray | None = None
 
     def plan(self, label: str) -> Plan:
-        forward_stores, backward = self._emit()
+        return self.chain_plan(label, self.layers, [("F", 0, self.layers, MEM, self.slots, False)])
+
+    def chain_plan(self, label: str, layers: int, stack: list, stores: dict | None = None) -> Plan:
+        """The plan of ``layers`` layers whose sub-problems are the tasks of ``stack``
+        (the last runs first), with ``stores`` already made in the forward phase."""
+        forward_stores, backward = self._emit(stack, stores or {})
         forward = [Op("loadmem", 0), *forward_stores.get(0, [])]
-        for layer in range(1, self.layers + 1):
+        for layer in range(1, layers + 1):
             forward.append(Op("fwd", layer))
             forward.extend(forward_stores.get(layer, []))
-        return Plan.build(label, self.layers, forward, backward)
+        return Plan.build(label, layers, forward, backward)
 
-    def _emit(self) -> tuple[dict[int, list[Op]], list[Op]]:
-        """Walk the choices top-down with an explicit stack (chains can be deep)."""
-        stores: dict[int, list[Op]] = {}
+    def _emit(
+        self, stack: list, stores: dict[int, list[Op]]
+    ) -> tuple[dict[int, list[Op]], list[Op]]:
+        """Walk the choices top-down with an explicit stack (chains can be deep).
+
+        A task is an Op to append, or ("F"|"T", base, n, src, slots, base_in_registers).
+        """
         backward: list[Op] = []
-        # A task is an Op to append, or ("F"|"T", base, n, src, slots, base_in_registers).
-        stack: list = [("F", 0, self.layers, MEM, self.slots, False)]
         while stack:
             task = stack.pop()
             if isinstance(task, Op):
@@ -218,9 +229,11 @@ def solve(
     steps = planning_steps(layers, slots)
     if steps > MAX_PLANNING_STEPS:
         raise PlanTooLarge(
-            f"{strategy}: planning L={layers} with {slots} slots needs ~{_rounded(steps)} "
-            f"steps; the planner handles up to ~{_rounded(MAX_PLANNING_STEPS)} "
-            f"(L<={_largest_layers(slots)} at {slots} slots)"
+            f"{strategy}: the exact planner handles L<={_largest_layers(slots)} at {slots} "
+            f"slots (L={layers} would take ~{_rounded(steps)} steps, over its "
+            f"~{_rounded(MAX_PLANNING_STEPS)}); use a smaller L or fewer slots, or the "
+            "`optimal` strategy, which plans larger chains approximately (periodic disk "
+            "checkpoints), or `revolve`"
         )
     return _fill(layers, chip, useful_slots(layers, slots), objective=objective, use_disk=use_disk)
 
@@ -263,7 +276,7 @@ def _fill(layers: int, chip: ChipConfig, slots: int, *, objective: str, use_disk
     value = float(F.value[MEM, slots, layers])
     if objective == "total":
         value += costs.m + layers * costs.f
-    return Schedule(layers, slots, value, t.choice, t.split, F.choice, F.split)
+    return Schedule(layers, slots, value, t.choice, t.split, F.choice, F.split, t.value, F.value)
 
 
 @dataclass(frozen=True)
