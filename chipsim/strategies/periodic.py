@@ -108,7 +108,7 @@ def approximate(
     tables = _fill(size, chip, useful_slots(size, slots), objective=objective, use_disk=True)
     c = tables.slots
     if layers == size:
-        return PeriodicSchedule(layers, _value(tables, chip, objective), (), tables)
+        return PeriodicSchedule(layers, tables.value, (), tables)
     f_sd = float(chip.storedisk_ns) if objective == "total" else 0.0
     segment_disk = tables.t_value[DISK, c, 1:] + f_sd  # index j-1: a segment of j layers
     segment_mem = tables.t_value[MEM, c, 1:] + f_sd
@@ -126,8 +126,3 @@ def approximate(
         bases.append(bases[-1] + int(cut[layers - bases[-1]]))
     forward = float(chip.loadmem_ns) + layers * float(chip.fwd_ns) if objective == "total" else 0
     return PeriodicSchedule(layers, float(bottom[j - 1]) + forward, tuple(bases), tables)
-
-
-def _value(tables: Schedule, chip: ChipConfig, objective: str) -> float:
-    """The exact tables' optimum: the whole chain in one window."""
-    return tables.value
