@@ -209,18 +209,17 @@ def test_a_problem_too_large_to_plan_is_refused_before_any_table_is_built(
 
     monkeypatch.setattr(optimal, "_Table", no_tables)
     with pytest.raises(PlanTooLarge) as refusal:
-        make_plan("optimal", 100_000, ChipConfig(buffer_slots=100_000))
+        solve(100_000, ChipConfig(buffer_slots=100_000), 100_000)
     assert str(refusal.value) == (
-        "optimal: planning L=100000 with 100000 slots needs ~1e15 steps; "
-        "the planner handles up to ~1e9 (L<=429 at 100000 slots)"
+        "optimal: the exact planner handles L<=429 at 100000 slots (L=100000 would take "
+        "~1e15 steps, over its ~1e9); use a smaller L or fewer slots, or the `optimal` "
+        "strategy, which plans larger chains approximately (periodic disk checkpoints), "
+        "or `revolve`"
     )
     assert isinstance(refusal.value, StrategyError) and refusal.value.exit_code == 2
-    with pytest.raises(PlanTooLarge) as refusal:
-        make_plan("revolve:slots=10", 20_000, ChipConfig())
-    assert str(refusal.value) == (
-        "revolve:slots=10: planning L=20000 with 10 slots needs ~5.5e9 steps; "
-        "the planner handles up to ~1e9 (L<=7356 at 10 slots)"
-    )
+    # revolve no longer plans by the dynamic program: any L plans (tests below).
+    plan = make_plan("revolve:slots=10", 20_000, ChipConfig())
+    assert plan.counts("backward")["fwd"] == backward_recomputations(20_000, 10)
 
 
 def test_the_planning_limit_admits_l_up_to_5000_at_10_slots(
@@ -270,3 +269,54 @@ def test_optimal_plans_that_page_and_recompute_give_plain_backprop_gradients(
     if objective == "total":  # the total objective's value counts the forward phase too
         measured += result.forward.latency_ns
     assert measured == solve(20, chip, slots, objective=objective).value
+
+
+# Revolve's binomial schedule, without the dynamic program.
+
+
+def test_the_binomial_schedule_matches_the_dynamic_program_for_l_up_to_200() -> None:
+    # The DP on Revolve's cost model (one table for every L and slots) is the reference.
+    schedule = solve(200, ADVANCES_ONLY, 10, objective="total", use_disk=False)
+    for layers in range(1, 201):
+        for slots in range(1, 11):
+            plan = make_plan(f"revolve:slots={slots}", layers, ChipConfig(buffer_slots=slots))
+            reference = dataclasses.replace(schedule, layers=layers, slots=slots).plan("dp")
+            assert plan.counts("backward")["fwd"] == reference.counts("backward")["fwd"]
+            assert plan.counts("backward")["loadmem"] == layers  # one sweep per bwd
+            assert plan.counts("forward")["fwd"] == layers
+            assert plan.buffer_slots_needed <= slots
+
+
+def test_binomial_plans_obey_the_model_and_give_plain_backprop_gradients() -> None:
+    for layers, slots in [(1, 1), (2, 1), (7, 1), (20, 2), (57, 3), (100, 5)]:
+        chip = ChipConfig(buffer_slots=slots)
+        result = simulate(f"revolve:slots={slots}", chip, layers=layers, width=4, seed=2)
+        assert result.max_abs_grad_diff == 0.0
+        assert result.backward.ops["fwd"] == backward_recomputations(layers, slots)
+        assert result.peak_buffer_slots <= slots
+
+
+@pytest.mark.parametrize("layers", [1000, 4321, 100_000])
+def test_binomial_plans_attain_t_for_large_l(layers: int) -> None:
+    for slots in (1, 2, 10) if layers < 100_000 else (10,):
+        chip = ChipConfig(buffer_slots=slots)
+        plan = make_plan("revolve", layers, chip)
+        assert plan.counts("backward")["fwd"] == backward_recomputations(layers, slots)
+        assert execute(plan, chip, None).trace.peak_buffer_slots <= slots
+
+
+def test_binomial_split_lies_in_griewanks_interval() -> None:
+    from math import comb
+
+    from chipsim.strategies.binomial import split
+
+    for snapshots in range(2, 8):
+        for steps in range(2, 400):
+            r = next(r for r in range(steps) if comb(snapshots + r, snapshots) >= steps)
+            m = split(steps, snapshots)
+            beta = lambda c, s: comb(c + s, c) if s >= 0 else 0  # noqa: E731
+            assert max(1, beta(snapshots, r - 2)) <= m <= beta(snapshots, r - 1)
+            assert beta(snapshots - 1, r - 1) <= steps - m <= beta(snapshots - 1, r)
+            # the split attains t: m + t(m, c) + t(l - m, c - 1) = t(l, c)
+            total = m + advances(m, snapshots) + advances(steps - m, snapshots - 1)
+            assert total == advances(steps, snapshots)

@@ -46,11 +46,12 @@ are reversed from a(s+j), independently of those below, which come after
 of the recurrence; the tests confirm the optimum against an exhaustive search
 over every valid plan of small chains with random costs.
 
-Complexity: O(L²·C) time (vectorised over the split j with numpy) and
-O(L·C) memory for L layers and C slots; L = 1000, C = 10 plans in about a
-second (see benchmarks/). C counts at most L−1 slots, as more cannot help
-(``useful_slots``), and a problem beyond ``MAX_PLANNING_STEPS`` is refused
-(PlanTooLarge) before any table is allocated.
+Complexity: O(L²·C) time (each size n filled for every source, slot count
+and split at once with numpy) and O(L·C) memory for L layers and C slots;
+benchmarks/planners.py measures it. C counts at most L−1 slots, as more
+cannot help (``useful_slots``). ``solve`` refuses a problem beyond
+``MAX_PLANNING_STEPS`` (PlanTooLarge) before any table is allocated; the
+``optimal`` strategy then plans with ``periodic.approximate`` instead.
 """
 
 from __future__ import annotations
@@ -92,10 +93,10 @@ def plan(
     if not costs.uniform:
         return _plan_bytes(network, chip, costs, objective, units or BYTE_UNITS, label)
     slots = chip.slots_for(network)
-    schedule = solve(
-        network.layers, costs.uniform_chip(), slots, objective=objective, strategy=label
-    )
-    return schedule.plan(label)
+    from .periodic import schedule as planned  # exact within the DP's reach, else periodic
+
+    fixed = costs.uniform_chip()
+    return planned(network.layers, fixed, slots, objective=objective, strategy=label).plan(label)
 
 
 #: Memory units a byte budget is cut into on a heterogeneous chain (rotor-style).
@@ -136,21 +137,30 @@ class Schedule:
     t_split: np.ndarray
     f_choice: np.ndarray
     f_split: np.ndarray
+    t_value: np.ndarray | None = None  # [src, c, n], for planners built on these tables
+    f_value: np.ndarray | None = None
 
     def plan(self, label: str) -> Plan:
-        forward_stores, backward = self._emit()
+        return self.chain_plan(label, self.layers, [("F", 0, self.layers, MEM, self.slots, False)])
+
+    def chain_plan(self, label: str, layers: int, stack: list, stores: dict | None = None) -> Plan:
+        """The plan of ``layers`` layers whose sub-problems are the tasks of ``stack``
+        (the last runs first), with ``stores`` already made in the forward phase."""
+        forward_stores, backward = self._emit(stack, stores or {})
         forward = [Op("loadmem", 0), *forward_stores.get(0, [])]
-        for layer in range(1, self.layers + 1):
+        for layer in range(1, layers + 1):
             forward.append(Op("fwd", layer))
             forward.extend(forward_stores.get(layer, []))
-        return Plan.build(label, self.layers, forward, backward)
+        return Plan.build(label, layers, forward, backward)
 
-    def _emit(self) -> tuple[dict[int, list[Op]], list[Op]]:
-        """Walk the choices top-down with an explicit stack (chains can be deep)."""
-        stores: dict[int, list[Op]] = {}
+    def _emit(
+        self, stack: list, stores: dict[int, list[Op]]
+    ) -> tuple[dict[int, list[Op]], list[Op]]:
+        """Walk the choices top-down with an explicit stack (chains can be deep).
+
+        A task is an Op to append, or ("F"|"T", base, n, src, slots, base_in_registers).
+        """
         backward: list[Op] = []
-        # A task is an Op to append, or ("F"|"T", base, n, src, slots, base_in_registers).
-        stack: list = [("F", 0, self.layers, MEM, self.slots, False)]
         while stack:
             task = stack.pop()
             if isinstance(task, Op):
@@ -262,9 +272,11 @@ def solve(
     steps = planning_steps(layers, slots)
     if steps > MAX_PLANNING_STEPS:
         raise PlanTooLarge(
-            f"{strategy}: planning L={layers} with {slots} slots needs ~{_rounded(steps)} "
-            f"steps; the planner handles up to ~{_rounded(MAX_PLANNING_STEPS)} "
-            f"(L<={_largest_layers(slots)} at {slots} slots)"
+            f"{strategy}: the exact planner handles L<={_largest_layers(slots)} at {slots} "
+            f"slots (L={layers} would take ~{_rounded(steps)} steps, over its "
+            f"~{_rounded(MAX_PLANNING_STEPS)}); use a smaller L or fewer slots, or the "
+            "`optimal` strategy, which plans larger chains approximately (periodic disk "
+            "checkpoints), or `revolve`"
         )
     return _fill(layers, chip, useful_slots(layers, slots), objective=objective, use_disk=use_disk)
 
@@ -291,95 +303,169 @@ def _fill(layers: int, chip: ChipConfig, slots: int, *, objective: str, use_disk
     """Fill the T and F tables for ``layers`` layers and exactly ``slots`` free buffer slots.
 
     Ties in latency go to the plan with fewer ops, so free stores are never
-    made for nothing.
+    made for nothing. Each size n is filled for every slot count and split
+    at once (numpy over [c, j]): entries of size n read only smaller sizes,
+    except re-homing, which reads the other source at the same size once
+    that is final; so the cells, and the order candidates are offered in,
+    are those of a cell-by-cell fill.
     """
-    f, b = float(chip.fwd_ns), float(chip.bwd_ns)
-    m, sm = float(chip.loadmem_ns), float(chip.storemem_ns)
-    d, sd = float(chip.loaddisk_ns), float(chip.storedisk_ns)
-    reload = {MEM: m, DISK: d}
-    sources = (MEM, DISK) if use_disk else (MEM,)
-    # Forward-phase stores cost latency only when the objective counts that phase.
-    f_sm, f_sd = (sm, sd) if objective == "total" else (0.0, 0.0)
+    costs = _Costs.of(chip, objective, use_disk)
     t = _Table(slots, layers)
     F = _Table(slots, layers)
     F.choice[:] = NO_STORE
-
     for n in range(1, layers + 1):
-        steps = np.arange(1, n, dtype=float)  # split sizes j = 1..n-1
-        for c in range(slots + 1):
-            for src in sources:
-                ell = reload[src]
-                if n == 1:
-                    t.offer(src, c, n, ell + b, 2, PEEL)
-                    continue
-                t.offer(
-                    src,
-                    c,
-                    n,
-                    ell + (n - 1) * f + b + t.value[src, c, n - 1],
-                    n + 1 + t.ops[src, c, n - 1],
-                    PEEL,
-                )
-                lower, lower_ops = t.value[src, c, 1:n], t.ops[src, c, 1:n]
-                if c >= 1:
-                    upper, upper_ops = t.upper(MEM, c - 1, n)
-                    t.offer_split(
-                        src,
-                        c,
-                        n,
-                        ell + steps * f + sm + upper - m + lower,
-                        steps + 3 + upper_ops + lower_ops,
-                        SPLIT_MEM,
-                    )
-                if use_disk:
-                    upper, upper_ops = t.upper(DISK, c, n)
-                    t.offer_split(
-                        src,
-                        c,
-                        n,
-                        ell + steps * f + sd + upper - d + lower,
-                        steps + 2 + upper_ops + lower_ops,
-                        SPLIT_DISK,
-                    )
-            if use_disk and d < m:
-                t.offer(
-                    MEM, c, n, m + sd + t.value[DISK, c, n] - d, 1 + t.ops[DISK, c, n], REHOME_DISK
-                )
-            elif use_disk and m < d and c >= 1:
-                t.offer(
-                    DISK,
-                    c,
-                    n,
-                    d + sm + t.value[MEM, c - 1, n] - m,
-                    2 + t.ops[MEM, c - 1, n],
-                    REHOME_MEM,
-                )
-        for c in range(slots + 1):
-            for src in sources:
-                F.offer(src, c, n, t.value[src, c, n], t.ops[src, c, n], NO_STORE)
-                if n == 1:
-                    continue
-                lower, lower_ops = t.value[src, c, 1:n], t.ops[src, c, 1:n]
-                if c >= 1:
-                    upper, upper_ops = F.upper(MEM, c - 1, n)
-                    F.offer_split(
-                        src, c, n, upper + lower + f_sm, upper_ops + lower_ops + 2, SPLIT_MEM
-                    )
-                if use_disk:
-                    upper, upper_ops = F.upper(DISK, c, n)
-                    F.offer_split(
-                        src, c, n, upper + lower + f_sd, upper_ops + lower_ops + 1, SPLIT_DISK
-                    )
-            if use_disk and d < m:
-                F.offer(MEM, c, n, F.value[DISK, c, n] + f_sd, F.ops[DISK, c, n] + 1, REHOME_DISK)
-            elif use_disk and m < d and c >= 1:
-                F.offer(
-                    DISK, c, n, F.value[MEM, c - 1, n] + f_sm, F.ops[MEM, c - 1, n] + 2, REHOME_MEM
-                )
+        _fill_t(t, n, costs)
+        _fill_f(F, t, n, costs)
     value = float(F.value[MEM, slots, layers])
     if objective == "total":
-        value += m + layers * f
-    return Schedule(layers, slots, value, t.choice, t.split, F.choice, F.split)
+        value += costs.m + layers * costs.f
+    return Schedule(layers, slots, value, t.choice, t.split, F.choice, F.split, t.value, F.value)
+
+
+@dataclass(frozen=True)
+class _Costs:
+    """The latencies the recurrence reads (floats), and which sources it may use."""
+
+    f: float
+    b: float
+    m: float
+    sm: float
+    d: float
+    sd: float
+    f_sm: float  # forward-phase stores: charged only when the objective counts that phase
+    f_sd: float
+    use_disk: bool
+
+    @classmethod
+    def of(cls, chip: ChipConfig, objective: str, use_disk: bool) -> _Costs:
+        sm, sd = float(chip.storemem_ns), float(chip.storedisk_ns)
+        charged = objective == "total"
+        return cls(
+            float(chip.fwd_ns),
+            float(chip.bwd_ns),
+            float(chip.loadmem_ns),
+            sm,
+            float(chip.loaddisk_ns),
+            sd,
+            sm if charged else 0.0,
+            sd if charged else 0.0,
+            use_disk,
+        )
+
+    @property
+    def count(self) -> int:
+        """How many sources the tables use: the buffer, and the disk when allowed."""
+        return 2 if self.use_disk else 1
+
+    @property
+    def rows(self) -> slice:
+        """The tables' source rows in use."""
+        return slice(0, self.count)
+
+    @property
+    def reloads(self) -> np.ndarray:
+        """Each source's reload latency ℓ, as a column (one row per source)."""
+        return np.array([[self.m], [self.d]])[: self.count]
+
+
+def _fill_t(t: _Table, n: int, k: _Costs) -> None:
+    """T[:, :, n] for every source and slot count: peel, keep or page a split, re-home.
+
+    Both sources at once: only a re-home reads an entry of the same size, of
+    the other source, which has no re-home of its own and so is final then.
+    """
+    src, ell = k.rows, k.reloads
+    if n == 1:
+        best = _Best(np.broadcast_to(ell + k.b, (k.count, t.slots + 1)), 2.0, PEEL)
+    else:
+        below, below_ops = t.value[src, :, n - 1], t.ops[src, :, n - 1]
+        best = _Best(ell + (n - 1) * k.f + k.b + below, n + 1 + below_ops, PEEL)
+        steps = np.arange(1, n, dtype=float)  # split sizes j = 1..n-1
+        lower, lower_ops = t.value[src, :, 1:n], t.ops[src, :, 1:n]
+        upper, upper_ops = t.upper(MEM, n, slice(0, -1))
+        walk = ell[:, :, None] + steps * k.f
+        values = walk + k.sm + upper - k.m + lower[:, 1:]
+        best.offer_split(SOME, values, steps + 3 + upper_ops + lower_ops[:, 1:], SPLIT_MEM)
+        if k.use_disk:
+            upper, upper_ops = t.upper(DISK, n, ALL)
+            values = walk + k.sd + upper - k.d + lower
+            best.offer_split(ALL, values, steps + 2 + upper_ops + lower_ops, SPLIT_DISK)
+    best.store(t, src, n)
+    if k.use_disk and k.d < k.m:
+        paged = k.m + k.sd + t.value[DISK, :, n] - k.d
+        best.offer((MEM, ALL), paged, 1 + t.ops[DISK, :, n], REHOME_DISK)
+    elif k.use_disk and k.m < k.d:
+        kept = k.d + k.sm + t.value[MEM, :-1, n] - k.m
+        best.offer((DISK, SOME), kept, 2 + t.ops[MEM, :-1, n], REHOME_MEM)
+    best.store(t, src, n)
+
+
+def _fill_f(F: _Table, t: _Table, n: int, k: _Costs) -> None:
+    """F[:, :, n]: T with the first sweep paid, or a forward-phase store and the rest above it."""
+    src = k.rows
+    best = _Best(t.value[src, :, n], t.ops[src, :, n], NO_STORE)
+    if n > 1:
+        lower, lower_ops = t.value[src, :, 1:n], t.ops[src, :, 1:n]
+        upper, upper_ops = F.upper(MEM, n, slice(0, -1))
+        values = upper + lower[:, 1:] + k.f_sm
+        best.offer_split(SOME, values, upper_ops + lower_ops[:, 1:] + 2, SPLIT_MEM)
+        if k.use_disk:
+            upper, upper_ops = F.upper(DISK, n, ALL)
+            values = upper + lower + k.f_sd
+            best.offer_split(ALL, values, upper_ops + lower_ops + 1, SPLIT_DISK)
+    best.store(F, src, n)
+    if k.use_disk and k.d < k.m:
+        value, ops = F.value[DISK, :, n] + k.f_sd, F.ops[DISK, :, n] + 1
+        best.offer((MEM, ALL), value, ops, REHOME_DISK)
+    elif k.use_disk and k.m < k.d:
+        value, ops = F.value[MEM, :-1, n] + k.f_sm, F.ops[MEM, :-1, n] + 2
+        best.offer((DISK, SOME), value, ops, REHOME_MEM)
+    best.store(F, src, n)
+
+
+ALL = slice(None)  # every slot count c
+SOME = slice(1, None)  # c >= 1: the entries that can give a kept activation a slot
+
+
+class _Best:
+    """The best candidate so far for [src, c, n], every source and c at once, offered in order."""
+
+    def __init__(self, value: np.ndarray, ops: np.ndarray | float, choice: int) -> None:
+        self.value = np.array(value, dtype=float)
+        self.ops = np.broadcast_to(np.asarray(ops, dtype=float), self.value.shape).copy()
+        self.choice = np.full(self.value.shape, choice, dtype=np.int8)
+        self.split = np.zeros(self.value.shape, dtype=np.int32)
+
+    def offer(
+        self,
+        where: slice | tuple[int, slice],
+        value: np.ndarray,
+        ops: np.ndarray,
+        choice: int,
+        split: np.ndarray | int = 0,
+    ) -> None:
+        """Take each candidate faster than the entry, or as fast with fewer ops.
+
+        ``where``: the slot counts (every source), or (source, slot counts).
+        """
+        key = (slice(None), where) if isinstance(where, slice) else where
+        current, current_ops = self.value[key], self.ops[key]
+        better = (value < current) | ((value == current) & (ops < current_ops))
+        self.value[key] = np.where(better, value, current)
+        self.ops[key] = np.where(better, ops, current_ops)
+        self.choice[key] = np.where(better, choice, self.choice[key])
+        self.split[key] = np.where(better, split, self.split[key])
+
+    def offer_split(self, rows: slice, values: np.ndarray, ops: np.ndarray, choice: int) -> None:
+        """Per source and slot count, the best split j (ties: fewest ops, then the smallest j)."""
+        best = values.min(axis=2)
+        pick = np.argmin(np.where(values == best[..., None], ops, np.inf), axis=2)
+        chosen_ops = np.take_along_axis(ops, pick[..., None], axis=2)[..., 0]
+        self.offer(rows, best, chosen_ops, choice, pick + 1)
+
+    def store(self, table: _Table, src: slice, n: int) -> None:
+        table.value[src, :, n], table.ops[src, :, n] = self.value, self.ops
+        table.choice[src, :, n], table.split[src, :, n] = self.choice, self.split
 
 
 class _Table:
@@ -387,26 +473,12 @@ class _Table:
 
     def __init__(self, slots: int, layers: int) -> None:
         shape = (2, slots + 1, layers + 1)
+        self.slots = slots
         self.value = np.full(shape, np.inf)
         self.ops = np.zeros(shape)
         self.choice = np.zeros(shape, dtype=np.int8)
         self.split = np.zeros(shape, dtype=np.int32)
 
-    def upper(self, src: int, c: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Values and op counts of the upper parts n-j for j = 1..n-1."""
-        return self.value[src, c, n - 1 : 0 : -1], self.ops[src, c, n - 1 : 0 : -1]
-
-    def offer(
-        self, src: int, c: int, n: int, value: float, ops: float, choice: int, split: int = 0
-    ) -> None:
-        key = (src, c, n)
-        if value < self.value[key] or (value == self.value[key] and ops < self.ops[key]):
-            self.value[key], self.ops[key] = value, ops
-            self.choice[key], self.split[key] = choice, split
-
-    def offer_split(
-        self, src: int, c: int, n: int, values: np.ndarray, ops: np.ndarray, choice: int
-    ) -> None:
-        best = values.min()
-        k = int(np.argmin(np.where(values == best, ops, np.inf)))
-        self.offer(src, c, n, float(best), float(ops[k]), choice, k + 1)
+    def upper(self, src: int, n: int, rows: slice) -> tuple[np.ndarray, np.ndarray]:
+        """Values and op counts of the upper parts n-j, j = 1..n-1, for slot counts ``rows``."""
+        return self.value[src, rows, n - 1 : 0 : -1], self.ops[src, rows, n - 1 : 0 : -1]

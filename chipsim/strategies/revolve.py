@@ -20,10 +20,12 @@ slot, so Revolve's c = ``slots`` + 1. Hence, exactly:
 instead of stride:k=5's 20). Restores are ``loadmem``, snapshots ``storemem``
 (and ``free`` when released); slots are reused once freed.
 
-The plan is found by the same dynamic program as ``optimal`` on Revolve's own
-cost model: forward advances cost 1, everything else 0, no disk (ties go to
-fewer ops). The tests check it attains t for every L ≤ 200 and slots ≤ 10.
-Revolve ignores the chip's real latencies; ``optimal`` uses them.
+The plan is Griewank's binomial schedule itself (``binomial.py``), built in
+O(1) per op with no table, so any L that fits in memory plans. The tests
+check it attains t, and matches the dynamic program of ``optimal`` on
+Revolve's own cost model (``ADVANCES_ONLY``: forward advances cost 1,
+everything else 0, no disk), for every L ≤ 200 and slots ≤ 10. Revolve
+ignores the chip's real latencies; ``optimal`` uses them.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ from math import comb
 from ..chip import ChipConfig
 from ..plan import Plan
 from ..stages import Chain
+from . import binomial
 from .common import require_positive
-from .optimal import solve
 
 #: Revolve's cost model: count forward advances, nothing else.
 ADVANCES_ONLY = ChipConfig(
@@ -50,10 +52,7 @@ def plan(network: Chain, chip: ChipConfig, *, slots: int | None = None) -> Plan:
         require_positive("revolve", "slots", slots)
     count, notes = (slots, ()) if slots is not None else _slots(network, chip)
     label = "revolve" if slots is None else f"revolve:slots={slots}"
-    schedule = solve(
-        network.layers, ADVANCES_ONLY, count, objective="total", use_disk=False, strategy=label
-    )
-    return dataclasses.replace(schedule.plan(label), notes=notes)
+    return dataclasses.replace(binomial.plan(label, network.layers, count), notes=notes)
 
 
 def _slots(network: Chain, chip: ChipConfig) -> tuple[int, tuple[str, ...]]:
