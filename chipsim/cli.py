@@ -207,6 +207,8 @@ def run(
         click.echo(jsonout.dumps(result.to_dict(), indent=2))
         return
     click.echo(f"{result.strategy} on {scenario.describe()}\n")
+    for note in result.plan.notes:
+        click.echo(f"note: {note}")
     click.echo(_phase_table(result))
     chain = result.chain
     if result.math:

@@ -136,6 +136,7 @@ class RunResult:
             },
             "peak_buffer_slots": self.peak_buffer_slots,
             "buffer_slots_needed": self.plan.buffer_slots_needed,
+            **({"notes": list(self.plan.notes)} if self.plan.notes else {}),
             "peak_buffer_bytes": self.peak_buffer_bytes,
             "buffer_bytes": self.buffer_bytes,
             "working_bytes": self.chain.working_bytes,

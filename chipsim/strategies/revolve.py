@@ -63,7 +63,8 @@ def _slots(network: Chain, chip: ChipConfig) -> tuple[int, tuple[str, ...]]:
         return count, ()
     budget, largest = chip.buffer_capacity_bytes(network), int(network.activation_bytes[1:].max())
     return count, (
-        f"revolve assumes equal sizes: it plans {count} snapshot slots of the largest "
+        f"revolve assumes equal sizes: it plans {count} snapshot slot{'s' * (count > 1)} "
+        "of the largest "
         f"activation ({largest} bytes), what the {budget}-byte buffer holds",
     )
 
