@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import plots
+from . import byte_plots, plots
 from .analysis import Outcome, breakeven, compare, run_strategy
 from .exports import TRACE_FORMATS, write_trace
 from .files import write_atomically
@@ -30,31 +30,61 @@ FIGURES: tuple[tuple[str, str], ...] = (
     ("breakeven.png", "Backward latency against loaddisk_ns, with the break-even points"),
     ("scaling.png", "Backward latency and buffer slots needed against the number of layers"),
 )
+NETWORK_FIGURES: tuple[tuple[str, str], ...] = (
+    FIGURES[0],
+    ("buffer.png", "Buffer bytes in use over the traced run, against the chip's byte budget"),
+    ("budget.png", "Backward latency against the buffer budget in bytes, one curve per strategy"),
+)
 
 
 def write_report(
     scenario: Scenario, out: str | os.PathLike[str], *, strategy: str = "stride:k=5"
 ) -> Path:
-    """Write report.md, four figures and the traced run in every format into ``out``."""
+    """Write report.md, its figures (four for the course MLP, three for a named network)
+    and the traced run in every format into ``out``."""
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     outcomes = compare(scenario, list(DEFAULT_COMPARISON))
     traced = run_strategy(scenario, strategy)
     frame = traced.frame
-    slots = scenario.chip.buffer_slots
     title = f"{traced.strategy} on {scenario.name}"
     plots.save(plots.timeline(frame, title=title), folder / "timeline.png")
+    draw = _network_figures if scenario.network is not None else _course_figures
+    figures = draw(scenario, frame, title, folder)
+    for suffix in TRACE_FORMATS:
+        write_trace(frame, folder / f"trace{suffix}", title=title)
+    text = _markdown(scenario, outcomes, traced.strategy, figures)
+    path = folder / "report.md"
+    write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return path
+
+
+def _course_figures(
+    scenario: Scenario, frame: pd.DataFrame, title: str, folder: Path
+) -> tuple[tuple[str, str], ...]:
+    """The course MLP's figures after the timeline: slots, break-even, scaling in L."""
+    slots = scenario.chip.buffer_slots
     plots.save(plots.buffer_chart(frame, slots=slots, title=title), folder / "buffer.png")
     plots.save(plots.breakeven_chart(scenario, DEFAULT_COMPARISON), folder / "breakeven.png")
     plots.save(
         plots.scaling_chart(scenario, DEFAULT_COMPARISON, SCALING_LAYERS), folder / "scaling.png"
     )
-    for suffix in TRACE_FORMATS:
-        write_trace(frame, folder / f"trace{suffix}", title=title)
-    text = _markdown(scenario, outcomes, traced.strategy)
-    path = folder / "report.md"
-    write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    return path
+    return FIGURES
+
+
+def _network_figures(
+    scenario: Scenario, frame: pd.DataFrame, title: str, folder: Path
+) -> tuple[tuple[str, str], ...]:
+    """A named network's figures after the timeline: buffer bytes, latency against budget.
+
+    The break-even and scaling-in-L figures are about the course's MLP, so a
+    network scenario shows memory in bytes instead.
+    """
+    budget = scenario.chip.buffer_capacity_bytes(scenario.chain)
+    chart = byte_plots.buffer_bytes_chart(frame, budget_bytes=budget, title=title)
+    plots.save(chart, folder / "buffer.png")
+    plots.save(byte_plots.budget_chart(scenario, DEFAULT_COMPARISON), folder / "budget.png")
+    return NETWORK_FIGURES
 
 
 def course_answers(scenario: Scenario) -> list[tuple[str, str, str]]:
@@ -82,7 +112,12 @@ def markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join([header, rule, *rows])
 
 
-def _markdown(scenario: Scenario, outcomes: list[Outcome], traced: str) -> str:
+def _markdown(
+    scenario: Scenario,
+    outcomes: list[Outcome],
+    traced: str,
+    figures: tuple[tuple[str, str], ...] = FIGURES,
+) -> str:
     network, chip_line = scenario.describe().split("\n")
     lines = [
         f"# chipsim report: {scenario.name}",
@@ -103,7 +138,7 @@ def _markdown(scenario: Scenario, outcomes: list[Outcome], traced: str) -> str:
         table["match"] = ["yes" if a == s else "NO" for _, a, s in answers]
         lines += ["", "## The course's questions", "", markdown_table(table)]
     lines += ["", "## Figures", ""]
-    for name, caption in FIGURES:
+    for name, caption in figures:
         lines += [f"**{caption}.**", "", f"![{caption}]({name})", ""]
     links = ", ".join(f"[trace{suffix}](trace{suffix})" for suffix in TRACE_FORMATS)
     lines += [
