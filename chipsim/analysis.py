@@ -40,8 +40,10 @@ class Outcome:
         the chain is beyond the exact planner and ``optimal`` planned it periodically."""
         if self.result is None:
             return OPTIMUM
-        exact = is_exact(self.result.plan.layers, self.result.chip.buffer_slots)
-        return OPTIMUM if exact else "approximate optimum"
+        chip, chain = self.result.chip, self.result.chain
+        if not Costs(chip, chain).uniform:  # the byte planner is exact or refuses
+            return OPTIMUM
+        return OPTIMUM if is_exact(chain.layers, chip.slots_for(chain)) else "approximate optimum"
 
 
 def run_strategy(

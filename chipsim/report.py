@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import plots
+from . import byte_plots, plots
 from .analysis import Outcome, breakeven, compare, run_strategy
 from .exports import TRACE_FORMATS, write_trace
 from .files import write_atomically
@@ -32,12 +32,18 @@ FIGURES: tuple[tuple[str, str], ...] = (
     ("breakeven.png", "Backward latency against loaddisk_ns, with the break-even points"),
     ("scaling.png", "Backward latency and buffer slots needed against the number of layers"),
 )
+NETWORK_FIGURES: tuple[tuple[str, str], ...] = (
+    FIGURES[0],
+    ("buffer.png", "Buffer bytes in use over the traced run, against the chip's byte budget"),
+    ("budget.png", "Backward latency against the buffer budget in bytes, one curve per strategy"),
+)
 
 
 def write_report(
     scenario: Scenario, out: str | os.PathLike[str], *, strategy: str = "stride:k=5"
 ) -> Path:
-    """Write report.md, four figures and the traced run in every format into ``out``.
+    """Write report.md, its figures (four for the course MLP, three for a named network)
+    and the traced run in every format into ``out``.
 
     Everything is simulated before the folder is made, and a folder this call
     made is removed again if writing fails: a failed report leaves nothing.
@@ -57,20 +63,44 @@ def write_report(
 
 def _write(scenario: Scenario, folder: Path, outcomes: list[Outcome], traced: RunResult) -> Path:
     frame = traced.frame
-    slots = scenario.chip.buffer_slots
     title = f"{traced.strategy} on {scenario.name}"
     plots.save(plots.timeline(frame, title=title), folder / "timeline.png")
+    draw = _network_figures if scenario.network is not None else _course_figures
+    figures = draw(scenario, frame, title, folder)
+    for suffix in TRACE_FORMATS:
+        write_trace(frame, folder / f"trace{suffix}", title=title)
+    text = _markdown(scenario, outcomes, traced.strategy, figures)
+    path = folder / "report.md"
+    write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return path
+
+
+def _course_figures(
+    scenario: Scenario, frame: pd.DataFrame, title: str, folder: Path
+) -> tuple[tuple[str, str], ...]:
+    """The course MLP's figures after the timeline: slots, break-even, scaling in L."""
+    slots = scenario.chip.buffer_slots
     plots.save(plots.buffer_chart(frame, slots=slots, title=title), folder / "buffer.png")
     plots.save(plots.breakeven_chart(scenario, DEFAULT_COMPARISON), folder / "breakeven.png")
     plots.save(
         plots.scaling_chart(scenario, DEFAULT_COMPARISON, SCALING_LAYERS), folder / "scaling.png"
     )
-    for suffix in TRACE_FORMATS:
-        write_trace(frame, folder / f"trace{suffix}", title=title)
-    text = _markdown(scenario, outcomes, traced.strategy)
-    path = folder / "report.md"
-    write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    return path
+    return FIGURES
+
+
+def _network_figures(
+    scenario: Scenario, frame: pd.DataFrame, title: str, folder: Path
+) -> tuple[tuple[str, str], ...]:
+    """A named network's figures after the timeline: buffer bytes, latency against budget.
+
+    The break-even and scaling-in-L figures are about the course's MLP, so a
+    network scenario shows memory in bytes instead.
+    """
+    budget = scenario.chip.buffer_capacity_bytes(scenario.chain)
+    chart = byte_plots.buffer_bytes_chart(frame, budget_bytes=budget, title=title)
+    plots.save(chart, folder / "buffer.png")
+    plots.save(byte_plots.budget_chart(scenario, DEFAULT_COMPARISON), folder / "budget.png")
+    return NETWORK_FIGURES
 
 
 def course_answers(scenario: Scenario) -> list[tuple[str, str, str]]:
@@ -121,7 +151,12 @@ def _breakeven_caption(scenario: Scenario) -> str:
     )
 
 
-def _markdown(scenario: Scenario, outcomes: list[Outcome], traced: str) -> str:
+def _markdown(
+    scenario: Scenario,
+    outcomes: list[Outcome],
+    traced: str,
+    figures: tuple[tuple[str, str], ...] = FIGURES,
+) -> str:
     network, chip_line = scenario.describe().split("\n")
     name, description = _title(scenario)
     lines = [
@@ -143,9 +178,9 @@ def _markdown(scenario: Scenario, outcomes: list[Outcome], traced: str) -> str:
         table["match"] = ["yes" if a == s else "NO" for _, a, s in answers]
         lines += ["", "## The course's questions", "", markdown_table(table)]
     lines += ["", "## Figures", ""]
-    captions = [(file, caption) for file, caption in FIGURES]
-    captions[2] = (captions[2][0], _breakeven_caption(scenario))
-    for file, caption in captions:
+    for file, caption in figures:
+        if file == "breakeven.png":
+            caption = _breakeven_caption(scenario)
         lines += [f"**{caption}.**", "", f"![{caption}]({file})", ""]
     links = ", ".join(f"[trace{suffix}](trace{suffix})" for suffix in TRACE_FORMATS)
     lines += [

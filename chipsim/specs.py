@@ -82,7 +82,17 @@ def parse(
             f"unknown {noun} {name!r}; valid {plural or noun + 's'} are "
             + ", ".join(describe(n, f) for n, f in registry.items())
         )
-    function = registry[name]
+    return parse_params(name, registry[name], rest, noun, error)
+
+
+def parse_params(
+    name: str,
+    function: Callable[..., Any],
+    rest: str,
+    noun: str,
+    error: type[Exception] = ConfigError,
+) -> Spec:
+    """The Spec of ``name`` (already resolved to ``function``) with the parameter text ``rest``."""
     allowed = parameters(function)
     values: dict[str, Value] = {}
     for key, raw in _items(rest, noun, name, error):

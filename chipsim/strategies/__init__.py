@@ -4,6 +4,10 @@ A strategy spec is ``name[:key=value[,key=value]]``, e.g. ``stride:k=5`` or
 ``optimal:objective=total``; it is parsed here and nowhere else. Parameters
 are the keyword-only arguments of each strategy's ``plan`` function: whole
 numbers where annotated ``int``, text otherwise; a default makes one optional.
+Besides the built-ins, a name may be an installed ``chipsim.strategies``
+entry point, and a spec may name a function, ``package.module:function[:params]``
+(``chipsim.strategies.plugins``; docs/strategies.md); both parse, describe
+and plan like the built-ins, and built-in names win.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from ..networks import course_chain
 from ..plan import Plan
 from ..specs import Spec
 from ..stages import Chain
-from . import disk_offload, full_store, optimal, revolve, sqrt_n, stride
+from . import disk_offload, full_store, optimal, plugins, revolve, sqrt_n, stride
 
 PlanFunction = Callable[..., Plan]
 
@@ -60,19 +64,40 @@ DEFAULT_COMPARISON: tuple[str, ...] = (
 StrategySpec = Spec
 
 
+def function(name: str) -> PlanFunction:
+    """The plan function of a parsed spec's name: built-in, entry point or ``module:function``."""
+    if name in STRATEGIES:
+        return STRATEGIES[name]
+    if plugins.is_entry_point(name):
+        return plugins.by_entry_point(name)
+    return plugins.by_reference(name)
+
+
 def parameters(name: str) -> dict[str, inspect.Parameter]:
-    """The keyword-only parameters a registered strategy takes."""
-    return specs.parameters(STRATEGIES[name])
+    """The keyword-only parameters a strategy takes."""
+    return specs.parameters(function(name))
 
 
 def describe(name: str) -> str:
-    """``stride:k=N`` style usage for a registered name."""
-    return specs.describe(name, STRATEGIES[name])
+    """``stride:k=N`` style usage for a strategy name."""
+    return specs.describe(name, function(name))
 
 
 def parse_spec(text: str) -> StrategySpec:
-    """Parse ``name[:key=value[,key=value]]``; errors list what is valid."""
-    return specs.parse(text, STRATEGIES, "strategy", StrategyError, "strategies")
+    """Parse ``name[:key=value[,...]]`` or ``module:function[:...]``; errors list what is valid."""
+    name, _, rest = text.strip().partition(":")
+    if name not in STRATEGIES:
+        if plugins.is_entry_point(name):
+            return specs.parse_params(name, plugins.by_entry_point(name), rest, *_NOUN)
+        reference = plugins.split_reference(text)
+        if reference is not None:
+            name, rest = reference
+            return specs.parse_params(name, plugins.by_reference(name), rest, *_NOUN)
+        return specs.parse(text, {**STRATEGIES, **plugins.installed()}, *_NOUN, "strategies")
+    return specs.parse(text, STRATEGIES, *_NOUN, "strategies")
+
+
+_NOUN = ("strategy", StrategyError)
 
 
 def make_plan(spec: str | StrategySpec, network: Chain | int, chip: ChipConfig) -> Plan:
@@ -89,7 +114,8 @@ def make_plan(spec: str | StrategySpec, network: Chain | int, chip: ChipConfig) 
             raise ConfigError("the chip prices bytes and multiply-adds: give the network")
         Network.check_size(network, 1, 0)
         network = course_chain(network, 1, dtype_bytes=chip.dtype_bytes)
-    plan = STRATEGIES[parsed.name](network, chip, **dict(parsed.params))
+    plan = function(parsed.name)(network, chip, **dict(parsed.params))
+    plan = plugins.returned_plan(parsed.name, plan)
     return dataclasses.replace(plan, strategy=str(parsed))
 
 
