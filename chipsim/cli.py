@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-import pandas as pd
 
 from . import jsonout
 from .analysis import RANKINGS, BreakEven, Outcome, breakeven, compare, rank, run_strategy
@@ -24,14 +23,12 @@ from .chip import LATENCY_FIELDS
 from .costs import Costs
 from .engine import execute
 from .errors import ChipsimError, ConfigError, DiskReadError, DoesNotFit
-from .exports import TRACE_FORMATS, write_trace
 from .networks import build_network, describe_networks
 from .ops import OP_KINDS
 from .plan import PHASES
 from .run import RunResult
 from .scenario import Scenario, load_scenario
 from .strategies import DEFAULT_COMPARISON, STRATEGIES, describe, make_plan
-from .tables import summary
 
 STRATEGY_HELP = "Strategy spec: " + ", ".join(describe(name) for name in STRATEGIES) + "."
 
@@ -198,6 +195,8 @@ def run(
 ) -> None:
     """Run one strategy and summarise both phases."""
     if trace_path is not None:
+        from .exports import TRACE_FORMATS, write_trace  # pandas: only when a trace is written
+
         check_output_path("--trace", trace_path, TRACE_FORMATS)
     scenario = build_scenario(**scenario_args)
     result = run_strategy(scenario, strategy, math=not timing_only, replications=replications)
@@ -545,6 +544,8 @@ def networks_show(spec: str, as_json: bool) -> None:
         {**stage, "output_shape": "x".join(map(str, stage["output_shape"]))}
         for stage in chain.as_dict()["stages"]
     ]
+    import pandas as pd  # tables only: --json and the other commands start without it
+
     frame = pd.DataFrame(rows).set_index("name")
     totals = ", ".join(f"{key} {value:,}" for key, value in chain.totals().items())
     math = "numpy math" if chain.has_math else "timing only"
@@ -570,6 +571,8 @@ def _ns(value: int | float) -> str:
 
 
 def _phase_table(result: RunResult) -> str:
+    import pandas as pd  # the text table only: `run --json` starts without pandas
+
     rows = {
         name: {"latency_ns": result.phase(name).latency_ns, **result.phase(name).ops}
         for name in PHASES
@@ -579,6 +582,8 @@ def _phase_table(result: RunResult) -> str:
 
 
 def _comparison_table(outcomes: list[Outcome], scenario: Scenario) -> str:
+    from .tables import summary  # pandas: only for the text table
+
     return _strip_lines(summary(outcomes, scenario).to_string())
 
 

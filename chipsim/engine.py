@@ -12,8 +12,9 @@ A run has two halves, both owned here:
    retries, ``chipsim.draws``) and its start. In ``serial`` mode, SPEC.md's
    default, one op runs at a time, so each starts when the previous one
    ends: the times are a running sum, and no op costs a SimPy event. In
-   ``overlapped`` mode every op is a SimPy process waiting for its data, its
-   port and its staging register (``chipsim.overlap``).
+   ``overlapped`` mode each op starts when its data, its port and its
+   staging register are ready, all set by earlier ops: one pass in plan
+   order, no SimPy event either (``chipsim.overlap``).
 
 Timing cannot change what is computed: overlapped runs respect every data
 dependency, so the math of plan order is the math of the run.
@@ -25,6 +26,7 @@ op counts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,7 +49,7 @@ class Execution:
 
     trace: Trace
     loss: float | None
-    gradients: list[LayerGradients] | None  # index l-1 holds layer l
+    gradients: list[LayerGradients] | None  # index l-1 holds layer l; None unless kept
 
 
 def execute(
@@ -58,6 +60,8 @@ def execute(
     width: int | None = None,
     seed: int = 0,
     replication: int = 0,
+    keep_gradients: bool = True,
+    on_gradients: Callable[[int, LayerGradients], None] | None = None,
 ) -> Execution:
     """Run ``plan`` on a fresh chip; refuses a plan that does not fit before it starts.
 
@@ -66,7 +70,10 @@ def execute(
     is the course's equal-width MLP at ``width`` (needed when the chip
     prices bandwidth). ``seed`` and ``replication`` pick the draws of a chip
     with jitter or faults. Raises ``DiskReadError`` when a disk read fails
-    more than ``max_retries`` times.
+    more than ``max_retries`` times. With math, each ``bwd`` hands its layer's
+    weight gradients to ``on_gradients(layer, gradients)`` (L down to 1) and
+    the Execution keeps them all unless ``keep_gradients=False``, which
+    spares a second network's worth of memory.
     """
     chain = network if network is not None else _equal_width(plan, config, width)
     if plan.layers != chain.layers:
@@ -76,10 +83,10 @@ def execute(
         )
     plan.check_fits(config, chain)
     model = chain if isinstance(chain, NumpyNetwork) else None
-    run = _Run(plan, Chip(config, chain), model)
+    run = _Run(plan, Chip(config, chain), model, keep_gradients, on_gradients)
     run.apply()
     trace = timed(plan, config, Sampler(plan, config, chain, seed).draw(replication), chain)
-    gradients = None if model is None else run.gradients
+    gradients = None if model is None or not keep_gradients else run.gradients
     return Execution(trace, run.loss, gradients)  # type: ignore[arg-type]
 
 
@@ -127,10 +134,18 @@ def _read_failure(plan: Plan, config: ChipConfig, draws: Draws, end: np.ndarray)
 class _Run:
     """The state of one plan's execution on one chip."""
 
-    def __init__(self, plan: Plan, chip: Chip, network: NumpyNetwork | None) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        chip: Chip,
+        network: NumpyNetwork | None,
+        keep_gradients: bool = True,
+        on_gradients: Callable[[int, LayerGradients], None] | None = None,
+    ) -> None:
         self.plan, self.chip, self.network = plan, chip, network
         self.loss: float | None = None
         self.gradients: list[LayerGradients | None] = [None] * plan.layers
+        self.keep_gradients, self.on_gradients = keep_gradients, on_gradients
         chip.inputs.a0 = None if network is None else network.input
 
     def apply(self) -> None:
@@ -176,9 +191,8 @@ class _Run:
                     upstream = registers.require_gradient(layer)
                     gradient = None
                     if network is not None:
-                        gradient, self.gradients[layer - 1] = network.backward(
-                            layer, previous, upstream
-                        )
+                        gradient, weights = network.backward(layer, previous, upstream)
+                        self._produced(layer, weights)
                     registers.set_gradient(layer - 1, gradient)
                 elif kind == "storemem":
                     buffer.store(layer, registers.require_activation(layer))
@@ -191,6 +205,13 @@ class _Run:
             raise ModelViolation(
                 f"{plan.strategy}: op {index} of the {phase} phase, `{op}`: {error}"
             ) from None
+
+    def _produced(self, layer: int, gradients: LayerGradients) -> None:
+        """A bwd's weight gradients: kept, handed on, or both."""
+        if self.keep_gradients:
+            self.gradients[layer - 1] = gradients
+        if self.on_gradients is not None:
+            self.on_gradients(layer, gradients)
 
     def _evaluate_loss(self) -> None:
         layers = self.plan.layers

@@ -1,11 +1,13 @@
 """How much memory a math run needs, estimated before anything is allocated.
 
 A run with math holds, all at once, as float64: the network's weights and
-biases, the run's weight gradients and plain backprop's reference gradients
-(3·L·(s² + s) numbers), and at most three copies of the activations (the
-reference's, the buffer's and the disk's: 3·(L + 1)·s). ``--width 20000``
-at L = 10 would need 96 GB; such a run is refused with the estimate and the
-hint ``--no-math`` (timing only) instead of ending in a MemoryError.
+biases, the gradients of the layer being checked, the run's and plain
+backprop's (two copies of the largest layer's parameters: gradients are
+compared layer by layer as they are produced, then dropped), and at most
+three copies of the activations (the reference's, the buffer's and the
+disk's). ``--width 20000`` at L = 10 would need 38.4 GB; such a run is
+refused with the estimate and the hint ``--no-math`` (timing only) instead
+of ending in a MemoryError.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ FLOAT_BYTES = 8
 
 
 def math_run_bytes(chain: Chain) -> int:
-    """Peak bytes of a math run's arrays on ``chain`` (see the module docstring):
-    three copies of its parameters and three of its activations a0..a(L)."""
+    """Peak bytes of a math run's arrays on ``chain`` (see the module docstring): its
+    parameters, two copies of its largest stage's, three of its activations a0..a(L)."""
     elements = int(chain.activation_elements.sum())
-    return FLOAT_BYTES * (3 * chain.params + 3 * elements)
+    return FLOAT_BYTES * (chain.params + 2 * chain.largest_stage_params + 3 * elements)
 
 
 def available_bytes() -> int:
@@ -46,7 +48,7 @@ def check_math_memory(chain: Chain, available: int | None = None) -> None:
     if needed > free:
         raise ConfigError(
             f"a math run of {chain.name} needs about {size(needed)} "
-            f"(float64 weights, gradients and reference gradients), more than the "
+            f"(float64 weights, a layer's gradients and activations), more than the "
             f"{size(free)} available; use --no-math to simulate timing only"
         )
 

@@ -16,7 +16,7 @@ keeps every activation).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,14 +100,24 @@ class NumpyNetwork(Chain):
 
     def reference_gradients(self) -> list[LayerGradients]:
         """Plain backprop keeping every activation; index l-1 holds layer l."""
+        grads: list[LayerGradients] = [None] * self.layers  # type: ignore[list-item]
+        for layer, layer_grads in self.reference_steps():
+            grads[layer - 1] = layer_grads
+        return grads
+
+    def reference_steps(self) -> Iterator[tuple[int, LayerGradients]]:
+        """Plain backprop one layer at a time, L down to 1: (layer, its weight gradients).
+
+        Keeps every activation (L + 1 vectors) but no gradient a caller lets go
+        of, so checking a run layer by layer holds one layer's gradients at a time.
+        """
         activations = [self.input]
         for layer in range(1, self.layers + 1):
             activations.append(self.forward(layer, activations[-1]))
         _, upstream = self.loss(activations[-1])
-        grads: list[LayerGradients] = [None] * self.layers  # type: ignore[list-item]
         for layer in range(self.layers, 0, -1):
-            upstream, grads[layer - 1] = self.backward(layer, activations[layer - 1], upstream)
-        return grads
+            upstream, grads = self.backward(layer, activations[layer - 1], upstream)
+            yield layer, grads
 
     def _dense_backward(
         self, layer: int, previous: np.ndarray, upstream: np.ndarray
@@ -211,3 +221,26 @@ def max_abs_difference(a: list[LayerGradients], b: list[LayerGradients]) -> floa
         max(float(np.max(np.abs(x.weight - y.weight))), float(np.max(np.abs(x.bias - y.bias))))
         for x, y in pairs
     )
+
+
+class GradientCheck:
+    """Compares a run's weight gradients with plain backprop's, layer by layer as they come.
+
+    Call it with each ``bwd``'s (layer, gradients), L down to 1, as the engine
+    produces them (``execute(..., on_gradients=check)``); neither side's
+    gradients are kept, so a checked run holds one layer's at a time, not two
+    networks' worth. ``max_abs_difference`` is the largest difference so far
+    (0.0 while every bit agrees), as ``max_abs_difference`` of the two lists.
+    """
+
+    def __init__(self, network: NumpyNetwork) -> None:
+        self._reference = network.reference_steps()
+        self.max_abs_difference = 0.0
+        self.layers_checked = 0
+
+    def __call__(self, layer: int, gradients: LayerGradients) -> None:
+        expected_layer, expected = next(self._reference)
+        assert layer == expected_layer, f"bwd {layer} came where bwd {expected_layer} was due"
+        difference = max_abs_difference([gradients], [expected])
+        self.max_abs_difference = max(self.max_abs_difference, difference)
+        self.layers_checked += 1

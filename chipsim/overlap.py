@@ -1,17 +1,16 @@
 """Overlapped timing: the compute unit, buffer port and disk port work at the same time.
 
-Every op is a SimPy process. Each port (a capacity-1 ``simpy.Resource``)
-runs its ops in plan order, like a hardware queue; ops on different ports
-are ordered only by what they wait for, each wait a SimPy event:
+Each port runs its ops in plan order, like a hardware queue; ops on
+different ports are ordered only by what they wait for:
 
 - the data it reads: the end of the last op that wrote each place it reads;
 - the places it overwrites: the end of every op that read or wrote them
   since (a staging register is the exception: its reader takes the value
   when it starts);
 - for a prefetching load, the start of the op before it in the plan (where
-  the strategy put it is when it may go), then a free staging register (a
-  ``simpy.Container``), taken in plan order and handed back by the fwd/bwd
-  that takes the value, when it starts;
+  the strategy put it is when it may go) and of the op before it on its
+  port, then a free staging register, taken in plan order and handed back by
+  the fwd/bwd that takes the value, when it starts;
 - in the backward phase, the end of the forward phase (the loss needs a(L)).
 
 Places are the working register, the gradient register, and a staging
@@ -29,8 +28,14 @@ comes from prefetching loads into staging.
 Every wait is for an earlier op of the plan. A staging register, too, is
 waited for from an earlier op: the plan's staging use, counted in plan order,
 fits the chip (``Plan.check_fits``), and a register is handed back when its
-consumer, earlier in the plan, starts. So by induction on plan order every op
-starts (no deadlock), and none starts later than in serial mode.
+consumer, earlier in the plan, starts. So the times follow from one pass in
+plan order, with no simulation clock and no SimPy event: an op starts at
+the latest of the times it waits for and its port's previous end, and ends
+its duration later (each attempt's, in turn). As every start is the latest
+of earlier ops' ends, none is later than in serial mode: overlapped latency
+is never above serial. (Until issue 13 each op was a SimPy process waiting
+on SimPy events, about 9 events an op for the same times; that model is
+kept as the oracle in ``tests/overlap_reference.py``.)
 
 That holds bit for bit with float latencies too. An op starts at the end (or
 start) of an earlier op, which by induction is no later than serial op i-1's
@@ -48,10 +53,8 @@ phase earlier, and the two differences may then round apart in the last bits.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Generator
 
 import numpy as np
-import simpy
 
 from .chip import Chip
 from .errors import ModelViolation
@@ -67,85 +70,52 @@ def schedule(
     chip: Chip, plan: Plan, attempts: np.ndarray, durations_ns: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Start and end times of every trace row (an op's attempts are consecutive rows)."""
-    env = chip.env
-    ports = [chip.ports[name] for name in PORTS]
-    staging_slots = chip.config.staging_slots
-    staging = simpy.Container(env, capacity=max(staging_slots, 1), init=staging_slots)
-    count, forward = len(plan), plan.forward_ops
-    codes = plan.kind_codes.tolist()
-    port_of = [PORT_CODE_OF_KIND[code] for code in codes]
-    prefetch = plan.prefetch.tolist()
-    staged = plan.staged.tolist()
-    durations = durations_ns.tolist()
-    first_row = np.concatenate([[0], np.cumsum(attempts)]).tolist()
-    start = np.zeros(len(durations), dtype=durations_ns.dtype)
-    end = np.zeros_like(start)
-    started = [env.event() for _ in range(count)]
-    finished = [env.event() for _ in range(count)]
-    took_staging = {index: env.event() for index in range(count) if prefetch[index]}
-    forward_done = env.event()  # one plain event: an AllOf in every wait would be O(L²)
-    env.process(_succeed_when(env.all_of(finished[:forward]), forward_done))
-    waits_for = dependencies(plan)
-    ahead_on_port, ahead_in_staging = _predecessors(port_of, prefetch)
-
-    def run(index: int) -> Generator[simpy.Event, object, None]:
-        waits = [finished[j] for j in waits_for[index]]
-        if ahead_on_port[index] is not None:
-            waits.append(started[ahead_on_port[index]])
+    forward, slots = plan.forward_ops, chip.config.staging_slots
+    port_of = [PORT_CODE_OF_KIND[code] for code in plan.kind_codes.tolist()]
+    prefetch, staged = plan.prefetch.tolist(), plan.staged.tolist()
+    durations, rows_of = durations_ns.tolist(), attempts.tolist()
+    starts: list = []  # per trace row
+    ends: list = []
+    op_start: list = []  # per op
+    op_end: list = []
+    port_start, port_end = [0] * len(PORTS), [0] * len(PORTS)
+    handed_back: list = []  # when each staging register came back, in plan order
+    took, prefetches, forward_end = 0, 0, 0
+    for index, waits in enumerate(dependencies(plan)):
+        if index == forward:
+            forward_end = max(op_end, default=0)
+        port = port_of[index]
+        ready = max([op_end[j] for j in waits], default=0)
         if index >= forward:
-            waits.append(forward_done)
-        if prefetch[index] and index:
-            waits.append(started[index - 1])
-            if ahead_in_staging[index] is not None:
-                waits.append(took_staging[ahead_in_staging[index]])
-        if waits:
-            yield env.all_of(waits)
+            ready = max(ready, forward_end)
         if prefetch[index]:
-            yield staging.get(1)
-            took_staging[index].succeed()
-        with ports[port_of[index]].request() as granted:
-            yield granted
-            started[index].succeed()
-            if staged[index] and not prefetch[index]:
-                staging.put(1)  # the value moves into the compute unit: its register is free
-            for row in range(first_row[index], first_row[index + 1]):
-                start[row] = env.now
-                yield env.timeout(durations[row])
-                end[row] = env.now
-        finished[index].succeed()
-
-    for index in range(count):
-        env.process(run(index))
-    try:
-        env.run(until=env.all_of(finished))
-    except RuntimeError:  # SimPy ran out of events with ops still waiting: name the first
-        stuck = next(index for index in range(count) if not started[index].triggered)
-        raise ModelViolation(
-            f"{plan.strategy}: overlapped timing deadlocked: `{plan.op(stuck)}` "
-            f"(op {stuck} of the plan) never started"
-        ) from None
-    return start, end
+            if prefetches >= slots + len(handed_back):
+                raise _deadlock(plan, index)
+            behind = op_start[index - 1] if index else 0
+            free = handed_back[prefetches - slots] if prefetches >= slots else 0
+            ready = took = max(ready, behind, port_start[port], took, free)
+            prefetches += 1
+        time = max(ready, port_end[port])
+        op_start.append(time)
+        port_start[port] = time
+        if staged[index] and not prefetch[index]:
+            handed_back.append(time)  # the value moves into the compute unit: its register is free
+        for row in range(len(starts), len(starts) + rows_of[index]):
+            starts.append(time)
+            time = time + durations[row]
+            ends.append(time)
+        op_end.append(time)
+        port_end[port] = time
+    dtype = durations_ns.dtype
+    return np.array(starts, dtype=dtype), np.array(ends, dtype=dtype)
 
 
-def _succeed_when(
-    condition: simpy.Event, event: simpy.Event
-) -> Generator[simpy.Event, object, None]:
-    yield condition
-    event.succeed()
-
-
-def _predecessors(port_of: list[int], prefetch: list[bool]) -> tuple[list, list]:
-    """For each op: the op before it on its port, and the prefetch before it (or None)."""
-    last_on_port: dict[int, int] = {}
-    last_prefetch = None
-    on_port, in_staging = [], []
-    for index, (port, fetches) in enumerate(zip(port_of, prefetch, strict=True)):
-        on_port.append(last_on_port.get(port))
-        in_staging.append(last_prefetch)
-        last_on_port[port] = index
-        if fetches:
-            last_prefetch = index
-    return on_port, in_staging
+def _deadlock(plan: Plan, index: int) -> ModelViolation:
+    """A prefetch with no staging register to take: no earlier op hands one back."""
+    return ModelViolation(
+        f"{plan.strategy}: overlapped timing deadlocked: `{plan.op(index)}` "
+        f"(op {index} of the plan) never started"
+    )
 
 
 def dependencies(plan: Plan) -> list[tuple[int, ...]]:

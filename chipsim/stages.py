@@ -148,6 +148,11 @@ class Chain:
         return sum(stage.params for stage in self._pattern) * self._repeat
 
     @property
+    def largest_stage_params(self) -> int:
+        """The most parameters one stage has (a layer's gradients are this many numbers)."""
+        return max(stage.params for stage in self._pattern)
+
+    @property
     def equal_width(self) -> int | None:
         """The one activation size in elements when a0..a(L) all have it, else None.
 

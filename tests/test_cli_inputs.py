@@ -191,22 +191,24 @@ def test_a_report_on_an_overlapped_jittered_chip_is_not_titled_the_course(tmp_pa
 
 
 def test_math_memory_counts_weights_gradients_and_reference() -> None:
-    # 3 copies of L·(s² + s) parameters and 3 of (L + 1)·s activations, 8 bytes each
+    # L·(s² + s) parameters, 2 copies of one layer's (s² + s), 3 of (L + 1)·s activations
     big = course_chain(10, 20000)
-    assert math_run_bytes(big) == 8 * (3 * 10 * (20000**2 + 20000) + 3 * 11 * 20000)
-    assert math_run_bytes(build_network("mlp:widths=3,5,2")) == 8 * (3 * (5 * 4 + 2 * 6) + 3 * 10)
-    assert size(math_run_bytes(big)) == "96.0 GB"
+    layer = 20000**2 + 20000
+    assert math_run_bytes(big) == 8 * (10 * layer + 2 * layer + 3 * 11 * 20000)
+    small = build_network("mlp:widths=3,5,2")  # layers of 5·3+5 = 20 and 2·5+2 = 12
+    assert math_run_bytes(small) == 8 * ((20 + 12) + 2 * 20 + 3 * 10)
+    assert size(math_run_bytes(big)) == "38.4 GB"
 
 
 def test_a_math_run_beyond_memory_is_refused_with_the_estimate() -> None:
     with pytest.raises(ConfigError) as error:
         check_math_memory(course_chain(10, 20000), available=8 * 10**9)
     assert str(error.value) == (
-        "a math run of mlp:layers=10,width=20000 needs about 96.0 GB (float64 weights, gradients "
-        "and reference gradients), more than the 8.0 GB available; "
+        "a math run of mlp:layers=10,width=20000 needs about 38.4 GB (float64 weights, a layer's "
+        "gradients and activations), more than the 8.0 GB available; "
         "use --no-math to simulate timing only"
     )
-    with pytest.raises(ConfigError, match=r"needs about 240\.0 EB"):
+    with pytest.raises(ConfigError, match=r"needs about 96\.0 EB"):
         check_math_memory(course_chain(10, 10**9))
     small = course_chain(10, 16)
     check_math_memory(small, available=math_run_bytes(small))  # exactly enough

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -194,16 +195,17 @@ def test_simulated_latency_equals_the_plans_serial_prediction(strategy: str) -> 
 
 
 def test_gradients_off_by_one_bit_fail_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    plain = Network.reference_gradients
+    plain = Network.reference_steps  # what simulate checks each layer against, as it comes
 
-    def one_bit_off(self: Network) -> list[LayerGradients]:
-        grads = plain(self)
-        weight = grads[3].weight.copy()
-        weight[0, 0] = np.nextafter(weight[0, 0], np.inf)
-        grads[3] = LayerGradients(weight=weight, bias=grads[3].bias)
-        return grads
+    def one_bit_off(self: Network) -> Iterator[tuple[int, LayerGradients]]:
+        for layer, grads in plain(self):
+            if layer == 4:
+                weight = grads.weight.copy()
+                weight[0, 0] = np.nextafter(weight[0, 0], np.inf)
+                grads = LayerGradients(weight=weight, bias=grads.bias)
+            yield layer, grads
 
-    monkeypatch.setattr(Network, "reference_gradients", one_bit_off)
+    monkeypatch.setattr(Network, "reference_steps", one_bit_off)
     with pytest.raises(GradientMismatch, match=r"^stride:k=5: weight gradients differ from plain"):
         simulate("stride:k=5")
     result = CliRunner().invoke(main, ["run"])

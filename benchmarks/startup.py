@@ -1,0 +1,93 @@
+"""Start-up of the ``chipsim`` command against the imports it cannot avoid.
+
+Run: ``python benchmarks/startup.py [REPEATS]`` from the repository root.
+Each command is a fresh ``python`` subprocess (cwd: the repository root, so
+``python -m chipsim`` is this checkout's code); every command runs once per
+repeat, the commands taking turns, and the best wall time of each is kept.
+The baseline is ``python -c "import numpy, simpy, click"``: what any
+SimPy + numpy + click command pays. Goal: ``chipsim run --json`` within 1.5×
+of it. Each row also says whether pandas or matplotlib was imported
+(``-X importtime`` on one more run).
+
+Bytecode: an installed package has its ``.pyc`` files (pip compiles them), so
+the subprocesses run with ``PYTHONPYCACHEPREFIX`` set to a fresh temporary
+folder and ``PYTHONDONTWRITEBYTECODE`` unset, and one untimed warm-up run of
+every command fills it: both sides then load compiled code. (Without this,
+in an environment that sets ``PYTHONDONTWRITEBYTECODE``, every chipsim
+module would be compiled from source on every start, while numpy, SimPy and
+click load their installed ``.pyc`` files.)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REPEATS = 15
+BASELINE = "import numpy, simpy, click"
+COMMANDS: dict[str, list[str]] = {
+    "baseline": ["-c", BASELINE],
+    "chipsim --help": ["-m", "chipsim", "--help"],
+    "chipsim run --json": ["-m", "chipsim", "run", "--json"],
+    "chipsim plan": ["-m", "chipsim", "plan"],
+    "chipsim run": ["-m", "chipsim", "run"],
+    "chipsim compare": ["-m", "chipsim", "compare"],
+}
+
+
+def environment(pycache: str) -> dict[str, str]:
+    """This process's environment, with bytecode written to and read from ``pycache``."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, "PYTHONPYCACHEPREFIX": pycache}
+
+
+def wall_seconds(args: list[str], env: dict[str, str]) -> float:
+    """Wall time of one ``python ARGS`` subprocess, output discarded."""
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, check=True
+    )
+    return time.perf_counter() - start
+
+
+def heavy_imports(args: list[str], env: dict[str, str]) -> str:
+    """Which of pandas and matplotlib the command imported ("-" for neither)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    names = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+    return ", ".join(name for name in ("pandas", "matplotlib") if name in names) or "-"
+
+
+def main(repeats: int = REPEATS) -> None:
+    with tempfile.TemporaryDirectory() as pycache:
+        env = environment(pycache)
+        for args in COMMANDS.values():  # warm-up: compile every module once
+            wall_seconds(args, env)
+        best = dict.fromkeys(COMMANDS, math.inf)
+        for _ in range(repeats):
+            for name, args in COMMANDS.items():
+                best[name] = min(best[name], wall_seconds(args, env))
+        imports = {name: heavy_imports(args, env) for name, args in COMMANDS.items()}
+    print(f"Python {sys.version.split()[0]}, load {os.getloadavg()[0]:.2f}, best of {repeats}")
+    print("| command | best s | ÷ baseline | imports pandas / matplotlib |")
+    print("| --- | ---: | ---: | --- |")
+    for name in COMMANDS:
+        ratio = best[name] / best["baseline"]
+        print(f"| `{name}` | {best[name]:.3f} | {ratio:.2f} | {imports[name]} |")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else REPEATS)

@@ -1,0 +1,107 @@
+"""The per-op SimPy model of overlapped timing that chipsim.overlap replaced (the test oracle).
+
+Every op is a SimPy process waiting for SimPy events: the ends of the ops it
+depends on, its port (a capacity-1 ``simpy.Resource`` taken in plan order), a
+staging register (a ``simpy.Container``) for a prefetch. This is the model
+chipsim used until issue 13 (about 9 events per op); ``chipsim.overlap``
+computes the same times in one pass over the plan, and
+``tests/test_overlap_reference.py`` checks they agree to the bit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import numpy as np
+import simpy
+
+from chipsim.chip import Chip
+from chipsim.errors import ModelViolation
+from chipsim.ops import PORT_CODE_OF_KIND, PORTS
+from chipsim.overlap import dependencies
+from chipsim.plan import Plan
+
+
+def reference_schedule(
+    chip: Chip, plan: Plan, attempts: np.ndarray, durations_ns: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end times of every trace row (an op's attempts are consecutive rows)."""
+    env = chip.env
+    ports = [chip.ports[name] for name in PORTS]
+    staging_slots = chip.config.staging_slots
+    staging = simpy.Container(env, capacity=max(staging_slots, 1), init=staging_slots)
+    count, forward = len(plan), plan.forward_ops
+    codes = plan.kind_codes.tolist()
+    port_of = [PORT_CODE_OF_KIND[code] for code in codes]
+    prefetch = plan.prefetch.tolist()
+    staged = plan.staged.tolist()
+    durations = durations_ns.tolist()
+    first_row = np.concatenate([[0], np.cumsum(attempts)]).tolist()
+    start = np.zeros(len(durations), dtype=durations_ns.dtype)
+    end = np.zeros_like(start)
+    started = [env.event() for _ in range(count)]
+    finished = [env.event() for _ in range(count)]
+    took_staging = {index: env.event() for index in range(count) if prefetch[index]}
+    forward_done = env.event()  # one plain event: an AllOf in every wait would be O(L²)
+    env.process(_succeed_when(env.all_of(finished[:forward]), forward_done))
+    waits_for = dependencies(plan)
+    ahead_on_port, ahead_in_staging = _predecessors(port_of, prefetch)
+
+    def run(index: int) -> Generator[simpy.Event, object, None]:
+        waits = [finished[j] for j in waits_for[index]]
+        if ahead_on_port[index] is not None:
+            waits.append(started[ahead_on_port[index]])
+        if index >= forward:
+            waits.append(forward_done)
+        if prefetch[index] and index:
+            waits.append(started[index - 1])
+            if ahead_in_staging[index] is not None:
+                waits.append(took_staging[ahead_in_staging[index]])
+        if waits:
+            yield env.all_of(waits)
+        if prefetch[index]:
+            yield staging.get(1)
+            took_staging[index].succeed()
+        with ports[port_of[index]].request() as granted:
+            yield granted
+            started[index].succeed()
+            if staged[index] and not prefetch[index]:
+                staging.put(1)  # the value moves into the compute unit: its register is free
+            for row in range(first_row[index], first_row[index + 1]):
+                start[row] = env.now
+                yield env.timeout(durations[row])
+                end[row] = env.now
+        finished[index].succeed()
+
+    for index in range(count):
+        env.process(run(index))
+    try:
+        env.run(until=env.all_of(finished))
+    except RuntimeError:  # SimPy ran out of events with ops still waiting: name the first
+        stuck = next(index for index in range(count) if not started[index].triggered)
+        raise ModelViolation(
+            f"{plan.strategy}: overlapped timing deadlocked: `{plan.op(stuck)}` "
+            f"(op {stuck} of the plan) never started"
+        ) from None
+    return start, end
+
+
+def _succeed_when(
+    condition: simpy.Event, event: simpy.Event
+) -> Generator[simpy.Event, object, None]:
+    yield condition
+    event.succeed()
+
+
+def _predecessors(port_of: list[int], prefetch: list[bool]) -> tuple[list, list]:
+    """For each op: the op before it on its port, and the prefetch before it (or None)."""
+    last_on_port: dict[int, int] = {}
+    last_prefetch = None
+    on_port, in_staging = [], []
+    for index, (port, fetches) in enumerate(zip(port_of, prefetch, strict=True)):
+        on_port.append(last_on_port.get(port))
+        in_staging.append(last_prefetch)
+        last_on_port[port] = index
+        if fetches:
+            last_prefetch = index
+    return on_port, in_staging
