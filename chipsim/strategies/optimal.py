@@ -1,4 +1,5 @@
-"""optimal[:objective=backward|total] — the fastest plan for the chip's actual costs.
+"""optimal[:objective=backward|total|energy|weighted,ns_per_nj=W] — the best plan for
+the chip's actual costs: the fastest, or the one spending least energy (docs/energy.md).
 
 Decides for every activation whether to keep it in the buffer, page it to
 disk or recompute it, and when to free slots, by dynamic programming over the
@@ -32,6 +33,12 @@ added)::
 
 and the answer is F[mem, C, L] (a0 lives in inputs, reloaded at cost m).
 
+Nothing above needs the costs to be times: any non-negative additive price
+per op kind works. The energy objectives feed the same tables each kind's
+energy (dynamic, plus static power over its latency: a serial run's makespan
+is the sum of its ops) or latency + W × energy, with the ``total`` phases
+(``objective_costs``, one function both the equal-size and byte DPs read).
+
 Why it is exact for this model: registers hold one activation, so every
 sweep begins with a load of some stored activation, and a bwd needs its input
 in registers. Take an optimal plan for a sub-problem and look at its first
@@ -60,36 +67,82 @@ from math import isqrt
 
 import numpy as np
 
-from ..chip import ChipConfig
+from ..chip import ENERGY_FIELDS, ChipConfig
 from ..costs import Costs
 from ..errors import PlanTooLarge, StrategyError
 from ..ops import Op
 from ..plan import Plan
 from ..stages import Chain
 
-OBJECTIVES = ("backward", "total")
+OBJECTIVES = ("backward", "total", "energy", "weighted")
+
+#: What each objective minimises: the cost table (``Costs.objective_table``) and
+#: the phases it counts. Energy is the whole run's, so its objectives count both.
+_PRICED = {
+    "backward": ("time", "backward"),
+    "total": ("time", "total"),
+    "energy": ("energy", "total"),
+    "weighted": ("weighted", "total"),
+}
 
 MEM, DISK = 0, 1
 PEEL, SPLIT_MEM, SPLIT_DISK, REHOME_MEM, REHOME_DISK, NO_STORE = range(6)
 
 
-def plan(network: Chain, chip: ChipConfig, *, objective: str = "backward") -> Plan:
-    if objective not in OBJECTIVES:
-        raise StrategyError(
-            f"optimal: objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}"
-        )
-    label = "optimal" if objective == "backward" else f"optimal:objective={objective}"
+def plan(
+    network: Chain,
+    chip: ChipConfig,
+    *,
+    objective: str = "backward",
+    ns_per_nj: float | None = None,
+) -> Plan:
+    """The plan minimising ``objective``: backward or total latency, the run's energy
+    (dynamic + static), or ``weighted`` total latency + ``ns_per_nj`` × energy."""
+    table, phases = objective_costs(network, chip, objective, ns_per_nj)
+    label = _label(objective, ns_per_nj)
     costs = Costs(chip, network)
-    if not costs.uniform:
+    if not costs.uniform_in(table):
         raise StrategyError(
             f"optimal: {network.name} has stages of different sizes or costs, "
             "which the equal-size planner cannot plan"
         )
     slots = chip.slots_for(network)
     schedule = solve(
-        network.layers, costs.uniform_chip(), slots, objective=objective, strategy=label
+        network.layers, costs.uniform_chip(table), slots, objective=phases, strategy=label
     )
     return schedule.plan(label)
+
+
+def objective_costs(
+    network: Chain, chip: ChipConfig, objective: str, ns_per_nj: float | None
+) -> tuple[np.ndarray, str]:
+    """The (kind, index) cost table a DP minimises for ``objective``, and its phases
+    (``backward`` or ``total``); bad combinations are one-line StrategyErrors."""
+    if objective not in OBJECTIVES:
+        raise StrategyError(
+            f"optimal: objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}"
+        )
+    if (objective == "weighted") != (ns_per_nj is not None):
+        raise StrategyError(
+            "optimal: ns_per_nj (ns one nJ is worth) goes with objective=weighted and only "
+            f"with it, got objective={objective}, ns_per_nj={ns_per_nj}"
+        )
+    if ns_per_nj is not None and ns_per_nj < 0:
+        raise StrategyError(f"optimal: ns_per_nj must be >= 0, got {ns_per_nj!r}")
+    priced, phases = _PRICED[objective]
+    if priced != "time" and not chip.has_energy:
+        raise StrategyError(
+            f"optimal: objective={objective} needs a chip that declares energy "
+            f"(one of {', '.join(ENERGY_FIELDS)})"
+        )
+    return Costs(chip, network).objective_table(priced, ns_per_nj or 0.0), phases
+
+
+def _label(objective: str, ns_per_nj: float | None) -> str:
+    if objective == "backward":
+        return "optimal"
+    weight = "" if ns_per_nj is None else f",ns_per_nj={ns_per_nj}"
+    return f"optimal:objective={objective}{weight}"
 
 
 @dataclass(frozen=True)
