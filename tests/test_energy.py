@@ -14,12 +14,14 @@ import numpy as np
 import pytest
 from exhaustive import optimal_latency
 
-from chipsim import ChipConfig, ConfigError, StrategyError, make_plan, simulate
+from chipsim import ChipConfig, ConfigError, DoesNotFit, StrategyError, make_plan, simulate
+from chipsim.analysis import run_strategy
 from chipsim.chip import LATENCY_FIELDS
 from chipsim.costs import Costs
 from chipsim.exports import load_trace, write_trace
 from chipsim.networks import course_chain
 from chipsim.ops import OP_KINDS
+from chipsim.scenario import load_scenario
 from chipsim.stage_file import load_stage_file
 from chipsim.trace import COLUMNS
 
@@ -211,3 +213,51 @@ def test_energy_table_prices_each_op_kind_by_stage() -> None:
     assert table["storedisk"].tolist() == [64] * 4
     assert table["free"].tolist() == [0] * 4
     assert json.dumps(costs.static_nj_per_ns) == "0.125"
+
+
+# Presets with POET's device figures (scenarios/README.md, "Energy presets").
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def test_mkr1000_disk_offload_prices_each_page_like_poet() -> None:
+    scenario = load_scenario(SCENARIOS / "mkr1000.toml")
+    result = run_strategy(scenario, "disk-offload", math=False)
+    # POET's page-in: (0.109 ms + 1024 B / 4616.51 KB/s) x 0.33 W, in nJ
+    page_in_s = 0.109e-3 + 1024 / 4616.51e3
+    assert result.backward.ops["loaddisk"] == 8
+    # backward: 8 page-ins, 8 bwd of 3·256² MACs at 792 nJ per MAC (POET's 2 FLOP per MAC)
+    expected = 8 * page_in_s * 0.33 * 1e9 + 8 * 3 * 256**2 * 792
+    assert result.trace.energy_of("backward") == pytest.approx(expected, rel=1e-9)
+    assert result.backward.latency_ns == pytest.approx(
+        8 * page_in_s * 1e9 + 8 * 3 * 256**2 / (2000 / 0.012 / 2) * 1e9, rel=1e-6
+    )
+
+
+@pytest.mark.parametrize("name", ["mkr1000", "m4f", "rpi4"])
+def test_energy_presets_load_run_and_force_checkpointing_or_paging(name: str) -> None:
+    scenario = load_scenario(SCENARIOS / f"{name}.toml")
+    assert scenario.chip.has_energy
+    chain = scenario.chain
+    with pytest.raises(DoesNotFit):
+        make_plan("full-store", chain, scenario.chip).check_fits(
+            scenario.chip, chain
+        )  # not all kept
+    result = run_strategy(scenario, "disk-offload", math=False)
+    assert result.energy_nj > 0 and result.backward.ops["loaddisk"] == chain.layers
+
+
+def test_m4f_runs_poets_resnet18_for_cifar10() -> None:
+    scenario = load_scenario(SCENARIOS / "m4f.toml")
+    assert scenario.chain.name == "resnet18:resolution=32,classes=10"
+    result = run_strategy(scenario, "stride:k=3", math=False)
+    assert result.peak_buffer_bytes <= scenario.chip.buffer_bytes
+    # every fwd and bwd row: its stage's MACs at 3448.212 pJ
+    frame = result.frame
+    compute = frame[frame["op"].isin(["fwd", "bwd"])]
+    macs = np.where(
+        compute["op"] == "fwd",
+        scenario.chain.macs_fwd[compute["layer"]],
+        scenario.chain.macs_bwd[compute["layer"]],
+    )
+    assert compute["energy_nj"].to_numpy() == pytest.approx(macs * 3448.212 / 1000, rel=1e-12)
