@@ -5,7 +5,8 @@ buffer budget and the weight W of ``optimal:objective=weighted,ns_per_nj=W``
 (with the time and energy optima as its endpoints), *runs* every plan, and
 places the built-in strategies on the same axes. A point is (budget in
 buffer bytes, backward latency, the whole run's energy); it is on the front
-when no other point is at most as large on all three axes and smaller on one.
+when no other point is at most as large on all three axes and smaller on one
+(compared to 12 significant digits, so float rounding makes no trade-off).
 Each point is reproduced by running ``strategy`` on the chip with
 ``buffer_bytes`` set to the point's ``buffer_bytes``. docs/energy.md has usage.
 """
@@ -29,6 +30,10 @@ RELATIVE_WEIGHTS: tuple[float, ...] = tuple(10 ** (k / 2) for k in range(-6, 7))
 #: Budgets swept by default: 0 … this many of the largest activation.
 DEFAULT_BUDGET_ACTIVATIONS = 8
 
+#: Digits the front compares: float sums of one plan's ops in another order
+#: differ in the last bits, which is no trade-off.
+SIGNIFICANT_DIGITS = 12
+
 #: The optima every budget also runs: the weighted sweep's two endpoints.
 ENDPOINTS: tuple[str, ...] = ("optimal:objective=total", "optimal:objective=energy")
 
@@ -45,6 +50,12 @@ class Point:
 
     @property
     def axes(self) -> tuple[float, float, float]:
+        """The three coordinates, to ``SIGNIFICANT_DIGITS``: plans that tie exactly but
+        sum their floats in another order must not dominate each other by an ulp."""
+        return tuple(float(f"{value:.{SIGNIFICANT_DIGITS}g}") for value in self._raw)  # type: ignore[return-value]
+
+    @property
+    def _raw(self) -> tuple[float, float, float]:
         return (self.buffer_bytes, self.latency_ns, self.energy_nj)
 
     def as_dict(self) -> dict[str, Any]:

@@ -261,3 +261,22 @@ def test_m4f_runs_poets_resnet18_for_cifar10() -> None:
         scenario.chain.macs_bwd[compute["layer"]],
     )
     assert compute["energy_nj"].to_numpy() == pytest.approx(macs * 3448.212 / 1000, rel=1e-12)
+
+
+def test_compare_tables_show_energy_only_when_the_chip_declares_it() -> None:
+    from chipsim import Scenario
+    from chipsim.analysis import compare
+    from chipsim.tables import comparison, summary
+
+    plain = Scenario()
+    assert "energy_nj" not in summary(compare(plain, ["stride:k=5"]), plain).columns
+    energetic = Scenario(chip=ChipConfig(**ENERGY))
+    outcomes = compare(energetic, ["stride:k=5", "full-store"])
+    table = summary(outcomes, energetic)
+    assert table["energy_nj"].tolist() == ["2240.75", "-"]  # 398.25 + 1842.5, as derived above
+    rows = comparison(outcomes)
+    assert rows.loc[0, ["forward_energy_nj", "backward_energy_nj", "energy_nj"]].tolist() == [
+        398.25,
+        1842.5,
+        2240.75,
+    ]
