@@ -22,6 +22,9 @@ Beyond the course (all optional, defaults change nothing):
   whose activations differ in size; ``buffer_slots`` is the same thing in the
   course's unit (one activation of an equal-width network). Give one of them;
   with neither, the course's two slots.
+- Energy (``ENERGY_FIELDS``, docs/energy.md): per multiply-add, per byte on
+  each port, per access and static power; with none set a chip has no energy
+  and every output is as before.
 """
 
 from __future__ import annotations
@@ -56,6 +59,18 @@ LATENCY_FIELDS: tuple[str, ...] = (
 )
 MODES: tuple[str, ...] = ("serial", "overlapped")
 BANDWIDTH_FIELDS: tuple[str, ...] = ("mem_bytes_per_ns", "disk_bytes_per_ns", "compute_macs_per_ns")
+#: Optional energy terms (``chipsim.costs`` prices them): pJ per unit of work,
+#: nJ per access, and static mW (1 mW over 1 ns is 1 pJ).
+ENERGY_FIELDS: tuple[str, ...] = (
+    "compute_pj_per_mac",
+    "mem_pj_per_byte",
+    "disk_pj_per_byte",
+    "loadmem_nj",
+    "storemem_nj",
+    "loaddisk_nj",
+    "storedisk_nj",
+    "static_mw",
+)
 
 Latency = int | float | Distribution
 
@@ -92,6 +107,14 @@ class ChipConfig:
     mem_bytes_per_ns: int | float | None = None
     disk_bytes_per_ns: int | float | None = None
     compute_macs_per_ns: int | float | None = None
+    compute_pj_per_mac: int | float | None = None
+    mem_pj_per_byte: int | float | None = None
+    disk_pj_per_byte: int | float | None = None
+    loadmem_nj: int | float | None = None
+    storemem_nj: int | float | None = None
+    loaddisk_nj: int | float | None = None
+    storedisk_nj: int | float | None = None
+    static_mw: int | float | None = None
 
     def __post_init__(self) -> None:
         for name in LATENCY_FIELDS:
@@ -147,6 +170,7 @@ class ChipConfig:
                 _check_number(name, value, "a number > 0 (omit it for fixed latencies)")
                 if value <= 0:
                     raise ConfigError(f"chip field {name} must be > 0, got {value!r}")
+        _check_energy(self)
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
@@ -207,12 +231,14 @@ class ChipConfig:
 
     def as_dict(self, *, flat: bool = False) -> dict[str, Any]:
         """Every field as JSON-ready values: a distribution as its table, or with
-        ``flat`` (for one row of a table) as its inline TOML text."""
+        ``flat`` (for one row of a table) as its inline TOML text. Unset energy
+        fields are left out, so a chip without energy reads as it always did."""
         return {
             name: (value.toml() if flat else value.as_dict())
             if isinstance(value, Distribution)
             else value
             for name, value in ((f, getattr(self, f)) for f in self.field_names())
+            if not (value is None and name in ENERGY_FIELDS)
         }
 
     @property
@@ -220,6 +246,11 @@ class ChipConfig:
         """Whether runs draw anything: a latency distribution or disk faults."""
         jitter = any(isinstance(getattr(self, name), Distribution) for name in LATENCY_FIELDS)
         return jitter or self.disk_fault_rate > 0
+
+    @property
+    def has_energy(self) -> bool:
+        """Whether the chip declares any energy term (else runs report no energy)."""
+        return any(getattr(self, name) is not None for name in ENERGY_FIELDS)
 
     @property
     def uses_bandwidth(self) -> bool:
@@ -290,6 +321,16 @@ def _check_number(name: str, value: Any, expected: str) -> None:
         finite = isinstance(value, float) and math.isfinite(value)
     if not finite:
         raise ConfigError(f"chip field {name} must be {expected}, got {shown(value)}")
+
+
+def _check_energy(chip: ChipConfig) -> None:
+    """Each energy field is a finite number >= 0 or unset; a distribution is not an energy."""
+    for name in ENERGY_FIELDS:
+        value = getattr(chip, name)
+        if value is not None:
+            _check_number(name, value, "a finite number >= 0 (omit it for no energy)")
+            if value < 0:
+                raise ConfigError(f"chip field {name} must be >= 0, got {value!r}")
 
 
 def _check_whole(value: Any, name: str, low: int) -> None:

@@ -25,6 +25,7 @@ from .engine import execute
 from .errors import ChipsimError, ConfigError, DiskReadError, DoesNotFit
 from .networks import build_network, describe_networks
 from .ops import OP_KINDS
+from .pareto import front_table, pareto
 from .plan import PHASES
 from .run import RunResult
 from .scenario import Scenario, load_scenario
@@ -349,6 +350,69 @@ def compare_command(
     refusals = [str(outcome.refusal) for outcome in outcomes if outcome.refusal is not None]
     if refusals:
         click.echo("\n" + "\n".join(refusals))
+
+
+@main.command(name="pareto")
+@scenario_options
+@click.option(
+    "--budgets",
+    metavar="B,B,...",
+    help="Buffer budgets in bytes to sweep (default: 0 to 8 of the largest activation).",
+)
+@click.option(
+    "--weights",
+    metavar="W,W,...",
+    help="ns_per_nj weights to sweep (default: 13 around the chip's own ns per nJ).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(path_type=Path),
+    help="Also draw latency against energy to this image (.png, .svg, .pdf).",
+)
+def pareto_command(
+    budgets: str | None,
+    weights: str | None,
+    as_json: bool,
+    plot_path: Path | None,
+    **scenario_args: Any,
+) -> None:
+    """Plans no other beats on buffer bytes, backward latency and energy (docs/energy.md)."""
+    if plot_path is not None:
+        check_output_path("--plot", plot_path, (".png", ".svg", ".pdf"))
+    scenario = build_scenario(**scenario_args)
+    points = pareto(
+        scenario,
+        budgets=None if budgets is None else _numbers("--budgets", budgets, int),
+        weights=None if weights is None else _numbers("--weights", weights, float),
+    )
+    if plot_path is not None:
+        from .pareto_plot import pareto_chart  # matplotlib only when a figure is asked for
+        from .plots import save
+
+        save(pareto_chart(points, title=scenario.name), plot_path)
+    if as_json:
+        click.echo(jsonout.dumps({"points": [point.as_dict() for point in points]}, indent=2))
+        return
+    click.echo(f"{scenario.describe()}\n")
+    click.echo(front_table(points))
+    if plot_path is not None:
+        click.echo(f"\nfigure: {plot_path}")
+
+
+def _numbers(option: str, text: str, kind: type) -> list[Any]:
+    """``"0,64,128"`` → [0, 64, 128] (``kind`` int or float, each >= 0)."""
+    try:
+        values = [kind(part) for part in text.split(",")]
+    except ValueError:
+        noun = "whole numbers" if kind is int else "numbers"
+        raise ConfigError(
+            f"{option} must be {noun} >= 0 separated by commas, got {text!r}"
+        ) from None
+    if any(not value >= 0 or value == float("inf") for value in values):
+        raise ConfigError(f"{option} must be finite numbers >= 0, got {text!r}")
+    return values
 
 
 @main.command(name="breakeven")

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .chip import Chip, ChipConfig
+from .costs import Costs
 from .draws import Draws, Sampler
 from .errors import ConfigError, DiskReadError, ModelViolation
 from .network import LayerGradients, NumpyNetwork
@@ -113,7 +114,11 @@ def timed(plan: Plan, config: ChipConfig, draws: Draws, chain: Chain | None = No
     if draws.failed_op is not None:
         raise _read_failure(plan, config, draws, end)
     sizes = None if chain is None else chain.activation_bytes
-    return Trace.of(plan, draws.attempts, start, end, sizes)
+    energy = None
+    if config.has_energy and chain is not None:
+        costs = Costs(config, chain)
+        energy = (costs.energy_nj, costs.static_nj_per_ns)
+    return Trace.of(plan, draws.attempts, start, end, sizes, energy)
 
 
 def _read_failure(plan: Plan, config: ChipConfig, draws: Draws, end: np.ndarray) -> DiskReadError:

@@ -24,7 +24,7 @@ from .errors import ConfigError
 from .files import write_atomically
 from .ops import OP_KINDS, PORTS
 from .plan import PHASES
-from .trace import COLUMNS, LATER_COLUMNS
+from .trace import COLUMNS, ENERGY_COLUMN, LATER_COLUMNS
 
 TRACE_FORMATS: tuple[str, ...] = (".csv", ".parquet", ".json")
 
@@ -63,6 +63,7 @@ def chrome_trace(frame: pd.DataFrame, *, title: str = "") -> dict[str, Any]:
         _metadata("process_name", 0, f"chipsim {title}".strip()),
         *(_metadata("thread_name", tid, name) for tid, name in enumerate(PORTS, start=1)),
     ]
+    energy = ENERGY_COLUMN in frame.columns
     for row in frame.itertuples(index=False):
         label = f"{row.op} {row.layer}" + (" (prefetch)" if row.prefetch else "")
         events.append(
@@ -83,6 +84,7 @@ def chrome_trace(frame: pd.DataFrame, *, title: str = "") -> dict[str, Any]:
                     "prefetch": bool(row.prefetch),
                     "attempt": int(row.attempt),
                     "bytes": int(row.bytes),
+                    **({ENERGY_COLUMN: float(row.energy_nj)} if energy else {}),
                 },
             }
         )
@@ -128,8 +130,9 @@ def load_trace(path: str | os.PathLike[str]) -> pd.DataFrame:
     missing = [name for name in COLUMNS if name not in frame.columns]
     if missing:
         raise ConfigError(f"{path}: not a chipsim trace (no column {missing[0]!r})")
+    columns = [*COLUMNS, *([ENERGY_COLUMN] if ENERGY_COLUMN in frame.columns else [])]
     try:
-        return typed(frame[list(COLUMNS)])
+        return typed(frame[columns])
     except (ValueError, TypeError) as error:
         raise ConfigError(f"{path}: a column has values of the wrong kind ({error})") from None
 
@@ -142,6 +145,8 @@ def typed(frame: pd.DataFrame) -> pd.DataFrame:
     for name in ("layer", "buffer_slots_used", "attempt", "bytes", "buffer_bytes_used"):
         frame[name] = frame[name].astype("int64")
     frame["prefetch"] = frame["prefetch"].astype(bool)
+    if ENERGY_COLUMN in frame.columns:
+        frame[ENERGY_COLUMN] = frame[ENERGY_COLUMN].astype("float64")
     for name in ("start_ns", "end_ns"):
         values = frame[name]
         whole = values.dtype.kind in "iu" or bool((values == values.round()).all())
@@ -166,9 +171,11 @@ def _from_chrome(document: dict[str, Any]) -> pd.DataFrame:
                 "start_ns": _number(Decimal(start)),
                 "end_ns": _number(Decimal(end)),
                 **{name: args.get(name, value) for name, value in LATER_COLUMNS.items()},
+                **({ENERGY_COLUMN: args[ENERGY_COLUMN]} if ENERGY_COLUMN in args else {}),
             }
         )
-    frame = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in _DERIVED])
+    energy = [ENERGY_COLUMN] if rows and ENERGY_COLUMN in rows[0] else []
+    frame = pd.DataFrame(rows, columns=[c for c in (*COLUMNS, *energy) if c not in _DERIVED])
     change = frame["op"].map({"storemem": 1, "free": -1}).fillna(0).astype("int64")
     frame["buffer_slots_used"] = change.cumsum()
     frame["buffer_bytes_used"] = (change * frame["bytes"].astype("int64")).cumsum()

@@ -46,15 +46,17 @@ class Replications:
 
     backward_latency_ns: np.ndarray
     failed: int = 0
+    energy_nj: np.ndarray | None = None  # each run's whole energy, on a chip that declares it
 
     @property
     def n(self) -> int:
         """Replications run, the failed ones included."""
         return len(self.backward_latency_ns) + self.failed
 
-    def summary(self) -> dict[str, float]:
-        """mean, min, p50, p95, p99, max (numpy's linear-interpolated percentiles)."""
-        values = self.backward_latency_ns
+    def summary(self, values: np.ndarray | None = None) -> dict[str, float]:
+        """mean, min, p50, p95, p99, max (numpy's linear-interpolated percentiles) of
+        the backward latencies, or of ``values`` (e.g. ``energy_nj``)."""
+        values = self.backward_latency_ns if values is None else values
         p50, p95, p99 = np.percentile(values, [50, 95, 99]).tolist()
         return {
             "mean": float(values.mean()),
@@ -130,10 +132,8 @@ class RunResult:
             "width": self.width,
             "seed": self.seed,
             "chip": self.chip.as_dict(),
-            **{
-                name: {"latency_ns": self.phase(name).latency_ns, "ops": self.phase(name).ops}
-                for name in PHASES
-            },
+            **{name: self._phase_dict(name) for name in PHASES},
+            **self._energy_dict(),
             "peak_buffer_slots": self.peak_buffer_slots,
             "buffer_slots_needed": self.plan.buffer_slots_needed,
             **({"notes": list(self.plan.notes)} if self.plan.notes else {}),
@@ -151,10 +151,35 @@ class RunResult:
                         "n": self.replications.n,
                         "failed": self.replications.failed,
                         "backward_latency_ns": self.replications.summary(),
+                        **self._replicated_energy(),
                     }
                 }
             ),
         }
+
+    def _phase_dict(self, name: str) -> dict[str, Any]:
+        """A phase's latency, op counts and (on a chip that declares it) energy."""
+        phase = self.phase(name)
+        energy = {"energy_nj": self.trace.energy_of(name)} if self.trace.has_energy else {}
+        return {"latency_ns": phase.latency_ns, "ops": phase.ops, **energy}
+
+    def _energy_dict(self) -> dict[str, Any]:
+        """The run's whole energy, static included: absent when the chip declares none."""
+        if not self.trace.has_energy:
+            return {}
+        trace = self.trace
+        static = trace.static_nj_per_ns * sum(trace.latency_ns(name) for name in PHASES)
+        return {"energy_nj": trace.total_energy_nj, "static_energy_nj": static}
+
+    def _replicated_energy(self) -> dict[str, Any]:
+        assert self.replications is not None
+        energy = self.replications.energy_nj
+        return {} if energy is None else {"energy_nj": self.replications.summary(energy)}
+
+    @property
+    def energy_nj(self) -> float | None:
+        """The whole run's energy in nJ (static included), or None without energy."""
+        return self.trace.total_energy_nj if self.trace.has_energy else None
 
 
 def simulate(
@@ -215,15 +240,17 @@ def simulate(
     trace = execution.trace
     spread = None
     if replications is not None:
-        latencies = [trace.latency_ns("backward")]
+        latencies, energies = [trace.latency_ns("backward")], [_energy(trace)]
         sampler, failed = Sampler(plan, chip, chain, seed), 0
         for replication in range(1, replications):
             try:
-                again = timed(plan, chip, sampler.draw(replication))
+                again = timed(plan, chip, sampler.draw(replication), chain)
                 latencies.append(again.latency_ns("backward"))
+                energies.append(_energy(again))
             except DiskReadError:
                 failed += 1
-        spread = Replications(np.asarray(latencies), failed)
+        energy = np.asarray(energies) if trace.has_energy else None
+        spread = Replications(np.asarray(latencies), failed, energy)
     return RunResult(
         strategy=str(spec),
         layers=chain.layers,
@@ -260,3 +287,7 @@ def network_of(
         if isinstance(network, Chain)
         else build_network(network, dtype_bytes=chip.dtype_bytes)
     )
+
+
+def _energy(trace: Trace) -> float:
+    return trace.total_energy_nj if trace.has_energy else 0.0

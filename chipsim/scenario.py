@@ -27,7 +27,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .chip import BANDWIDTH_FIELDS, LATENCY_FIELDS, ChipConfig
+from .chip import BANDWIDTH_FIELDS, ENERGY_FIELDS, LATENCY_FIELDS, ChipConfig
 from .errors import ConfigError
 from .network import Network
 from .networks import COURSE_LAYERS, build_network, course_chain, is_stage_file
@@ -126,6 +126,11 @@ class Scenario:
         bandwidth = [f"{f} {getattr(chip, f):g}" for f in BANDWIDTH_FIELDS if getattr(chip, f)]
         if bandwidth:
             timing.append(f"{', '.join(bandwidth)}, {chip.dtype_bytes}-byte values")
+        energy = [
+            f"{f} {getattr(chip, f):g}" for f in ENERGY_FIELDS if getattr(chip, f) is not None
+        ]
+        if energy:
+            timing.append(f"energy: {', '.join(energy)}")
         return f"{self.name}: {self._network_line()}\nchip: {latencies}; {'; '.join(timing)}"
 
     def _network_line(self) -> str:

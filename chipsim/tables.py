@@ -15,6 +15,7 @@ from .analysis import Outcome
 from .errors import DiskReadError
 from .ops import OP_KINDS, PORTS
 from .plan import PHASES
+from .run import Replications
 from .scenario import Scenario
 
 
@@ -95,7 +96,8 @@ def summary(outcomes: list[Outcome], scenario: Scenario) -> pd.DataFrame:
     optimal (``vs_approx_optimal`` when the optimum is the periodic
     approximation, beyond the exact planner), and the backward op counts
     that decide the question: recomputations, buffer loads, disk loads;
-    with replications, the backward latency's p50 and p99 too. A strategy
+    with replications, the backward latency's p50 and p99 too; on a chip
+    that declares energy, the whole run's ``energy_nj``. A strategy
     that did not run shows fit "no" and its refusal's slots needed ("-" when
     the refusal is not about slots, e.g. too large to plan), or "failed" when
     a disk read failed past its retries.
@@ -130,6 +132,8 @@ def summary(outcomes: list[Outcome], scenario: Scenario) -> pd.DataFrame:
             ops["loaddisk"],
         ]
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=columns, dtype=object)
+    if chip.has_energy:
+        frame["energy_nj"] = [_energy_cell(outcome) for outcome in outcomes]
     spreads = {o.strategy: o.result.replications for o in outcomes if o.result is not None}
     if any(spread is not None for spread in spreads.values()):
         for statistic in ("p50", "p99"):
@@ -137,13 +141,30 @@ def summary(outcomes: list[Outcome], scenario: Scenario) -> pd.DataFrame:
                 f"{spreads[name].summary()[statistic]:.6g}" if spreads.get(name) else "-"
                 for name in frame.index
             ]
+        if chip.has_energy:
+            for statistic in ("p50", "p99"):
+                frame[f"energy_{statistic}_nj"] = [
+                    _energy_spread(spreads.get(n), statistic) for n in frame.index
+                ]
     return frame.rename_axis("strategy")
+
+
+def _energy_spread(spread: Replications | None, statistic: str) -> str:
+    if spread is None or spread.energy_nj is None:
+        return "-"
+    return f"{spread.summary(spread.energy_nj)[statistic]:.6g}"
+
+
+def _energy_cell(outcome: Outcome) -> str:
+    energy = None if outcome.result is None else outcome.result.energy_nj
+    return "-" if energy is None else f"{energy:.6g}"
 
 
 def comparison(outcomes: Iterable[Outcome], *, scenario: str = "") -> pd.DataFrame:
     """One row per strategy (× scenario): fit, latencies, gap to optimal, op counts.
 
-    Takes ``compare()``'s outcomes; op-count columns are ``<phase>_<op>``.
+    Takes ``compare()``'s outcomes; op-count columns are ``<phase>_<op>``; on a
+    chip that declares energy, ``<phase>_energy_nj`` and the run's ``energy_nj``.
     """
     rows = []
     for outcome in outcomes:
@@ -165,6 +186,12 @@ def comparison(outcomes: Iterable[Outcome], *, scenario: str = "") -> pd.DataFra
                 total_ns=result.forward.latency_ns + result.backward.latency_ns,
                 gap_to_optimal_pct=outcome.gap_to_optimal_pct,
             )
+            if result.energy_nj is not None:  # a chip that declares energy
+                row.update(
+                    forward_energy_nj=result.trace.energy_of("forward"),
+                    backward_energy_nj=result.trace.energy_of("backward"),
+                    energy_nj=result.energy_nj,
+                )
             for phase in PHASES:
                 for kind, count in result.phase(phase).ops.items():
                     row[f"{phase}_{kind}"] = count

@@ -2,11 +2,14 @@
 
 A disk read that failed and was retried takes one row per attempt
 (``attempt`` 1, 2, …), each counted as a ``loaddisk``; ``prefetch`` marks
-loads into staging registers.
+loads into staging registers. A run on a chip that declares energy has one
+more column, ``energy_nj`` (each row's dynamic energy, ``ENERGY_COLUMN``);
+static energy is the chip's static power over each phase's latency.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,6 +32,9 @@ COLUMNS: tuple[str, ...] = (
     "bytes",
     "buffer_bytes_used",
 )
+
+#: The column a trace has only when its chip declares energy (so others stay as they were).
+ENERGY_COLUMN = "energy_nj"
 
 #: Columns added after traces were first written, and their values in older files
 #: (which priced no bytes).
@@ -71,6 +77,8 @@ class Trace:
         attempt: np.ndarray | None = None,
         bytes_moved: np.ndarray | None = None,
         buffer_bytes_used: np.ndarray | None = None,
+        energy_nj: np.ndarray | None = None,
+        static_nj_per_ns: float = 0.0,
     ) -> None:
         self.phase, self.op, self.layer = phase, op, layer
         self.resource = _PORT_OF_KIND[op]
@@ -84,6 +92,7 @@ class Trace:
         self.bytes = nothing if bytes_moved is None else bytes_moved
         self.buffer_bytes_used = nothing if buffer_bytes_used is None else buffer_bytes_used
         self._phase_bounds_ns = phase_bounds_ns
+        self.energy_nj, self.static_nj_per_ns = energy_nj, static_nj_per_ns
 
     @classmethod
     def of(
@@ -93,10 +102,12 @@ class Trace:
         start_ns: np.ndarray,
         end_ns: np.ndarray,
         activation_bytes: np.ndarray | None = None,
+        energy: tuple[np.ndarray, float] | None = None,
     ) -> Trace:
         """The trace of ``plan`` run with these times, one row per attempt of each op.
 
-        ``activation_bytes`` (a(l)'s bytes, l = 0..L) fills the byte columns.
+        ``activation_bytes`` (a(l)'s bytes, l = 0..L) fills the byte columns;
+        ``energy`` (the (kind, index) nJ table and static nJ per ns) the energy.
 
         A phase runs from the end of the one before (0 for the first) to the
         latest end among its rows.
@@ -115,6 +126,9 @@ class Trace:
             else activation_bytes
         )
         moved = _MOVES[plan.kind_codes] * sizes[plan.layer_numbers]
+        none = np.broadcast_to(0.0, (len(plan),))  # read-only: no memory per op without energy
+        spent = none if energy is None else energy[0][plan.kind_codes, plan.layer_numbers]
+        static = 0.0 if energy is None else energy[1]
         columns = (
             phase,
             plan.kind_codes,
@@ -123,6 +137,7 @@ class Trace:
             plan.prefetch,
             moved,
             plan.bytes_in_use(sizes),
+            spent,
         )
         if bool((attempts == 1).all()):
             attempt = None
@@ -130,10 +145,11 @@ class Trace:
             columns = tuple(np.repeat(column, attempts) for column in columns)
             first = np.repeat(np.cumsum(attempts) - attempts, attempts)
             attempt = np.arange(len(first), dtype=np.int64) - first + 1
-        phase, op, layer, slots, prefetch, moved, held = columns
+        phase, op, layer, slots, prefetch, moved, held, spent = columns
         return cls(
-            phase, op, layer, start_ns, end_ns, slots, bounds, prefetch, attempt, moved, held
-        )
+            phase, op, layer, start_ns, end_ns, slots, bounds, prefetch, attempt, moved, held,
+            spent if energy else None, static,
+        )  # fmt: skip
 
     def __len__(self) -> int:
         return len(self.op)
@@ -141,6 +157,21 @@ class Trace:
     def latency_ns(self, phase: str) -> int | float:
         start, end = self._phase_bounds_ns[phase]
         return end - start
+
+    @property
+    def has_energy(self) -> bool:
+        return self.energy_nj is not None
+
+    def energy_of(self, phase: str) -> float:
+        """A phase's energy in nJ: its rows' dynamic energy plus static power over its latency."""
+        assert self.energy_nj is not None, "the chip declares no energy"
+        dynamic = math.fsum(self.energy_nj[self.phase == PHASES.index(phase)].tolist())
+        return dynamic + self.static_nj_per_ns * self.latency_ns(phase)
+
+    @property
+    def total_energy_nj(self) -> float:
+        """The whole run's energy: every phase's, static included."""
+        return math.fsum(self.energy_of(phase) for phase in PHASES)
 
     def counts(self, phase: str) -> OpCounts:
         """Executed ops of each kind in a phase (every kind listed)."""
@@ -160,7 +191,7 @@ class Trace:
         """The rows as a DataFrame; phase, op and resource are categoricals."""
         import pandas as pd
 
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 "phase": pd.Categorical.from_codes(self.phase, categories=PHASES),
                 "op": pd.Categorical.from_codes(self.op, categories=OP_KINDS),
@@ -176,6 +207,9 @@ class Trace:
             },
             columns=list(COLUMNS),
         )
+        if self.energy_nj is not None:
+            frame[ENERGY_COLUMN] = self.energy_nj
+        return frame
 
 
 def _latest(values: np.ndarray, default: int | float) -> int | float:

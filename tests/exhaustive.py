@@ -11,14 +11,29 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections.abc import Mapping
 
 from chipsim import ChipConfig
 
 
-def optimal_latency(layers: int, chip: ChipConfig, objective: str = "backward") -> float:
-    """The least latency of any valid plan (backward phase, or forward + backward)."""
-    f, b, m = chip.fwd_ns, chip.bwd_ns, chip.loadmem_ns
-    sm, d, sd = chip.storemem_ns, chip.loaddisk_ns, chip.storedisk_ns
+def optimal_latency(
+    layers: int,
+    chip: ChipConfig,
+    objective: str = "backward",
+    prices: Mapping[str, float] | None = None,
+) -> float:
+    """The least latency of any valid plan (backward phase, or forward + backward).
+
+    ``prices`` (op kind → cost of one op, e.g. its energy) replaces the
+    chip's latencies: the least total of any additive cost.
+    """
+    if prices is None:
+        prices = {
+            kind: getattr(chip, f"{kind}_ns")
+            for kind in ("fwd", "bwd", "loadmem", "storemem", "loaddisk", "storedisk")
+        }
+    f, b, m = prices["fwd"], prices["bwd"], prices["loadmem"]
+    sm, d, sd = prices["storemem"], prices["loaddisk"], prices["storedisk"]
     slots = chip.buffer_slots
     below = range(layers)  # a(L) is never needed after the loss
     heap: list = []

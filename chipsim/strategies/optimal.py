@@ -1,4 +1,5 @@
-"""optimal[:objective=backward|total] — the fastest plan for the chip's actual costs.
+"""optimal[:objective=backward|total|energy|weighted,ns_per_nj=W] — the best plan for
+the chip's actual costs: the fastest, or the one spending least energy (docs/energy.md).
 
 Decides for every activation whether to keep it in the buffer, page it to
 disk or recompute it, and when to free slots, by dynamic programming over the
@@ -32,6 +33,12 @@ added)::
 
 and the answer is F[mem, C, L] (a0 lives in inputs, reloaded at cost m).
 
+Nothing above needs the costs to be times: any non-negative additive price
+per op kind works. The energy objectives feed the same tables each kind's
+energy (dynamic, plus static power over its latency: a serial run's makespan
+is the sum of its ops) or latency + W × energy, with the ``total`` phases
+(``objective_costs``, one function both the equal-size and byte DPs read).
+
 Why it is exact for this model: registers hold one activation, so every
 sweep begins with a load of some stored activation, and a bwd needs its input
 in registers. Take an optimal plan for a sub-problem and look at its first
@@ -61,7 +68,7 @@ from math import isqrt
 
 import numpy as np
 
-from ..chip import ChipConfig
+from ..chip import ENERGY_FIELDS, ChipConfig
 from ..costs import Costs
 from ..errors import PlanTooLarge, StrategyError
 from ..ops import Op
@@ -70,33 +77,48 @@ from ..stages import Chain
 from .common import require_positive
 from .optimal_bytes import solve_bytes
 
-OBJECTIVES = ("backward", "total")
+OBJECTIVES = ("backward", "total", "energy", "weighted")
+
+#: What each objective minimises: the cost table (``Costs.objective_table``) and
+#: the phases it counts. Energy is the whole run's, so its objectives count both.
+_PRICED = {
+    "backward": ("time", "backward"),
+    "total": ("time", "total"),
+    "energy": ("energy", "total"),
+    "weighted": ("weighted", "total"),
+}
 
 MEM, DISK = 0, 1
 PEEL, SPLIT_MEM, SPLIT_DISK, REHOME_MEM, REHOME_DISK, NO_STORE = range(6)
 
 
 def plan(
-    network: Chain, chip: ChipConfig, *, objective: str = "backward", units: int | None = None
+    network: Chain,
+    chip: ChipConfig,
+    *,
+    objective: str = "backward",
+    ns_per_nj: float | None = None,
+    units: int | None = None,
 ) -> Plan:
-    """``units`` (default ``BYTE_UNITS``) cuts a heterogeneous chain's byte budget into
-    memory units for ``optimal_bytes``; equal sizes plan exactly in slots, here."""
-    if objective not in OBJECTIVES:
-        raise StrategyError(
-            f"optimal: objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}"
-        )
-    label = "optimal" if objective == "backward" else f"optimal:objective={objective}"
+    """The plan minimising ``objective``: backward or total latency, the run's energy
+    (dynamic + static), or ``weighted`` total latency + ``ns_per_nj`` × energy.
+
+    Equal sizes and prices plan exactly in slots (periodically beyond the exact
+    reach); any other chain over ``units`` memory units (default ``BYTE_UNITS``)
+    of its byte budget, with ``optimal_bytes``.
+    """
+    table, phases = objective_costs(network, chip, objective, ns_per_nj)
+    label = _label(objective, ns_per_nj)
     if units is not None:
         require_positive("optimal", "units", units)
         label += f"{':' if label == 'optimal' else ','}units={units}"
     costs = Costs(chip, network)
-    if not costs.uniform:
-        return _plan_bytes(network, chip, costs, objective, units or BYTE_UNITS, label)
-    slots = chip.slots_for(network)
+    if not costs.uniform_in(table):
+        return _plan_bytes(network, chip, table, phases, units or BYTE_UNITS, label)
     from .periodic import schedule as planned  # exact within the DP's reach, else periodic
 
-    fixed = costs.uniform_chip()
-    return planned(network.layers, fixed, slots, objective=objective, strategy=label).plan(label)
+    fixed, slots = costs.uniform_chip(table), chip.slots_for(network)
+    return planned(network.layers, fixed, slots, objective=phases, strategy=label).plan(label)
 
 
 #: Memory units a byte budget is cut into on a heterogeneous chain (rotor-style).
@@ -107,7 +129,7 @@ MAX_BYTE_PLANNING_STEPS = 2 * 10**8
 
 
 def _plan_bytes(
-    network: Chain, chip: ChipConfig, costs: Costs, objective: str, units: int, label: str
+    network: Chain, chip: ChipConfig, table: np.ndarray, phases: str, units: int, label: str
 ) -> Plan:
     """The exact plan over memory units of a chain whose sizes or prices differ."""
     budget = chip.buffer_capacity_bytes(network)
@@ -118,12 +140,42 @@ def _plan_bytes(
             f"planning steps (the limit is {MAX_BYTE_PLANNING_STEPS:.0e}, about 30 s); "
             "use fewer units (e.g. optimal:units=100) or fewer, larger stages"
         )
-    schedule = solve_bytes(
-        network.activation_bytes, costs.ns, budget, units=units, objective=objective
-    )
+    schedule = solve_bytes(network.activation_bytes, table, budget, units=units, objective=phases)
     forward, backward = schedule.ops()
     notes = (schedule.rounding.describe(),)
     return Plan.build(label, network.layers, forward, backward, notes=notes)
+
+
+def objective_costs(
+    network: Chain, chip: ChipConfig, objective: str, ns_per_nj: float | None
+) -> tuple[np.ndarray, str]:
+    """The (kind, index) cost table a DP minimises for ``objective``, and its phases
+    (``backward`` or ``total``); bad combinations are one-line StrategyErrors."""
+    if objective not in OBJECTIVES:
+        raise StrategyError(
+            f"optimal: objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}"
+        )
+    if (objective == "weighted") != (ns_per_nj is not None):
+        raise StrategyError(
+            "optimal: ns_per_nj (ns one nJ is worth) goes with objective=weighted and only "
+            f"with it, got objective={objective}, ns_per_nj={ns_per_nj}"
+        )
+    if ns_per_nj is not None and ns_per_nj < 0:
+        raise StrategyError(f"optimal: ns_per_nj must be >= 0, got {ns_per_nj!r}")
+    priced, phases = _PRICED[objective]
+    if priced != "time" and not chip.has_energy:
+        raise StrategyError(
+            f"optimal: objective={objective} needs a chip that declares energy "
+            f"(one of {', '.join(ENERGY_FIELDS)})"
+        )
+    return Costs(chip, network).objective_table(priced, ns_per_nj or 0.0), phases
+
+
+def _label(objective: str, ns_per_nj: float | None) -> str:
+    if objective == "backward":
+        return "optimal"
+    weight = "" if ns_per_nj is None else f",ns_per_nj={ns_per_nj}"
+    return f"optimal:objective={objective}{weight}"
 
 
 @dataclass(frozen=True)
