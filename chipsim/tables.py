@@ -124,8 +124,8 @@ def summary(outcomes: list[Outcome], scenario: Scenario) -> pd.DataFrame:
         rows[outcome.strategy] = [
             "yes",
             result.plan.buffer_bytes_needed(chain) if in_bytes else result.plan.buffer_slots_needed,
-            result.forward.latency_ns,
-            result.backward.latency_ns,
+            _ns_cell(result.forward.latency_ns),
+            _ns_cell(result.backward.latency_ns),
             "-" if gap is None else f"{round(gap, 1) + 0.0:+.1f}%",  # + 0.0: no "-0.0%"
             ops["fwd"],
             ops["loadmem"],
@@ -147,6 +147,13 @@ def summary(outcomes: list[Outcome], scenario: Scenario) -> pd.DataFrame:
                     _energy_spread(spreads.get(n), statistic) for n in frame.index
                 ]
     return frame.rename_axis("strategy")
+
+
+def _ns_cell(value: int | float) -> int | str:
+    """Whole ns as they are; a float to six significant figures, or to the ns past 10⁶."""
+    if isinstance(value, int):
+        return value
+    return f"{value:.0f}" if abs(value) >= 1e6 else f"{value:.6g}"
 
 
 def _energy_spread(spread: Replications | None, statistic: str) -> str:
