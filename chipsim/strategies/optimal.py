@@ -324,7 +324,7 @@ def solve(
     steps = planning_steps(layers, slots)
     if steps > MAX_PLANNING_STEPS:
         raise PlanTooLarge(
-            f"{strategy}: the exact planner handles L<={_largest_layers(slots)} at {slots} "
+            f"{strategy}: the exact planner handles L<={largest_layers(slots)} at {slots} "
             f"slots (L={layers} would take ~{_rounded(steps)} steps, over its "
             f"~{_rounded(MAX_PLANNING_STEPS)}); use a smaller L or fewer slots, or the "
             "`optimal` strategy, which plans larger chains approximately (periodic disk "
@@ -339,12 +339,12 @@ def _rounded(steps: int) -> str:
     return f"{mantissa}e{int(exponent)}" if exponent else mantissa
 
 
-def _largest_layers(slots: int) -> int:
-    """The largest L whose plan with ``slots`` slots is within MAX_PLANNING_STEPS."""
-    low, high = 1, isqrt(MAX_PLANNING_STEPS) + 1  # steps >= L², so ``high`` is too many
+def largest_layers(slots: int, limit: int = MAX_PLANNING_STEPS) -> int:
+    """The largest L whose plan with ``slots`` slots takes at most ``limit`` steps."""
+    low, high = 1, isqrt(limit) + 1  # steps >= L², so ``high`` is too many
     while high - low > 1:  # monotone in L: ``low`` fits, ``high`` does not
         middle = (low + high) // 2
-        if planning_steps(middle, slots) <= MAX_PLANNING_STEPS:
+        if planning_steps(middle, slots) <= limit:
             low = middle
         else:
             high = middle

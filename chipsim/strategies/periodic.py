@@ -37,6 +37,7 @@ from .optimal import (
     MEM,
     Schedule,
     _fill,
+    largest_layers,
     planning_steps,
     solve,
     useful_slots,
@@ -62,17 +63,7 @@ def schedule(
 
 def window(layers: int, slots: int) -> int:
     """The longest segment whose exact table fits ``WINDOW_STEPS`` (at least 2 layers)."""
-    size = 2
-    while size < layers and planning_steps(size * 2, slots) <= WINDOW_STEPS:
-        size *= 2
-    low, high = size, min(layers, size * 2)
-    while high - low > 1:
-        middle = (low + high) // 2
-        if planning_steps(middle, slots) <= WINDOW_STEPS:
-            low = middle
-        else:
-            high = middle
-    return low
+    return max(2, min(layers, largest_layers(slots, WINDOW_STEPS)))
 
 
 @dataclass(frozen=True)
