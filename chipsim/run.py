@@ -240,17 +240,7 @@ def simulate(
     trace = execution.trace
     spread = None
     if replications is not None:
-        latencies, energies = [trace.latency_ns("backward")], [_energy(trace)]
-        sampler, failed = Sampler(plan, chip, chain, seed), 0
-        for replication in range(1, replications):
-            try:
-                again = timed(plan, chip, sampler.draw(replication), chain)
-                latencies.append(again.latency_ns("backward"))
-                energies.append(_energy(again))
-            except DiskReadError:
-                failed += 1
-        energy = np.asarray(energies) if trace.has_energy else None
-        spread = Replications(np.asarray(latencies), failed, energy)
+        spread = _replicate(plan, chip, chain, seed, trace, replications)
     return RunResult(
         strategy=str(spec),
         layers=chain.layers,
@@ -266,6 +256,23 @@ def simulate(
         replications=spread,
         network=chain,
     )
+
+
+def _replicate(
+    plan: Plan, chip: ChipConfig, chain: Chain, seed: int, first: Trace, count: int
+) -> Replications:
+    """``count`` draws of the run's timing, ``first`` (the run itself) included."""
+    latencies, energies = [first.latency_ns("backward")], [_energy(first)]
+    sampler, failed = Sampler(plan, chip, chain, seed), 0
+    for replication in range(1, count):
+        try:
+            again = timed(plan, chip, sampler.draw(replication), chain)
+            latencies.append(again.latency_ns("backward"))
+            energies.append(_energy(again))
+        except DiskReadError:
+            failed += 1
+    energy = np.asarray(energies) if first.has_energy else None
+    return Replications(np.asarray(latencies), failed, energy)
 
 
 def network_of(
