@@ -172,7 +172,7 @@ def main() -> None:
         write = best(lambda _: (timed_write(frame, Path(fresh("write"))), math.nan), once)["x"]
         print(
             f"  python -c 'import chipsim.sweep': {imports[0]:.2f} s wall, {imports[1]:.2f} s CPU"
-            f" ({python[0]:.2f} s of it starting python); every worker pays about this too"
+            f" ({python[0]:.2f} s of it starting python); forked workers inherit it"
         )
         print(
             f"  a cold 8-run sweep in a fresh process: 1 worker {starts[1][0]:.2f} s,"
