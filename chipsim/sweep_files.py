@@ -51,7 +51,8 @@ def scenario_fields(scenario: Scenario) -> dict[str, Any]:
         if isinstance(value, ChipConfig):
             fields.update({f"chip.{k}": v for k, v in value.as_dict(flat=True).items()})
         else:
-            fields[field.name] = value if isinstance(value, (int, float, str, bool)) else str(value)
+            plain = value is None or isinstance(value, (int, float, str, bool))
+            fields[field.name] = value if plain else str(value)
     return fields
 
 
