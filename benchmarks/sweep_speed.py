@@ -5,7 +5,7 @@ Run: ``python benchmarks/sweep_speed.py`` (about two minutes). The grid is
 4 strategies (stride:k=5, sqrt-n, disk-offload, full-store) × L = 10, 20, …,
 250 × loaddisk_ns = 10, 20, …, 100 on a chip with 256 buffer slots, so every
 one of the 1,000 runs fits and is simulated (the script checks the
-``feasible`` column of every sweep). Each figure is the best of ``REPEATS``;
+``fits`` column of every sweep). Each figure is the best of ``REPEATS``;
 1 and 2 workers take turns within each repeat; every sweep writes a fresh
 parquet file.
 
@@ -22,8 +22,10 @@ parquet file.
   start to pay off.
 
 Then where the time goes: the import every process pays, the CPU and wall
-time of starting 2 workers (a cold 8-run sweep), the work itself and the
-final write.
+time of starting 2 workers (a cold 8-run sweep), starting 2 workers alone
+with the pool sweeps use (forked) against joblib's loky (what sweeps used
+before: a fresh interpreter each), the bytes a task pickles, the work itself
+and the final write.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import itertools
 import json
 import math
 import os
+import pickle
 import platform
 import resource
 import subprocess
@@ -46,8 +49,8 @@ import joblib
 import numpy as np
 import pandas as pd
 
-from chipsim import Scenario
-from chipsim.sweep import CHUNKS_PER_WORKER, MAX_CHUNK, _chunks, _write, points, sweep
+from chipsim import Scenario, sweep_files
+from chipsim.sweep import CHUNKS_PER_WORKER, MAX_CHUNK, _chunks, points, sweep
 
 REPEATS = 3
 STRATEGIES = ["stride:k=5", "sqrt-n", "disk-offload", "full-store"]
@@ -77,7 +80,7 @@ def timed_sweep(jobs: int, out: Path, grid: str = "main") -> float:
 
 def check(frame: pd.DataFrame, new: int, grid: str) -> None:
     assert new == len(frame) == size(grid), (new, len(frame), size(grid))
-    assert frame["feasible"].all(), frame.loc[~frame["feasible"], "reason"].iloc[0]
+    assert frame["fits"].all(), frame.loc[~frame["fits"], "reason"].iloc[0]
 
 
 def cli_args(grid: str) -> list[str]:
@@ -169,7 +172,7 @@ def main() -> None:
         write = best(lambda _: (timed_write(frame, Path(fresh("write"))), math.nan), once)["x"]
         print(
             f"  python -c 'import chipsim.sweep': {imports[0]:.2f} s wall, {imports[1]:.2f} s CPU"
-            f" ({python[0]:.2f} s of it starting python); every worker pays about this too"
+            f" ({python[0]:.2f} s of it starting python); forked workers inherit it"
         )
         print(
             f"  a cold 8-run sweep in a fresh process: 1 worker {starts[1][0]:.2f} s,"
@@ -178,17 +181,48 @@ def main() -> None:
         )
         print(f"  the {size('main'):,} runs in this process, warm: {warm[1][0]:.2f} s")
         print(f"  writing the {len(frame):,}-row parquet once: {write[0]:.3f} s")
-        chunks = sorted({len(chunk) for chunk in _chunks(points(STRATEGIES, GRIDS["main"]), 2)})
+        runs = points(STRATEGIES, GRIDS["main"])
+        chunks = sorted({len(chunk) for chunk in _chunks(runs, set(), len(runs), 2)})
+        task = pickle.dumps((BASE, next(_chunks(runs, set(), len(runs), 2)), 0, False))
+        for _ in range(REPEATS):
+            done = subprocess.run(
+                [sys.executable, SCRIPT, "--pools"], capture_output=True, text=True
+            )
+            for name, seconds in json.loads(done.stdout)["pools"].items():
+                POOLS[name] = min(POOLS.get(name, math.inf), seconds)
         print(
             f"  chunks for 2 workers: about {CHUNKS_PER_WORKER} a worker, at most {MAX_CHUNK} runs"
-            f" each: {chunks} runs"
+            f" each: {chunks} runs; a task pickles to {len(task):,} bytes"
         )
+        print(f"  starting 2 workers and running one trivial task each: {pools_text()}")
 
 
 def timed_write(frame: pd.DataFrame, path: Path) -> float:
     start = time.perf_counter()
-    _write(path, frame)
+    sweep_files.write(path, frame, sweep_files.identity(BASE, 0, False))
     return time.perf_counter() - start
+
+
+POOLS: dict[str, float] = {}
+
+
+def pools_text() -> str:
+    return ", ".join(f"{name} {seconds:.3f} s" for name, seconds in POOLS.items())
+
+
+def pools() -> None:
+    """Seconds to start 2 workers and get one result from each: sweeps' pool, then loky."""
+    from chipsim.workers import local
+
+    times = {}
+    start = time.perf_counter()
+    with local(2) as run:
+        list(run(abs, [(-1,), (-2,)]))
+    times["forked pool (sweeps now)"] = time.perf_counter() - start
+    start = time.perf_counter()
+    list(joblib.Parallel(n_jobs=2, backend="loky")(joblib.delayed(abs)(-i) for i in (1, 2)))
+    times["joblib loky (before)"] = time.perf_counter() - start
+    print(json.dumps({"seconds": 0, "pools": times}))
 
 
 def child(jobs: int, out: Path, grid: str) -> None:
@@ -199,8 +233,12 @@ def child(jobs: int, out: Path, grid: str) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Sweep throughput, 1 worker against 2.")
     parser.add_argument("--child", nargs="+", metavar="ARG", help=argparse.SUPPRESS)
-    arguments = parser.parse_args().child
-    if arguments:
+    parser.add_argument("--pools", action="store_true", help=argparse.SUPPRESS)
+    parsed = parser.parse_args()
+    arguments = parsed.child
+    if parsed.pools:
+        pools()
+    elif arguments:
         child(int(arguments[0]), Path(arguments[1]), arguments[2] if len(arguments) > 2 else "main")
     else:
         main()

@@ -489,6 +489,8 @@ def breakeven_command(
     help="With --backend dask: the cluster's scheduler (default: start a local cluster).",
 )
 @timing_only_option
+@click.option("--force", is_flag=True, help="Start over: replace --out, whatever sweep it holds.")
+@click.option("--quiet", is_flag=True, help="No progress bar (it is drawn only on a terminal).")
 def sweep_command(
     strategies: tuple[str, ...],
     grid_items: tuple[str, ...],
@@ -497,11 +499,15 @@ def sweep_command(
     backend: str,
     scheduler: str | None,
     timing_only: bool,
+    force: bool,
+    quiet: bool,
     **scenario_args: Any,
 ) -> None:
     """Run strategies over a parameter grid, one row per run; resumable.
 
-    --seed is the sweep's seed: each run's network seed derives from it.
+    --seed is the sweep's seed: each run's network seed derives from it. A
+    file is resumed only by the same sweep (scenario, chip, network, seed,
+    math, chipsim version); another grid or strategy set extends it.
     """
     from .sweep import parse_grid, points, sweep
 
@@ -512,26 +518,23 @@ def sweep_command(
     grid = parse_grid(grid_items, base)
     specs = list(strategies or DEFAULT_COMPARISON)
     total = len(points(specs, grid))
-    bar = None
-    if sys.stderr.isatty():
-        bar = click.progressbar(length=total, label="sweep", file=sys.stderr)
-    with bar if bar is not None else _nothing():
-        frame, new = sweep(
-            base,
-            specs,
-            grid,
-            out,
-            jobs=jobs,
-            backend=backend,
-            scheduler=scheduler,
-            seed=sweep_seed if sweep_seed is not None else base.seed,
-            math=not timing_only,
-            progress=bar.update if bar is not None else None,
-        )
-    feasible = int(frame["feasible"].sum()) if len(frame) else 0
+    frame, new = sweep(
+        base,
+        specs,
+        grid,
+        out,
+        jobs=jobs,
+        backend=backend,
+        scheduler=scheduler,
+        seed=sweep_seed if sweep_seed is not None else base.seed,
+        math=not timing_only,
+        force=force,
+        quiet=quiet,
+    )
+    fits = int(frame["fits"].sum()) if len(frame) else 0
     click.echo(
         f"sweep: {total} runs ({new} new, {total - new} already in {out}); "
-        f"{feasible} of {len(frame)} rows fit the chip; written to {out}"
+        f"{fits} of {len(frame)} rows fit the chip; written to {out}"
     )
 
 
@@ -542,7 +545,11 @@ def sweep_command(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Image to write (.png, .svg, .pdf); default: FILE with .png.",
 )
-@click.option("--slots", type=int, help="For a trace: the chip's buffer slots, drawn as a limit.")
+@click.option(
+    "--slots",
+    type=click.IntRange(min=1),
+    help="For a trace: the chip's buffer slots, drawn as a limit.",
+)
 def plot_command(file: Path, out: Path | None, slots: int | None) -> None:
     """Draw the figure that fits a saved trace (timeline + buffer) or sweep (latency)."""
     from . import plots
@@ -552,7 +559,10 @@ def plot_command(file: Path, out: Path | None, slots: int | None) -> None:
     check_output_path("--out", target, (".png", ".svg", ".pdf"))
     table = read_table(file) if file.suffix.lower() in (".csv", ".parquet") else None
     if table is not None and "run" in table.columns:
-        if not table["feasible"].any():
+        table = table.rename(columns={"feasible": "fits"})  # sweeps before 0.2
+        if "fits" not in table.columns:
+            raise ConfigError(f"{file}: not a chipsim sweep or trace (a 'run' column, no 'fits')")
+        if not table["fits"].any():
             raise ConfigError(f"{file}: nothing to draw: no run of the sweep fits the chip")
         figure = plots.sweep_chart(table)
     else:

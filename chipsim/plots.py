@@ -79,7 +79,7 @@ def sweep_chart(frame: pd.DataFrame) -> Figure:
     from .sweep import GRID_KEYS
 
     varying = [key for key in GRID_KEYS if key in frame and frame[key].nunique() > 1]
-    fits = frame[frame["feasible"].astype(bool)]
+    fits = frame[frame["fits"].astype(bool)]
     figure, axes = _subplots(figsize=(11, 5))
     if not varying:
         axes.bar(fits["strategy"], fits["backward_latency_ns"], color=PALETTE[0])

@@ -1,11 +1,14 @@
 """Sweeps: every strategy on every point of a parameter grid, in parallel, resumable.
 
-A grid maps keys (``layers``, ``width`` or any ChipConfig field) to values;
-the sweep runs the cartesian product with each strategy, one row per run.
-Runs go to joblib (loky processes, or a Dask cluster through joblib's Dask
-backend); every couple of seconds, and at the end, the output file is
-rewritten atomically with every row so far, so an interrupted sweep keeps
-its finished runs and re-running it with the same ``out`` does only the rest.
+A grid (``chipsim.grid``) maps keys (``layers``, ``width`` or any ChipConfig
+field) to values; the sweep runs the product with each strategy, one row per
+run. Runs go, a chunk per task, to local worker processes or a Dask cluster
+(``chipsim.workers``); every couple of seconds, and at the end, the output
+file is rewritten atomically with every row so far, with the sweep's
+identity (``chipsim.sweep_files``), so an interrupted sweep keeps its
+finished runs and re-running it with the same ``out`` does only the rest,
+and only if it is the same experiment. SIGINT and SIGTERM write what is
+finished, stop the workers and raise ``SweepInterrupted`` (exit 130 / 143).
 
 Each run's network seed comes from the sweep seed alone: it is the first
 word of the ``SeedSequence`` child that ``SeedSequence(seed).spawn`` would
@@ -16,91 +19,51 @@ and a grown grid keeps the seeds of the runs it shares.
 
 from __future__ import annotations
 
-import itertools
 import os
+import sys
 import time
-import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import joblib
-import numpy as np
-
+from . import sweep_files
 from .analysis import run_strategy
-from .chip import ChipConfig
-from .errors import ConfigError, DiskReadError, Refusal
-from .files import write_atomically
+from .errors import ChipsimError, ConfigError, DiskReadError, Refusal
+from .grid import GRID_KEYS, MAX_RUNS, NETWORK_KEYS, Point, apply, parse_grid, points
 from .plan import PHASES
+from .progress import progress as progress_bar
 from .scenario import Scenario
-from .strategies import parse_spec
+from .sweep_files import SWEEP_FORMATS
+from .workers import BACKENDS, Stop, check_jobs, dask, local, local_workers, stopping_on_signals
 
 if TYPE_CHECKING:  # workers import this module to run chunks: pandas only where a table is made
     import pandas as pd
 
-SWEEP_FORMATS: tuple[str, ...] = (".parquet", ".csv")
-NETWORK_KEYS: tuple[str, ...] = ("layers", "width")
-GRID_KEYS: tuple[str, ...] = (*NETWORK_KEYS, *ChipConfig.field_names())
-BACKENDS: tuple[str, ...] = ("loky", "dask")
+__all__ = [
+    "BACKENDS", "GRID_KEYS", "MAX_RUNS", "NETWORK_KEYS", "SWEEP_FORMATS", "Point",
+    "SweepInterrupted", "parse_grid", "points", "run_chunk", "run_point", "sweep",
+]  # fmt: skip
+
 CHECKPOINT_SECONDS = 2.0
 CHUNKS_PER_WORKER = 8
 MAX_CHUNK = 64  # runs a task: keeps progress and checkpoints frequent on big grids
 
 
-@dataclass(frozen=True)
-class Point:
-    """One run of a sweep: a strategy and the grid values it runs with."""
+class SweepInterrupted(ChipsimError):
+    """SIGINT or SIGTERM stopped a sweep; its finished rows are in the file."""
 
-    strategy: str
-    values: tuple[tuple[str, int | float], ...]
-
-    @property
-    def key(self) -> str:
-        """The run's identity, e.g. ``stride:k=5|layers=10|loaddisk_ns=50``."""
-        return "|".join([self.strategy, *(f"{k}={v}" for k, v in self.values)])
-
-    def seed(self, sweep_seed: int) -> int:
-        child = np.random.SeedSequence(sweep_seed, spawn_key=(zlib.crc32(self.key.encode()),))
-        return int(child.generate_state(1)[0])
-
-
-def parse_grid(items: Sequence[str], base: Scenario) -> dict[str, list[int | float]]:
-    """``["layers=4:16:4", "loaddisk_ns=20,50"]`` → values per key, each checked on ``base``."""
-    grid: dict[str, list[int | float]] = {}
-    for item in items:
-        key, eq, text = item.partition("=")
-        key = key.strip()
-        if not eq or not text.strip():
-            raise ConfigError(f"--grid {item!r}: expected KEY=V1,V2,... or KEY=START:STOP:STEP")
-        if key not in GRID_KEYS:
-            raise ConfigError(
-                f"--grid {item}: unknown key {key!r}; valid keys: {', '.join(GRID_KEYS)}"
-            )
-        if key in grid:
-            raise ConfigError(f"--grid {item}: {key} is given twice")
-        values = _range(item, text) if ":" in text else [_number(item, v) for v in text.split(",")]
-        for value in values:
-            try:
-                _apply(base, ((key, value),))
-            except ConfigError as error:
-                raise ConfigError(f"--grid {item}: {error}") from None
-        grid[key] = values
-    return grid
-
-
-def points(strategies: Sequence[str], grid: dict[str, list[int | float]]) -> list[Point]:
-    """The cartesian product, strategies outermost, keys in the order given; no run twice."""
-    specs = list(dict.fromkeys(str(parse_spec(spec)) for spec in strategies))
-    combos = itertools.product(*grid.values())
-    values = [tuple(zip(grid, combo, strict=True)) for combo in combos]
-    return [Point(spec, combo) for spec in specs for combo in values]
+    def __init__(self, signum: int, rows: int, out: Path) -> None:
+        self.exit_code = 128 + signum  # 130 for SIGINT, 143 for SIGTERM, as a shell reports
+        name = "SIGINT" if signum == 2 else "SIGTERM"
+        super().__init__(
+            f"sweep stopped by {name}: {rows} rows written to {out}; run it again to resume"
+        )
 
 
 def run_point(base: Scenario, point: Point, sweep_seed: int, math: bool) -> dict[str, Any]:
     """One row: every parameter, fit, per-phase latencies and op counts (a worker's task)."""
-    scenario = _apply(base, point.values)
+    scenario = apply(base, point.values)
     scenario = scenario.with_overrides(seed=point.seed(sweep_seed) if math else scenario.seed)
     row: dict[str, Any] = {
         "run": point.key,
@@ -115,13 +78,13 @@ def run_point(base: Scenario, point: Point, sweep_seed: int, math: bool) -> dict
     except (Refusal, DiskReadError) as refusal:  # a row that says why, not a lost sweep
         return {
             **row,
-            "feasible": False,
+            "fits": False,
             "reason": str(refusal),
             "buffer_slots_needed": (
                 None if isinstance(refusal, DiskReadError) else refusal.buffer_slots_needed
             ),
         }
-    row.update(feasible=True, reason="", buffer_slots_needed=result.plan.buffer_slots_needed)
+    row.update(fits=True, reason="", buffer_slots_needed=result.plan.buffer_slots_needed)
     for phase in PHASES:
         summary = result.phase(phase)
         row[f"{phase}_latency_ns"] = summary.latency_ns
@@ -140,7 +103,7 @@ def run_chunk(
 def sweep(
     base: Scenario,
     strategies: Sequence[str],
-    grid: dict[str, list[int | float]],
+    grid: dict[str, Sequence[Any]],
     out: str | os.PathLike[str],
     *,
     jobs: int = 1,
@@ -148,160 +111,91 @@ def sweep(
     scheduler: str | None = None,
     seed: int = 0,
     math: bool = True,
+    force: bool = False,
+    quiet: bool = True,
     checkpoint_seconds: float = CHECKPOINT_SECONDS,
-    progress: Callable[[int], None] | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """Run what ``out`` does not hold yet; returns (all rows, how many were new).
 
-    Runs go to joblib in one call, a chunk of them per task (so a run of a
-    millisecond does not pay a round trip to a worker process each); chunks come back in order as
-    they finish and the file is rewritten at most every ``checkpoint_seconds``,
-    and once at the end.
+    ``out`` is locked for the sweep; rows of another sweep's identity in it
+    are refused (``force``: replace the file). Progress is drawn on stderr
+    unless ``quiet``; ``say`` gets one-line notices (default: stderr).
     """
     import pandas as pd
 
+    say = say or _to_stderr
     path = Path(out)
-    done = _load_existing(path)
-    finished = set(done["run"]) if not done.empty else set()
-    todo = [p for p in points(strategies, grid) if p.key not in finished]
-    rows: list[dict[str, Any]] = []
-    last_write = time.monotonic()
-    with _executor(jobs, backend, scheduler) as (run_chunks, workers):
-        for chunk_rows in run_chunks(base, _chunks(todo, workers), seed, math):
-            rows += chunk_rows
-            if progress is not None:
-                progress(len(chunk_rows))
-            if time.monotonic() - last_write >= checkpoint_seconds:
-                _write(path, pd.concat([done, pd.DataFrame(rows)], ignore_index=True))
-                last_write = time.monotonic()
-    frame = pd.concat([done, pd.DataFrame(rows)], ignore_index=True)
-    _write(path, frame)
-    return frame, len(todo)
-
-
-def _executor(jobs: int, backend: str, scheduler: str | None):
-    """A context giving ``(run_chunks, workers)``.
-
-    ``run_chunks(base, chunks, seed, math)`` yields each chunk's rows, in order, as they finish.
-    """
+    runs = points(strategies, grid)
     if backend not in BACKENDS:
         raise ConfigError(f"--backend {backend}: unknown; valid: {', '.join(BACKENDS)}")
-    if jobs < 1 and jobs != -1:
-        raise ConfigError(f"--jobs {jobs}: must be a whole number >= 1 (or -1 for every core)")
+    check_jobs(jobs)
+    sweep_files.check_path(path)
+    identity = sweep_files.identity(base, seed, math)
+    with sweep_files.locked(path):
+        done = sweep_files.load(path, identity, force=force, say=say)
+        finished = set(done["run"]) if not done.empty else set()
+        todo = sum(1 for point in runs if point.key not in finished)
+        rows: list[dict[str, Any]] = []
 
-    @contextmanager
-    def context() -> Iterator[tuple[Callable[..., Iterator[list[dict[str, Any]]]], int]]:
-        client = _dask_client(scheduler, jobs) if backend == "dask" else None
+        def save() -> pd.DataFrame:
+            frame = pd.concat([done, pd.DataFrame(rows)], ignore_index=True)
+            sweep_files.write(path, frame, identity)
+            return frame
+
         try:
-            n_jobs = jobs if client is None else -1
-            with joblib.parallel_config(backend=backend, n_jobs=n_jobs):
-                parallel = joblib.Parallel(return_as="generator")
-                task = joblib.delayed(run_chunk)
-
-                def run_chunks(base, chunks, seed, math):
-                    return parallel(task(base, chunk, seed, math) for chunk in chunks)
-
-                workers = (
-                    len(client.nthreads())
-                    if client is not None
-                    else joblib.effective_n_jobs(n_jobs)
-                )
-                yield run_chunks, max(workers, 1)
-        finally:
-            if client is not None:
-                client.close()
-
-    return context()
+            with stopping_on_signals():
+                with _runner(jobs, backend, scheduler, todo, say) as (run, workers):
+                    chunks = _chunks(runs, finished, todo, workers)
+                    last_write = time.monotonic()
+                    with progress_bar(todo, "sweep", quiet=quiet) as advance:
+                        for chunk_rows in run(run_chunk, ((base, c, seed, math) for c in chunks)):
+                            rows += chunk_rows
+                            advance(len(chunk_rows))
+                            if time.monotonic() - last_write >= checkpoint_seconds:
+                                save()
+                                last_write = time.monotonic()
+        except Stop as stop:
+            frame = save()
+            raise SweepInterrupted(stop.signum, len(frame), path) from None
+        return save(), todo
 
 
-def _dask_client(scheduler: str | None, jobs: int):
-    try:
-        from dask.distributed import Client, LocalCluster
-    except ImportError:
-        raise ConfigError(
-            "--backend dask needs Dask's distributed scheduler: pip install 'chipsim[distributed]'"
-        ) from None
-    if scheduler is not None:
-        try:
-            return Client(scheduler, timeout=10)
-        except OSError as error:
-            raise ConfigError(f"--scheduler {scheduler}: cannot connect ({error})") from None
-    workers = (os.cpu_count() or 1) if jobs == -1 else jobs
-    cluster = LocalCluster(
-        n_workers=workers, threads_per_worker=1, dashboard_address=None, host="127.0.0.1"
-    )
-    client = Client(cluster)
-    client.close = _closing(client.close, cluster.close)  # type: ignore[method-assign]
-    return client
+@contextmanager
+def _runner(jobs, backend, scheduler, todo, say) -> Iterator[tuple[Callable, int]]:
+    """``(run, workers)``: ``run(task, args)`` yields each task's result, in order."""
+    if backend == "dask":
+        capped = jobs if scheduler is not None else local_workers(jobs, todo)[0]
+        with dask(capped, scheduler) as (run, workers):
+            yield run, workers
+        return
+    workers, note = local_workers(jobs, todo)
+    if note:
+        say(note)
+    with local(workers) as run:
+        yield run, workers
 
 
-def _closing(*closers: Callable[[], Any]) -> Callable[[], None]:
-    def close() -> None:
-        for closer in closers:
-            closer()
-
-    return close
-
-
-def _load_existing(path: Path) -> pd.DataFrame:
-    import pandas as pd
-
-    from .exports import read_table
-
-    suffix = path.suffix.lower()
-    if suffix not in SWEEP_FORMATS:
-        raise ConfigError(f"--out {path}: unsupported format {suffix!r}; valid: .parquet, .csv")
-    if not path.parent.is_dir():
-        raise ConfigError(f"--out {path}: the folder {path.parent} does not exist")
-    if not path.exists():
-        return pd.DataFrame()
-    frame = read_table(path)
-    if "run" not in frame.columns:
-        raise ConfigError(f"--out {path}: exists and is not a chipsim sweep (no 'run' column)")
-    return frame.drop_duplicates("run", keep="first").reset_index(drop=True)
-
-
-def _write(path: Path, frame: pd.DataFrame) -> None:
-    if path.suffix.lower() == ".parquet":
-        write_atomically(path, lambda tmp: frame.to_parquet(tmp, index=False))
-    else:
-        write_atomically(path, lambda tmp: frame.to_csv(tmp, index=False))
-
-
-def _apply(base: Scenario, values: tuple[tuple[str, int | float], ...]) -> Scenario:
-    network = {k: v for k, v in values if k in NETWORK_KEYS}
-    chip = {k: v for k, v in values if k not in NETWORK_KEYS}
-    return base.with_overrides(**network, chip=chip)  # type: ignore[arg-type]
-
-
-def _number(item: str, text: str) -> int | float:
-    text = text.strip()
-    try:
-        return int(text)
-    except ValueError:
-        try:
-            return float(text)
-        except ValueError:
-            raise ConfigError(f"--grid {item}: {text!r} is not a number") from None
-
-
-def _range(item: str, text: str) -> list[int | float]:
-    parts = text.split(":")
-    if len(parts) != 3:
-        raise ConfigError(f"--grid {item}: a range is START:STOP:STEP, e.g. layers=4:256:4")
-    start, stop, step = (_number(item, part) for part in parts)
-    if step <= 0 or stop < start:
-        raise ConfigError(f"--grid {item}: a range needs STEP > 0 and STOP >= START")
-    count = int((stop - start) / step + 1e-9) + 1
-    return [start + i * step for i in range(count)]
-
-
-def _chunks(todo: list[Point], workers: int) -> Iterator[list[Point]]:
+def _chunks(
+    runs: Iterable[Point], finished: set[str], todo: int, workers: int
+) -> Iterator[list[Point]]:
     """About CHUNKS_PER_WORKER chunks a worker, at most MAX_CHUNK runs each, in order.
 
     One worker runs in this process, where a task costs nothing: one run a chunk.
     """
-    share = -(-len(todo) // (workers * CHUNKS_PER_WORKER))
+    share = -(-todo // (workers * CHUNKS_PER_WORKER))
     size = 1 if workers == 1 else max(1, min(share, MAX_CHUNK))
-    for start in range(0, len(todo), size):
-        yield todo[start : start + size]
+    chunk: list[Point] = []
+    for point in runs:
+        if point.key in finished:
+            continue
+        chunk.append(point)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _to_stderr(message: str) -> None:
+    print(f"chipsim: {message}", file=sys.stderr)

@@ -56,7 +56,7 @@ def test_each_row_equals_its_single_run(tmp_path: Path) -> None:
 
 def test_runs_that_do_not_fit_are_rows_with_the_reason(tmp_path: Path) -> None:
     frame, _ = sweep(Scenario(), ["full-store"], {"layers": [2, 5]}, tmp_path / "s.csv")
-    assert frame["feasible"].tolist() == [True, False]
+    assert frame["fits"].tolist() == [True, False]
     assert frame["buffer_slots_needed"].tolist() == [1, 4]
     assert frame["reason"].iat[1] == (
         "full-store needs 4 buffer slots; the chip has 2 (try --set buffer_slots=4)"
