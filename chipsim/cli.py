@@ -7,6 +7,7 @@ past its retries, 1 a failed run).
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import tomllib
@@ -27,6 +28,7 @@ from .networks import build_network, describe_networks
 from .ops import OP_KINDS
 from .pareto import front_table, pareto
 from .plan import PHASES
+from .progress import reporting
 from .run import RunResult
 from .scenario import Scenario, load_scenario
 from .strategies import DEFAULT_COMPARISON, STRATEGIES, describe, make_plan
@@ -115,6 +117,22 @@ replications_option = click.option(
     "and report the backward latency's distribution.",
 )
 
+
+def with_progress(command: Callable[..., Any]) -> Callable[..., Any]:
+    """A ``--quiet`` option, and progress bars on stderr (a terminal only) for the long
+    steps the command runs: planning, replications (``chipsim.progress``)."""
+
+    @functools.wraps(command)
+    def wrapped(*args: Any, quiet: bool, **kwargs: Any) -> Any:
+        with reporting(quiet=quiet):
+            return command(*args, **kwargs)
+
+    option = click.option(
+        "--quiet", is_flag=True, help="No progress bars (they are drawn only on a terminal)."
+    )
+    return option(wrapped)
+
+
 timing_only_option = click.option(
     "--no-math",
     "timing_only",
@@ -175,6 +193,7 @@ def parse_assignments(assignments: tuple[str, ...]) -> dict[str, Any]:
 
 
 @main.command()
+@with_progress
 @scenario_options
 @click.option("--strategy", default="stride:k=5", show_default=True, help=STRATEGY_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -241,6 +260,7 @@ def run(
 
 
 @main.command(name="plan")
+@with_progress
 @scenario_options
 @click.option("--strategy", default="stride:k=5", show_default=True, help=STRATEGY_HELP)
 @click.option(
@@ -297,6 +317,7 @@ def plan_command(strategy: str, as_json: bool, **scenario_args: Any) -> None:
 
 
 @main.command(name="compare")
+@with_progress
 @scenario_options
 @click.option(
     "--strategy",
@@ -353,6 +374,7 @@ def compare_command(
 
 
 @main.command(name="pareto")
+@with_progress
 @scenario_options
 @click.option(
     "--budgets",
@@ -416,6 +438,7 @@ def _numbers(option: str, text: str, kind: type) -> list[Any]:
 
 
 @main.command(name="breakeven")
+@with_progress
 @scenario_options
 @click.option(
     "--param",
@@ -575,6 +598,7 @@ def plot_command(file: Path, out: Path | None, slots: int | None) -> None:
 
 
 @main.command(name="report")
+@with_progress
 @scenario_options
 @click.option(
     "--out",

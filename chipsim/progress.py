@@ -12,7 +12,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TextIO
+
+#: Long loops inside the library (planning tables, replications) report here; the CLI
+#: installs a reporter with ``reporting``, so library code never draws anything itself.
+_reporter: ContextVar[Callable[[str, int, int], None] | None] = ContextVar(
+    "chipsim_progress", default=None
+)
 
 
 def shown(quiet: bool = False, stream: TextIO | None = None) -> bool:
@@ -47,8 +54,45 @@ def progress(
         leave=False,
         dynamic_ncols=True,
         mininterval=0.2,
+        delay=0.5,  # work done within half a second shows no bar
     )
     try:
         yield bar.update
     finally:
         bar.close()
+
+
+def report(label: str, done: int, total: int) -> None:
+    """Say that ``done`` of ``total`` steps of ``label`` are finished (a no-op unless a
+    reporter is installed). Cheap: long loops may call it every step."""
+    reporter = _reporter.get()
+    if reporter is not None:
+        reporter(label, done, total)
+
+
+@contextmanager
+def reporting(*, quiet: bool = False, stream: TextIO | None = None) -> Iterator[None]:
+    """Draw a bar for each label ``report`` hears of while the block runs (when shown)."""
+    if not shown(quiet, stream):
+        yield
+        return
+    bars: dict[str, tuple[Callable[[int], None], list[int], object]] = {}
+
+    def reporter(label: str, done: int, total: int) -> None:
+        if label not in bars:
+            context = progress(total, label, unit="step", stream=stream)
+            bars[label] = (context.__enter__(), [0], context)
+        advance, seen, context = bars[label]
+        advance(done - seen[0])
+        seen[0] = done
+        if done >= total:
+            context.__exit__(None, None, None)  # type: ignore[attr-defined]
+            del bars[label]
+
+    token = _reporter.set(reporter)
+    try:
+        yield
+    finally:
+        _reporter.reset(token)
+        for _, _, context in bars.values():
+            context.__exit__(None, None, None)  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ from .memory import check_math_memory
 from .network import GradientCheck, Network, check_seed
 from .networks import COURSE_LAYERS, COURSE_WIDTH, build_network, course_chain
 from .plan import PHASES, Plan
+from .progress import report
 from .stages import Chain
 from .strategies import check_slots, make_plan, parse_spec
 from .trace import Trace
@@ -265,6 +266,7 @@ def _replicate(
     latencies, energies = [first.latency_ns("backward")], [_energy(first)]
     sampler, failed = Sampler(plan, chip, chain, seed), 0
     for replication in range(1, count):
+        report("replications", replication + 1, count)
         try:
             again = timed(plan, chip, sampler.draw(replication), chain)
             latencies.append(again.latency_ns("backward"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ops import KIND_CODE, OP_KINDS
+from ..progress import report
 
 MEM, DISK = 0, 1
 PEEL, SPLIT_MEM, SPLIT_DISK, NO_STORE = range(4)
@@ -58,6 +59,7 @@ def fill_t(prices: np.ndarray, size: np.ndarray, budget: int, use_disk: bool) ->
     stored = prices[SM] + prices[FREE]
     sources = (MEM, DISK) if use_disk else (MEM,)
     for top in range(1, layers + 1):
+        report("planning", top * (top - 1) // 2, layers * (layers + 1) // 2)  # ~ cells so far
         upper = np.full((layers + 1, budget + 1), np.inf)  # T[MEM, k, top, m - u(k)] - lm(k)
         upper_ops = np.zeros((layers + 1, budget + 1), dtype=np.int64)
         for base in range(top - 1, -1, -1):

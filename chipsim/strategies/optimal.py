@@ -73,6 +73,7 @@ from ..costs import Costs
 from ..errors import PlanTooLarge, StrategyError
 from ..ops import Op
 from ..plan import Plan
+from ..progress import report
 from ..stages import Chain
 from .common import require_positive
 from .optimal_bytes import solve_bytes
@@ -368,6 +369,7 @@ def _fill(layers: int, chip: ChipConfig, slots: int, *, objective: str, use_disk
     for n in range(1, layers + 1):
         _fill_t(t, n, costs)
         _fill_f(F, t, n, costs)
+        report("planning", n, layers)
     value = float(F.value[MEM, slots, layers])
     if objective == "total":
         value += costs.m + layers * costs.f
