@@ -66,7 +66,7 @@ SimPy event only if a process comes to wait for it before it has happened:
 one event shared by its waiters, created then; a moment already past costs
 nothing. An op so schedules its timeout (one per attempt) and at most one
 event each for its start, its end and, for a prefetch, its register: at most
-4 for an op read once, about 2.5 on the benchmark plans
+4 for an op read once, 1.5 to 2 on the benchmark plans
 (``benchmarks/README.md``), plus 17 at most per run (process starts and ends,
 port grants and releases, the forward phase's end). Fewer are not to be had
 this way: an op's duration is a timeout, and a moment some process waits for
