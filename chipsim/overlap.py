@@ -164,7 +164,7 @@ class _Run:
 
     def __init__(self, chip: Chip, plan: Plan, attempts: list, durations: list) -> None:
         count, self.env, self.forward_ops = len(plan), chip.env, plan.forward_ops
-        self.plan, self.slots, self.durations = plan, chip.config.staging_slots, durations
+        self.slots, self.durations = chip.config.staging_slots, durations
         self.waits = dependencies(plan)
         self.port_of = [PORT_CODE_OF_KIND[code] for code in plan.kind_codes.tolist()]
         self.prefetch, staged = plan.prefetch.tolist(), plan.staged.tolist()
@@ -191,7 +191,7 @@ class _Run:
             yield granted
             for index in ops:
                 yield from self._until(self._port_waits(index))
-                yield from self._run(index)
+                yield from self._perform(index)
 
     def _port_waits(self, index: int) -> Iterator[tuple[_Moments, int]]:
         if self.prefetch[index]:
@@ -202,7 +202,7 @@ class _Run:
         if index >= self.forward_ops:
             yield self.forward_end, 0
 
-    def _run(self, index: int) -> Generator[simpy.Event, object, None]:
+    def _perform(self, index: int) -> Generator[simpy.Event, object, None]:
         """Op ``index`` from now: its attempts one after another, each one timeout."""
         self.start.come(index)  # a staged fwd/bwd hands its register back as it starts
         for row in range(self.first_row[index], self.first_row[index + 1]):
