@@ -13,8 +13,8 @@ A run has two halves, both owned here:
    default, one op runs at a time, so each starts when the previous one
    ends: the times are a running sum, and no op costs a SimPy event. In
    ``overlapped`` mode each op starts when its data, its port and its
-   staging register are ready, all set by earlier ops: one pass in plan
-   order, no SimPy event either (``chipsim.overlap``).
+   staging register are ready: a SimPy simulation with one process per
+   port, at most 4 SimPy events per op (``chipsim.overlap``).
 
 Timing cannot change what is computed: overlapped runs respect every data
 dependency, so the math of plan order is the math of the run.

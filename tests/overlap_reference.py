@@ -1,11 +1,13 @@
-"""The per-op SimPy model of overlapped timing that chipsim.overlap replaced (the test oracle).
+"""Two earlier models of overlapped timing, kept as oracles for ``chipsim.overlap``.
 
-Every op is a SimPy process waiting for SimPy events: the ends of the ops it
-depends on, its port (a capacity-1 ``simpy.Resource`` taken in plan order), a
-staging register (a ``simpy.Container``) for a prefetch. This is the model
-chipsim used until issue 13 (about 9 events per op); ``chipsim.overlap``
-computes the same times in one pass over the plan, and
-``tests/test_overlap_reference.py`` checks they agree to the bit.
+``reference_schedule``: every op is a SimPy process waiting for SimPy events:
+the ends of the ops it depends on, its port (a capacity-1 ``simpy.Resource``
+taken in plan order), a staging register (a ``simpy.Container``) for a
+prefetch. This is the model chipsim used until issue 13 (about 9 events per
+op). ``one_pass_schedule``: the same times computed in one pass over the
+plan with no SimPy at all, which replaced it for a while. ``chipsim.overlap``
+is a SimPy simulation again, one process per port and at most 4 events per
+op; ``tests/test_overlap_reference.py`` checks that all three agree to the bit.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import simpy
 from chipsim.chip import Chip
 from chipsim.errors import ModelViolation
 from chipsim.ops import PORT_CODE_OF_KIND, PORTS
-from chipsim.overlap import dependencies
+from chipsim.overlap import _deadlock, dependencies
 from chipsim.plan import Plan
 
 
@@ -105,3 +107,52 @@ def _predecessors(port_of: list[int], prefetch: list[bool]) -> tuple[list, list]
         if fetches:
             last_prefetch = index
     return on_port, in_staging
+
+
+def one_pass_schedule(
+    chip: Chip, plan: Plan, attempts: np.ndarray, durations_ns: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The same times in one pass over the plan, no SimPy: chipsim's code after issue 13.
+
+    Every wait is for an earlier op (``chipsim.overlap``'s docstring), so an
+    op starts at the latest of the ends (and, for a prefetch, the starts and
+    register hand-backs) it waits for and its port's previous end.
+    """
+    forward, slots = plan.forward_ops, chip.config.staging_slots
+    port_of = [PORT_CODE_OF_KIND[code] for code in plan.kind_codes.tolist()]
+    prefetch, staged = plan.prefetch.tolist(), plan.staged.tolist()
+    durations, rows_of = durations_ns.tolist(), attempts.tolist()
+    starts: list = []  # per trace row
+    ends: list = []
+    op_start: list = []  # per op
+    op_end: list = []
+    port_start, port_end = [0] * len(PORTS), [0] * len(PORTS)
+    handed_back: list = []  # when each staging register came back, in plan order
+    took, prefetches, forward_end = 0, 0, 0
+    for index, waits in enumerate(dependencies(plan)):
+        if index == forward:
+            forward_end = max(op_end, default=0)
+        port = port_of[index]
+        ready = max([op_end[j] for j in waits], default=0)
+        if index >= forward:
+            ready = max(ready, forward_end)
+        if prefetch[index]:
+            if prefetches >= slots + len(handed_back):
+                raise _deadlock(plan, index)
+            behind = op_start[index - 1] if index else 0
+            free = handed_back[prefetches - slots] if prefetches >= slots else 0
+            ready = took = max(ready, behind, port_start[port], took, free)
+            prefetches += 1
+        time = max(ready, port_end[port])
+        op_start.append(time)
+        port_start[port] = time
+        if staged[index] and not prefetch[index]:
+            handed_back.append(time)  # the value moves into the compute unit: its register is free
+        for row in range(len(starts), len(starts) + rows_of[index]):
+            starts.append(time)
+            time = time + durations[row]
+            ends.append(time)
+        op_end.append(time)
+        port_end[port] = time
+    dtype = durations_ns.dtype
+    return np.array(starts, dtype=dtype), np.array(ends, dtype=dtype)

@@ -1,16 +1,19 @@
-"""Overlapped timing in one pass equals the per-op SimPy model it replaced, to the bit."""
+"""Overlapped timing as a SimPy simulation equals both models it replaced, to the bit,
+and spends at most 4 SimPy events per op."""
 
 from __future__ import annotations
 
 import numpy as np
 from conftest import ALL_STRATEGIES
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
-from overlap_reference import reference_schedule
+from overlap_reference import one_pass_schedule, reference_schedule
 
 from chipsim import ChipConfig, DoesNotFit, make_plan
 from chipsim.chip import Chip
+from chipsim.ops import KIND_CODE
 from chipsim.overlap import schedule
+from chipsim.plan import Plan
 
 SPECS = (
     *ALL_STRATEGIES,
@@ -19,7 +22,55 @@ SPECS = (
     "stride:k=2,prefetch=3",
 )
 
+#: SimPy events of a run besides its ops': starting and ending each process (three
+#: ports, the staging registers', the top one), each port's grant and release, and
+#: the forward phase's end: 2·5 + 2·3 + 1.
+RUN_EVENTS = 17
 
+_STORE_CODES = (KIND_CODE["storedisk"], KIND_CODE["storemem"])
+
+
+def _mixed(plan: Plan, rng: np.random.Generator) -> Plan:
+    """``plan`` varied for timing only (no model rules are checked here): each activation
+    kept in buffer or on disk at random (its stores and loads moved to that port), and
+    before some prefetches a store of what they load. So transfers run on two ports, and
+    a prefetch may be about to take a register while its store or the op before it on
+    its port still runs, and a prefetch on the other port waits for that."""
+    codes = plan.kind_codes.copy()
+    on_disk = rng.random(plan.layers + 1) < 0.5
+    for buffer_kind, disk_kind in (("storemem", "storedisk"), ("loadmem", "loaddisk")):
+        moves = np.isin(codes, (KIND_CODE[buffer_kind], KIND_CODE[disk_kind]))
+        disk = on_disk[plan.layer_numbers]
+        codes[moves & disk], codes[moves & ~disk] = KIND_CODE[disk_kind], KIND_CODE[buffer_kind]
+    before = np.flatnonzero(plan.prefetch & (rng.random(len(plan)) < 0.5))
+    stores = np.where(on_disk[plan.layer_numbers[before]], *_STORE_CODES)
+    return Plan(
+        plan.strategy,
+        plan.layers,
+        np.insert(codes, before, stores),
+        np.insert(plan.layer_numbers, before, plan.layer_numbers[before]),
+        plan.forward_ops + int(np.count_nonzero(before < plan.forward_ops)),
+        np.insert(plan.prefetch, before, False),
+    )
+
+
+def _counting(chip: Chip) -> list[int]:
+    """Count every event scheduled on ``chip``'s clock (a timeout, a succeeded event,
+    a process start or end, a port grant or release) from now on."""
+    env, count, schedule_event = chip.env, [0], chip.env.schedule
+
+    def counted(event, priority=1, delay=0):
+        count[0] += 1
+        return schedule_event(event, priority, delay)
+
+    env.schedule = counted
+    return count
+
+
+# Two cases where a prefetch waits for the start of the op before it on its port and
+# for nothing later: found by a search over 2,590 random cases, the only two there.
+@example("stride:k=2,prefetch=3", 16, 4, 492, False, True, True, 50)
+@example("stride:k=2,prefetch=3", 24, 4, 1324, False, True, True, 50)
 @settings(max_examples=300, deadline=None)
 @given(
     spec=st.sampled_from(SPECS),
@@ -28,12 +79,23 @@ SPECS = (
     seed=st.integers(0, 2**32 - 1),
     floats=st.booleans(),
     retries=st.booleans(),
+    mixed=st.booleans(),
+    longest_ns=st.sampled_from((3, 50)),
 )
-def test_one_pass_schedule_equals_the_simpy_model(
-    spec: str, layers: int, staging_slots: int, seed: int, floats: bool, retries: bool
+def test_the_simpy_model_equals_both_oracles_within_four_events_an_op(
+    spec: str,
+    layers: int,
+    staging_slots: int,
+    seed: int,
+    floats: bool,
+    retries: bool,
+    mixed: bool,
+    longest_ns: int,
 ) -> None:
-    """Random durations per trace row (ints, or floats with rounding to show), some ops
-    retried: the same start and end of every row, of the same dtype."""
+    """Random durations per trace row (ints, many equal when short, or floats with
+    rounding to show), some ops retried, prefetches moved between ports: the same start
+    and end of every row, of the same dtype; and no more SimPy events than one per
+    attempt plus one for each op's start and end and each prefetch's register."""
     chip = ChipConfig(buffer_slots=64, staging_slots=staging_slots, mode="overlapped")
     plan = make_plan(spec, layers, chip)
     try:
@@ -41,11 +103,16 @@ def test_one_pass_schedule_equals_the_simpy_model(
     except DoesNotFit:
         assume(False)
     rng = np.random.default_rng(seed)
+    plan = _mixed(plan, rng) if mixed else plan
     attempts = rng.integers(1, 4, len(plan)) if retries else np.ones(len(plan), dtype=np.int64)
     rows = int(attempts.sum())
-    durations = rng.uniform(0, 50, rows) if floats else rng.integers(0, 50, rows)
-    expected = reference_schedule(Chip(chip), plan, attempts, durations)
-    start, end = schedule(Chip(chip), plan, attempts, durations)
-    for mine, theirs in zip((start, end), expected, strict=True):
-        assert mine.dtype == theirs.dtype
-        assert np.array_equal(mine, theirs)
+    durations = rng.uniform(0, longest_ns, rows) if floats else rng.integers(0, longest_ns, rows)
+    simulated = Chip(chip)
+    events = _counting(simulated)
+    start, end = schedule(simulated, plan, attempts, durations)
+    for oracle in (reference_schedule, one_pass_schedule):
+        expected = oracle(Chip(chip), plan, attempts, durations)
+        for mine, theirs in zip((start, end), expected, strict=True):
+            assert mine.dtype == theirs.dtype
+            assert np.array_equal(mine, theirs)
+    assert events[0] <= rows + 2 * len(plan) + int(plan.prefetch.sum()) + RUN_EVENTS
