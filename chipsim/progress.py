@@ -36,8 +36,10 @@ def progress(
     unit: str = "run",
     quiet: bool = False,
     stream: TextIO | None = None,
+    delay_s: float = 0.0,
 ) -> Iterator[Callable[[int], None]]:
-    """Yield ``advance(n)``: n more of ``total`` units are done. A no-op when not shown."""
+    """Yield ``advance(n)``: n more of ``total`` units are done. A no-op when not shown;
+    no bar at all for work done within ``delay_s``."""
     if not shown(quiet, stream) or total <= 0:
         yield lambda n: None
         return
@@ -54,7 +56,7 @@ def progress(
         leave=False,
         dynamic_ncols=True,
         mininterval=0.2,
-        delay=0.5,  # work done within half a second shows no bar
+        delay=delay_s,
     )
     try:
         yield bar.update
@@ -80,7 +82,7 @@ def reporting(*, quiet: bool = False, stream: TextIO | None = None) -> Iterator[
 
     def reporter(label: str, done: int, total: int) -> None:
         if label not in bars:
-            context = progress(total, label, unit="step", stream=stream)
+            context = progress(total, label, unit="step", stream=stream, delay_s=0.5)
             bars[label] = (context.__enter__(), [0], context)
         advance, seen, context = bars[label]
         advance(done - seen[0])
