@@ -11,8 +11,7 @@ import functools
 import os
 import sys
 import tomllib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -653,11 +652,6 @@ def networks_show(spec: str, as_json: bool) -> None:
     )
     click.echo(_strip_lines(frame.to_string()))
     click.echo(f"totals: {totals}")
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
 
 
 # Text formatting.
