@@ -75,7 +75,12 @@ def is_stage_file(text: str) -> bool:
 
 def parse_network(text: str) -> specs.Spec:
     """Parse a network spec; errors list the networks and their parameters."""
-    return specs.parse(text, NETWORKS, "network", ConfigError)
+    try:
+        return specs.parse(text, NETWORKS, "network", ConfigError)
+    except ConfigError as error:
+        if not str(error).startswith("unknown network"):
+            raise
+        raise ConfigError(f"{error}; or the path of a stage table (.csv or .toml)") from None
 
 
 def build_network(text: str, *, dtype_bytes: int | None = None) -> Chain:
