@@ -9,9 +9,9 @@ from typing import Any
 import click
 
 from .. import jsonout
-from ..analysis import RANKINGS, breakeven, compare, rank
+from ..analysis import RANKINGS, Outcome, breakeven, compare, rank
 from ..chip import LATENCY_FIELDS
-from ..errors import ConfigError
+from ..errors import ConfigError, DiskReadError
 from ..pareto import front_table, pareto
 from ..plan import PHASES
 from ..strategies import DEFAULT_COMPARISON
@@ -24,7 +24,7 @@ from .options import (
     timing_only_option,
     with_progress,
 )
-from .text import comparison_table, describe_breakeven, outcome_dict
+from .text import comparison_table, describe_breakeven
 
 
 @click.command(name="compare")
@@ -73,7 +73,7 @@ def compare_command(
             "width": scenario.width,
             "seed": scenario.seed,
             "chip": scenario.chip.as_dict(),
-            "results": [outcome_dict(outcome) for outcome in outcomes],
+            "results": [_outcome_dict(outcome) for outcome in outcomes],
         }
         click.echo(jsonout.dumps(payload, indent=2))
         return
@@ -184,3 +184,24 @@ def breakeven_command(
         click.echo(jsonout.dumps(point.to_dict(), indent=2))
         return
     click.echo(describe_breakeven(point))
+
+
+def _outcome_dict(outcome: Outcome) -> dict[str, Any]:
+    """One strategy's entry in ``compare --json``: its run, or why it has none."""
+    if outcome.result is not None:
+        return {
+            "fits": True,
+            **outcome.result.to_dict(),
+            "gap_to_optimal_pct": outcome.gap_to_optimal_pct,
+        }
+    refusal = outcome.refusal
+    if isinstance(refusal, DiskReadError):  # it fit and ran, until a read failed
+        return {"strategy": outcome.strategy, "fits": True, "failed": True, "reason": str(refusal)}
+    assert refusal is not None
+    return {
+        "strategy": outcome.strategy,
+        "fits": False,
+        "buffer_slots_needed": refusal.buffer_slots_needed,
+        **({"buffer_bytes_needed": needed} if (needed := refusal.buffer_bytes_needed) else {}),
+        "reason": str(refusal),
+    }

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..analysis import BreakEven, Outcome
-from ..errors import DiskReadError
 from ..ops import OP_KINDS
 from ..plan import PHASES
 from ..run import RunResult
@@ -18,6 +15,7 @@ def format_ns(value: int | float) -> str:
 
 
 def phase_table(result: RunResult) -> str:
+    """Latency and op counts per phase, one row each."""
     import pandas as pd  # the text table only: `run --json` starts without pandas
 
     rows = {
@@ -29,6 +27,7 @@ def phase_table(result: RunResult) -> str:
 
 
 def comparison_table(outcomes: list[Outcome], scenario: Scenario) -> str:
+    """The strategies side by side (``chipsim.tables.summary``)."""
     from ..tables import summary  # pandas: only for the text table
 
     return strip_lines(summary(outcomes, scenario).to_string())
@@ -39,27 +38,8 @@ def strip_lines(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.splitlines())
 
 
-def outcome_dict(outcome: Outcome) -> dict[str, Any]:
-    if outcome.result is not None:
-        return {
-            "fits": True,
-            **outcome.result.to_dict(),
-            "gap_to_optimal_pct": outcome.gap_to_optimal_pct,
-        }
-    refusal = outcome.refusal
-    if isinstance(refusal, DiskReadError):  # it fit and ran, until a read failed
-        return {"strategy": outcome.strategy, "fits": True, "failed": True, "reason": str(refusal)}
-    assert refusal is not None
-    return {
-        "strategy": outcome.strategy,
-        "fits": False,
-        "buffer_slots_needed": refusal.buffer_slots_needed,
-        **({"buffer_bytes_needed": needed} if (needed := refusal.buffer_bytes_needed) else {}),
-        "reason": str(refusal),
-    }
-
-
 def describe_breakeven(point: BreakEven) -> str:
+    """The tie in one sentence; a fractional latency also as an exact fraction."""
     value = point.value
     shown = f"{value}" if value.denominator == 1 else f"{float(value):g} ({value})"
     return (
