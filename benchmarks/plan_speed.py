@@ -17,8 +17,8 @@ import sys
 import time
 
 from chipsim import ChipConfig, make_plan
-from chipsim.strategies import optimal
-from chipsim.strategies.optimal import MAX_PLANNING_STEPS, planning_steps
+from chipsim.strategies import optimal_slots
+from chipsim.strategies.optimal_slots import MAX_PLANNING_STEPS, planning_steps
 
 REPEATS = 3
 
@@ -46,7 +46,7 @@ def main(extra: list[tuple[int, int]]) -> None:
     if extra:
         print(f"\nonce each; MAX_PLANNING_STEPS = {MAX_PLANNING_STEPS:.0e}")
         print(f"{'L':>6} {'slots':>5} {'steps':>8} {'seconds':>8} {'steps/s':>8}")
-    optimal.MAX_PLANNING_STEPS = sys.maxsize
+    optimal_slots.MAX_PLANNING_STEPS = sys.maxsize
     for layers, slots in extra:
         steps = planning_steps(layers, slots)
         seconds = best_time(layers, slots, repeats=1)

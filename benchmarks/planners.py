@@ -31,8 +31,18 @@ import numpy as np
 import pyrevolve.crevolve as cr
 
 from chipsim import ChipConfig, make_plan
-from chipsim.strategies import optimal, periodic
+from chipsim.strategies import optimal_slots, periodic
 from chipsim.strategies.revolve import advances
+from chipsim.strategies.slots_schedule import (  # the baseline below reads the same encoding
+    DISK,
+    MEM,
+    NO_STORE,
+    PEEL,
+    REHOME_DISK,
+    REHOME_MEM,
+    SPLIT_DISK,
+    SPLIT_MEM,
+)
 
 REPEATS = 3
 
@@ -94,14 +104,14 @@ def revolve_table(sizes: list[int], slots: int = 10) -> None:
 
 def optimal_ratio(layers: int = 1000, slots: int = 10) -> None:
     chip = ChipConfig(buffer_slots=slots, loaddisk_ns=35)
-    new = optimal._fill(layers, chip, slots, objective="backward", use_disk=True)
+    new = optimal_slots._fill(layers, chip, slots, objective="backward", use_disk=True)
     old = baseline_fill(layers, chip, slots, objective="backward", use_disk=True)
     for name in ("t_choice", "t_split", "f_choice", "f_split"):
         assert np.array_equal(getattr(new, name), getattr(old, name)), name
     assert new.value == old.value
     times = {"new": [], "old": []}
     for _ in range(REPEATS):
-        for name, fill in (("old", baseline_fill), ("new", optimal._fill)):
+        for name, fill in (("old", baseline_fill), ("new", optimal_slots._fill)):
             start = time.perf_counter()
             fill(layers, chip, slots, objective="backward", use_disk=True)
             times[name].append(time.perf_counter() - start)
@@ -127,7 +137,7 @@ def periodic_table(sizes: list[int]) -> None:
     print(f"{'chip':>18} {'L':>5} {'exact ns':>10} {'gap':>8} {'gap w=100':>10}")
     for name, chip in CHIPS.items():
         for layers in sizes:
-            exact = optimal.solve(layers, chip, chip.buffer_slots).value
+            exact = optimal_slots.solve(layers, chip, chip.buffer_slots).value
             gaps = []
             for size in (None, 100):
                 value = periodic.approximate(
@@ -153,11 +163,6 @@ class _Old:
     t_split: np.ndarray
     f_choice: np.ndarray
     f_split: np.ndarray
-
-
-MEM, DISK = optimal.MEM, optimal.DISK
-PEEL, SPLIT_MEM, SPLIT_DISK = optimal.PEEL, optimal.SPLIT_MEM, optimal.SPLIT_DISK
-REHOME_MEM, REHOME_DISK, NO_STORE = optimal.REHOME_MEM, optimal.REHOME_DISK, optimal.NO_STORE
 
 
 def baseline_fill(

@@ -1,4 +1,5 @@
-"""The chip: validated parameters (``ChipConfig``) and the SimPy model (``Chip``).
+"""The chip's validated parameters (``ChipConfig``); the SimPy model they size is
+``chipsim.machine.Chip``.
 
 Defaults are the course chip of SPEC.md: fwd 20 ns, loadmem 10 ns, two
 activation slots, stores and backward steps free, serial timing, no jitter,
@@ -37,14 +38,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-import simpy
-
 from .errors import ConfigError
 from .latency import Distribution
 from .limits import MAX_LATENCY_NS, shown
-from .ops import OP_LATENCY_FIELD, PORTS
+from .ops import OP_LATENCY_FIELD
 from .stages import BACKWARD_MACS_PER_FORWARD
-from .storage import ActivationBuffer, Disk, Inputs, Registers
 
 if TYPE_CHECKING:
     from .stages import Chain
@@ -341,42 +339,3 @@ def _check_whole(value: Any, name: str, low: int) -> None:
 def _exact(value: int | float) -> int | float:
     """A whole float as an int, so fixed-latency traces stay exact integers."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-class Chip:
-    """One simulated chip: a SimPy environment, its ports and its storage places.
-
-    The buffer counts slots when the chip gives ``buffer_slots`` (an
-    equal-width network), else the bytes of ``chain``'s activations.
-
-    Ports (``compute``, ``buffer``, ``disk``) are separate capacity-1 SimPy
-    resources, so an overlapped timing mode can run them concurrently; the
-    serial mode simply never asks for two at once. Storage places hold the
-    real numpy arrays and enforce SPEC.md's capacity and presence rules.
-    """
-
-    def __init__(
-        self,
-        config: ChipConfig,
-        chain: Chain | None = None,
-        *,
-        env: simpy.Environment | None = None,
-    ) -> None:
-        self.config = config
-        self.env = env if env is not None else simpy.Environment()
-        self.ports = {name: simpy.Resource(self.env, capacity=1) for name in PORTS}
-        self.inputs = Inputs()
-        self.buffer = _buffer(config, chain)
-        self.disk = Disk()
-        self.registers = Registers(staging_slots=config.staging_slots)
-
-
-def _buffer(config: ChipConfig, chain: Chain | None) -> ActivationBuffer:
-    """Slots where the chip counts slots (the course's unit), else bytes of ``chain``."""
-    if config.buffer_slots is not None:
-        if chain is not None:
-            config.buffer_capacity_bytes(chain)  # refuses slots on a network whose sizes differ
-        return ActivationBuffer(config.buffer_slots)
-    if chain is None:
-        raise ConfigError("a chip sized in buffer_bytes needs the network's activation sizes")
-    return ActivationBuffer(config.buffer_capacity_bytes(chain), chain.activation_bytes.tolist())

@@ -31,10 +31,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .chip import Chip, ChipConfig
+from .chip import ChipConfig
 from .costs import Costs
 from .draws import Draws, Sampler
 from .errors import ConfigError, DiskReadError, ModelViolation
+from .machine import Chip
 from .network import LayerGradients, NumpyNetwork
 from .networks import course_chain
 from .ops import OP_KINDS

@@ -90,8 +90,8 @@ from itertools import accumulate
 import numpy as np
 import simpy
 
-from .chip import Chip
 from .errors import ModelViolation
+from .machine import Chip
 from .ops import KIND_CODE, PORT_CODE_OF_KIND, PORTS
 from .plan import Plan
 

@@ -17,8 +17,8 @@ from collections.abc import Generator
 import numpy as np
 import simpy
 
-from chipsim.chip import Chip
 from chipsim.errors import ModelViolation
+from chipsim.machine import Chip
 from chipsim.ops import PORT_CODE_OF_KIND, PORTS
 from chipsim.overlap import _deadlock, dependencies
 from chipsim.plan import Plan

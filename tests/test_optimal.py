@@ -22,8 +22,9 @@ from chipsim import (
     simulate,
 )
 from chipsim.chip import LATENCY_FIELDS
-from chipsim.strategies import STRATEGIES, optimal
-from chipsim.strategies.optimal import _fill, solve
+from chipsim.strategies import STRATEGIES
+from chipsim.strategies import optimal_slots as optimal
+from chipsim.strategies.optimal_slots import _fill, solve
 from chipsim.strategies.revolve import ADVANCES_ONLY, advances, backward_recomputations
 
 

@@ -21,8 +21,8 @@ from chipsim import (
 from chipsim.costs import Costs
 from chipsim.networks import build_network
 from chipsim.ops import OP_KINDS
-from chipsim.strategies.optimal import _fill
 from chipsim.strategies.optimal_bytes import rounding, solve_bytes
+from chipsim.strategies.optimal_slots import _fill
 
 OBJECTIVES = ("backward", "total")
 

@@ -199,7 +199,7 @@ def test_only_loads_can_prefetch() -> None:
 def test_a_deadlocked_schedule_is_a_model_violation_naming_the_stuck_op() -> None:
     """Unreachable through execute (check_fits refuses the plan first): a prefetch on a
     chip without staging registers waits forever, and says which op never started."""
-    from chipsim.chip import Chip
+    from chipsim.machine import Chip
     from chipsim.overlap import schedule
 
     plan = make_plan("disk-offload:prefetch=1", 3, ChipConfig(staging_slots=1))

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from overlap_reference import one_pass_schedule, reference_schedule
 
 from chipsim import ChipConfig, DoesNotFit, make_plan
-from chipsim.chip import Chip
+from chipsim.machine import Chip
 from chipsim.ops import KIND_CODE
 from chipsim.overlap import schedule
 from chipsim.plan import Plan

@@ -7,7 +7,8 @@ import pytest
 from test_optimal import PAGING_CHIP, random_chip
 
 from chipsim import ChipConfig, Network, execute
-from chipsim.strategies import optimal, periodic
+from chipsim.strategies import optimal_slots as optimal
+from chipsim.strategies import periodic
 
 
 @pytest.mark.parametrize("objective", ["backward", "total"])

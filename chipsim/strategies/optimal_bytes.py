@@ -1,6 +1,6 @@
 """The cheapest plan of a heterogeneous chain under a byte budget, rotor-style.
 
-``optimal`` (optimal.py) is exact when every activation has one size; here
+``optimal`` (optimal_slots.py) is exact when every activation has one size; here
 a(l) weighs ``activation_bytes[l]`` and every op has its own price
 (``prices[kind, l]``, rows in ``OP_KINDS`` order: ns, nJ or any additive
 non-negative cost). The approach is that of rotor: Herrmann, Beaumont,
@@ -37,12 +37,12 @@ free::
 "- lm" / "- ld": the upper part starts with its base in registers. T° is the
 entry without its own re-home: a round trip costs at least 0, so no optimum
 needs two in a row, and reading T° makes the recurrence well-founded in
-both directions (unlike optimal.py, which re-homes only towards the cheaper
+both directions (unlike optimal_slots.py, which re-homes only towards the cheaper
 place, here moving to disk also frees memory, so both directions can pay).
 F[src, s, m] is the same with the top at L and the first sweep being the
 forward phase (its stores priced only for ``total``; F may also page a0).
 
-Why it is exact (generalising optimal.py's argument). Every sweep starts
+Why it is exact (generalising optimal_slots.py's argument). Every sweep starts
 with a load, and bwd l needs a(l-1) in registers. Take an optimal plan of a
 sub-problem and its first store above the base: before it, the plan only
 loaded the base and walked (peel, if the walk reached the top and ran a

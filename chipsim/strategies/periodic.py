@@ -31,7 +31,7 @@ import numpy as np
 from ..chip import ChipConfig
 from ..ops import Op
 from ..plan import Plan
-from .optimal import (
+from .optimal_slots import (
     DISK,
     MAX_PLANNING_STEPS,
     MEM,

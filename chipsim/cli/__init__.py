@@ -1,0 +1,81 @@
+"""The ``chipsim`` command line: run, plan, compare and break-even over scenarios.
+
+Errors a user can cause print one line on stderr and exit with the error's
+status (2 bad input, 3 does not fit / no break-even, 4 a disk read failed
+past its retries, 1 a failed run).
+
+The group lives here; the commands live in modules by the work they do:
+``run`` (run, plan), ``compare`` (compare, pareto, breakeven), ``outputs``
+(sweep, plot, report), ``networks``; ``options`` holds what they share and
+``text`` what they print.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, NoReturn
+
+import click
+
+from ..errors import ChipsimError
+from . import compare, networks, outputs, run
+
+_NoArgsIsHelp = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2
+
+
+class _Group(click.Group):
+    """Turns chipsim errors into one line on stderr and the error's exit status."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except _NoArgsIsHelp:  # bare `chipsim`: click prints the help, as it should
+            raise
+        except click.UsageError as error:  # `chipsim --bogus`: the group's own options
+            _usage_error(error)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as error:  # a command's options, or an unknown command
+            _usage_error(error)
+        except ChipsimError as error:
+            click.echo(f"chipsim: error: {error}", err=True)
+            ctx.exit(error.exit_code)
+        except BrokenPipeError:  # e.g. `chipsim compare | head`: the reader left, stop quietly
+            sys.stdout = open(os.devnull, "w")  # so the exit flush cannot fail again
+            ctx.exit(1)
+        except OSError as error:  # a file that could not be read or written: bad input
+            where = f"{error.filename}: " if error.filename else ""
+            click.echo(f"chipsim: error: {where}{error.strerror or error}", err=True)
+            ctx.exit(2)
+
+
+def _usage_error(error: click.UsageError) -> NoReturn:
+    """Click's usage error as one line (click prints four), exit status 2."""
+    command = error.ctx.command_path if error.ctx is not None else "chipsim"
+    message = error.format_message().rstrip(".")
+    click.echo(f"chipsim: error: {message}; see '{command} --help'", err=True)
+    raise click.exceptions.Exit(error.exit_code)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="chipsim")
+def main() -> None:
+    """Simulate recompute, keep or page strategies for training on a memory-starved chip."""
+
+
+# Registered, not decorated, so that a command module needs no import of this one.
+for _command in (
+    run.run,
+    run.plan_command,
+    compare.compare_command,
+    compare.pareto_command,
+    compare.breakeven_command,
+    outputs.sweep_command,
+    outputs.plot_command,
+    outputs.report_command,
+    networks.networks_command,
+):
+    main.add_command(_command)

@@ -1,0 +1,5 @@
+"""``python -m chipsim.cli``: the same as ``chipsim``."""
+
+from chipsim.cli import main
+
+main()

@@ -1,0 +1,207 @@
+"""Strategies against each other: ``compare`` side by side, ``breakeven`` where
+two tie, ``pareto`` the plans no other beats on bytes, latency and energy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import jsonout
+from ..analysis import RANKINGS, Outcome, breakeven, compare, rank
+from ..chip import LATENCY_FIELDS
+from ..errors import ConfigError, DiskReadError
+from ..pareto import front_table, pareto
+from ..plan import PHASES
+from ..strategies import DEFAULT_COMPARISON
+from .options import (
+    STRATEGY_HELP,
+    build_scenario,
+    check_output_path,
+    replications_option,
+    scenario_options,
+    timing_only_option,
+    with_progress,
+)
+from .text import comparison_table, describe_breakeven
+
+
+@click.command(name="compare")
+@with_progress
+@scenario_options
+@click.option(
+    "--strategy",
+    "strategies",
+    multiple=True,
+    help=f"{STRATEGY_HELP} Repeatable; default: {', '.join(DEFAULT_COMPARISON)}.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@replications_option
+@click.option(
+    "--rank-by",
+    type=click.Choice(RANKINGS),
+    help="List the fastest first by the backward latency, or by a statistic of "
+    "its replications (needs --replications).",
+)
+@timing_only_option
+def compare_command(
+    strategies: tuple[str, ...],
+    as_json: bool,
+    replications: int | None,
+    rank_by: str | None,
+    timing_only: bool,
+    **scenario_args: Any,
+) -> None:
+    """Run several strategies on one chip, side by side."""
+    scenario = build_scenario(**scenario_args)
+    if rank_by not in (None, "backward") and replications is None:
+        raise ConfigError(f"--rank-by {rank_by} needs --replications N")
+    outcomes = compare(
+        scenario,
+        list(strategies or DEFAULT_COMPARISON),
+        math=not timing_only,
+        replications=replications,
+    )
+    if rank_by is not None:
+        outcomes = rank(outcomes, rank_by)
+    if as_json:
+        payload = {
+            "scenario": scenario.name,
+            "network": scenario.chain.name,
+            "layers": scenario.layers,
+            "width": scenario.width,
+            "seed": scenario.seed,
+            "chip": scenario.chip.as_dict(),
+            "results": [_outcome_dict(outcome) for outcome in outcomes],
+        }
+        click.echo(jsonout.dumps(payload, indent=2))
+        return
+    click.echo(f"{scenario.describe()}\n")
+    click.echo(comparison_table(outcomes, scenario))
+    refusals = [str(outcome.refusal) for outcome in outcomes if outcome.refusal is not None]
+    if refusals:
+        click.echo("\n" + "\n".join(refusals))
+
+
+@click.command(name="pareto")
+@with_progress
+@scenario_options
+@click.option(
+    "--budgets",
+    metavar="B,B,...",
+    help="Buffer budgets in bytes to sweep (default: 0 to 8 of the largest activation).",
+)
+@click.option(
+    "--weights",
+    metavar="W,W,...",
+    help="ns_per_nj weights to sweep (default: 13 around the chip's own ns per nJ).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(path_type=Path),
+    help="Also draw latency against energy to this image (.png, .svg, .pdf).",
+)
+def pareto_command(
+    budgets: str | None,
+    weights: str | None,
+    as_json: bool,
+    plot_path: Path | None,
+    **scenario_args: Any,
+) -> None:
+    """Plans no other beats on buffer bytes, backward latency and energy (docs/energy.md)."""
+    if plot_path is not None:
+        check_output_path("--plot", plot_path, (".png", ".svg", ".pdf"))
+    scenario = build_scenario(**scenario_args)
+    points = pareto(
+        scenario,
+        budgets=None if budgets is None else _numbers("--budgets", budgets, int),
+        weights=None if weights is None else _numbers("--weights", weights, float),
+    )
+    if plot_path is not None:
+        from ..pareto_plot import pareto_chart  # matplotlib only when a figure is asked for
+        from ..plots import save
+
+        save(pareto_chart(points, title=scenario.name), plot_path)
+    if as_json:
+        click.echo(jsonout.dumps({"points": [point.as_dict() for point in points]}, indent=2))
+        return
+    click.echo(f"{scenario.describe()}\n")
+    click.echo(front_table(points))
+    if plot_path is not None:
+        click.echo(f"\nfigure: {plot_path}")
+
+
+def _numbers(option: str, text: str, kind: type) -> list[Any]:
+    """``"0,64,128"`` → [0, 64, 128] (``kind`` int or float, each >= 0)."""
+    try:
+        values = [kind(part) for part in text.split(",")]
+    except ValueError:
+        noun = "whole numbers" if kind is int else "numbers"
+        raise ConfigError(
+            f"{option} must be {noun} >= 0 separated by commas, got {text!r}"
+        ) from None
+    if any(not value >= 0 or value == float("inf") for value in values):
+        raise ConfigError(f"{option} must be finite numbers >= 0, got {text!r}")
+    return values
+
+
+@click.command(name="breakeven")
+@with_progress
+@scenario_options
+@click.option(
+    "--param",
+    required=True,
+    type=click.Choice(LATENCY_FIELDS),
+    help="The latency to solve for.",
+)
+@click.option("--strategy", required=True, help=STRATEGY_HELP)
+@click.option("--against", required=True, help="The strategy spec to tie with.")
+@click.option(
+    "--phase",
+    type=click.Choice(PHASES),
+    default="backward",
+    show_default=True,
+    help="Whose latency must tie.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@timing_only_option
+def breakeven_command(
+    param: str,
+    strategy: str,
+    against: str,
+    phase: str,
+    as_json: bool,
+    timing_only: bool,
+    **scenario_args: Any,
+) -> None:
+    """Solve for the latency at which two strategies tie, and confirm it by simulation."""
+    scenario = build_scenario(**scenario_args)
+    point = breakeven(scenario, param, strategy, against, phase=phase, math=not timing_only)
+    if as_json:
+        click.echo(jsonout.dumps(point.to_dict(), indent=2))
+        return
+    click.echo(describe_breakeven(point))
+
+
+def _outcome_dict(outcome: Outcome) -> dict[str, Any]:
+    """One strategy's entry in ``compare --json``: its run, or why it has none."""
+    if outcome.result is not None:
+        return {
+            "fits": True,
+            **outcome.result.to_dict(),
+            "gap_to_optimal_pct": outcome.gap_to_optimal_pct,
+        }
+    refusal = outcome.refusal
+    if isinstance(refusal, DiskReadError):  # it fit and ran, until a read failed
+        return {"strategy": outcome.strategy, "fits": True, "failed": True, "reason": str(refusal)}
+    assert refusal is not None
+    return {
+        "strategy": outcome.strategy,
+        "fits": False,
+        "buffer_slots_needed": refusal.buffer_slots_needed,
+        **({"buffer_bytes_needed": needed} if (needed := refusal.buffer_bytes_needed) else {}),
+        "reason": str(refusal),
+    }

@@ -1,0 +1,130 @@
+"""What the commands share: the scenario argument and its overrides, the
+replication, timing-only and progress options, and checks of output paths."""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import ConfigError
+from ..progress import reporting
+from ..scenario import Scenario, load_scenario
+from ..strategies import STRATEGIES, describe
+
+STRATEGY_HELP = "Strategy spec: " + ", ".join(describe(name) for name in STRATEGIES) + "."
+
+
+def scenario_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The scenario argument and the options that override it, shared by every command."""
+    options = [
+        click.argument("scenario", required=False, type=click.Path(path_type=Path)),
+        click.option(
+            "--network",
+            metavar="SPEC",
+            help="The network: a spec such as mlp:widths=784,512,10 or resnet18:batch=8, or a "
+            "stage-table .csv/.toml (default: the scenario's; `chipsim networks` lists them).",
+        ),
+        click.option("--layers", type=int, help="Number of layers L (default: the scenario's)."),
+        click.option("--width", type=int, help="Layer width s (default: the scenario's)."),
+        click.option(
+            "--seed", type=int, help="Seed of weights and input (default: the scenario's)."
+        ),
+        click.option(
+            "--set",
+            "assignments",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Set a chip field, e.g. --set loaddisk_ns=50, --set mode=overlapped or "
+            "--set 'loaddisk_ns={dist=\"lognormal\", median=50, sigma=0.5}' (repeatable).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+replications_option = click.option(
+    "--replications",
+    type=click.IntRange(min=1),
+    help="Also run N seeded draws of the timing (jitter, faults; derived from --seed) "
+    "and report the backward latency's distribution.",
+)
+
+
+def with_progress(command: Callable[..., Any]) -> Callable[..., Any]:
+    """A ``--quiet`` option, and progress bars on stderr (a terminal only) for the long
+    steps the command runs: planning, replications (``chipsim.progress``)."""
+
+    @functools.wraps(command)
+    def wrapped(*args: Any, quiet: bool, **kwargs: Any) -> Any:
+        with reporting(quiet=quiet):
+            return command(*args, **kwargs)
+
+    option = click.option(
+        "--quiet", is_flag=True, help="No progress bars (they are drawn only on a terminal)."
+    )
+    return option(wrapped)
+
+
+timing_only_option = click.option(
+    "--no-math",
+    "timing_only",
+    is_flag=True,
+    help="Simulate timing only: no numpy math or gradient check; same trace and counts.",
+)
+
+
+def build_scenario(
+    scenario: Path | None,
+    layers: int | None,
+    width: int | None,
+    seed: int | None,
+    assignments: tuple[str, ...],
+    network: str | None = None,
+) -> Scenario:
+    """The scenario file (or the built-in course) with the command-line overrides applied."""
+    base = load_scenario(scenario) if scenario is not None else Scenario()
+    changes = parse_assignments(assignments)
+    try:
+        base = base.with_overrides(chip=changes)
+    except ConfigError as error:
+        raise ConfigError(f"--set: {error}") from None
+    return base.with_overrides(layers=layers, width=width, seed=seed, network=network)
+
+
+def check_output_path(option: str, path: Path, formats: tuple[str, ...]) -> None:
+    """Refuse, before any work, an output file of the wrong kind or in a missing folder."""
+    if path.suffix.lower() not in formats:
+        raise ConfigError(
+            f"{option} {path}: unsupported format {path.suffix!r}; valid: {', '.join(formats)}"
+        )
+    folder = path.parent
+    if not folder.is_dir():
+        raise ConfigError(f"{option} {path}: the folder {folder} does not exist")
+
+
+def parse_assignments(assignments: tuple[str, ...]) -> dict[str, Any]:
+    """``("loaddisk_ns=50", "mode=overlapped")`` → ``{"loaddisk_ns": 50, "mode": "overlapped"}``.
+
+    A value is read as a TOML value (50, 0.2, "text", {dist = "lognormal", ...});
+    anything else is taken as plain text, so ``mode=overlapped`` needs no
+    quotes. The chip then says whether the value suits the field.
+    """
+    values: dict[str, Any] = {}
+    for text in assignments:
+        key, eq, raw = text.partition("=")
+        if not eq or not key.strip():
+            raise ConfigError(f"--set {text!r}: expected KEY=VALUE, e.g. --set loaddisk_ns=50")
+        try:
+            value = tomllib.loads(f"value = {raw}")["value"]
+        except tomllib.TOMLDecodeError as error:
+            if raw.strip().startswith("{"):
+                raise ConfigError(f"--set {text}: not a valid TOML table ({error})") from None
+            value = raw.strip()
+        values[key.strip()] = value
+    return values

@@ -1,0 +1,151 @@
+"""One scenario, one strategy: ``run`` simulates it, ``plan`` prints its ops and
+predicted latency without running anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import jsonout
+from ..analysis import run_strategy
+from ..costs import Costs
+from ..engine import execute
+from ..errors import DoesNotFit
+from ..plan import PHASES
+from ..strategies import make_plan
+from .options import (
+    STRATEGY_HELP,
+    build_scenario,
+    check_output_path,
+    replications_option,
+    scenario_options,
+    timing_only_option,
+    with_progress,
+)
+from .text import format_ns, phase_table
+
+
+@click.command(name="run")
+@with_progress
+@scenario_options
+@click.option("--strategy", default="stride:k=5", show_default=True, help=STRATEGY_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option(
+    "--trace",
+    "trace_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the trace, one row per op: .csv, .parquet, or .json (Chrome trace, for Perfetto).",
+)
+@replications_option
+@timing_only_option
+def run(
+    strategy: str,
+    as_json: bool,
+    trace_path: Path | None,
+    replications: int | None,
+    timing_only: bool,
+    **scenario_args: Any,
+) -> None:
+    """Run one strategy and summarise both phases."""
+    if trace_path is not None:
+        from ..exports import TRACE_FORMATS, write_trace  # pandas: only when a trace is written
+
+        check_output_path("--trace", trace_path, TRACE_FORMATS)
+    scenario = build_scenario(**scenario_args)
+    result = run_strategy(scenario, strategy, math=not timing_only, replications=replications)
+    if trace_path is not None:
+        write_trace(result.frame, trace_path, title=result.strategy)
+    if as_json:
+        click.echo(jsonout.dumps(result.to_dict(), indent=2))
+        return
+    click.echo(f"{result.strategy} on {scenario.describe()}\n")
+    for note in result.plan.notes:
+        click.echo(f"note: {note}")
+    click.echo(phase_table(result))
+    chain = result.chain
+    if result.math:
+        gradients = f"bitwise equal to plain backprop (max |diff| = {result.max_abs_grad_diff})"
+    elif chain.has_math:
+        gradients = "not computed (--no-math: timing only)"
+    else:
+        gradients = f"not computed ({chain.name} is timing only: it has no numpy math)"
+    if scenario.chip.buffer_slots is not None:
+        click.echo(
+            f"\npeak buffer slots: {result.peak_buffer_slots} of {scenario.chip.buffer_slots}"
+        )
+    else:
+        click.echo("")
+    click.echo(
+        f"peak buffer bytes: {result.peak_buffer_bytes} of {result.buffer_bytes}; "
+        f"registers' working memory: {chain.working_bytes} bytes"
+        f"\ngradients: {gradients}"
+    )
+    retries = int((result.trace.attempt > 1).sum())
+    if retries:
+        click.echo(f"disk read retries: {retries}")
+    spread = result.replications
+    if spread is not None:
+        shown = ", ".join(f"{name} {value:.6g}" for name, value in spread.summary().items())
+        failed = f" ({spread.failed} failed a disk read, not counted)" if spread.failed else ""
+        click.echo(f"backward latency over {spread.n} replications{failed} (ns): {shown}")
+    if trace_path is not None:
+        click.echo(f"trace: {len(result.trace)} rows written to {trace_path}")
+
+
+@click.command(name="plan")
+@with_progress
+@scenario_options
+@click.option("--strategy", default="stride:k=5", show_default=True, help=STRATEGY_HELP)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='Print a list of {"phase", "op", "layer"} (and "prefetch": true on prefetching loads).',
+)
+def plan_command(strategy: str, as_json: bool, **scenario_args: Any) -> None:
+    """Print a plan op by op, with its slot use and predicted latency; runs nothing.
+
+    A plan that does not fit the chip is still printed, with the slots it
+    needs (exit status 0: it is a plan, not a run).
+    """
+    scenario = build_scenario(**scenario_args)
+    chip, chain = scenario.chip, scenario.chain
+    plan = make_plan(strategy, chain, chip)
+    if as_json:
+        ops = [
+            {
+                "phase": phase,
+                "op": op.kind,
+                "layer": op.layer,
+                **({"prefetch": True} if op.prefetch else {}),
+            }
+            for phase, op in plan.ops()
+        ]
+        click.echo("[\n" + ",\n".join(jsonout.dumps(op) for op in ops) + "\n]")
+        return
+    click.echo(str(plan))
+    expected = ", expected latencies" if scenario.chip.is_random else ""
+    costs = Costs(chip, chain)
+    latencies = ", ".join(f"{phase} {format_ns(plan.latency_ns(costs, phase))}" for phase in PHASES)
+    click.echo(f"predicted latency (serial{expected}): {latencies}")
+    try:
+        plan.check_fits(chip, chain)
+    except DoesNotFit as refusal:
+        click.echo(f"does not fit: {refusal}")
+        return
+    if chip.mode == "overlapped":
+        trace = execute(plan, chip.replace({"disk_fault_rate": 0}), chain).trace
+        latencies = ", ".join(f"{phase} {format_ns(trace.latency_ns(phase))}" for phase in PHASES)
+        click.echo(f"predicted latency (overlapped{expected}, no faults): {latencies}")
+    staging = plan.staging_slots_needed
+    room = (
+        f"{plan.buffer_slots_needed} of {chip.buffer_slots} buffer slots"
+        if chip.buffer_slots is not None
+        else f"{plan.buffer_bytes_needed(chain)} of {chip.buffer_bytes} buffer bytes"
+    )
+    click.echo(
+        f"fits the chip: {room}"
+        + (f", {staging} of {chip.staging_slots} staging slots" if staging else "")
+    )

@@ -1,0 +1,48 @@
+"""Text for people: the tables and one-line summaries the commands print."""
+
+from __future__ import annotations
+
+from ..analysis import BreakEven, Outcome
+from ..ops import OP_KINDS
+from ..plan import PHASES
+from ..run import RunResult
+from ..scenario import Scenario
+
+
+def format_ns(value: int | float) -> str:
+    """A latency for people: whole ns exactly, others to six significant figures."""
+    return f"{value} ns" if isinstance(value, int) else f"{value:.6g} ns"
+
+
+def phase_table(result: RunResult) -> str:
+    """Latency and op counts per phase, one row each."""
+    import pandas as pd  # the text table only: `run --json` starts without pandas
+
+    rows = {
+        name: {"latency_ns": result.phase(name).latency_ns, **result.phase(name).ops}
+        for name in PHASES
+    }
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=["latency_ns", *OP_KINDS])
+    return strip_lines(frame.rename_axis("phase").to_string())
+
+
+def comparison_table(outcomes: list[Outcome], scenario: Scenario) -> str:
+    """The strategies side by side (``chipsim.tables.summary``)."""
+    from ..tables import summary  # pandas: only for the text table
+
+    return strip_lines(summary(outcomes, scenario).to_string())
+
+
+def strip_lines(text: str) -> str:
+    """pandas pads the index-name line with spaces; drop trailing blanks."""
+    return "\n".join(line.rstrip() for line in text.splitlines())
+
+
+def describe_breakeven(point: BreakEven) -> str:
+    """The tie in one sentence; a fractional latency also as an exact fraction."""
+    value = point.value
+    shown = f"{value}" if value.denominator == 1 else f"{float(value):g} ({value})"
+    return (
+        f"{point.strategy} ties {point.against} at {point.param} = {shown} ns: "
+        f"{point.phase} latency {point.latency_ns} ns each (confirmed by simulation)"
+    )

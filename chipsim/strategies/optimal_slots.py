@@ -1,0 +1,353 @@
+"""The exact planner of ``optimal`` for chains whose activations have one size,
+in buffer slots: which to keep, page or recompute, by dynamic programming.
+
+The recurrence. A sub-problem reverses the n layers above a *base* a(s):
+the gradient dL/da(s+n) is in registers, a(s) is stored at ``src`` (buffer or
+inputs: reload cost m = ``loadmem_ns``; disk: d = ``loaddisk_ns``) and c
+buffer slots are free. T[src, c, n] is its least latency, starting with the
+base *not* in registers (f = ``fwd_ns``, b = ``bwd_ns``, sm/sd the store
+latencies, ℓ the base's reload cost)::
+
+    T[src, c, 1] = ℓ + b
+    T[src, c, n] = min(
+        ℓ + (n-1)·f + b + T[src, c, n-1],                  # peel: walk to the top, bwd, go on
+        min_j ℓ + j·f + sm + (T[mem, c-1, n-j] - m) + T[src, c, j],   # keep a(s+j) in a slot
+        min_j ℓ + j·f + sd + (T[disk, c, n-j] - d) + T[src, c, j],    # page a(s+j) to disk
+        ℓ + sm + T[mem, c-1, n] - m,   ℓ + sd + T[disk, c, n] - d)    # re-home the base
+
+"- m" / "- d": the upper part starts with its base already in registers, so
+it skips its first load. Re-homing is only tried towards the cheaper place,
+so the recurrence is well-founded. The forward phase is the first sweep of
+the top-level problem; F is T with that sweep already paid (free for the
+``backward`` objective; for ``total`` its stores are charged and m + L·f is
+added)::
+
+    F[src, c, n] = min(T[src, c, n],                          # store nothing above a(s)
+                       min_j F[mem, c-1, n-j] + T[src, c, j] (+ sm),
+                       min_j F[disk, c, n-j] + T[src, c, j] (+ sd),
+                       F[mem, c-1, n] (+ sm), F[disk, c, n] (+ sd))
+
+and the answer is F[mem, C, L] (a0 lives in inputs, reloaded at cost m).
+
+Nothing above needs the costs to be times: any non-negative additive price
+per op kind works. The energy objectives feed the same tables each kind's
+energy (dynamic, plus static power over its latency: a serial run's makespan
+is the sum of its ops) or latency + W × energy, with the ``total`` phases
+(``optimal.objective_costs``, one function both the equal-size and byte DPs read).
+
+Why it is exact for this model: registers hold one activation, so every
+sweep begins with a load of some stored activation, and a bwd needs its input
+in registers. Take an optimal plan for a sub-problem and look at its first
+store above the base. Before it, the plan can only have loaded the base and
+walked (and, if no store comes first, walked to the top and run the first
+bwd: *peel*). If it stores a(s+j), every later use of an activation at or
+above s+j costs the same whether it reloads a(s+j) or the base (+ j·f), so
+an optimal plan uses one of them throughout; using the base makes the store
+useless and the plan is matched by one without it. So the layers above s+j
+are reversed from a(s+j), independently of those below, which come after
+(gradients flow top-down) and can only start from a(s). Each case is a term
+of the recurrence; the tests confirm the optimum against an exhaustive search
+over every valid plan of small chains with random costs.
+
+Complexity: O(L²·C) time (each size n filled for every source, slot count
+and split at once with numpy) and O(L·C) memory for L layers and C slots;
+benchmarks/planners.py measures it. C counts at most L−1 slots, as more
+cannot help (``useful_slots``). ``solve`` refuses a problem beyond
+``MAX_PLANNING_STEPS`` (PlanTooLarge) before any table is allocated; the
+``optimal`` strategy then plans with ``periodic.approximate`` instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import isqrt
+
+import numpy as np
+
+from ..chip import ChipConfig
+from ..errors import PlanTooLarge
+from ..progress import report
+from .slots_schedule import (
+    DISK,
+    MEM,
+    NO_STORE,
+    PEEL,
+    REHOME_DISK,
+    REHOME_MEM,
+    SPLIT_DISK,
+    SPLIT_MEM,
+    Schedule,
+)
+
+#: The fixed Python work of one table cell, in split-steps: fitted to the
+#: measurements below, where many slots cost far more than L²·C suggests.
+CELL_STEPS = 5000
+
+#: The most DP steps (``planning_steps``) a plan may take; more is refused
+#: before anything is allocated. From ``python benchmarks/plan_speed.py
+#: 1000,10 5000,10 10000,10 1000,999`` on the shared 2-core dev machine, with
+#: steps counted as below: L=1000, C=10 (6.6e7 steps) plans in 2.4 s, L=5000
+#: (5.5e8) in 19.5 s, L=10000 (1.7e9) in 58 s, L=1000 with 999 slots (6e9) in
+#: about 6 minutes: 2-3e7 steps a second throughout. So the limit is about 40
+#: to 60 s of planning: L up to 7000 at 10 slots, and L=100000 is refused at
+#: any slot count.
+MAX_PLANNING_STEPS = 10**9
+
+
+# Why at most L−1 slots, and why the cap changes no plan. The optimum needs
+# no more: a(L) is never needed after the loss and a0 lives in inputs, so
+# a1..a(L−1) are all a slot can usefully hold. And the tables give the same
+# plan: let b(MEM, n) = n−1, and b(DISK, n) = n if m < d (a disk base may be
+# re-homed to the buffer) else n−1. By induction on n (and, within n, on the
+# re-home order), every entry [src, c, n] with c ≥ b(src, n) is the same
+# (value, op count, choice, split) for all such c, because each of its
+# candidates reads only entries at or above their own bound: for a split
+# j = 1..n−1, [MEM, c−1, n−j] needs c−1 ≥ n−j−1, [DISK, c, n−j] needs
+# c ≥ n−j and the lower part [src, c, j] needs c ≥ j, all implied by
+# c ≥ n−1; re-homing to disk happens only when d < m, so then
+# b(DISK, n) = n−1 ≤ c; re-homing to the buffer only when m < d, reading
+# [MEM, c−1, n] with c−1 ≥ n−1. So the candidates are bitwise equal and
+# offered in the same order. The answer is [MEM, C, L], whose bound is L−1.
+# (F reads F and T entries the same way.) The tests check both: plans equal
+# the uncapped ones, and exhaustive search gains nothing from more slots.
+
+
+def useful_slots(layers: int, slots: int) -> int:
+    """The slots an L-layer plan can use: at most L−1 (a1..a(L−1)), whatever the chip has."""
+    return min(slots, max(layers - 1, 0))
+
+
+def planning_steps(layers: int, slots: int) -> int:
+    """The DP's work: L·(useful slots + 1) table cells, each trying L splits plus fixed work."""
+    return layers * (useful_slots(layers, slots) + 1) * (layers + CELL_STEPS)
+
+
+def solve(
+    layers: int,
+    chip: ChipConfig,
+    slots: int,
+    *,
+    objective: str = "backward",
+    use_disk: bool = True,
+    strategy: str = "optimal",
+) -> Schedule:
+    """The optimal schedule of ``layers`` layers with ``slots`` free buffer slots.
+
+    Slots beyond ``useful_slots`` are dropped (the plan is the same), and a
+    problem beyond ``MAX_PLANNING_STEPS`` is refused with PlanTooLarge,
+    naming ``strategy``, before any table is allocated.
+    """
+    steps = planning_steps(layers, slots)
+    if steps > MAX_PLANNING_STEPS:
+        raise PlanTooLarge(
+            f"{strategy}: the exact planner handles L<={largest_layers(slots)} at {slots} "
+            f"slots (L={layers} would take ~{_rounded(steps)} steps, over its "
+            f"~{_rounded(MAX_PLANNING_STEPS)}); use a smaller L or fewer slots, or the "
+            "`optimal` strategy, which plans larger chains approximately (periodic disk "
+            "checkpoints), or `revolve`"
+        )
+    return _fill(layers, chip, useful_slots(layers, slots), objective=objective, use_disk=use_disk)
+
+
+def _rounded(steps: int) -> str:
+    """Two significant figures at most: 999980000000000 → "1e15", 1100000000 → "1.1e9"."""
+    mantissa, _, exponent = f"{steps:.2g}".partition("e")
+    return f"{mantissa}e{int(exponent)}" if exponent else mantissa
+
+
+def largest_layers(slots: int, limit: int = MAX_PLANNING_STEPS) -> int:
+    """The largest L whose plan with ``slots`` slots takes at most ``limit`` steps."""
+    low, high = 1, isqrt(limit) + 1  # steps >= L², so ``high`` is too many
+    while high - low > 1:  # monotone in L: ``low`` fits, ``high`` does not
+        middle = (low + high) // 2
+        if planning_steps(middle, slots) <= limit:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def _fill(layers: int, chip: ChipConfig, slots: int, *, objective: str, use_disk: bool) -> Schedule:
+    """Fill the T and F tables for ``layers`` layers and exactly ``slots`` free buffer slots.
+
+    Ties in latency go to the plan with fewer ops, so free stores are never
+    made for nothing. Each size n is filled for every slot count and split
+    at once (numpy over [c, j]): entries of size n read only smaller sizes,
+    except re-homing, which reads the other source at the same size once
+    that is final; so the cells, and the order candidates are offered in,
+    are those of a cell-by-cell fill.
+    """
+    costs = _Costs.of(chip, objective, use_disk)
+    t = _Table(slots, layers)
+    F = _Table(slots, layers)
+    F.choice[:] = NO_STORE
+    for n in range(1, layers + 1):
+        _fill_t(t, n, costs)
+        _fill_f(F, t, n, costs)
+        report("planning", n, layers)
+    value = float(F.value[MEM, slots, layers])
+    if objective == "total":
+        value += costs.m + layers * costs.f
+    return Schedule(layers, slots, value, t.choice, t.split, F.choice, F.split, t.value, F.value)
+
+
+@dataclass(frozen=True)
+class _Costs:
+    """The latencies the recurrence reads (floats), and which sources it may use."""
+
+    f: float
+    b: float
+    m: float
+    sm: float
+    d: float
+    sd: float
+    f_sm: float  # forward-phase stores: charged only when the objective counts that phase
+    f_sd: float
+    use_disk: bool
+
+    @classmethod
+    def of(cls, chip: ChipConfig, objective: str, use_disk: bool) -> _Costs:
+        sm, sd = float(chip.storemem_ns), float(chip.storedisk_ns)
+        charged = objective == "total"
+        return cls(
+            float(chip.fwd_ns),
+            float(chip.bwd_ns),
+            float(chip.loadmem_ns),
+            sm,
+            float(chip.loaddisk_ns),
+            sd,
+            sm if charged else 0.0,
+            sd if charged else 0.0,
+            use_disk,
+        )
+
+    @property
+    def count(self) -> int:
+        """How many sources the tables use: the buffer, and the disk when allowed."""
+        return 2 if self.use_disk else 1
+
+    @property
+    def rows(self) -> slice:
+        """The tables' source rows in use."""
+        return slice(0, self.count)
+
+    @property
+    def reloads(self) -> np.ndarray:
+        """Each source's reload latency ℓ, as a column (one row per source)."""
+        return np.array([[self.m], [self.d]])[: self.count]
+
+
+def _fill_t(t: _Table, n: int, k: _Costs) -> None:
+    """T[:, :, n] for every source and slot count: peel, keep or page a split, re-home.
+
+    Both sources at once: only a re-home reads an entry of the same size, of
+    the other source, which has no re-home of its own and so is final then.
+    """
+    src, ell = k.rows, k.reloads
+    if n == 1:
+        best = _Best(np.broadcast_to(ell + k.b, (k.count, t.slots + 1)), 2.0, PEEL)
+    else:
+        below, below_ops = t.value[src, :, n - 1], t.ops[src, :, n - 1]
+        best = _Best(ell + (n - 1) * k.f + k.b + below, n + 1 + below_ops, PEEL)
+        steps = np.arange(1, n, dtype=float)  # split sizes j = 1..n-1
+        lower, lower_ops = t.value[src, :, 1:n], t.ops[src, :, 1:n]
+        upper, upper_ops = t.upper(MEM, n, slice(0, -1))
+        walk = ell[:, :, None] + steps * k.f
+        values = walk + k.sm + upper - k.m + lower[:, 1:]
+        best.offer_split(SOME, values, steps + 3 + upper_ops + lower_ops[:, 1:], SPLIT_MEM)
+        if k.use_disk:
+            upper, upper_ops = t.upper(DISK, n, ALL)
+            values = walk + k.sd + upper - k.d + lower
+            best.offer_split(ALL, values, steps + 2 + upper_ops + lower_ops, SPLIT_DISK)
+    best.store(t, src, n)
+    if k.use_disk and k.d < k.m:
+        paged = k.m + k.sd + t.value[DISK, :, n] - k.d
+        best.offer((MEM, ALL), paged, 1 + t.ops[DISK, :, n], REHOME_DISK)
+    elif k.use_disk and k.m < k.d:
+        kept = k.d + k.sm + t.value[MEM, :-1, n] - k.m
+        best.offer((DISK, SOME), kept, 2 + t.ops[MEM, :-1, n], REHOME_MEM)
+    best.store(t, src, n)
+
+
+def _fill_f(F: _Table, t: _Table, n: int, k: _Costs) -> None:
+    """F[:, :, n]: T with the first sweep paid, or a forward-phase store and the rest above it."""
+    src = k.rows
+    best = _Best(t.value[src, :, n], t.ops[src, :, n], NO_STORE)
+    if n > 1:
+        lower, lower_ops = t.value[src, :, 1:n], t.ops[src, :, 1:n]
+        upper, upper_ops = F.upper(MEM, n, slice(0, -1))
+        values = upper + lower[:, 1:] + k.f_sm
+        best.offer_split(SOME, values, upper_ops + lower_ops[:, 1:] + 2, SPLIT_MEM)
+        if k.use_disk:
+            upper, upper_ops = F.upper(DISK, n, ALL)
+            values = upper + lower + k.f_sd
+            best.offer_split(ALL, values, upper_ops + lower_ops + 1, SPLIT_DISK)
+    best.store(F, src, n)
+    if k.use_disk and k.d < k.m:
+        value, ops = F.value[DISK, :, n] + k.f_sd, F.ops[DISK, :, n] + 1
+        best.offer((MEM, ALL), value, ops, REHOME_DISK)
+    elif k.use_disk and k.m < k.d:
+        value, ops = F.value[MEM, :-1, n] + k.f_sm, F.ops[MEM, :-1, n] + 2
+        best.offer((DISK, SOME), value, ops, REHOME_MEM)
+    best.store(F, src, n)
+
+
+ALL = slice(None)  # every slot count c
+SOME = slice(1, None)  # c >= 1: the entries that can give a kept activation a slot
+
+
+class _Best:
+    """The best candidate so far for [src, c, n], every source and c at once, offered in order."""
+
+    def __init__(self, value: np.ndarray, ops: np.ndarray | float, choice: int) -> None:
+        self.value = np.array(value, dtype=float)
+        self.ops = np.broadcast_to(np.asarray(ops, dtype=float), self.value.shape).copy()
+        self.choice = np.full(self.value.shape, choice, dtype=np.int8)
+        self.split = np.zeros(self.value.shape, dtype=np.int32)
+
+    def offer(
+        self,
+        where: slice | tuple[int, slice],
+        value: np.ndarray,
+        ops: np.ndarray,
+        choice: int,
+        split: np.ndarray | int = 0,
+    ) -> None:
+        """Take each candidate faster than the entry, or as fast with fewer ops.
+
+        ``where``: the slot counts (every source), or (source, slot counts).
+        """
+        key = (slice(None), where) if isinstance(where, slice) else where
+        current, current_ops = self.value[key], self.ops[key]
+        better = (value < current) | ((value == current) & (ops < current_ops))
+        self.value[key] = np.where(better, value, current)
+        self.ops[key] = np.where(better, ops, current_ops)
+        self.choice[key] = np.where(better, choice, self.choice[key])
+        self.split[key] = np.where(better, split, self.split[key])
+
+    def offer_split(self, rows: slice, values: np.ndarray, ops: np.ndarray, choice: int) -> None:
+        """Per source and slot count, the best split j (ties: fewest ops, then the smallest j)."""
+        best = values.min(axis=2)
+        pick = np.argmin(np.where(values == best[..., None], ops, np.inf), axis=2)
+        chosen_ops = np.take_along_axis(ops, pick[..., None], axis=2)[..., 0]
+        self.offer(rows, best, chosen_ops, choice, pick + 1)
+
+    def store(self, table: _Table, src: slice, n: int) -> None:
+        table.value[src, :, n], table.ops[src, :, n] = self.value, self.ops
+        table.choice[src, :, n], table.split[src, :, n] = self.choice, self.split
+
+
+class _Table:
+    """Least latency (ties: fewest ops) and the choice achieving it, per [src, c, n]."""
+
+    def __init__(self, slots: int, layers: int) -> None:
+        shape = (2, slots + 1, layers + 1)
+        self.slots = slots
+        self.value = np.full(shape, np.inf)
+        self.ops = np.zeros(shape)
+        self.choice = np.zeros(shape, dtype=np.int8)
+        self.split = np.zeros(shape, dtype=np.int32)
+
+    def upper(self, src: int, n: int, rows: slice) -> tuple[np.ndarray, np.ndarray]:
+        """Values and op counts of the upper parts n-j, j = 1..n-1, for slot counts ``rows``."""
+        return self.value[src, rows, n - 1 : 0 : -1], self.ops[src, rows, n - 1 : 0 : -1]
