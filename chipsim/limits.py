@@ -12,6 +12,10 @@ lists them:
   at most ~10¹⁴ ops times that, stays a finite float64.
 - ``MAX_SEED``: seeds are 0..2⁶³−1, what numpy's ``SeedSequence`` takes and
   an int64 column of a sweep table holds.
+- ``MAX_DIMENSION``: any one size a network spec gives (a batch, a
+  resolution, a width multiplier's result…), so a stage table is built
+  before anything overflows; ``MAX_TOTAL``: a network's summed activation
+  bytes and multiply-adds stay int64 (2⁶²), exactly.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ MAX_LAYERS = 10**7
 MAX_WIDTH = 10**12
 MAX_LATENCY_NS = 10**15
 MAX_SEED = 2**63 - 1
+MAX_DIMENSION = 10**9
+MAX_TOTAL = 2**62
 
 
 def shown(value: object) -> str:

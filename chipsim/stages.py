@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ConfigError
+from .limits import MAX_LAYERS, MAX_TOTAL, shown
 
 #: Backward multiply-adds per forward one, where a table does not say: two for
 #: the weight and input gradients, one for recomputing the stage's inner tensors.
@@ -100,6 +101,25 @@ class Chain:
         self._pattern, self._repeat = tuple(stages), repeat
         self.dtype_bytes = dtype_bytes
         self._model = model
+        self._check_totals()
+
+    def _check_totals(self) -> None:
+        """Refuse a network too deep, or whose summed bytes or work would overflow int64."""
+        if self.layers > MAX_LAYERS:
+            raise ConfigError(
+                f"network {self.name}: at most {MAX_LAYERS} stages (chipsim.limits), "
+                f"got {self.layers}"
+            )
+        elements = math.prod(self.input_shape) + self._repeat * sum(
+            stage.elements for stage in self._pattern
+        )
+        work = self._repeat * sum(stage.macs_fwd + stage.macs_bwd for stage in self._pattern)
+        for what, total in (("activation bytes", elements * self.dtype_bytes), ("MACs", work)):
+            if total > MAX_TOTAL:
+                raise ConfigError(
+                    f"network {self.name}: its {what} add up to {shown(total)}, more than "
+                    f"{MAX_TOTAL} (chipsim.limits); use a smaller batch or network"
+                )
 
     @cached_property
     def stages(self) -> tuple[Stage, ...]:

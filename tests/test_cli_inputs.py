@@ -208,8 +208,8 @@ def test_a_math_run_beyond_memory_is_refused_with_the_estimate() -> None:
         "gradients and activations), more than the 8.0 GB available; "
         "use --no-math to simulate timing only"
     )
-    with pytest.raises(ConfigError, match=r"needs about 96\.0 EB"):
-        check_math_memory(course_chain(10, 10**9))
+    with pytest.raises(ConfigError, match=r"needs about 960\.0 PB"):
+        check_math_memory(course_chain(10, 10**8))
     small = course_chain(10, 16)
     check_math_memory(small, available=math_run_bytes(small))  # exactly enough
 

@@ -20,6 +20,7 @@ The input a0 is the (batch, seq) token ids, weighed at dtype_bytes each.
 from __future__ import annotations
 
 from ..errors import ConfigError
+from ..limits import MAX_LAYERS
 from ..stages import Chain
 from .layers import Work, check_common, check_whole
 
@@ -66,7 +67,8 @@ def _block(seq: int, d_model: int) -> Work:
 
 
 def _check(name, blocks, seq, d_model, heads, vocab, batch, dtype_bytes) -> None:
-    for field, value in (("blocks", blocks), ("seq", seq), ("d_model", d_model)):
+    check_whole(name, "blocks", blocks, 1, high=MAX_LAYERS - 2)  # + embedding and head
+    for field, value in (("seq", seq), ("d_model", d_model)):
         check_whole(name, field, value, 1)
     check_whole(name, "heads", heads, 1)
     if d_model % heads:

@@ -15,6 +15,7 @@ import math
 from typing import Any, NamedTuple
 
 from ..errors import ConfigError
+from ..limits import MAX_DIMENSION, shown
 from ..stages import BACKWARD_MACS_PER_FORWARD, Stage
 
 
@@ -87,12 +88,19 @@ class Work:
         )
 
 
-def check_whole(network: str, field: str, value: Any, low: int, why: str = "") -> None:
-    """Raise ConfigError unless ``value`` is a whole number >= ``low``."""
+def check_whole(
+    network: str, field: str, value: Any, low: int, why: str = "", high: int = MAX_DIMENSION
+) -> None:
+    """Raise ConfigError unless ``value`` is a whole number from ``low`` to ``high``."""
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         reason = f" ({why})" if why else ""
         raise ConfigError(
             f"network {network}: {field} must be a whole number >= {low}{reason}, got {value!r}"
+        )
+    if value > high:
+        raise ConfigError(
+            f"network {network}: {field} must be at most {high} (chipsim.limits), "
+            f"got {shown(value)}"
         )
 
 
@@ -101,6 +109,11 @@ def check_positive(network: str, field: str, value: Any) -> None:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool)
     if not ok or not math.isfinite(value) or value <= 0:
         raise ConfigError(f"network {network}: {field} must be a number > 0, got {value!r}")
+    if value > MAX_DIMENSION:
+        raise ConfigError(
+            f"network {network}: {field} must be at most {MAX_DIMENSION} (chipsim.limits), "
+            f"got {value!r}"
+        )
 
 
 def check_common(network: str, batch: Any, dtype_bytes: Any) -> None:
