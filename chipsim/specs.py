@@ -45,8 +45,8 @@ def parameters(function: Callable[..., Any]) -> dict[str, inspect.Parameter]:
 def value_kind(function: Callable[..., Any], key: str) -> type:
     """int, float, tuple or str: how a parameter's text is read."""
     hint = typing.get_type_hints(function)[key]
-    options = typing.get_args(hint) or (hint,)
-    for kind in (int, float, tuple):
+    options = (hint,) if typing.get_origin(hint) is tuple else typing.get_args(hint) or (hint,)
+    for kind in (tuple, int, float):  # tuple first: tuple[int, ...]'s arguments hold int
         if kind in options or any(typing.get_origin(option) is kind for option in options):
             return kind
     return str

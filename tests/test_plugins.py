@@ -51,6 +51,14 @@ def store_all(network: Chain, chip: ChipConfig) -> Plan:
 
 def untyped(network, chip, *, k):
     return plan(network, chip)
+
+
+def crashes(network: Chain, chip: ChipConfig) -> Plan:
+    return [][network.layers]  # an IndexError inside the plugin
+
+
+def reserve_each(network: Chain, chip: ChipConfig, *, reserve: tuple[int, ...] = ()) -> Plan:
+    return plan(network, chip, reserve_bytes=sum(reserve))
 """
 
 
@@ -236,3 +244,26 @@ def test_a_plugin_plan_breaking_a_rule_names_the_op(plugin: Path) -> None:
         "chipsim: error: keep_small:broken: op 0 of the forward phase, `fwd 1`: "
         "needs a0 in registers, which hold no activation\n"
     )
+
+
+def test_a_plugin_that_raises_is_one_line_naming_it(plugin: Path) -> None:
+    result = invoke("run", *NETWORK, "--strategy", "keep_small:crashes")
+    assert result.exit_code == 2
+    assert result.output == (
+        "chipsim: error: strategy keep_small:crashes failed: IndexError: list index out of range\n"
+    )
+
+
+def test_a_module_that_raises_on_import_is_one_line(plugin: Path) -> None:
+    (plugin / "explodes.py").write_text("raise RuntimeError('no GPU here')\n")
+    result = invoke("run", *NETWORK, "--strategy", "explodes:plan")
+    assert result.exit_code == 2
+    assert result.output.startswith("chipsim: error: strategy explodes:plan: module ")
+    assert "no GPU here" in result.output and result.output.count("\n") == 1
+
+
+def test_a_tuple_parameter_takes_a_list_of_whole_numbers(plugin: Path) -> None:
+    spec = parse_spec("keep_small:reserve_each:reserve=4,6")
+    assert spec.params == (("reserve", (4, 6)),)
+    result = invoke("run", *NETWORK, "--strategy", "keep_small:reserve_each:reserve=4,6", "--json")
+    assert result.exit_code == 0, result.output

@@ -114,8 +114,11 @@ def make_plan(spec: str | StrategySpec, network: Chain | int, chip: ChipConfig) 
             raise ConfigError("the chip prices bytes and multiply-adds: give the network")
         Network.check_size(network, 1, 0)
         network = course_chain(network, 1, dtype_bytes=chip.dtype_bytes)
-    plan = function(parsed.name)(network, chip, **dict(parsed.params))
-    plan = plugins.returned_plan(parsed.name, plan)
+    plan_function, params = function(parsed.name), dict(parsed.params)
+    if parsed.name in STRATEGIES:
+        plan = plan_function(network, chip, **params)
+    else:
+        plan = plugins.call(parsed.name, plan_function, network, chip, **params)
     return dataclasses.replace(plan, strategy=str(parsed))
 
 

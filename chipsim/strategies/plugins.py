@@ -21,8 +21,9 @@ import inspect
 import typing
 from collections.abc import Callable
 from importlib import metadata
+from typing import Any
 
-from ..errors import StrategyError
+from ..errors import ChipsimError, StrategyError
 from ..plan import Plan
 
 GROUP = "chipsim.strategies"
@@ -59,7 +60,7 @@ def by_entry_point(name: str) -> PlanFunction:
         point = entry_points()[name]
         try:
             function = point.load()
-        except (ImportError, AttributeError) as error:
+        except Exception as error:  # a plugin's import may raise anything
             raise StrategyError(
                 f"strategy {name}: entry point {point.value} cannot be loaded ({_line(error)})"
             ) from None
@@ -83,7 +84,7 @@ def by_reference(reference: str) -> PlanFunction:
         module_name, _, attribute = reference.partition(":")
         try:
             module = importlib.import_module(module_name)
-        except ImportError as error:
+        except Exception as error:  # ImportError, or whatever the module raises on import
             raise StrategyError(
                 f"strategy {reference}: module {module_name!r} cannot be imported ({_line(error)})"
             ) from None
@@ -117,6 +118,20 @@ def checked(name: str, function: object) -> PlanFunction:
                 f"tuple[int, ...], got {hints.get(key, 'no annotation')}"
             )
     return typing.cast(PlanFunction, function)
+
+
+def call(name: str, function: PlanFunction, *args: Any, **params: Any) -> Plan:
+    """Run a third-party strategy: a chipsim error passes through, anything else it raises
+    becomes one StrategyError line naming the strategy (never a traceback)."""
+    try:
+        plan = function(*args, **params)
+    except ChipsimError:
+        raise
+    except Exception as error:
+        raise StrategyError(
+            f"strategy {name} failed: {type(error).__name__}: {_line(error)}"
+        ) from None
+    return returned_plan(name, plan)
 
 
 def returned_plan(name: str, plan: object) -> Plan:
