@@ -9,7 +9,7 @@ from math import isclose
 from .chip import LATENCY_FIELDS
 from .costs import Costs
 from .errors import ChipsimError, ConfigError, DiskReadError, NoBreakEven, Refusal
-from .ops import OP_LATENCY_FIELD
+from .ops import OP_KINDS, OP_LATENCY_FIELD
 from .plan import PHASES, Plan
 from .run import RunResult, simulate
 from .scenario import Scenario
@@ -230,11 +230,11 @@ def breakeven(
     value = Fraction(getattr(scenario.chip, param))
     for _ in range(MAX_ROUNDS):
         at_value = _with_value(scenario, param, value)
-        chip = at_value.planning_chip
+        chip, chain = at_value.chip, at_value.chain
         lines = []
         for spec in specs:
-            plan = make_plan(spec, at_value.layers, chip)
-            plan.check_fits(chip)
+            plan = make_plan(spec, chain, chip)
+            plan.check_fits(chip, chain)
             lines.append(_latency_line(plan, at_value, param, phase))
         crossing = _crossing(lines, specs, param, phase)
         if crossing == value:
@@ -281,13 +281,15 @@ def _latency_line(plan: Plan, scenario: Scenario, param: str, phase: str) -> tup
     term (in the intercept); every other op its full latency.
     """
     intercept, slope = Fraction(0), 0
-    resolved = scenario.planning_chip
-    for kind, count in plan.counts(phase).items():
+    costs, where = Costs(scenario.chip, scenario.chain), plan.phase_slice(phase)
+    kinds, layers = plan.kind_codes[where], plan.layer_numbers[where]
+    for code, kind in enumerate(OP_KINDS):
+        count, transfer = costs.transfer_fraction(kind, layers[kinds == code])
         if OP_LATENCY_FIELD[kind] == param:
             slope += count
-            intercept += scenario.chip.transfer_fraction(kind, scenario.width) * count
+            intercept += transfer
         else:
-            intercept += Fraction(resolved.op_latency_ns(kind)) * count
+            intercept += transfer + Fraction(scenario.chip.op_latency_ns(kind)) * count
     return intercept, slope
 
 

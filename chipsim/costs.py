@@ -18,6 +18,7 @@ planners, which is exact for serial runs (the makespan is the sum of ops).
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from functools import cached_property
 
 import numpy as np
@@ -133,6 +134,16 @@ class Costs:
             return self.ns.astype(float)
         energy = self.energy_nj + self.static_nj_per_ns * self.ns
         return energy if objective == "energy" else self.ns + ns_per_nj * energy
+
+    def transfer_fraction(self, kind: str, layers: np.ndarray) -> tuple[int, Fraction]:
+        """(how many, their summed transfer ns as an exact fraction) of ops of ``kind`` on
+        ``layers``: what break-even solving adds up without rounding."""
+        rate = self.chip.rate(kind)
+        if rate is None or not len(layers):
+            return len(layers), Fraction(0)
+        counts = np.bincount(layers, minlength=self.chain.layers + 1).astype(object)
+        work = int(np.dot(counts, self.work(kind).astype(object)))
+        return len(layers), Fraction(work) / Fraction(rate)
 
     def of_ops(self, kind_codes: np.ndarray, layers: np.ndarray) -> np.ndarray:
         """The expected ns of each op of a plan's columns."""

@@ -13,6 +13,7 @@ import pandas as pd
 
 from .analysis import Outcome
 from .errors import DiskReadError
+from .formatting import ns_text
 from .ops import OP_KINDS, PORTS
 from .plan import PHASES
 from .run import Replications
@@ -150,10 +151,8 @@ def summary(outcomes: list[Outcome], scenario: Scenario) -> pd.DataFrame:
 
 
 def _ns_cell(value: int | float) -> int | str:
-    """Whole ns as they are; a float to six significant figures, or to the ns past 10⁶."""
-    if isinstance(value, int):
-        return value
-    return f"{value:.0f}" if abs(value) >= 1e6 else f"{value:.6g}"
+    """Whole ns as they are (a number, so the column aligns); floats as ``ns_text``."""
+    return value if isinstance(value, int) else ns_text(value)
 
 
 def _energy_spread(spread: Replications | None, statistic: str) -> str:

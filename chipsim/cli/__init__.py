@@ -55,7 +55,7 @@ class _Group(click.Group):
 def _usage_error(error: click.UsageError) -> NoReturn:
     """Click's usage error as one line (click prints four), exit status 2."""
     command = error.ctx.command_path if error.ctx is not None else "chipsim"
-    message = error.format_message().rstrip(".")
+    message = " ".join(error.format_message().split()).rstrip(".")  # choices come one a line
     click.echo(f"chipsim: error: {message}; see '{command} --help'", err=True)
     raise click.exceptions.Exit(error.exit_code)
 

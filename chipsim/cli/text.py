@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..analysis import BreakEven, Outcome
+from ..formatting import ns_text
 from ..ops import OP_KINDS
 from ..plan import PHASES
 from ..run import RunResult
@@ -10,8 +11,8 @@ from ..scenario import Scenario
 
 
 def format_ns(value: int | float) -> str:
-    """A latency for people: whole ns exactly, others to six significant figures."""
-    return f"{value} ns" if isinstance(value, int) else f"{value:.6g} ns"
+    """A latency for people (``chipsim.formatting.ns_text``), with its unit."""
+    return f"{ns_text(value)} ns"
 
 
 def phase_table(result: RunResult) -> str:
@@ -39,10 +40,15 @@ def strip_lines(text: str) -> str:
 
 
 def describe_breakeven(point: BreakEven) -> str:
-    """The tie in one sentence; a fractional latency also as an exact fraction."""
+    """The tie in one sentence; a fractional value also as an exact fraction, where
+    that is short enough to read (a bandwidth in binary floats makes long ones)."""
     value = point.value
-    shown = f"{value}" if value.denominator == 1 else f"{float(value):g} ({value})"
+    shown = f"{float(value):g}"
+    if value.denominator == 1:
+        shown = f"{value}"
+    elif value.denominator < 10**6:
+        shown += f" ({value})"
     return (
         f"{point.strategy} ties {point.against} at {point.param} = {shown} ns: "
-        f"{point.phase} latency {point.latency_ns} ns each (confirmed by simulation)"
+        f"{point.phase} latency {format_ns(point.latency_ns)} each (confirmed by simulation)"
     )
