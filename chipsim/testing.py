@@ -8,7 +8,7 @@ the difference, which op kinds account for the time, and the longest ops.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .ops import OP_KINDS, OpCounts, zero_counts
 
@@ -44,10 +44,10 @@ def assert_latency(
         f"({difference:+} ns{percent}; tolerance {tolerance} ns)",
         "time by op kind (count × latency):",
     ]
-    for kind, count in op_counts(result, phase).items():
-        each = result.chip.resolved(result.width).op_latency_ns(kind)
-        if count and each:
-            lines.append(f"  {kind:<10}{count} × {each} ns = {count * each} ns")
+    for kind, (count, each, total) in _expected_by_kind(result, phase).items():
+        if count and total:
+            shown = f"{count} × {each} ns" if each is not None else f"{count} ops"
+            lines.append(f"  {kind:<10}{shown} = {total} ns")
     lines += _longest_ops(result, phase)
     raise AssertionError("\n".join(lines))
 
@@ -66,9 +66,11 @@ def assert_ops(result: RunResult, phase: str = "backward", **expected_counts: in
         return
     lines = [f"{result.strategy} {phase} op counts differ from those expected:"]
     effect = 0
+    priced = _expected_by_kind(result, phase)
     for kind, expected in wrong.items():
         extra = actual[kind] - expected
-        each = result.chip.resolved(result.width).op_latency_ns(kind)
+        count, each, total = priced[kind]
+        each = each if each is not None else total / count  # sizes differ: their mean
         effect += extra * each
         lines.append(
             f"  {kind:<10}expected {expected}, got {actual[kind]} "
@@ -155,3 +157,22 @@ def _longest_ops(result: RunResult, phase: str) -> list[str]:
             f"{row.duration_ns} ns"
         )
     return lines
+
+
+def _expected_by_kind(result: RunResult, phase: str) -> dict[str, tuple[int, Any, Any]]:
+    """Per op kind of the phase: (count, the expected price of each when all are equal
+    else None, their expected total), from the cost model (``chipsim.costs``)."""
+    from .costs import Costs  # numpy and the chip only when an assertion fails
+
+    plan, costs = result.plan, Costs(result.chip, result.chain)
+    where = plan.phase_slice(phase)
+    prices = costs.of_ops(plan.kind_codes[where], plan.layer_numbers[where])
+    kinds = plan.kind_codes[where]
+    table = {}
+    for code, kind in enumerate(OP_KINDS):
+        mine = prices[kinds == code]
+        same = len(mine) and bool((mine == mine[0]).all())
+        each = mine[0].item() if same else (None if len(mine) else 0)
+        total = len(mine) * each if each is not None else mine.sum().item()
+        table[kind] = (len(mine), each, total)
+    return table

@@ -356,3 +356,15 @@ def test_networks_show_json_is_exactly_the_contract() -> None:
     assert list(data) == ["network", "stages", "totals"]
     assert [list(s) for s in data["stages"]] == [stage] * 3
     assert list(data["totals"]) == ["macs_fwd", "params", "activation_elements", "activation_bytes"]
+
+
+def test_timing_assertions_explain_a_heterogeneous_run_with_its_prices() -> None:
+    from chipsim.testing import assert_latency
+
+    # mlp:widths=64,32,16,8 at 8 MACs/ns, no fixed latencies: fwd 2 costs 32·16/8 = 64 ns
+    chip = ChipConfig(buffer_bytes=10**5, fwd_ns=0, loadmem_ns=0, compute_macs_per_ns=8)
+    result = simulate("stride:k=1", chip, network="mlp:widths=64,32,16,8")
+    with pytest.raises(AssertionError) as error:
+        assert_latency(result, 0)
+    # bwd l costs 3·w_l·w_(l-1)/8: 3·64·32/8 + 3·32·16/8 + 3·16·8/8 = 768 + 192 + 48
+    assert "  bwd       3 ops = 1008 ns" in str(error.value)
