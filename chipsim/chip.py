@@ -202,10 +202,12 @@ class ChipConfig:
             return self.buffer_bytes
         assert self.buffer_slots is not None
         if chain.equal_width is None:
+            two = 2 * int(chain.activation_bytes[1:].max())
             raise ConfigError(
-                f"network {chain.name} has activations of different sizes, so buffer_slots "
-                f"({self.buffer_slots}) has no size: give the buffer in bytes, "
-                "e.g. --set buffer_bytes=320000"
+                f"network {chain.name} has activations of different sizes, so its buffer is "
+                f"sized in bytes, not slots (buffer_slots={self.buffer_slots} counts "
+                f"equal-width activations): e.g. --set buffer_bytes={two} "
+                "(two of its largest activations)"
             )
         return self.buffer_slots * int(chain.activation_bytes[0])
 

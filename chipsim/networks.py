@@ -8,7 +8,8 @@ cheap: it makes the stage table only. Networks with numpy math (``mlp``,
 the zoo is timing only.
 
 ``dtype_bytes`` (bytes per element) is a parameter of every network; where a
-spec leaves it out, the chip's ``dtype_bytes`` is used.
+spec leaves it out, the chip's ``dtype_bytes`` is used (and named in the
+chain's name when it is not 4). The network's value is the one that counts.
 """
 
 from __future__ import annotations
@@ -94,10 +95,13 @@ def build_network(text: str, *, dtype_bytes: int | None = None) -> Chain:
         return load_stage_file(text.strip(), dtype_bytes=dtype_bytes or 4)
     spec = parse_network(text)
     params = dict(spec.params)
-    if dtype_bytes is not None:
-        params.setdefault("dtype_bytes", dtype_bytes)
+    name = str(spec)
+    if dtype_bytes is not None and "dtype_bytes" not in params:
+        params["dtype_bytes"] = dtype_bytes
+        if dtype_bytes != 4:  # the name says what the sizes were counted in
+            name += f"{',' if spec.params else ':'}dtype_bytes={dtype_bytes}"
     chain = NETWORKS[spec.name](**params)
-    chain.name = str(spec)
+    chain.name = name
     return chain
 
 

@@ -125,7 +125,7 @@ class Scenario:
             )
         bandwidth = [f"{f} {getattr(chip, f):g}" for f in BANDWIDTH_FIELDS if getattr(chip, f)]
         if bandwidth:
-            timing.append(f"{', '.join(bandwidth)}, {chip.dtype_bytes}-byte values")
+            timing.append(f"{', '.join(bandwidth)}, {self.chain.dtype_bytes}-byte values")
         energy = [
             f"{f} {getattr(chip, f):g}" for f in ENERGY_FIELDS if getattr(chip, f) is not None
         ]

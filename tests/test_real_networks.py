@@ -324,8 +324,10 @@ def test_buffer_slots_on_a_heterogeneous_network_exits_2_naming_buffer_bytes() -
     result = invoke("run", "--network", WORKED, "--set", "buffer_slots=2")
     assert result.exit_code == 2
     assert result.output == (
-        f"chipsim: error: network {WORKED} has activations of different sizes, so "
-        "buffer_slots (2) has no size: give the buffer in bytes, e.g. --set buffer_bytes=320000\n"
+        f"chipsim: error: network {WORKED} has activations of different sizes, so its buffer "
+        "is sized in bytes, not slots (buffer_slots=2 counts equal-width activations): "
+        # a1..a4 are 16, 24, 8, 20 bytes: two of the largest are 48
+        "e.g. --set buffer_bytes=48 (two of its largest activations)\n"
     )
 
 
