@@ -286,18 +286,26 @@ class Plan:
 
     def __str__(self) -> str:
         """Op by op, each with the buffer slots in use after it."""
-        slots = self.buffer_slots_needed
+        return self.listing()
+
+    def listing(self, activation_bytes: np.ndarray | None = None) -> str:
+        """Op by op, each with the buffer's slots in use after it, or its bytes in use
+        when given the bytes of each a(l) (a network whose sizes differ)."""
+        in_bytes = activation_bytes is not None
+        unit = "bytes" if in_bytes else "slots"
+        in_use = self.bytes_in_use(activation_bytes) if in_bytes else self.slots_in_use()
+        needed = max(int(in_use.max()), 0) if in_use.size else 0
         staging = self.staging_slots_needed
+        noun = f"buffer {'byte' if in_bytes else 'slot'}{'' if needed == 1 else 's'}"
         lines = [
-            f"plan {self.strategy} for L={self.layers}: "
-            f"needs {slots} buffer slot{'' if slots == 1 else 's'}"
+            f"plan {self.strategy} for L={self.layers}: needs {needed} {noun}"
             + (f" and {staging} staging slot{'' if staging == 1 else 's'}" if staging else "")
         ]
         lines.extend(f"note: {note}" for note in self.notes)
-        in_use = iter(self.slots_in_use().tolist())
+        after = iter(in_use.tolist())
         pad = 26 if staging else 14  # room for "loaddisk 123 (prefetch)"
         for name in PHASES:
             ops = self.phase(name)
-            lines.append(f"{name} ({len(ops)} ops; slots in use after each):")
-            lines.extend(f"  {op!s:<{pad}}{next(in_use)}" for op in ops)
+            lines.append(f"{name} ({len(ops)} ops; {unit} in use after each):")
+            lines.extend(f"  {op!s:<{pad}}{next(after)}" for op in ops)
         return "\n".join(lines)

@@ -370,3 +370,21 @@ def test_timing_assertions_explain_a_heterogeneous_run_with_its_prices() -> None
         assert_latency(result, 0)
     # bwd l costs 3·w_l·w_(l-1)/8: 3·64·32/8 + 3·32·16/8 + 3·16·8/8 = 768 + 192 + 48
     assert "  bwd       3 ops = 1008 ns" in str(error.value)
+
+
+def test_plan_lists_bytes_in_use_on_a_byte_budget() -> None:
+    # full-store on WORKED keeps a1..a3: 16 + 24 + 8 = 48 bytes at the forward phase's end
+    result = invoke("plan", "--network", WORKED, "--set", "buffer_bytes=48",
+                    "--strategy", "full-store")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "plan full-store for L=4: needs 48 buffer bytes"
+    assert lines[1] == "forward (8 ops; bytes in use after each):"  # loadmem 0, 4 fwd, 3 stores
+    assert lines[2:10] == [
+        f"  {op:<14}{held}"
+        for op, held in [
+            ("loadmem 0", 0), ("fwd 1", 0), ("storemem 1", 16), ("fwd 2", 16),
+            ("storemem 2", 40), ("fwd 3", 40), ("storemem 3", 48), ("fwd 4", 48),
+        ]
+    ]  # fmt: skip
+    assert "fits the chip: 48 of 48 buffer bytes" in result.output

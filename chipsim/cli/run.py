@@ -125,7 +125,7 @@ def plan_command(strategy: str, as_json: bool, **scenario_args: Any) -> None:
         ]
         click.echo("[\n" + ",\n".join(jsonout.dumps(op) for op in ops) + "\n]")
         return
-    click.echo(str(plan))
+    click.echo(plan.listing(None if chip.buffer_slots is not None else chain.activation_bytes))
     expected = ", expected latencies" if scenario.chip.is_random else ""
     costs = Costs(chip, chain)
     latencies = ", ".join(f"{phase} {format_ns(plan.latency_ns(costs, phase))}" for phase in PHASES)
