@@ -103,26 +103,27 @@ def test_rounded_units_keep_the_real_budget_and_can_only_lose(objective: str) ->
 
 
 def test_the_rounding_is_sizes_up_and_the_budget_down() -> None:
-    # unit = ceil(1000 / 3) = 334 bytes; 1000 // 334 = 2 units (668 bytes) of budget.
+    # unit = ⌊1000 / 3⌋ = 333 bytes; 1000 // 333 = 3 units (999 bytes) of budget;
+    # 100 → 1 unit, 334 → 2, 335 → 2, 668 → 3 (rounded up).
     units = rounding(np.array([100, 334, 335, 668, 0]), 1000, 3)
-    assert units.unit_bytes == 334 and units.budget_units == 2
-    assert units.activation_units.tolist() == [1, 1, 2, 2, 0]
+    assert units.unit_bytes == 333 and units.budget_units == 3
+    assert units.activation_units.tolist() == [1, 2, 2, 3, 0]
     assert units.describe() == (
-        "memory unit = 334 bytes; sizes rounded up to whole units; "
-        "budget rounded down to 2 units (668 bytes)"
+        "memory unit = 333 bytes; sizes rounded up to whole units; "
+        "budget rounded down to 3 units (999 bytes)"
     )
     assert rounding(np.array([5, 5]), 0, 500).unit_bytes == 1  # an empty budget: 1-byte units
     assert rounding(np.array([5, 5]), 300, 500).unit_bytes == 1  # fewer bytes than units
 
 
 def test_a_store_the_rounding_forbids_is_never_made() -> None:
-    # a1 = 69 bytes fits a 100-byte budget, but not in 34-byte units (3 units > 2 units).
-    sizes, prices = np.array([1, 69, 1]), np.zeros((len(OP_KINDS), 3))
+    # a1 = 100 bytes fits a 100-byte budget, but not in 33-byte units (4 units > 3 units).
+    sizes, prices = np.array([1, 100, 1]), np.zeros((len(OP_KINDS), 3))
     prices[OP_KINDS.index("fwd")] = 10.0
     exact = solve_bytes(sizes, prices, 100, units=100, use_disk=False)
     coarse = solve_bytes(sizes, prices, 100, units=3, use_disk=False)
     assert (exact.value, coarse.value) == (0.0, 10.0)  # keep a1, or recompute it from a0
-    assert coarse.unit_bytes == 34 and coarse.rounding.activation_units.tolist() == [1, 3, 1]
+    assert coarse.unit_bytes == 33 and coarse.rounding.activation_units.tolist() == [1, 4, 1]
 
 
 # The equal-size case is the homogeneous DP's.
@@ -229,3 +230,13 @@ def test_a_heterogeneous_problem_too_large_to_plan_is_refused_before_any_table()
     chain = build_network("mlp:widths=" + ",".join(["8", "9"] * 80))
     with pytest.raises(PlanTooLarge, match=r"use fewer units \(e\.g\. optimal:units=100\)"):
         make_plan("optimal", chain, ChipConfig(buffer_bytes=1000))
+
+
+def test_units_on_an_equal_width_network_says_it_changes_nothing() -> None:
+    exact = make_plan("optimal", 10, ChipConfig())
+    with_units = make_plan("optimal:units=5", 10, ChipConfig())
+    assert with_units.notes == (
+        "units applies to byte budgets of networks whose sizes differ: equal sizes plan "
+        "exactly in slots",
+    )
+    assert list(with_units.ops()) == list(exact.ops())

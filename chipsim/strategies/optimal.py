@@ -13,6 +13,8 @@ is exact are there), or periodically beyond that program's reach
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from ..chip import ENERGY_FIELDS, ChipConfig
@@ -62,7 +64,10 @@ def plan(
     fixed, slots = costs.uniform_chip(table), chip.slots_for(network)
     # Exact within the dynamic program's reach, else periodic.
     planned = periodic.schedule(network.layers, fixed, slots, objective=phases, strategy=label)
-    return planned.plan(label)
+    if units is None:
+        return planned.plan(label)
+    ignored = "units applies to byte budgets of networks whose sizes differ: equal sizes plan "
+    return dataclasses.replace(planned.plan(label), notes=(ignored + "exactly in slots",))
 
 
 #: Memory units a byte budget is cut into on a heterogeneous chain (rotor-style).

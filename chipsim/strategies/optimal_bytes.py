@@ -11,7 +11,7 @@ slots and fills a table over (base, top, free memory). Their model has no
 disk; this one is SPEC.md's: recompute, buffer and disk. No code is theirs.
 
 Memory units. The budget is cut into units of ``unit_bytes =
-ceil(budget / units)`` bytes; each activation's size is rounded UP to whole
+⌊budget / units⌋`` bytes (at least 1); each activation's size is rounded UP to whole
 units and the budget DOWN (``budget_units = budget // unit_bytes``). Any
 plan the DP accepts keeps its rounded sizes within ``budget_units``, so its
 real bytes are within the real budget: rounding can only cost optimality,
@@ -70,7 +70,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from math import ceil
 
 import numpy as np
 
@@ -109,8 +108,9 @@ class Rounding:
 
 
 def rounding(activation_bytes: np.ndarray, budget_bytes: int, units: int) -> Rounding:
-    """The unit ceil(budget / units) (at least 1 byte) and the sizes in it."""
-    unit = max(1, ceil(budget_bytes / units))
+    """The unit ⌊budget / units⌋ (at least 1 byte) and the sizes in it: the budget then
+    loses less than one unit to rounding (a ceiling could lose a whole unit)."""
+    unit = max(1, budget_bytes // units)
     sizes = -(-np.asarray(activation_bytes, dtype=np.int64) // unit)  # ceiling division
     return Rounding(unit, budget_bytes // unit, sizes)
 
