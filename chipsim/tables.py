@@ -124,8 +124,8 @@ def summary(outcomes: list[Outcome], scenario: Scenario) -> pd.DataFrame:
         rows[outcome.strategy] = [
             "yes",
             result.plan.buffer_bytes_needed(chain) if in_bytes else result.plan.buffer_slots_needed,
-            _ns_cell(result.forward.latency_ns),
-            _ns_cell(result.backward.latency_ns),
+            ns_cell(result.forward.latency_ns),
+            ns_cell(result.backward.latency_ns),
             "-" if gap is None else f"{round(gap, 1) + 0.0:+.1f}%",  # + 0.0: no "-0.0%"
             ops["fwd"],
             ops["loadmem"],
@@ -149,22 +149,26 @@ def summary(outcomes: list[Outcome], scenario: Scenario) -> pd.DataFrame:
     return frame.rename_axis("strategy")
 
 
-def _ns_cell(value: int | float) -> int | str:
+def ns_cell(value: int | float) -> int | str:
     """Whole ns as they are; a float to six significant figures, or to the ns past 10⁶."""
     if isinstance(value, int):
         return value
     return f"{value:.0f}" if abs(value) >= 1e6 else f"{value:.6g}"
 
 
+def nj_cell(value: float | None) -> str:
+    """Energy to six significant figures; "-" where there is none."""
+    return "-" if value is None else f"{value:.6g}"
+
+
 def _energy_spread(spread: Replications | None, statistic: str) -> str:
     if spread is None or spread.energy_nj is None:
         return "-"
-    return f"{spread.summary(spread.energy_nj)[statistic]:.6g}"
+    return nj_cell(spread.summary(spread.energy_nj)[statistic])
 
 
 def _energy_cell(outcome: Outcome) -> str:
-    energy = None if outcome.result is None else outcome.result.energy_nj
-    return "-" if energy is None else f"{energy:.6g}"
+    return nj_cell(None if outcome.result is None else outcome.result.energy_nj)
 
 
 def comparison(outcomes: Iterable[Outcome], *, scenario: str = "") -> pd.DataFrame:
