@@ -182,14 +182,14 @@ def front_table(points: list[Point]) -> str:
     latencies and energies formatted as ``chipsim compare`` formats them."""
     import pandas as pd
 
-    from .tables import nj_cell, ns_cell
+    from .tables import _ns_cell, nj_cell
 
     ordered = sorted(points, key=lambda p: (not p.on_front, p.buffer_bytes, p.latency_ns))
     rows = [
         {
             "strategy": point.strategy,
             "buffer_bytes": point.buffer_bytes,
-            "latency_ns": ns_cell(point.latency_ns),
+            "latency_ns": _ns_cell(point.latency_ns),
             "energy_nj": nj_cell(point.energy_nj),
             "on_front": "yes" if point.on_front else "no",
         }

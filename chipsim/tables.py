@@ -124,8 +124,8 @@ def summary(outcomes: list[Outcome], scenario: Scenario) -> pd.DataFrame:
         rows[outcome.strategy] = [
             "yes",
             result.plan.buffer_bytes_needed(chain) if in_bytes else result.plan.buffer_slots_needed,
-            ns_cell(result.forward.latency_ns),
-            ns_cell(result.backward.latency_ns),
+            _ns_cell(result.forward.latency_ns),
+            _ns_cell(result.backward.latency_ns),
             "-" if gap is None else f"{round(gap, 1) + 0.0:+.1f}%",  # + 0.0: no "-0.0%"
             ops["fwd"],
             ops["loadmem"],
@@ -149,7 +149,7 @@ def summary(outcomes: list[Outcome], scenario: Scenario) -> pd.DataFrame:
     return frame.rename_axis("strategy")
 
 
-def ns_cell(value: int | float) -> int | str:
+def _ns_cell(value: int | float) -> int | str:
     """Whole ns as they are; a float to six significant figures, or to the ns past 10⁶."""
     if isinstance(value, int):
         return value
