@@ -1,14 +1,16 @@
 """Pareto fronts over memory, time and energy: which plans no other plan beats on all three.
 
-For one scenario (network + chip that declares energy) ``pareto`` sweeps the
-buffer budget and the weight W of ``optimal:objective=weighted,ns_per_nj=W``
-(with the time and energy optima as its endpoints), *runs* every plan, and
-places the built-in strategies on the same axes. A point is (budget in
-buffer bytes, backward latency, the whole run's energy); it is on the front
-when no other point is at most as large on all three axes and smaller on one
-(compared to 12 significant digits, so float rounding makes no trade-off).
-Each point is reproduced by running ``strategy`` on the chip with
-``buffer_bytes`` set to the point's ``buffer_bytes``. docs/energy.md has usage.
+For one scenario (network + chip that declares energy) ``pareto`` runs, at
+each buffer budget, the three optima (backward latency, total latency,
+energy) and ``optimal:objective=weighted,ns_per_nj=W`` for each weight W,
+and places the built-in strategies on the same axes as ``compare`` runs
+them. A point is (buffer bytes, backward latency, the whole run's energy);
+it is on the front when no other point run is at most as large on all
+three axes and smaller on one (compared to 12 significant digits, so float
+rounding makes no trade-off). A swept point reproduces by running its
+``strategy`` with ``buffer_bytes`` set to the point's; a built-in point by
+running it on the scenario's chip (the bytes are what its plan needs).
+docs/energy.md says what is exact and what is not.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError, DiskReadError, Refusal, StrategyError
-from .run import simulate
+from .chip import ChipConfig
+from .errors import ConfigError, DiskReadError, DoesNotFit, Refusal, StrategyError
+from .run import RunResult, simulate
 from .scenario import Scenario
 from .strategies import DEFAULT_COMPARISON, make_plan
 
@@ -34,8 +37,17 @@ DEFAULT_BUDGET_ACTIVATIONS = 8
 #: differ in the last bits, which is no trade-off.
 SIGNIFICANT_DIGITS = 12
 
-#: The optima every budget also runs: the weighted sweep's two endpoints.
-ENDPOINTS: tuple[str, ...] = ("optimal:objective=total", "optimal:objective=energy")
+#: The least total latency: the weighted sweep's W = 0 end, and its exchange rate.
+TIME_OPTIMUM = "optimal:objective=total"
+
+#: The optima every budget runs besides the weights: the fastest backward phase (the
+#: front's latency axis, which the weighted sweep, pricing total latency, can miss)
+#: and the weighted sweep's two endpoints.
+OPTIMA: tuple[str, ...] = ("optimal:objective=backward", TIME_OPTIMUM, "optimal:objective=energy")
+
+
+#: Why a plan cannot run on a chip: it does not fit, cannot be planned, or a read fails.
+CANNOT_RUN = (Refusal, StrategyError, DiskReadError)
 
 
 @dataclass(frozen=True)
@@ -77,7 +89,7 @@ def pareto(
         )
     budgets = default_budgets(scenario) if budgets is None else budgets
     weights = default_weights(scenario) if weights is None else weights
-    specs = [*ENDPOINTS, *(f"optimal:objective=weighted,ns_per_nj={w:.6g}" for w in weights)]
+    specs = [*OPTIMA, *(f"optimal:objective=weighted,ns_per_nj={w:.6g}" for w in weights)]
     swept = [point for b in budgets for s in specs if (point := run_point(scenario, s, b))]
     placed = [point for s in strategies if (point := _built_in(scenario, s))]
     return mark_front(_distinct(swept) + placed)
@@ -85,27 +97,45 @@ def pareto(
 
 def run_point(scenario: Scenario, strategy: str, budget_bytes: int) -> Point | None:
     """Run ``strategy`` with a buffer of ``budget_bytes``; None when it cannot run there."""
-    chip = scenario.chip.replace({"buffer_bytes": budget_bytes})
     try:
-        result = simulate(strategy, chip, network=scenario.chain, seed=scenario.seed, math=False)
-    except (Refusal, StrategyError, DiskReadError):
+        result = _run(scenario, strategy, scenario.chip.replace({"buffer_bytes": budget_bytes}))
+    except CANNOT_RUN:
         return None
-    assert result.energy_nj is not None
-    return Point(budget_bytes, result.backward.latency_ns, result.energy_nj, result.strategy)
+    return _point(budget_bytes, result)
 
 
 def _built_in(scenario: Scenario, strategy: str) -> Point | None:
-    """A built-in strategy at the least budget its plan (for the scenario's chip) needs."""
-    chain = scenario.chain
+    """A built-in strategy's run on the scenario's own chip, as ``compare`` runs it, at
+    the buffer bytes that plan needs. One the chip refuses as too small runs where the
+    plan it makes on a roomy chip fits (the budget ``compare``'s refusal would name)."""
     try:
-        needed = make_plan(strategy, chain, scenario.chip).buffer_bytes_needed(chain)
-    except (Refusal, StrategyError):
-        roomy = scenario.chip.replace({"buffer_bytes": int(chain.activation_bytes.sum())})
-        try:
-            needed = make_plan(strategy, chain, roomy).buffer_bytes_needed(chain)
-        except (Refusal, StrategyError):
-            return None
+        result = _run(scenario, strategy, scenario.chip)
+    except DoesNotFit:
+        return _at_least_budget(scenario, strategy)
+    except CANNOT_RUN:
+        return None
+    return _point(result.peak_buffer_bytes, result)
+
+
+def _at_least_budget(scenario: Scenario, strategy: str) -> Point | None:
+    """``strategy`` run at the buffer bytes its plan needs when nothing stops it."""
+    chain = scenario.chain
+    roomy = scenario.chip.replace({"buffer_bytes": int(chain.activation_bytes.sum())})
+    try:
+        needed = make_plan(strategy, chain, roomy).buffer_bytes_needed(chain)
+    except CANNOT_RUN:
+        return None
     return run_point(scenario, strategy, needed)
+
+
+def _run(scenario: Scenario, strategy: str, chip: ChipConfig) -> RunResult:
+    """The timing-only run of ``strategy`` on the scenario's network and ``chip``."""
+    return simulate(strategy, chip, network=scenario.chain, seed=scenario.seed, math=False)
+
+
+def _point(buffer_bytes: int, result: RunResult) -> Point:
+    assert result.energy_nj is not None
+    return Point(buffer_bytes, result.backward.latency_ns, result.energy_nj, result.strategy)
 
 
 def mark_front(points: list[Point]) -> list[Point]:
@@ -140,7 +170,7 @@ def default_budgets(scenario: Scenario) -> list[int]:
 def default_weights(scenario: Scenario) -> list[float]:
     """``RELATIVE_WEIGHTS`` times the time-optimal run's ns per nJ at the scenario's budget."""
     chip, chain = scenario.chip, scenario.chain
-    point = run_point(scenario, ENDPOINTS[0], chip.buffer_capacity_bytes(chain))
+    point = run_point(scenario, TIME_OPTIMUM, chip.buffer_capacity_bytes(chain))
     if point is None or point.energy_nj == 0:
         return [1.0]
     scale = point.latency_ns / point.energy_nj
@@ -148,15 +178,22 @@ def default_weights(scenario: Scenario) -> list[float]:
 
 
 def front_table(points: list[Point]) -> str:
-    """The points as a text table, front first, each group by budget then latency."""
+    """The points as a text table, front first, each group by budget then latency;
+    latencies and energies formatted as ``chipsim compare`` formats them."""
     import pandas as pd
 
-    frame = pd.DataFrame([point.as_dict() for point in points])
-    frame = frame.sort_values(
-        ["on_front", "buffer_bytes", "latency_ns"], ascending=[False, True, True]
-    )
-    frame["on_front"] = frame["on_front"].map({True: "yes", False: "no"})
-    frame["energy_nj"] = frame["energy_nj"].map(lambda value: f"{value:.6g}")
-    columns = ["strategy", "buffer_bytes", "latency_ns", "energy_nj", "on_front"]
-    text = frame[columns].to_string(index=False)
+    from .tables import _ns_cell, nj_cell
+
+    ordered = sorted(points, key=lambda p: (not p.on_front, p.buffer_bytes, p.latency_ns))
+    rows = [
+        {
+            "strategy": point.strategy,
+            "buffer_bytes": point.buffer_bytes,
+            "latency_ns": _ns_cell(point.latency_ns),
+            "energy_nj": nj_cell(point.energy_nj),
+            "on_front": "yes" if point.on_front else "no",
+        }
+        for point in ordered
+    ]
+    text = pd.DataFrame(rows).to_string(index=False)
     return "\n".join(line.rstrip() for line in text.splitlines())

@@ -155,15 +155,19 @@ def _ns_cell(value: int | float) -> int | str:
     return value if isinstance(value, int) else ns_text(value)
 
 
+def nj_cell(value: float | None) -> str:
+    """Energy to six significant figures; "-" where there is none."""
+    return "-" if value is None else f"{value:.6g}"
+
+
 def _energy_spread(spread: Replications | None, statistic: str) -> str:
     if spread is None or spread.energy_nj is None:
         return "-"
-    return f"{spread.summary(spread.energy_nj)[statistic]:.6g}"
+    return nj_cell(spread.summary(spread.energy_nj)[statistic])
 
 
 def _energy_cell(outcome: Outcome) -> str:
-    energy = None if outcome.result is None else outcome.result.energy_nj
-    return "-" if energy is None else f"{energy:.6g}"
+    return nj_cell(None if outcome.result is None else outcome.result.energy_nj)
 
 
 def comparison(outcomes: Iterable[Outcome], *, scenario: str = "") -> pd.DataFrame:
