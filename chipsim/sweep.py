@@ -68,6 +68,7 @@ def run_point(base: Scenario, point: Point, sweep_seed: int, math: bool) -> dict
     row: dict[str, Any] = {
         "run": point.key,
         "strategy": point.strategy,
+        "network": scenario.chain.name,
         "layers": scenario.layers,
         "width": scenario.width,
         "seed": scenario.seed,
@@ -83,8 +84,20 @@ def run_point(base: Scenario, point: Point, sweep_seed: int, math: bool) -> dict
             "buffer_slots_needed": (
                 None if isinstance(refusal, DiskReadError) else refusal.buffer_slots_needed
             ),
+            "buffer_bytes_needed": (
+                None if isinstance(refusal, DiskReadError) else refusal.buffer_bytes_needed
+            ),
         }
-    row.update(fits=True, reason="", buffer_slots_needed=result.plan.buffer_slots_needed)
+    in_slots = scenario.chip.buffer_slots is not None  # slots count only equal widths
+    row.update(
+        fits=True,
+        reason="",
+        buffer_slots_needed=result.plan.buffer_slots_needed if in_slots else None,
+        buffer_bytes_needed=result.plan.buffer_bytes_needed(result.chain),
+        peak_buffer_bytes=result.peak_buffer_bytes,
+    )
+    if result.energy_nj is not None:
+        row["energy_nj"] = result.energy_nj
     for phase in PHASES:
         summary = result.phase(phase)
         row[f"{phase}_latency_ns"] = summary.latency_ns

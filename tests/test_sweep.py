@@ -246,3 +246,19 @@ def test_plot_draws_traces_and_sweeps(tmp_path: Path) -> None:
     drawn = runner.invoke(main, ["plot", str(out), "--out", str(tmp_path / "s.svg")])
     assert drawn.exit_code == 0, drawn.output
     assert (tmp_path / "s.svg").read_text().startswith("<?xml")
+
+
+def test_sweep_rows_on_a_byte_budget_give_bytes_not_slots(tmp_path: Path) -> None:
+    # mlp:widths=8,4,6,2,5 in float32: a1..a4 are 16, 24, 8, 20 bytes.
+    base = Scenario(network="mlp:widths=8,4,6,2,5").with_overrides(chip={"buffer_bytes": 48})
+    frame, new = sweep(
+        base, ["full-store"], {"buffer_bytes": [48, 40]}, tmp_path / "s.csv", math=False
+    )
+    assert new == 2
+    rows = frame.sort_values("buffer_bytes").to_dict("records")
+    assert [row["network"] for row in rows] == ["mlp:widths=8,4,6,2,5"] * 2
+    # full-store keeps a1..a3 (16 + 24 + 8 = 48 bytes): it fits 48, not 40
+    assert [bool(row["fits"]) for row in rows] == [False, True]
+    assert [row["buffer_bytes_needed"] for row in rows] == [48, 48]
+    assert rows[1]["peak_buffer_bytes"] == 48
+    assert all(pd.isna(row["buffer_slots_needed"]) for row in rows)
