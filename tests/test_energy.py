@@ -280,3 +280,18 @@ def test_compare_tables_show_energy_only_when_the_chip_declares_it() -> None:
         1842.5,
         2240.75,
     ]
+
+
+def test_run_text_shows_the_energy_the_json_gives() -> None:
+    from click.testing import CliRunner
+
+    from chipsim.cli import main
+
+    args = ["run", "scenarios/mkr1000.toml", "--no-math"]
+    data = json.loads(CliRunner().invoke(main, [*args, "--json"]).output)
+    text = CliRunner().invoke(main, args).output
+    forward, backward = data["forward"]["energy_nj"], data["backward"]["energy_nj"]
+    assert (
+        f"energy: {data['energy_nj']:.6g} nJ (forward {forward:.6g}, backward {backward:.6g}; "
+        "static power included)"
+    ) in text

@@ -82,6 +82,12 @@ def run(
         f"registers' working memory: {chain.working_bytes} bytes"
         f"\ngradients: {gradients}"
     )
+    if result.energy_nj is not None:
+        forward, backward = (result.trace.energy_of(phase) for phase in ("forward", "backward"))
+        click.echo(
+            f"energy: {result.energy_nj:.6g} nJ (forward {forward:.6g}, backward "
+            f"{backward:.6g}; static power included)"
+        )
     retries = int((result.trace.attempt > 1).sum())
     if retries:
         click.echo(f"disk read retries: {retries}")

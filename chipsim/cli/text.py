@@ -20,11 +20,16 @@ def phase_table(result: RunResult) -> str:
     import pandas as pd  # the text table only: `run --json` starts without pandas
 
     rows = {
-        name: {"latency_ns": result.phase(name).latency_ns, **result.phase(name).ops}
+        name: {"latency_ns": _cell(result.phase(name).latency_ns), **result.phase(name).ops}
         for name in PHASES
     }
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=["latency_ns", *OP_KINDS])
     return strip_lines(frame.rename_axis("phase").to_string())
+
+
+def _cell(value: int | float) -> int | str:
+    """Whole ns as a number (the column aligns), a float as ``ns_text`` gives it."""
+    return value if isinstance(value, int) else ns_text(value)
 
 
 def comparison_table(outcomes: list[Outcome], scenario: Scenario) -> str:
