@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from chipsim import ChipConfig
+
+#: Every property test: bounded by example counts, never by time (CI's limit is the
+#: suite's, not a test's). Tests that want fewer say so with @settings(max_examples=...).
+settings.register_profile(
+    "chipsim", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("chipsim")
 
 #: Every registered strategy, with a parameter choice where one is needed.
 ALL_STRATEGIES = (

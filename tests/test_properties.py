@@ -17,16 +17,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chipsim import ChipConfig, ChipsimError, Op, Plan, execute, make_plan
 from chipsim.ops import OP_KINDS, PORTS
 
-settings.register_profile(
-    "chipsim", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.load_profile("chipsim")
 ROOT = Path(__file__).resolve().parent.parent
 FIELDS = ("fwd_ns", "bwd_ns", "loadmem_ns", "storemem_ns", "loaddisk_ns", "storedisk_ns")
 DISTRIBUTIONS = (
