@@ -245,20 +245,21 @@ def _fill_t(t: _Table, n: int, k: _Costs) -> None:
     """
     src, ell = k.rows, k.reloads
     if n == 1:
-        best = _Best(np.broadcast_to(ell + k.b, (k.count, t.slots + 1)), 2.0, PEEL)
+        best = _Best(np.broadcast_to(ell + k.b, (k.count, t.slots + 1)), 2, PEEL)
     else:
         below, below_ops = t.value[src, :, n - 1], t.ops[src, :, n - 1]
         best = _Best(ell + (n - 1) * k.f + k.b + below, n + 1 + below_ops, PEEL)
         steps = np.arange(1, n, dtype=float)  # split sizes j = 1..n-1
+        counts = np.arange(1, n, dtype=OPS)  # the same, counting ops
         lower, lower_ops = t.value[src, :, 1:n], t.ops[src, :, 1:n]
         upper, upper_ops = t.upper(MEM, n, slice(0, -1))
         walk = ell[:, :, None] + steps * k.f
         values = walk + k.sm + upper - k.m + lower[:, 1:]
-        best.offer_split(SOME, values, steps + 3 + upper_ops + lower_ops[:, 1:], SPLIT_MEM)
+        best.offer_split(SOME, values, counts + 3 + upper_ops + lower_ops[:, 1:], SPLIT_MEM)
         if k.use_disk:
             upper, upper_ops = t.upper(DISK, n, ALL)
             values = walk + k.sd + upper - k.d + lower
-            best.offer_split(ALL, values, steps + 2 + upper_ops + lower_ops, SPLIT_DISK)
+            best.offer_split(ALL, values, counts + 2 + upper_ops + lower_ops, SPLIT_DISK)
     best.store(t, src, n)
     if k.use_disk and k.d < k.m:
         paged = k.m + k.sd + t.value[DISK, :, n] - k.d
@@ -292,6 +293,10 @@ def _fill_f(F: _Table, t: _Table, n: int, k: _Costs) -> None:
     best.store(F, src, n)
 
 
+#: Op counts (the tie-break) are whole numbers: int32 arrays, half the bytes of floats.
+OPS = np.int32
+_NO_OPS = np.iinfo(OPS).max  # no candidate: more ops than any plan has
+
 ALL = slice(None)  # every slot count c
 SOME = slice(1, None)  # c >= 1: the entries that can give a kept activation a slot
 
@@ -301,7 +306,7 @@ class _Best:
 
     def __init__(self, value: np.ndarray, ops: np.ndarray | float, choice: int) -> None:
         self.value = np.array(value, dtype=float)
-        self.ops = np.broadcast_to(np.asarray(ops, dtype=float), self.value.shape).copy()
+        self.ops = np.broadcast_to(np.asarray(ops, dtype=OPS), self.value.shape).copy()
         self.choice = np.full(self.value.shape, choice, dtype=np.int8)
         self.split = np.zeros(self.value.shape, dtype=np.int32)
 
@@ -318,17 +323,17 @@ class _Best:
         ``where``: the slot counts (every source), or (source, slot counts).
         """
         key = (slice(None), where) if isinstance(where, slice) else where
-        current, current_ops = self.value[key], self.ops[key]
+        current, current_ops = self.value[key], self.ops[key]  # views: updated in place
         better = (value < current) | ((value == current) & (ops < current_ops))
-        self.value[key] = np.where(better, value, current)
-        self.ops[key] = np.where(better, ops, current_ops)
-        self.choice[key] = np.where(better, choice, self.choice[key])
-        self.split[key] = np.where(better, split, self.split[key])
+        np.copyto(current, value, where=better)
+        np.copyto(current_ops, ops, where=better)
+        np.copyto(self.choice[key], choice, where=better)
+        np.copyto(self.split[key], split, where=better)
 
     def offer_split(self, rows: slice, values: np.ndarray, ops: np.ndarray, choice: int) -> None:
         """Per source and slot count, the best split j (ties: fewest ops, then the smallest j)."""
         best = values.min(axis=2)
-        pick = np.argmin(np.where(values == best[..., None], ops, np.inf), axis=2)
+        pick = np.argmin(np.where(values == best[..., None], ops, _NO_OPS), axis=2)
         chosen_ops = np.take_along_axis(ops, pick[..., None], axis=2)[..., 0]
         self.offer(rows, best, chosen_ops, choice, pick + 1)
 
@@ -344,7 +349,7 @@ class _Table:
         shape = (2, slots + 1, layers + 1)
         self.slots = slots
         self.value = np.full(shape, np.inf)
-        self.ops = np.zeros(shape)
+        self.ops = np.zeros(shape, dtype=OPS)
         self.choice = np.zeros(shape, dtype=np.int8)
         self.split = np.zeros(shape, dtype=np.int32)
 
