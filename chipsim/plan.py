@@ -99,11 +99,17 @@ class Plan:
         numbers: list[int] = []
         prefetch: list[int] = []  # positions of prefetching loads
         forward_ops = 0
+        code_of, lowest = KIND_CODE.get, _LOWEST_LAYER.tolist()
         for phase, ops in (("forward", forward), ("backward", backward)):
             start = len(kinds)
             for op in ops:
-                where = f"op {len(kinds) - start} of the {phase} phase"
-                code, layer, fetches = encode_op(strategy, layers, phase, where, op)
+                if type(op) is Op and op[2] is False and type(op[1]) is int:  # the quick path
+                    code = code_of(op[0])
+                    if code is not None and lowest[code] <= op[1] <= layers:
+                        kinds.append(code)
+                        numbers.append(op[1])
+                        continue
+                code, layer, fetches = encode_op(strategy, layers, phase, len(kinds) - start, op)
                 if fetches:
                     prefetch.append(len(kinds))
                 kinds.append(code)

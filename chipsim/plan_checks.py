@@ -32,8 +32,11 @@ def check_layers(strategy: str, layers: Any) -> None:
         )
 
 
-def encode_op(strategy: str, layers: int, phase: str, where: str, op: Any) -> tuple[int, int, bool]:
-    """(kind code, layer, prefetch) of one op of ``Plan.build``, or a PlanError naming it."""
+def encode_op(strategy: str, layers: int, phase: str, index: int, op: Any) -> tuple[int, int, bool]:
+    """(kind code, layer, prefetch) of op ``index`` of a phase of ``Plan.build``, or a
+    PlanError naming it (``Plan.build`` takes well-formed, non-prefetching ``Op``s,
+    what strategies emit, on a quick path of its own)."""
+    where = f"op {index} of the {phase} phase"
     if not isinstance(op, (tuple, list)) or len(op) not in (2, 3):
         raise PlanError(
             f"{strategy}: {where}: an op is (kind, layer) or (kind, layer, prefetch), got {op!r}"
