@@ -14,7 +14,6 @@ from .plan import PHASES, Plan
 from .run import RunResult, simulate
 from .scenario import Scenario
 from .strategies import StrategySpec, make_plan, parse_spec
-from .strategies.periodic import is_exact
 
 
 @dataclass(frozen=True)
@@ -43,6 +42,8 @@ class Outcome:
         chip, chain = self.result.chip, self.result.chain
         if not Costs(chip, chain).uniform:  # the byte planner is exact or refuses
             return OPTIMUM
+        from .strategies.periodic import is_exact  # the planners load only when used
+
         return OPTIMUM if is_exact(chain.layers, chip.slots_for(chain)) else "approximate optimum"
 
 

@@ -12,7 +12,6 @@ from .. import jsonout
 from ..analysis import RANKINGS, Outcome, breakeven, compare, rank
 from ..chip import LATENCY_FIELDS
 from ..errors import ConfigError, DiskReadError
-from ..pareto import front_table, pareto
 from ..plan import PHASES
 from ..strategies import DEFAULT_COMPARISON
 from .options import (
@@ -115,6 +114,8 @@ def pareto_command(
     if plot_path is not None:
         check_output_path("--plot", plot_path, (".png", ".svg", ".pdf"))
     scenario = build_scenario(**scenario_args)
+    from ..pareto import front_table, pareto  # only this command needs it
+
     points = pareto(
         scenario,
         budgets=None if budgets is None else _numbers("--budgets", budgets, int),

@@ -22,9 +22,7 @@ from ..costs import Costs
 from ..errors import PlanTooLarge, StrategyError
 from ..plan import Plan
 from ..stages import Chain
-from . import periodic
 from .common import require_positive
-from .optimal_bytes import solve_bytes
 
 OBJECTIVES = ("backward", "total", "energy", "weighted")
 
@@ -62,6 +60,8 @@ def plan(
     if not costs.uniform_in(table):
         return _plan_bytes(network, chip, table, phases, units or BYTE_UNITS, label)
     fixed, slots = costs.uniform_chip(table), chip.slots_for(network)
+    from . import periodic  # the planners load when optimal plans, not at start-up
+
     # Exact within the dynamic program's reach, else periodic.
     planned = periodic.schedule(network.layers, fixed, slots, objective=phases, strategy=label)
     if units is None:
@@ -89,6 +89,8 @@ def _plan_bytes(
             f"planning steps (the limit is {MAX_BYTE_PLANNING_STEPS:.0e}, about 30 s); "
             "use fewer units (e.g. optimal:units=100) or fewer, larger stages"
         )
+    from .optimal_bytes import solve_bytes  # loaded when a heterogeneous chain is planned
+
     schedule = solve_bytes(network.activation_bytes, table, budget, units=units, objective=phases)
     forward, backward = schedule.ops()
     notes = (schedule.rounding.describe(),)

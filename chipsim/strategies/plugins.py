@@ -20,8 +20,10 @@ import importlib
 import inspect
 import typing
 from collections.abc import Callable
-from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 from ..errors import ChipsimError, StrategyError
 from ..plan import Plan
@@ -33,8 +35,10 @@ _KINDS = (int, float, str, tuple)
 _loaded: dict[str, PlanFunction] = {}
 
 
-def entry_points() -> dict[str, metadata.EntryPoint]:
+def entry_points() -> dict[str, EntryPoint]:
     """The entry points of the ``chipsim.strategies`` group on the current path, by name."""
+    from importlib import metadata  # ~20 ms: only when a spec names no built-in
+
     return {point.name: point for point in metadata.entry_points(group=GROUP)}
 
 
