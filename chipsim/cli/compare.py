@@ -20,6 +20,7 @@ from .options import (
     check_output_path,
     replications_option,
     scenario_options,
+    strategies_option,
     timing_only_option,
     with_progress,
 )
@@ -29,12 +30,7 @@ from .text import comparison_table, describe_breakeven
 @click.command(name="compare")
 @with_progress
 @scenario_options
-@click.option(
-    "--strategy",
-    "strategies",
-    multiple=True,
-    help=f"{STRATEGY_HELP} Repeatable; default: {', '.join(DEFAULT_COMPARISON)}.",
-)
+@strategies_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @replications_option
 @click.option(

@@ -14,7 +14,7 @@ import click
 from ..errors import ConfigError
 from ..progress import reporting
 from ..scenario import Scenario, load_scenario
-from ..strategies import STRATEGIES, describe
+from ..strategies import DEFAULT_COMPARISON, STRATEGIES, describe
 
 STRATEGY_HELP = "Strategy spec: " + ", ".join(describe(name) for name in STRATEGIES) + "."
 
@@ -47,6 +47,13 @@ def scenario_options(command: Callable[..., Any]) -> Callable[..., Any]:
         command = option(command)
     return command
 
+
+strategies_option = click.option(
+    "--strategy",
+    "strategies",
+    multiple=True,
+    help=f"{STRATEGY_HELP} Repeatable; default: {', '.join(DEFAULT_COMPARISON)}.",
+)
 
 replications_option = click.option(
     "--replications",

@@ -16,6 +16,7 @@ from .options import (
     build_scenario,
     check_output_path,
     scenario_options,
+    strategies_option,
     timing_only_option,
     with_progress,
 )
@@ -23,12 +24,7 @@ from .options import (
 
 @click.command(name="sweep")
 @scenario_options
-@click.option(
-    "--strategy",
-    "strategies",
-    multiple=True,
-    help=f"{STRATEGY_HELP} Repeatable; default: {', '.join(DEFAULT_COMPARISON)}.",
-)
+@strategies_option
 @click.option(
     "--grid",
     "grid_items",
