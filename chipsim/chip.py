@@ -38,13 +38,15 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .errors import ConfigError
 from .latency import Distribution
 from .limits import MAX_LATENCY_NS, shown
-from .ops import OP_LATENCY_FIELD
-from .stages import BACKWARD_MACS_PER_FORWARD
+from .ops import KIND_CODE, OP_LATENCY_FIELD
 
 if TYPE_CHECKING:
+    from .costs import Costs
     from .stages import Chain
 
 LATENCY_FIELDS: tuple[str, ...] = (
@@ -270,30 +272,15 @@ class ChipConfig:
         return value.mean_ns if isinstance(value, Distribution) else value
 
     def transfer_ns(self, kind: str, width: int) -> int | float:
-        """What one op of ``kind`` pays for its bytes or multiply-adds at ``width``.
-
-        Loads and stores move width·dtype_bytes bytes; ``fwd`` is one s×s
-        matrix-vector product (s² MACs), ``bwd`` three (it recomputes the
-        pre-activation, then the weight and input gradients). 0 where the
-        chip sets no bandwidth for the op's port.
-        """
-        amount, rate = self._work(kind, width)
-        return 0 if rate is None else _exact(amount / rate)
+        """What one op of ``kind`` pays for its bytes or multiply-adds at ``width`` (on an
+        equal-width MLP: loads and stores move width·dtype_bytes bytes, ``fwd`` is s²
+        MACs, ``bwd`` three times that). 0 where the chip sets no bandwidth for the
+        op's port. The cost model (``chipsim.costs``) prices it, as every op."""
+        return _exact(float(self._costs_at(width).transfer_ns[KIND_CODE[kind], 1]))
 
     def transfer_fraction(self, kind: str, width: int) -> Fraction:
         """``transfer_ns`` as an exact fraction, for solving (``breakeven``)."""
-        amount, rate = self._work(kind, width)
-        return Fraction(0) if rate is None else Fraction(amount) / Fraction(rate)
-
-    def _work(self, kind: str, width: int) -> tuple[int, int | float | None]:
-        """(bytes or MACs of one op of ``kind``, the rate paying for them or None)."""
-        if kind in ("fwd", "bwd"):
-            return width * width * (1 if kind == "fwd" else BACKWARD_MACS_PER_FORWARD), self.rate(
-                kind
-            )
-        if OP_LATENCY_FIELD[kind] is None:
-            return 0, None
-        return width * self.dtype_bytes, self.rate(kind)
+        return self._costs_at(width).transfer_fraction(kind, np.ones(1, dtype=np.int64))[1]
 
     def resolved(self, width: int) -> ChipConfig:
         """This chip with fixed expected latencies at ``width``: what planners use.
@@ -301,17 +288,14 @@ class ChipConfig:
         Each latency becomes its mean plus its ``transfer_ns``; the bandwidth
         fields are cleared so that resolving again changes nothing.
         """
-        changes: dict[str, Any] = dict.fromkeys(BANDWIDTH_FIELDS)
-        for kind, field in OP_LATENCY_FIELD.items():
-            if field is not None:
-                total = self.op_latency_ns(kind) + self.transfer_ns(kind, width)
-                if not math.isfinite(total):
-                    raise ConfigError(
-                        f"at width {width}, {kind} takes {total} ns: "
-                        f"{', '.join(f for f in BANDWIDTH_FIELDS if getattr(self, f))} too small"
-                    )
-                changes[field] = _exact(total)
-        return dataclasses.replace(self, **changes)
+        return self._costs_at(width).uniform_chip()
+
+    def _costs_at(self, width: int) -> Costs:
+        """The cost model on one layer of the course's MLP at ``width``."""
+        from .costs import Costs
+        from .networks import course_chain
+
+        return Costs(self, course_chain(1, width, dtype_bytes=self.dtype_bytes))
 
 
 def _check_number(name: str, value: Any, expected: str) -> None:
