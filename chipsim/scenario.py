@@ -30,7 +30,7 @@ from typing import Any
 from .chip import BANDWIDTH_FIELDS, ENERGY_FIELDS, LATENCY_FIELDS, ChipConfig
 from .errors import ConfigError
 from .network import Network
-from .networks import COURSE_LAYERS, build_network, course_chain, is_stage_file
+from .networks import COURSE_LAYERS, is_stage_file
 from .run import DEFAULT_WIDTH, network_of
 from .stages import Chain
 
@@ -75,11 +75,10 @@ class Scenario:
 
     @cached_property
     def chain(self) -> Chain:
-        """The network's stage table."""
+        """The network's stage table, built as a run builds it (``run.network_of``)."""
         if self.network is None:
-            assert self.layers is not None and self.width is not None
-            return course_chain(self.layers, self.width, dtype_bytes=self.chip.dtype_bytes)
-        return build_network(self.network, dtype_bytes=self.chip.dtype_bytes)
+            return network_of(self.chip, None, self.layers, self.width)
+        return network_of(self.chip, self.network, None, None)
 
     def with_overrides(
         self,
