@@ -51,10 +51,13 @@ over every valid plan of small chains with random costs.
 
 Complexity: O(L²·C) time (each size n filled for every source, slot count
 and split at once with numpy) and O(L·C) memory for L layers and C slots;
-benchmarks/planners.py measures it. C counts at most L−1 slots, as more
-cannot help (``useful_slots``). ``solve`` refuses a problem beyond
-``MAX_PLANNING_STEPS`` (PlanTooLarge) before any table is allocated; the
-``optimal`` strategy then plans with ``periodic.approximate`` instead.
+benchmarks/planners.py measures it. Costs that are whole (or dyadic) ns fill
+on exact integer keys, latency and op count in one int64 (optimal_keys.py:
+bitwise the same tables, 4-7x faster); any other costs fill in floats.
+C counts at most L−1 slots, as more cannot help (``useful_slots``).
+``solve`` refuses a problem beyond ``MAX_PLANNING_STEPS`` (PlanTooLarge)
+before any table is allocated; the ``optimal`` strategy then plans with
+``periodic.approximate`` instead.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ import numpy as np
 from ..chip import ChipConfig
 from ..errors import PlanTooLarge
 from ..progress import report
+from . import optimal_keys
 from .slots_schedule import (
     DISK,
     MEM,
@@ -84,13 +88,14 @@ from .slots_schedule import (
 CELL_STEPS = 5000
 
 #: The most DP steps (``planning_steps``) a plan may take; more is refused
-#: before anything is allocated. From ``python benchmarks/plan_speed.py
-#: 1000,10 5000,10 10000,10 1000,999`` on the shared 2-core dev machine, with
-#: steps counted as below: L=1000, C=10 (6.6e7 steps) plans in 2.4 s, L=5000
-#: (5.5e8) in 19.5 s, L=10000 (1.7e9) in 58 s, L=1000 with 999 slots (6e9) in
-#: about 6 minutes: 2-3e7 steps a second throughout. So the limit is about 40
-#: to 60 s of planning: L up to 7000 at 10 slots, and L=100000 is refused at
-#: any slot count.
+#: before anything is allocated. Set when the fill ran 2-3e7 steps a second
+#: (L=7000 at 10 slots in about a minute). Since the integer-key fill
+#: (optimal_keys.py), ``python benchmarks/plan_speed.py 1000,10 5000,10
+#: 7356,10`` on the shared 2-core dev machine plans L=1000, C=10 (6.6e7
+#: steps) in 0.12 s, L=5000 (5.5e8) in 2.3 s and L=7356 (1e9, the limit) in
+#: 4.8 s, whole-ns costs; the float fill takes about 2x as long at L=5000.
+#: Beyond the limit ``periodic.approximate`` plans in about a second with a
+#: measured gap under 0.1 %, so the limit stays where it was.
 MAX_PLANNING_STEPS = 10**9
 
 
@@ -168,7 +173,17 @@ def largest_layers(slots: int, limit: int = MAX_PLANNING_STEPS) -> int:
 
 
 def _fill(layers: int, chip: ChipConfig, slots: int, *, objective: str, use_disk: bool) -> Schedule:
-    """Fill the T and F tables for ``layers`` layers and exactly ``slots`` free buffer slots.
+    """The T and F tables for ``layers`` layers and exactly ``slots`` free buffer slots:
+    on exact integer keys when the costs allow (optimal_keys.py), else in floats."""
+    costs = _Costs.of(chip, objective, use_disk)
+    keys = optimal_keys.Keys.of(costs, layers)
+    if keys is not None:
+        return optimal_keys.fill(layers, slots, costs, keys, objective)
+    return _fill_floats(layers, slots, costs, objective)
+
+
+def _fill_floats(layers: int, slots: int, costs: _Costs, objective: str) -> Schedule:
+    """Fill the T and F tables in floats, for any non-negative costs.
 
     Ties in latency go to the plan with fewer ops, so free stores are never
     made for nothing. Each size n is filled for every slot count and split
@@ -177,7 +192,6 @@ def _fill(layers: int, chip: ChipConfig, slots: int, *, objective: str, use_disk
     that is final; so the cells, and the order candidates are offered in,
     are those of a cell-by-cell fill.
     """
-    costs = _Costs.of(chip, objective, use_disk)
     t = _Table(slots, layers)
     F = _Table(slots, layers)
     F.choice[:] = NO_STORE
