@@ -22,7 +22,7 @@ from chipsim import (
     simulate,
 )
 from chipsim.chip import LATENCY_FIELDS
-from chipsim.strategies import STRATEGIES
+from chipsim.strategies import STRATEGIES, slots_floats, slots_keys
 from chipsim.strategies import optimal_slots as optimal
 from chipsim.strategies.optimal_slots import _fill, solve
 from chipsim.strategies.revolve import ADVANCES_ONLY, advances, backward_recomputations
@@ -208,7 +208,8 @@ def test_a_problem_too_large_to_plan_is_refused_before_any_table_is_built(
     def no_tables(*args: object) -> None:
         raise AssertionError("a table was allocated")
 
-    monkeypatch.setattr(optimal, "_Table", no_tables)
+    monkeypatch.setattr(slots_floats, "fill", no_tables)
+    monkeypatch.setattr(slots_keys, "fill", no_tables)
     with pytest.raises(PlanTooLarge) as refusal:
         solve(100_000, ChipConfig(buffer_slots=100_000), 100_000)
     assert str(refusal.value) == (

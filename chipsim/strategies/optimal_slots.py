@@ -52,8 +52,9 @@ over every valid plan of small chains with random costs.
 Complexity: O(L²·C) time (each size n filled for every source, slot count
 and split at once with numpy) and O(L·C) memory for L layers and C slots;
 benchmarks/planners.py measures it. Costs that are whole (or dyadic) ns fill
-on exact integer keys, latency and op count in one int64 (optimal_keys.py:
-bitwise the same tables, 4-7x faster); any other costs fill in floats.
+on exact integer keys, latency and op count in one int64 (slots_keys.py:
+bitwise the same tables, 2-3.5x faster); any other costs fill in floats
+(slots_floats.py).
 C counts at most L−1 slots, as more cannot help (``useful_slots``).
 ``solve`` refuses a problem beyond ``MAX_PLANNING_STEPS`` (PlanTooLarge)
 before any table is allocated; the ``optimal`` strategy then plans with
@@ -69,19 +70,8 @@ import numpy as np
 
 from ..chip import ChipConfig
 from ..errors import PlanTooLarge
-from ..progress import report
-from . import optimal_keys
-from .slots_schedule import (
-    DISK,
-    MEM,
-    NO_STORE,
-    PEEL,
-    REHOME_DISK,
-    REHOME_MEM,
-    SPLIT_DISK,
-    SPLIT_MEM,
-    Schedule,
-)
+from . import slots_floats, slots_keys
+from .slots_schedule import Schedule
 
 #: The fixed Python work of one table cell, in split-steps: fitted to the
 #: measurements below, where many slots cost far more than L²·C suggests.
@@ -90,7 +80,7 @@ CELL_STEPS = 5000
 #: The most DP steps (``planning_steps``) a plan may take; more is refused
 #: before anything is allocated. Set when the fill ran 2-3e7 steps a second
 #: (L=7000 at 10 slots in about a minute). Since the integer-key fill
-#: (optimal_keys.py), ``python benchmarks/plan_speed.py 1000,10 5000,10
+#: (slots_keys.py), ``python benchmarks/plan_speed.py 1000,10 5000,10
 #: 7356,10`` on the shared 2-core dev machine plans L=1000, C=10 (6.6e7
 #: steps) in 0.12 s, L=5000 (5.5e8) in 2.3 s and L=7356 (1e9, the limit) in
 #: 4.8 s, whole-ns costs; the float fill takes about 2x as long at L=5000.
@@ -174,40 +164,19 @@ def largest_layers(slots: int, limit: int = MAX_PLANNING_STEPS) -> int:
 
 def _fill(layers: int, chip: ChipConfig, slots: int, *, objective: str, use_disk: bool) -> Schedule:
     """The T and F tables for ``layers`` layers and exactly ``slots`` free buffer slots:
-    on exact integer keys when the costs allow (optimal_keys.py), else in floats."""
-    costs = _Costs.of(chip, objective, use_disk)
-    keys = optimal_keys.Keys.of(costs, layers)
+    on exact integer keys when the costs allow (slots_keys.py), else in floats
+    (slots_floats.py)."""
+    costs = SlotCosts.of(chip, objective, use_disk)
+    keys = slots_keys.Keys.of(costs, layers)
     if keys is not None:
-        return optimal_keys.fill(layers, slots, costs, keys, objective)
-    return _fill_floats(layers, slots, costs, objective)
-
-
-def _fill_floats(layers: int, slots: int, costs: _Costs, objective: str) -> Schedule:
-    """Fill the T and F tables in floats, for any non-negative costs.
-
-    Ties in latency go to the plan with fewer ops, so free stores are never
-    made for nothing. Each size n is filled for every slot count and split
-    at once (numpy over [c, j]): entries of size n read only smaller sizes,
-    except re-homing, which reads the other source at the same size once
-    that is final; so the cells, and the order candidates are offered in,
-    are those of a cell-by-cell fill.
-    """
-    t = _Table(slots, layers)
-    F = _Table(slots, layers)
-    F.choice[:] = NO_STORE
-    for n in range(1, layers + 1):
-        _fill_t(t, n, costs)
-        _fill_f(F, t, n, costs)
-        report("planning", n, layers)
-    value = float(F.value[MEM, slots, layers])
-    if objective == "total":
-        value += costs.m + layers * costs.f
-    return Schedule(layers, slots, value, t.choice, t.split, F.choice, F.split, t.value, F.value)
+        return slots_keys.fill(layers, slots, costs, keys, objective)
+    return slots_floats.fill(layers, slots, costs, objective)
 
 
 @dataclass(frozen=True)
-class _Costs:
-    """The latencies the recurrence reads (floats), and which sources it may use."""
+class SlotCosts:
+    """The latencies the recurrence reads (floats), and which sources it may use:
+    what both fills read."""
 
     f: float
     b: float
@@ -220,7 +189,7 @@ class _Costs:
     use_disk: bool
 
     @classmethod
-    def of(cls, chip: ChipConfig, objective: str, use_disk: bool) -> _Costs:
+    def of(cls, chip: ChipConfig, objective: str, use_disk: bool) -> SlotCosts:
         sm, sd = float(chip.storemem_ns), float(chip.storedisk_ns)
         charged = objective == "total"
         return cls(
@@ -249,124 +218,3 @@ class _Costs:
     def reloads(self) -> np.ndarray:
         """Each source's reload latency ℓ, as a column (one row per source)."""
         return np.array([[self.m], [self.d]])[: self.count]
-
-
-def _fill_t(t: _Table, n: int, k: _Costs) -> None:
-    """T[:, :, n] for every source and slot count: peel, keep or page a split, re-home.
-
-    Both sources at once: only a re-home reads an entry of the same size, of
-    the other source, which has no re-home of its own and so is final then.
-    """
-    src, ell = k.rows, k.reloads
-    if n == 1:
-        best = _Best(np.broadcast_to(ell + k.b, (k.count, t.slots + 1)), 2, PEEL)
-    else:
-        below, below_ops = t.value[src, :, n - 1], t.ops[src, :, n - 1]
-        best = _Best(ell + (n - 1) * k.f + k.b + below, n + 1 + below_ops, PEEL)
-        steps = np.arange(1, n, dtype=float)  # split sizes j = 1..n-1
-        counts = np.arange(1, n, dtype=OPS)  # the same, counting ops
-        lower, lower_ops = t.value[src, :, 1:n], t.ops[src, :, 1:n]
-        upper, upper_ops = t.upper(MEM, n, slice(0, -1))
-        walk = ell[:, :, None] + steps * k.f
-        values = walk + k.sm + upper - k.m + lower[:, 1:]
-        best.offer_split(SOME, values, counts + 3 + upper_ops + lower_ops[:, 1:], SPLIT_MEM)
-        if k.use_disk:
-            upper, upper_ops = t.upper(DISK, n, ALL)
-            values = walk + k.sd + upper - k.d + lower
-            best.offer_split(ALL, values, counts + 2 + upper_ops + lower_ops, SPLIT_DISK)
-    best.store(t, src, n)
-    if k.use_disk and k.d < k.m:
-        paged = k.m + k.sd + t.value[DISK, :, n] - k.d
-        best.offer((MEM, ALL), paged, 1 + t.ops[DISK, :, n], REHOME_DISK)
-    elif k.use_disk and k.m < k.d:
-        kept = k.d + k.sm + t.value[MEM, :-1, n] - k.m
-        best.offer((DISK, SOME), kept, 2 + t.ops[MEM, :-1, n], REHOME_MEM)
-    best.store(t, src, n)
-
-
-def _fill_f(F: _Table, t: _Table, n: int, k: _Costs) -> None:
-    """F[:, :, n]: T with the first sweep paid, or a forward-phase store and the rest above it."""
-    src = k.rows
-    best = _Best(t.value[src, :, n], t.ops[src, :, n], NO_STORE)
-    if n > 1:
-        lower, lower_ops = t.value[src, :, 1:n], t.ops[src, :, 1:n]
-        upper, upper_ops = F.upper(MEM, n, slice(0, -1))
-        values = upper + lower[:, 1:] + k.f_sm
-        best.offer_split(SOME, values, upper_ops + lower_ops[:, 1:] + 2, SPLIT_MEM)
-        if k.use_disk:
-            upper, upper_ops = F.upper(DISK, n, ALL)
-            values = upper + lower + k.f_sd
-            best.offer_split(ALL, values, upper_ops + lower_ops + 1, SPLIT_DISK)
-    best.store(F, src, n)
-    if k.use_disk and k.d < k.m:
-        value, ops = F.value[DISK, :, n] + k.f_sd, F.ops[DISK, :, n] + 1
-        best.offer((MEM, ALL), value, ops, REHOME_DISK)
-    elif k.use_disk and k.m < k.d:
-        value, ops = F.value[MEM, :-1, n] + k.f_sm, F.ops[MEM, :-1, n] + 2
-        best.offer((DISK, SOME), value, ops, REHOME_MEM)
-    best.store(F, src, n)
-
-
-#: Op counts (the tie-break) are whole numbers: int32 arrays, half the bytes of floats.
-OPS = np.int32
-_NO_OPS = np.iinfo(OPS).max  # no candidate: more ops than any plan has
-
-ALL = slice(None)  # every slot count c
-SOME = slice(1, None)  # c >= 1: the entries that can give a kept activation a slot
-
-
-class _Best:
-    """The best candidate so far for [src, c, n], every source and c at once, offered in order."""
-
-    def __init__(self, value: np.ndarray, ops: np.ndarray | float, choice: int) -> None:
-        self.value = np.array(value, dtype=float)
-        self.ops = np.broadcast_to(np.asarray(ops, dtype=OPS), self.value.shape).copy()
-        self.choice = np.full(self.value.shape, choice, dtype=np.int8)
-        self.split = np.zeros(self.value.shape, dtype=np.int32)
-
-    def offer(
-        self,
-        where: slice | tuple[int, slice],
-        value: np.ndarray,
-        ops: np.ndarray,
-        choice: int,
-        split: np.ndarray | int = 0,
-    ) -> None:
-        """Take each candidate faster than the entry, or as fast with fewer ops.
-
-        ``where``: the slot counts (every source), or (source, slot counts).
-        """
-        key = (slice(None), where) if isinstance(where, slice) else where
-        current, current_ops = self.value[key], self.ops[key]  # views: updated in place
-        better = (value < current) | ((value == current) & (ops < current_ops))
-        np.copyto(current, value, where=better)
-        np.copyto(current_ops, ops, where=better)
-        np.copyto(self.choice[key], choice, where=better)
-        np.copyto(self.split[key], split, where=better)
-
-    def offer_split(self, rows: slice, values: np.ndarray, ops: np.ndarray, choice: int) -> None:
-        """Per source and slot count, the best split j (ties: fewest ops, then the smallest j)."""
-        best = values.min(axis=2)
-        pick = np.argmin(np.where(values == best[..., None], ops, _NO_OPS), axis=2)
-        chosen_ops = np.take_along_axis(ops, pick[..., None], axis=2)[..., 0]
-        self.offer(rows, best, chosen_ops, choice, pick + 1)
-
-    def store(self, table: _Table, src: slice, n: int) -> None:
-        table.value[src, :, n], table.ops[src, :, n] = self.value, self.ops
-        table.choice[src, :, n], table.split[src, :, n] = self.choice, self.split
-
-
-class _Table:
-    """Least latency (ties: fewest ops) and the choice achieving it, per [src, c, n]."""
-
-    def __init__(self, slots: int, layers: int) -> None:
-        shape = (2, slots + 1, layers + 1)
-        self.slots = slots
-        self.value = np.full(shape, np.inf)
-        self.ops = np.zeros(shape, dtype=OPS)
-        self.choice = np.zeros(shape, dtype=np.int8)
-        self.split = np.zeros(shape, dtype=np.int32)
-
-    def upper(self, src: int, n: int, rows: slice) -> tuple[np.ndarray, np.ndarray]:
-        """Values and op counts of the upper parts n-j, j = 1..n-1, for slot counts ``rows``."""
-        return self.value[src, rows, n - 1 : 0 : -1], self.ops[src, rows, n - 1 : 0 : -1]

@@ -32,16 +32,14 @@ from ..chip import ChipConfig
 from ..ops import Op
 from ..plan import Plan
 from .optimal_slots import (
-    DISK,
     MAX_PLANNING_STEPS,
-    MEM,
-    Schedule,
     _fill,
     largest_layers,
     planning_steps,
     solve,
     useful_slots,
 )
+from .slots_schedule import DISK, MEM, Schedule
 
 #: The most DP steps the window's table may take: about L=1000 at 10 slots.
 WINDOW_STEPS = 7 * 10**7

@@ -1,4 +1,4 @@
-"""The recurrence of optimal_slots.py on exact integer keys: the same tables, fewer passes.
+"""The tables of optimal_slots.py on exact integer keys: bitwise slots_floats.py's, faster.
 
 When every cost is a dyadic rational (whole ns, or whole multiples of 2^-k ns)
 and the chain is short enough, every table value is a whole number of 2^-k
@@ -10,20 +10,24 @@ kept per entry and one argmin over the candidates in the order the float fill
 offers them (its first minimum: the smallest j among equal keys), instead of
 about ten array passes for values, op counts and the tie-break.
 
-Why nothing carries or overflows. By induction on n, a T entry has at most
-4n² ops: peel adds n+3 (with a re-home) to an entry of size n-1, a split adds
-j+5 to entries of sizes n-j and j, largest at j = 1 or n-1; an F entry has at
-most 4n²+4. So every candidate has fewer than 9L²+8 ops, which fixes
-``shift``. Every entry is at most its peel-only plan, P(L) = L·(ℓ+b) +
-L(L-1)/2·f; a candidate adds two entries and at most one sweep's costs; the
-keys must stay below 2^63. ``Keys.of`` is None when a bound fails, and the
-float fill runs instead. The tests check both fills give bitwise equal tables.
+Why nothing rounds, carries or overflows. By induction on n, every
+candidate for a T entry (and so the entry) has at most 4n² ops: peel adds n+3
+(with a re-home) to an entry of size n-1, a split adds j+5 to entries of sizes
+n-j and j, largest at j = 1 or n-1; for an F entry, 4n²+4. So ops < 2^shift
+with shift = bit_length(4L²+4). Every entry is at most its peel-only plan,
+P(L) = L·(ℓ+b) + L(L-1)/2·f, and a candidate, or any partial sum the float
+fill forms on the way, at most two entries plus one sweep's costs
+(``largest_candidate``): below 2^53 units, so floats hold it exactly, and
+shifted below 2^62, so sums of two keys fit an int64. ``Keys.of`` is None when
+a bound fails (or a cost is not finite), and the float fill runs instead. The
+tests check both fills give bitwise equal tables.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from math import isfinite
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -42,15 +46,20 @@ from .slots_schedule import (
 )
 
 if TYPE_CHECKING:
-    from .optimal_slots import _Costs
+    from .optimal_slots import SlotCosts
 
 _NONE = np.iinfo(np.int64).max  # no candidate (and entries never filled)
 _KEY_LIMIT = 2**62  # keys stay below this; their sums of two below 2**63
+_EXACT_LIMIT = 2**53  # latencies (in units) below this are exact floats
 
 
 @dataclass(frozen=True)
 class Keys:
-    """The costs as whole numbers of 2^-``scale_bits`` units, and the keys' op-count bits."""
+    """The costs in whole units of 2^-``scale_bits`` ns, and the keys' op-count bits.
+
+    The cost fields keep the recurrence's short names (f, b, m, sm, d, sd; see
+    optimal_slots.py); every latency here is in those units, not ns.
+    """
 
     f: int
     b: int
@@ -64,27 +73,29 @@ class Keys:
     shift: int
 
     @classmethod
-    def of(cls, costs: _Costs, layers: int) -> Keys | None:
+    def of(cls, costs: SlotCosts, layers: int) -> Keys | None:
         """The exact keys of ``costs`` for ``layers`` layers, or None when they would not fit."""
-        names = ("f", "b", "m", "sm", "d", "sd", "f_sm", "f_sd")
-        ratios = [Fraction(getattr(costs, name)) for name in names]  # floats: dyadic or inf
+        values = [getattr(costs, name) for name in ("f", "b", "m", "sm", "d", "sd", "f_sm", "f_sd")]
+        if not all(isfinite(value) for value in values):
+            return None
+        ratios = [Fraction(value) for value in values]  # a float's denominator: a power of 2
         scale_bits = max(ratio.denominator.bit_length() - 1 for ratio in ratios)
         if scale_bits > 60:
             return None
         whole = [int(ratio * 2**scale_bits) for ratio in ratios]
-        shift = (9 * layers**2 + 8).bit_length()
-        keys = cls(*whole, scale_bits, shift)
-        return keys if keys.largest_candidate(layers) << shift < _KEY_LIMIT else None
+        keys = cls(*whole, scale_bits, (4 * layers**2 + 4).bit_length())
+        largest = keys.largest_candidate(layers, costs.use_disk)
+        return keys if largest < _EXACT_LIMIT and largest << keys.shift < _KEY_LIMIT else None
 
-    def largest_candidate(self, layers: int) -> int:
+    def largest_candidate(self, layers: int, use_disk: bool) -> int:
         """A bound on any candidate's latency: two peel-only plans and one sweep's costs."""
-        reload = max(self.m, self.d)
+        reload = max(self.m, self.d) if use_disk else self.m
         peel = layers * (reload + self.b) + layers * (layers - 1) // 2 * self.f
         return 2 * peel + reload + layers * self.f + self.sm + self.sd + self.f_sm + self.f_sd
 
-    def key(self, latency: int) -> np.int64:
-        """The key of ``latency`` (in units) with no ops."""
-        return np.int64(latency << self.shift)
+    def key(self, latency_units: int) -> np.int64:
+        """The key of a latency with no ops."""
+        return np.int64(latency_units << self.shift)
 
     def latency_ns(self, keys: np.ndarray) -> np.ndarray:
         """The latencies (float ns) of ``keys``; inf where no entry was filled."""
@@ -92,8 +103,8 @@ class Keys:
         return np.where(keys == _NONE, np.inf, values)
 
 
-def fill(layers: int, slots: int, costs: _Costs, keys: Keys, objective: str) -> Schedule:
-    """The tables of optimal_slots._fill, by exact keys: bitwise the same Schedule."""
+def fill(layers: int, slots: int, costs: SlotCosts, keys: Keys, objective: str) -> Schedule:
+    """The tables of slots_floats.fill, by exact keys: bitwise the same Schedule."""
     tables = _Fill(layers, slots, costs, keys)
     for n in range(1, layers + 1):
         tables.fill_t(n)
@@ -110,7 +121,7 @@ def fill(layers: int, slots: int, costs: _Costs, keys: Keys, objective: str) -> 
 class _Fill:
     """The T and F key tables being filled, size by size, and the parts their splits read."""
 
-    def __init__(self, layers: int, slots: int, costs: _Costs, keys: Keys) -> None:
+    def __init__(self, layers: int, slots: int, costs: SlotCosts, keys: Keys) -> None:
         self.costs, self.keys = costs, keys
         self.t, self.F = _KeyTable(slots, layers, PEEL), _KeyTable(slots, layers, NO_STORE)
         self.t_uppers, self.f_uppers = _Uppers(slots, layers, costs), _Uppers(slots, layers, costs)
@@ -119,7 +130,7 @@ class _Fill:
         self.candidates = _Candidates(slots, layers, costs)
 
     def fill_t(self, n: int) -> None:
-        """T[:, :, n]: peel, keep or page a split, re-home (as optimal_slots._fill_t)."""
+        """T[:, :, n]: peel, keep or page a split, re-home (as slots_floats._fill_t)."""
         t, keys, src = self.t, self.keys, self.costs.rows
         reloads = [keys.m, keys.d][: self.costs.count]
         peel = np.array([[keys.key(ell + (n - 1) * keys.f + keys.b)] for ell in reloads])
@@ -139,14 +150,14 @@ class _Fill:
         self._rehome(F, n, keys.f_sd, keys.f_sm)
         self.f_uppers.record(F, n, keys.key(keys.f_sm) + 2, keys.key(keys.f_sd) + 1)
 
-    def _rehome(self, table: _KeyTable, n: int, paged_latency: int, kept_latency: int) -> None:
+    def _rehome(self, table: _KeyTable, n: int, paged_units: int, kept_units: int) -> None:
         """Offer moving the base towards the cheaper place: paging it (1 op) or keeping it (2)."""
         keys, use_disk = self.keys, self.costs.use_disk
         if use_disk and keys.d < keys.m:
-            paged = table.key[DISK, :, n] + keys.key(paged_latency) + 1
+            paged = table.key[DISK, :, n] + keys.key(paged_units) + 1
             table.offer((MEM, slice(None), n), paged, REHOME_DISK)
         elif use_disk and keys.m < keys.d:
-            kept = table.key[MEM, :-1, n] + keys.key(kept_latency) + 2
+            kept = table.key[MEM, :-1, n] + keys.key(kept_units) + 2
             table.offer((DISK, slice(1, None), n), kept, REHOME_MEM)
 
 
@@ -171,7 +182,7 @@ class _Uppers:
     """A table's entries as the upper part of a split: its key plus the split's own
     costs, kept reversed (column L-k for size k) so that sizes n-1..1 are one slice."""
 
-    def __init__(self, slots: int, layers: int, costs: _Costs) -> None:
+    def __init__(self, slots: int, layers: int, costs: SlotCosts) -> None:
         self.layers = layers
         self.keep = np.zeros((slots + 1, layers + 1), dtype=np.int64)  # base kept in a slot
         self.page = np.zeros_like(self.keep) if costs.use_disk else None  # base paged
@@ -191,9 +202,9 @@ class _Candidates:
     """Size n's candidates side by side, in the float fill's order of offers:
     [base choice, keep j = 1..n-1, page j = 1..n-1], per [src, c]."""
 
-    def __init__(self, slots: int, layers: int, costs: _Costs) -> None:
+    def __init__(self, slots: int, layers: int, costs: SlotCosts) -> None:
         self.cells = np.empty((costs.count, slots + 1, 2 * layers), dtype=np.int64)
-        self.sources = costs.count
+        self.kinds = 2 if costs.use_disk else 1  # split kinds: keep, and page with a disk
 
     def offer(self, n: int, base: np.ndarray, uppers: _Uppers, lowers: np.ndarray) -> None:
         """Write the base choice and each split's upper part plus its lower part."""
@@ -206,9 +217,9 @@ class _Candidates:
 
     def pick(self, table: _KeyTable, src: slice, n: int, base: int) -> None:
         """Store each [src, c]'s first least candidate, and the choice and split it means."""
-        cells = self.cells[:, :, : 1 + (n - 1) * self.sources]
-        pick = cells.argmin(axis=2)
-        table.key[src, :, n] = np.take_along_axis(cells, pick[..., None], axis=2)[..., 0]
-        kept, paged = (pick >= 1) & (pick < n), pick >= n
+        cells = self.cells[:, :, : 1 + (n - 1) * self.kinds]
+        first = cells.argmin(axis=2)
+        table.key[src, :, n] = np.take_along_axis(cells, first[..., None], axis=2)[..., 0]
+        kept, paged = (first >= 1) & (first < n), first >= n
         table.choice[src, :, n] = np.where(paged, SPLIT_DISK, np.where(kept, SPLIT_MEM, base))
-        table.split[src, :, n] = np.where(paged, pick - n + 1, pick)
+        table.split[src, :, n] = np.where(paged, first - n + 1, first)
