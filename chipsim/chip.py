@@ -31,8 +31,6 @@ Beyond the course (all optional, defaults change nothing):
 from __future__ import annotations
 
 import dataclasses
-import math
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -40,9 +38,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import chip_checks as checks
 from .errors import ConfigError
 from .latency import Distribution
-from .limits import MAX_LATENCY_NS, shown
 from .ops import KIND_CODE, OP_LATENCY_FIELD
 
 if TYPE_CHECKING:
@@ -118,59 +116,19 @@ class ChipConfig:
 
     def __post_init__(self) -> None:
         for name in LATENCY_FIELDS:
-            value = getattr(self, name)
-            if isinstance(value, Mapping):
-                object.__setattr__(self, name, Distribution.from_mapping(name, value))
-            elif not isinstance(value, Distribution):
-                if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    raise ConfigError(
-                        f"chip field {name} must be a number of nanoseconds, got {value!r} "
-                        '(or a distribution, e.g. {dist = "lognormal", median = 50, sigma = 0.5})'
-                    )
-                if (isinstance(value, float) and not math.isfinite(value)) or value < 0:
-                    raise ConfigError(
-                        f"chip field {name} must be a finite number >= 0 ns, got {value!r}"
-                    )
-                if value > MAX_LATENCY_NS:  # so a plan's total stays a finite float
-                    raise ConfigError(
-                        f"chip field {name} must be at most {MAX_LATENCY_NS:.0e} ns "
-                        f"(chipsim.limits), got {shown(value)}"
-                    )
+            object.__setattr__(self, name, checks.latency(name, getattr(self, name)))
         if self.buffer_slots is None and self.buffer_bytes is None:
             object.__setattr__(self, "buffer_slots", DEFAULT_BUFFER_SLOTS)
-        if self.buffer_slots is not None and self.buffer_bytes is not None:
-            raise ConfigError(
-                f"chip fields buffer_slots ({self.buffer_slots}) and buffer_bytes "
-                f"({self.buffer_bytes}) both size the buffer; give one of them"
-            )
-        if self.buffer_slots is not None:
-            _check_whole(self.buffer_slots, "buffer_slots", 1)
-        else:
-            _check_whole(self.buffer_bytes, "buffer_bytes", 0)
-        if self.mode not in MODES:
-            raise ConfigError(
-                f"chip field mode must be one of {', '.join(MODES)}, got {self.mode!r}"
-            )
-        _check_whole(self.staging_slots, "staging_slots", 0)
-        _check_number("disk_fault_rate", self.disk_fault_rate, "a probability")
-        if not 0 <= self.disk_fault_rate < 1:
-            raise ConfigError(
-                "chip field disk_fault_rate must be >= 0 and < 1, "
-                f"got {shown(self.disk_fault_rate)}"
-            )
-        _check_whole(self.max_retries, "max_retries", 0)
-        if self.max_retries > MAX_RETRIES:
-            raise ConfigError(
-                f"chip field max_retries must be at most {MAX_RETRIES}, got {self.max_retries}"
-            )
-        _check_whole(self.dtype_bytes, "dtype_bytes", 1)
+        checks.buffer(self.buffer_slots, self.buffer_bytes)
+        checks.one_of("mode", self.mode, MODES)
+        checks.whole("staging_slots", self.staging_slots, 0)
+        checks.probability("disk_fault_rate", self.disk_fault_rate)
+        checks.whole("max_retries", self.max_retries, 0, MAX_RETRIES)
+        checks.whole("dtype_bytes", self.dtype_bytes, 1)
         for name in BANDWIDTH_FIELDS:
-            value = getattr(self, name)
-            if value is not None:
-                _check_number(name, value, "a number > 0 (omit it for fixed latencies)")
-                if value <= 0:
-                    raise ConfigError(f"chip field {name} must be > 0, got {value!r}")
-        _check_energy(self)
+            checks.rate(name, getattr(self, name))
+        for name in ENERGY_FIELDS:
+            checks.energy(name, getattr(self, name))
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
@@ -296,30 +254,6 @@ class ChipConfig:
         from .networks import course_chain
 
         return Costs(self, course_chain(1, width, dtype_bytes=self.dtype_bytes))
-
-
-def _check_number(name: str, value: Any, expected: str) -> None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        finite = abs(value) <= sys.float_info.max  # it must also be a float, to divide by
-    else:
-        finite = isinstance(value, float) and math.isfinite(value)
-    if not finite:
-        raise ConfigError(f"chip field {name} must be {expected}, got {shown(value)}")
-
-
-def _check_energy(chip: ChipConfig) -> None:
-    """Each energy field is a finite number >= 0 or unset; a distribution is not an energy."""
-    for name in ENERGY_FIELDS:
-        value = getattr(chip, name)
-        if value is not None:
-            _check_number(name, value, "a finite number >= 0 (omit it for no energy)")
-            if value < 0:
-                raise ConfigError(f"chip field {name} must be >= 0, got {value!r}")
-
-
-def _check_whole(value: Any, name: str, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ConfigError(f"chip field {name} must be a whole number >= {low}, got {shown(value)}")
 
 
 def _exact(value: int | float) -> int | float:

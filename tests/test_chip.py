@@ -38,6 +38,44 @@ def test_invalid_fields_are_named_with_what_is_valid(changes: dict, message: str
     assert str(error.value).startswith(message)
 
 
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"buffer_slots": 4, "buffer_bytes": 64},
+            "chip fields buffer_slots (4) and buffer_bytes (64) both size the buffer; "
+            "give one of them",
+        ),
+        ({"buffer_bytes": -1}, "chip field buffer_bytes must be a whole number >= 0, got -1"),
+        ({"mode": "fast"}, "chip field mode must be one of serial, overlapped, got 'fast'"),
+        ({"staging_slots": -1}, "chip field staging_slots must be a whole number >= 0, got -1"),
+        ({"disk_fault_rate": 1}, "chip field disk_fault_rate must be >= 0 and < 1, got 1"),
+        ({"disk_fault_rate": "x"}, "chip field disk_fault_rate must be a probability, got 'x'"),
+        ({"max_retries": 1001}, "chip field max_retries must be at most 1000, got 1001"),
+        ({"dtype_bytes": 0}, "chip field dtype_bytes must be a whole number >= 1, got 0"),
+        ({"mem_bytes_per_ns": 0}, "chip field mem_bytes_per_ns must be > 0, got 0"),
+        (
+            {"disk_bytes_per_ns": math.inf},
+            "chip field disk_bytes_per_ns must be a number > 0 (omit it for fixed latencies), "
+            "got inf",
+        ),
+        ({"static_mw": -2.5}, "chip field static_mw must be >= 0, got -2.5"),
+        (
+            {"loadmem_nj": math.nan},
+            "chip field loadmem_nj must be a finite number >= 0 (omit it for no energy), got nan",
+        ),
+        (
+            {"fwd_ns": 2e15},
+            "chip field fwd_ns must be at most 1e+15 ns (chipsim.limits), got 2000000000000000.0",
+        ),
+    ],
+)
+def test_every_field_check_says_what_is_wrong_and_what_is_valid(fields: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        ChipConfig(**fields)
+    assert str(error.value) == message
+
+
 def test_float_latencies_are_allowed_and_ints_stay_ints() -> None:
     chip = ChipConfig().replace({"loaddisk_ns": 12.5, "fwd_ns": 7})
     assert chip.loaddisk_ns == 12.5
