@@ -47,7 +47,7 @@ import numpy as np
 import simpy
 
 from chipsim import ChipConfig, Network, execute, make_plan, simulate
-from chipsim.network import max_abs_difference
+from chipsim.model.network import max_abs_difference
 
 REPEATS = 5
 

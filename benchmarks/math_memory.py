@@ -6,7 +6,7 @@ reports its arrays to it) in this process, one after the other:
 
 - ``simulate``: the whole ``simulate(spec, chip, layers=L, width=s)`` call,
   network built inside it, gradients checked layer by layer as the run
-  produces them (``chipsim.network.GradientCheck``).
+  produces them (``chipsim.model.network.GradientCheck``).
 - ``keep + reference``: what ``simulate`` did before issue 13, for the same
   plan: build the network, ``execute`` keeping every layer's gradients, then
   ``reference_gradients()`` (all of plain backprop's) and one comparison.
@@ -24,7 +24,7 @@ from collections.abc import Callable
 from functools import partial
 
 from chipsim import ChipConfig, Network, execute, make_plan, simulate
-from chipsim.network import max_abs_difference
+from chipsim.model.network import max_abs_difference
 
 SPECS = ("stride:k=5", "disk-offload")
 

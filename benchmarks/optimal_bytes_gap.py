@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # this checkout's chipsim and test oracle
 from exhaustive_bytes import optimal_cost  # noqa: E402
 
-from chipsim.strategies.optimal_bytes import rounding, solve_bytes  # noqa: E402
+from chipsim.planners.byte_budget.recurrence import rounding, solve_bytes  # noqa: E402
 
 UNITS = (4, 8, 16, 64, 500)
 

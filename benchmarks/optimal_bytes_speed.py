@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's chipsim
-from chipsim.ops import OP_KINDS
-from chipsim.strategies.optimal_bytes import solve_bytes
+from chipsim.model.ops import OP_KINDS
+from chipsim.planners.byte_budget.recurrence import solve_bytes
 
 REPEATS, UNITS = 3, 500
 

@@ -55,7 +55,7 @@ def events_scheduled(plan, chip: ChipConfig) -> int:
 
 def one_pass():
     """The engine timing overlapped runs by the one-pass oracle instead of SimPy."""
-    return mock.patch("chipsim.engine.schedule", one_pass_schedule)
+    return mock.patch("chipsim.sim.engine.schedule", one_pass_schedule)
 
 
 def same_rows(plan, chip: ChipConfig) -> bool:

@@ -17,8 +17,8 @@ import sys
 import time
 
 from chipsim import ChipConfig, make_plan
-from chipsim.strategies import optimal_slots
-from chipsim.strategies.optimal_slots import MAX_PLANNING_STEPS, planning_steps
+from chipsim.planners.equal_size import recurrence as optimal_slots
+from chipsim.planners.equal_size.recurrence import MAX_PLANNING_STEPS, planning_steps
 
 REPEATS = 3
 

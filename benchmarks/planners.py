@@ -31,9 +31,9 @@ import numpy as np
 import pyrevolve.crevolve as cr
 
 from chipsim import ChipConfig, make_plan
-from chipsim.strategies import optimal_slots, periodic
-from chipsim.strategies.revolve import advances
-from chipsim.strategies.slots_schedule import (  # the baseline below reads the same encoding
+from chipsim.planners import periodic
+from chipsim.planners.equal_size import recurrence as optimal_slots
+from chipsim.planners.equal_size.schedule import (  # the baseline below reads the same encoding
     DISK,
     MEM,
     NO_STORE,
@@ -43,6 +43,7 @@ from chipsim.strategies.slots_schedule import (  # the baseline below reads the 
     SPLIT_DISK,
     SPLIT_MEM,
 )
+from chipsim.planners.revolve import advances
 
 REPEATS = 3
 

@@ -10,7 +10,7 @@ one of the 1,000 runs fits and is simulated (the script checks the
 parquet file.
 
 - API, cold: ``sweep(..., jobs=N, math=False)`` timed in a fresh Python
-  process, after ``import chipsim.sweep`` (not timed): what one sweep pays
+  process, after ``import chipsim.study.sweep`` (not timed): what one sweep pays
   the first time — for 2 workers, starting them and their imports; for 1,
   first-use costs in the process (e.g. loading the parquet writer).
 - API, warm: the same call in this process after a small sweep with the same
@@ -49,8 +49,9 @@ import joblib
 import numpy as np
 import pandas as pd
 
-from chipsim import Scenario, sweep_files
-from chipsim.sweep import CHUNKS_PER_WORKER, MAX_CHUNK, _chunks, points, sweep
+from chipsim import Scenario
+from chipsim.study import sweep_files
+from chipsim.study.sweep import CHUNKS_PER_WORKER, MAX_CHUNK, _chunks, points, sweep
 
 REPEATS = 3
 STRATEGIES = ["stride:k=5", "sqrt-n", "disk-offload", "full-store"]
@@ -166,12 +167,13 @@ def main() -> None:
         print(f"\nWhere the time goes (best of {REPEATS} each):")
         once = ("x",)
         python = best(lambda _: run_python(["-c", "pass"]), once)["x"]
-        imports = best(lambda _: run_python(["-c", "import chipsim.sweep"]), once)["x"]
+        imports = best(lambda _: run_python(["-c", "import chipsim.study.sweep"]), once)["x"]
         starts = best(lambda jobs: run_python([SCRIPT, "--child", str(jobs), fresh("t"), "tiny"]))
         frame = pd.read_parquet(sorted(folder.glob("cold-*.parquet"))[-1])
         write = best(lambda _: (timed_write(frame, Path(fresh("write"))), math.nan), once)["x"]
         print(
-            f"  python -c 'import chipsim.sweep': {imports[0]:.2f} s wall, {imports[1]:.2f} s CPU"
+            f"  python -c 'import chipsim.study.sweep': {imports[0]:.2f} s wall,"
+            f" {imports[1]:.2f} s CPU"
             f" ({python[0]:.2f} s of it starting python); forked workers inherit it"
         )
         print(
@@ -212,7 +214,7 @@ def pools_text() -> str:
 
 def pools() -> None:
     """Seconds to start 2 workers and get one result from each: sweeps' pool, then loky."""
-    from chipsim.workers import local
+    from chipsim.study.workers import local
 
     times = {}
     start = time.perf_counter()

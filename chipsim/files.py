@@ -1,4 +1,4 @@
-"""Atomic file writes: a reader never sees a half-written file."""
+"""Files: atomic writes (a reader never sees a half-written file), and tables read back."""
 
 from __future__ import annotations
 
@@ -6,6 +6,12 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], None]) -> None:
@@ -43,3 +49,15 @@ def _mode_for(target: Path) -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
+
+
+def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """A .csv or .parquet file as a DataFrame; a file that is neither is a one-line ConfigError."""
+    import pandas as pd  # pandas loads only where a table is read
+
+    try:
+        if Path(path).suffix.lower() == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path)
+    except ValueError as error:  # pyarrow's ArrowInvalid and pandas' parser errors are ValueErrors
+        raise ConfigError(f"{path}: not a readable {Path(path).suffix} file ({error})") from None

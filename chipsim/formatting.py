@@ -9,3 +9,13 @@ def ns_text(value: int | float) -> str:
     if isinstance(value, int):
         return str(value)
     return f"{value:.0f}" if abs(value) >= 1e6 else f"{value:.6g}"
+
+
+def ns_cell(value: int | float) -> int | str:
+    """Whole ns as they are (a number, so the column aligns); floats as ``ns_text``."""
+    return value if isinstance(value, int) else ns_text(value)
+
+
+def nj_cell(value: float | None) -> str:
+    """Energy to six significant figures; "-" where there is none."""
+    return "-" if value is None else f"{value:.6g}"

@@ -7,7 +7,7 @@ lists them:
   least 2·L ops, so 10⁷ layers is a few hundred MB at most for the linear
   strategies (beyond that nothing finishes in reasonable time anyway).
 - ``MAX_WIDTH``: widths whose bandwidth terms (3·s² multiply-adds) stay
-  exact floats; a math run is bounded far lower by memory (``chipsim.memory``).
+  exact floats; a math run is bounded far lower by memory (``chipsim.model.memory``).
 - ``MAX_LATENCY_NS``: 10¹⁵ ns (about 11.6 days) per op, so a plan's total,
   at most ~10¹⁴ ops times that, stays a finite float64.
 - ``MAX_SEED``: seeds are 0..2⁶³−1, what numpy's ``SeedSequence`` takes and

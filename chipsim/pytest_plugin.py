@@ -35,9 +35,9 @@ def chip_sim() -> Callable[..., Any]:
         **chip_fields: Any,
     ) -> Any:
         __tracebackhide__ = True
-        from .analysis import run_strategy
         from .errors import ConfigError, StrategyError
-        from .scenario import Scenario, load_scenario
+        from .study.analysis import run_strategy
+        from .study.scenario import Scenario, load_scenario
 
         problem = None
         try:
@@ -63,14 +63,14 @@ def chip_sim() -> Callable[..., Any]:
 @pytest.fixture
 def course_chip() -> Any:
     """The course scenario's chip (fwd 20 ns, loadmem 10 ns, 2 slots, …)."""
-    from .scenario import Scenario
+    from .study.scenario import Scenario
 
     return Scenario().chip
 
 
 def pytest_assertrepr_compare(config: pytest.Config, op: str, left: Any, right: Any) -> Any:
     """A per-op diff for ``OpCounts == mapping``, in either order."""
-    ops = sys.modules.get("chipsim.ops")  # not imported yet: no OpCounts can exist
+    ops = sys.modules.get("chipsim.model.ops")  # not imported yet: no OpCounts can exist
     if op != "==" or ops is None or not (isinstance(left, Mapping) and isinstance(right, Mapping)):
         return None
     if not (isinstance(left, ops.OpCounts) or isinstance(right, ops.OpCounts)):

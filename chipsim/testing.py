@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .ops import OP_KINDS, OpCounts, zero_counts
+from .model.ops import OP_KINDS, OpCounts, zero_counts
 
 if TYPE_CHECKING:
-    from .run import RunResult
+    from .study.run import RunResult
 
 PHASE_CHOICES = ("forward", "backward", "total")
 LONGEST_SHOWN = 3
@@ -161,8 +161,8 @@ def _longest_ops(result: RunResult, phase: str) -> list[str]:
 
 def _expected_by_kind(result: RunResult, phase: str) -> dict[str, tuple[int, Any, Any]]:
     """Per op kind of the phase: (count, the expected price of each when all are equal
-    else None, their expected total), from the cost model (``chipsim.costs``)."""
-    from .costs import Costs  # numpy and the chip only when an assertion fails
+    else None, their expected total), from the cost model (``chipsim.model.costs``)."""
+    from .model.costs import Costs  # numpy and the chip only when an assertion fails
 
     plan, costs = result.plan, Costs(result.chip, result.chain)
     where = plan.phase_slice(phase)

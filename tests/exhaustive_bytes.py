@@ -12,7 +12,7 @@ the gradient reached can never be used again and are dropped (disk is free
 and unbounded); dead buffer entries stay, since their bytes and their free
 still count.
 
-``replay`` walks a plan's ops with the same rules (those of chipsim.storage
+``replay`` walks a plan's ops with the same rules (those of chipsim.sim.storage
 and the engine) and returns its cost and peak buffer bytes.
 """
 
@@ -24,7 +24,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from chipsim.ops import KIND_CODE, OP_KINDS, Op
+from chipsim.model.ops import KIND_CODE, OP_KINDS, Op
 
 FWD, BWD, SM, LM, SD, LD, FREE = (KIND_CODE[kind] for kind in OP_KINDS)
 

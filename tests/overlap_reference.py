@@ -1,11 +1,11 @@
-"""Two earlier models of overlapped timing, kept as oracles for ``chipsim.overlap``.
+"""Two earlier models of overlapped timing, kept as oracles for ``chipsim.sim.overlap``.
 
 ``reference_schedule``: every op is a SimPy process waiting for SimPy events:
 the ends of the ops it depends on, its port (a capacity-1 ``simpy.Resource``
 taken in plan order), a staging register (a ``simpy.Container``) for a
 prefetch. This is the model chipsim used until issue 13 (about 9 events per
 op). ``one_pass_schedule``: the same times computed in one pass over the
-plan with no SimPy at all, which replaced it for a while. ``chipsim.overlap``
+plan with no SimPy at all, which replaced it for a while. ``chipsim.sim.overlap``
 is a SimPy simulation again, one process per port and at most 4 events per
 op; ``tests/test_overlap_reference.py`` checks that all three agree to the bit.
 """
@@ -18,10 +18,10 @@ import numpy as np
 import simpy
 
 from chipsim.errors import ModelViolation
-from chipsim.machine import Chip
-from chipsim.ops import PORT_CODE_OF_KIND, PORTS
-from chipsim.overlap import _deadlock, dependencies
-from chipsim.plan import Plan
+from chipsim.model.ops import PORT_CODE_OF_KIND, PORTS
+from chipsim.sim.machine import Chip
+from chipsim.sim.overlap import _deadlock, dependencies
+from chipsim.sim.plan import Plan
 
 
 def reference_schedule(
@@ -114,7 +114,7 @@ def one_pass_schedule(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The same times in one pass over the plan, no SimPy: chipsim's code after issue 13.
 
-    Every wait is for an earlier op (``chipsim.overlap``'s docstring), so an
+    Every wait is for an earlier op (``chipsim.sim.overlap``'s docstring), so an
     op starts at the latest of the ends (and, for a prefetch, the starts and
     register hand-backs) it waits for and its port's previous end.
     """

@@ -6,15 +6,8 @@ from fractions import Fraction
 
 import pytest
 
-from chipsim import (
-    ConfigError,
-    DoesNotFit,
-    NoBreakEven,
-    Scenario,
-    analysis,
-    breakeven,
-    compare,
-)
+from chipsim import ConfigError, DoesNotFit, NoBreakEven, Scenario, breakeven, compare
+from chipsim.study import analysis
 
 
 def test_compare_reports_refusals_instead_of_raising() -> None:

@@ -18,7 +18,7 @@ from chipsim import (
     make_plan,
     run_strategy,
 )
-from chipsim.analysis import compare
+from chipsim.study.analysis import compare
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"
 PRICED = ChipConfig(dtype_bytes=4, mem_bytes_per_ns=2, disk_bytes_per_ns=0.5, compute_macs_per_ns=8)

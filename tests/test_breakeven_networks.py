@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from chipsim import breakeven
 from chipsim.cli import main
-from chipsim.scenario import Scenario
+from chipsim.study.scenario import Scenario
 
 
 def test_breakeven_solves_exactly_on_a_network_whose_sizes_differ() -> None:

@@ -327,8 +327,8 @@ def test_plan_runs_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the engine ran")
 
-    monkeypatch.setattr("chipsim.engine.execute", refuse)
-    monkeypatch.setattr("chipsim.run.execute", refuse)  # the name simulate() calls
+    monkeypatch.setattr("chipsim.sim.engine.execute", refuse)
+    monkeypatch.setattr("chipsim.study.run.execute", refuse)  # the name simulate() calls
     assert invoke("run", "--strategy", "stride:k=5").exit_code != 0  # the patch bites
     for args in (["--strategy", "stride:k=5"], ["--strategy", "optimal", "--json"]):
         result = invoke("plan", *args)

@@ -12,10 +12,10 @@ from click.testing import CliRunner
 
 from chipsim import ChipConfig, ChipsimError, ConfigError, DoesNotFit, make_plan
 from chipsim.cli import main
-from chipsim.jsonout import dumps
-from chipsim.memory import check_math_memory, math_run_bytes, size
-from chipsim.networks import build_network, course_chain
-from chipsim.strategies import SLOTS_NEEDED, check_slots
+from chipsim.model.memory import check_math_memory, math_run_bytes, size
+from chipsim.model.networks import build_network, course_chain
+from chipsim.outputs.jsonout import dumps
+from chipsim.planners import SLOTS_NEEDED, check_slots
 
 BIG = "1" + "0" * 400
 

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from chipsim.cli import main
-from chipsim.exports import load_trace
+from chipsim.outputs.exports import load_trace
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"
 LOGNORMAL = '--set=loaddisk_ns={dist = "lognormal", median = 50, sigma = 0.5}'

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from chipsim import ChipConfig, ConfigError, DiskReadError, Distribution, make_plan, simulate
-from chipsim.draws import draw
+from chipsim.sim.draws import draw
 
 LOGNORMAL = {"dist": "lognormal", "median": 50, "sigma": 0.5}
 JITTERY = ChipConfig(loaddisk_ns=LOGNORMAL, fwd_ns={"dist": "uniform", "low": 15, "high": 25})

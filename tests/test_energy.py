@@ -15,15 +15,15 @@ import pytest
 from exhaustive import optimal_latency
 
 from chipsim import ChipConfig, ConfigError, DoesNotFit, StrategyError, make_plan, simulate
-from chipsim.analysis import run_strategy
-from chipsim.chip import LATENCY_FIELDS
-from chipsim.costs import Costs
-from chipsim.exports import load_trace, write_trace
-from chipsim.networks import course_chain
-from chipsim.ops import OP_KINDS
-from chipsim.scenario import load_scenario
-from chipsim.stage_file import load_stage_file
-from chipsim.trace import COLUMNS
+from chipsim.model.chip import LATENCY_FIELDS
+from chipsim.model.costs import Costs
+from chipsim.model.networks import course_chain
+from chipsim.model.ops import OP_KINDS
+from chipsim.model.stage_file import load_stage_file
+from chipsim.outputs.exports import load_trace, write_trace
+from chipsim.sim.trace import COLUMNS
+from chipsim.study.analysis import run_strategy
+from chipsim.study.scenario import load_scenario
 
 ENERGY = {
     "compute_pj_per_mac": 125,  # 256 MACs → 32 nJ per fwd, 96 per bwd
@@ -265,8 +265,8 @@ def test_m4f_runs_poets_resnet18_for_cifar10() -> None:
 
 def test_compare_tables_show_energy_only_when_the_chip_declares_it() -> None:
     from chipsim import Scenario
-    from chipsim.analysis import compare
-    from chipsim.tables import comparison, summary
+    from chipsim.outputs.tables import comparison, summary
+    from chipsim.study.analysis import compare
 
     plain = Scenario()
     assert "energy_nj" not in summary(compare(plain, ["stride:k=5"]), plain).columns

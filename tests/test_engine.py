@@ -22,11 +22,11 @@ from chipsim import (
     make_plan,
     simulate,
 )
-from chipsim.chip import LATENCY_FIELDS
 from chipsim.cli import main
-from chipsim.network import LayerGradients
-from chipsim.networks import course_chain
-from chipsim.storage import ActivationBuffer
+from chipsim.model.chip import LATENCY_FIELDS
+from chipsim.model.network import LayerGradients
+from chipsim.model.networks import course_chain
+from chipsim.sim.storage import ActivationBuffer
 
 CHIP = ChipConfig(buffer_slots=2)
 

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from chipsim import ChipConfig, ConfigError, simulate
-from chipsim.exports import chrome_trace, load_trace, write_trace
-from chipsim.ops import PORTS
+from chipsim.model.ops import PORTS
+from chipsim.outputs.exports import chrome_trace, load_trace, write_trace
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOMY
 
 from chipsim import Network, execute, make_plan, simulate
-from chipsim.network import GradientCheck, LayerGradients, ResMLP, max_abs_difference
+from chipsim.model.network import GradientCheck, LayerGradients, ResMLP, max_abs_difference
 
 
 def test_each_bwd_hands_its_layers_gradients_on_from_L_down_to_1(strategy: str) -> None:

@@ -16,9 +16,14 @@ import pytest
 from matplotlib.image import imread
 
 from chipsim import DoesNotFit, Scenario, load_scenario, simulate
-from chipsim.byte_plots import budget_chart, budget_curve, buffer_bytes_chart, buffer_bytes_steps
-from chipsim.plots import DPI, save
-from chipsim.report import write_report
+from chipsim.outputs.byte_plots import (
+    budget_chart,
+    budget_curve,
+    buffer_bytes_chart,
+    buffer_bytes_steps,
+)
+from chipsim.outputs.plots import DPI, save
+from chipsim.outputs.report import write_report
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 

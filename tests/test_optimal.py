@@ -21,11 +21,13 @@ from chipsim import (
     make_plan,
     simulate,
 )
-from chipsim.chip import LATENCY_FIELDS
-from chipsim.strategies import STRATEGIES, slots_floats, slots_keys
-from chipsim.strategies import optimal_slots as optimal
-from chipsim.strategies.optimal_slots import _fill, solve
-from chipsim.strategies.revolve import ADVANCES_ONLY, advances, backward_recomputations
+from chipsim.model.chip import LATENCY_FIELDS
+from chipsim.planners import STRATEGIES
+from chipsim.planners.equal_size import floats as slots_floats
+from chipsim.planners.equal_size import keys as slots_keys
+from chipsim.planners.equal_size import recurrence as optimal
+from chipsim.planners.equal_size.recurrence import _fill, solve
+from chipsim.planners.revolve import ADVANCES_ONLY, advances, backward_recomputations
 
 
 def random_chip(rng: np.random.Generator, slots: int, disk: str = "any") -> ChipConfig:
@@ -310,7 +312,7 @@ def test_binomial_plans_attain_t_for_large_l(layers: int) -> None:
 def test_binomial_split_lies_in_griewanks_interval() -> None:
     from math import comb
 
-    from chipsim.strategies.binomial import split
+    from chipsim.planners.binomial import split
 
     for snapshots in range(2, 8):
         for steps in range(2, 400):

@@ -18,11 +18,11 @@ from chipsim import (
     make_plan,
     simulate,
 )
-from chipsim.costs import Costs
-from chipsim.networks import build_network
-from chipsim.ops import OP_KINDS
-from chipsim.strategies.optimal_bytes import rounding, solve_bytes
-from chipsim.strategies.optimal_slots import _fill
+from chipsim.model.costs import Costs
+from chipsim.model.networks import build_network
+from chipsim.model.ops import OP_KINDS
+from chipsim.planners.byte_budget.recurrence import rounding, solve_bytes
+from chipsim.planners.equal_size.recurrence import _fill
 
 OBJECTIVES = ("backward", "total")
 

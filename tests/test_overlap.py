@@ -7,8 +7,8 @@ import pytest
 from conftest import ALL_STRATEGIES, ROOMY
 
 from chipsim import ChipConfig, DoesNotFit, ModelViolation, Op, Plan, execute, make_plan, simulate
-from chipsim.chip import LATENCY_FIELDS
-from chipsim.overlap import dependencies
+from chipsim.model.chip import LATENCY_FIELDS
+from chipsim.sim.overlap import dependencies
 
 OVERLAPPED = {"mode": "overlapped"}
 
@@ -199,8 +199,8 @@ def test_only_loads_can_prefetch() -> None:
 def test_a_deadlocked_schedule_is_a_model_violation_naming_the_stuck_op() -> None:
     """Unreachable through execute (check_fits refuses the plan first): a prefetch on a
     chip without staging registers waits forever, and says which op never started."""
-    from chipsim.machine import Chip
-    from chipsim.overlap import schedule
+    from chipsim.sim.machine import Chip
+    from chipsim.sim.overlap import schedule
 
     plan = make_plan("disk-offload:prefetch=1", 3, ChipConfig(staging_slots=1))
     ones = np.ones(len(plan), dtype=np.int64)

@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from overlap_reference import one_pass_schedule, reference_schedule
 
 from chipsim import ChipConfig, DoesNotFit, make_plan
-from chipsim.machine import Chip
-from chipsim.ops import KIND_CODE
-from chipsim.overlap import schedule
-from chipsim.plan import Plan
+from chipsim.model.ops import KIND_CODE
+from chipsim.sim.machine import Chip
+from chipsim.sim.overlap import schedule
+from chipsim.sim.plan import Plan
 
 SPECS = (
     *ALL_STRATEGIES,

@@ -10,10 +10,10 @@ from click.testing import CliRunner
 from chipsim import ChipConfig, Scenario, simulate
 from chipsim.cli import main
 from chipsim.errors import DoesNotFit
-from chipsim.pareto import OPTIMA, Point, mark_front, pareto
-from chipsim.run import RunResult
-from chipsim.scenario import load_scenario
-from chipsim.strategies import DEFAULT_COMPARISON
+from chipsim.planners import DEFAULT_COMPARISON
+from chipsim.study.pareto import OPTIMA, Point, mark_front, pareto
+from chipsim.study.run import RunResult
+from chipsim.study.scenario import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 

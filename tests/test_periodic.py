@@ -7,8 +7,8 @@ import pytest
 from test_optimal import PAGING_CHIP, random_chip
 
 from chipsim import ChipConfig, Network, execute
-from chipsim.strategies import optimal_slots as optimal
-from chipsim.strategies import periodic
+from chipsim.planners import periodic
+from chipsim.planners.equal_size import recurrence as optimal
 
 
 @pytest.mark.parametrize("objective", ["backward", "total"])

@@ -8,7 +8,7 @@ import pytest
 from matplotlib.image import imread
 
 from chipsim import Scenario, simulate
-from chipsim.plots import DPI, breakeven_chart, buffer_chart, save, scaling_chart, timeline
+from chipsim.outputs.plots import DPI, breakeven_chart, buffer_chart, save, scaling_chart, timeline
 
 
 @pytest.mark.parametrize(

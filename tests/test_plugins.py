@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from chipsim.cli import main
-from chipsim.strategies import STRATEGIES, describe, parse_spec
+from chipsim.planners import STRATEGIES, describe, parse_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "strategies.md"
@@ -202,7 +202,7 @@ def test_a_subprocess_finds_both_routes_through_pythonpath(tmp_path: Path) -> No
         ),
         (
             "keep_small:not_a_plan",
-            "strategy keep_small:not_a_plan returned a list, not a chipsim.plan.Plan",
+            "strategy keep_small:not_a_plan returned a list, not a chipsim.sim.plan.Plan",
         ),
         (
             "ghost",

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chipsim import ChipConfig, ChipsimError, Op, Plan, execute, make_plan
-from chipsim.ops import OP_KINDS, PORTS
+from chipsim.model.ops import OP_KINDS, PORTS
 
 ROOT = Path(__file__).resolve().parent.parent
 FIELDS = ("fwd_ns", "bwd_ns", "loadmem_ns", "storemem_ns", "loaddisk_ns", "storedisk_ns")

@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 
 from chipsim import ChipConfig, DoesNotFit, execute, make_plan, simulate
 from chipsim.cli import main
-from chipsim.costs import Costs
-from chipsim.networks import build_network
-from chipsim.ops import OP_KINDS
-from chipsim.strategies import sqrt_n
+from chipsim.model.costs import Costs
+from chipsim.model.networks import build_network
+from chipsim.model.ops import OP_KINDS
+from chipsim.planners import sqrt_n
 
 WORKED = "mlp:widths=8,4,6,2,5"
 SIZES = [32, 16, 24, 8, 20]

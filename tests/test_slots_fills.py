@@ -7,11 +7,13 @@ import pytest
 from exhaustive import optimal_latency
 
 from chipsim import ChipConfig
-from chipsim.chip import LATENCY_FIELDS
-from chipsim.strategies import optimal_slots, slots_floats, slots_keys
-from chipsim.strategies.optimal_slots import SlotCosts
-from chipsim.strategies.slots_floats import _fill_f, _fill_t, _Table
-from chipsim.strategies.slots_schedule import NO_STORE, Schedule
+from chipsim.model.chip import LATENCY_FIELDS
+from chipsim.planners.equal_size import floats as slots_floats
+from chipsim.planners.equal_size import keys as slots_keys
+from chipsim.planners.equal_size import recurrence as optimal_slots
+from chipsim.planners.equal_size.floats import _fill_f, _fill_t, _Table
+from chipsim.planners.equal_size.schedule import NO_STORE, Schedule
+from chipsim.planners.equal_size.slot_costs import SlotCosts
 
 TABLES = ("t_choice", "t_split", "f_choice", "f_split", "t_value", "f_value")
 

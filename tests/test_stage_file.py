@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from chipsim.errors import ConfigError
-from chipsim.stage_file import load_stage_file
-from chipsim.zoo import gpt2, resnet18
+from chipsim.model.stage_file import load_stage_file
+from chipsim.model.zoo import gpt2, resnet18
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 HEADER = "name,output_shape,macs_fwd,macs_bwd,params"

@@ -42,7 +42,7 @@ def heavy_modules_after(*args: str, script: str = SCRIPT) -> list[str]:
 
 
 def test_the_check_sees_pandas_when_it_is_imported() -> None:
-    script = SCRIPT.replace("import chipsim.cli", "import chipsim.cli, chipsim.tables")
+    script = SCRIPT.replace("import chipsim.cli", "import chipsim.cli, chipsim.outputs.tables")
     assert heavy_modules_after(script=script) == ["pandas"]
 
 

@@ -7,8 +7,8 @@ import pytest
 from conftest import ROOMY
 
 from chipsim import Network, StrategyError, execute, make_plan, parse_spec
-from chipsim.chip import LATENCY_FIELDS
-from chipsim.strategies import disk_offload, full_store, sqrt_n, stride
+from chipsim.model.chip import LATENCY_FIELDS
+from chipsim.planners import disk_offload, full_store, sqrt_n, stride
 
 # Spec parsing.
 

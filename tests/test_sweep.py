@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from chipsim import ConfigError, Scenario, simulate
 from chipsim.cli import main
-from chipsim.sweep import Point, parse_grid, points, sweep
+from chipsim.study.sweep import Point, parse_grid, points, sweep
 
 STRATEGIES = ["stride:k=5", "disk-offload", "optimal"]
 

@@ -18,14 +18,14 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-import chipsim.sweep
+import chipsim.study.sweep
 from chipsim import ChipConfig, ConfigError, Scenario
 from chipsim.cli import main
-from chipsim.grid import MAX_RUNS, Steps, parse_grid, points
 from chipsim.progress import progress
-from chipsim.sweep import sweep
-from chipsim.sweep_files import identity, sidecar
-from chipsim.workers import local_workers
+from chipsim.study.grid import MAX_RUNS, Steps, parse_grid, points
+from chipsim.study.sweep import sweep
+from chipsim.study.sweep_files import identity, sidecar
+from chipsim.study.workers import local_workers
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE_CHIP = {
@@ -174,7 +174,7 @@ def test_an_old_file_with_feasible_is_read_as_fits(tmp_path: Path) -> None:
 LOCK_HOLDER = """
 import sys, time
 from pathlib import Path
-from chipsim.sweep_files import locked
+from chipsim.study.sweep_files import locked
 with locked(Path(sys.argv[1])):
     print("locked", flush=True)
     time.sleep(60)
@@ -290,8 +290,8 @@ def test_impossible_grids_are_refused_before_any_work(
     def no_work(*args: object) -> None:
         raise AssertionError("a run started")
 
-    monkeypatch.setattr(chipsim.sweep, "run_chunk", no_work)
-    monkeypatch.setattr(chipsim.grid.Runs, "__iter__", no_work)  # nothing enumerated either
+    monkeypatch.setattr(chipsim.study.sweep, "run_chunk", no_work)
+    monkeypatch.setattr(chipsim.study.grid.Runs, "__iter__", no_work)  # nothing enumerated either
     out = tmp_path / "s.csv"
     result = CliRunner().invoke(main, ["sweep", "--strategy", "stride:k=5", "--strategy",
                                        "optimal", "--grid", item, "--out", str(out)])  # fmt: skip
@@ -302,7 +302,7 @@ def test_impossible_grids_are_refused_before_any_work(
 
 
 def test_jobs_are_capped_at_the_cores_and_the_work(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(chipsim.workers, "cores", lambda: 2)
+    monkeypatch.setattr(chipsim.study.workers, "cores", lambda: 2)
     capped = "--jobs 100000 capped at 2 workers (2 cores, 1000 runs to do)"
     assert local_workers(100000, 1000) == (2, capped)
     assert local_workers(2, 1) == (1, "--jobs 2 capped at 1 worker (2 cores, 1 run to do)")
@@ -313,7 +313,7 @@ def test_jobs_are_capped_at_the_cores_and_the_work(monkeypatch: pytest.MonkeyPat
 def test_the_cli_says_when_it_caps_the_jobs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(chipsim.workers, "cores", lambda: 2)
+    monkeypatch.setattr(chipsim.study.workers, "cores", lambda: 2)
     out = tmp_path / "s.csv"
     result = CliRunner().invoke(main, [*ARGS, "--out", str(out), "--jobs", "100000"])
     assert result.exit_code == 0, result.output

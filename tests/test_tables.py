@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from chipsim import ChipConfig, Scenario, compare, simulate
-from chipsim.tables import buffer_occupancy, comparison, per_layer, resource_use
+from chipsim.outputs.tables import buffer_occupancy, comparison, per_layer, resource_use
 
 
 def test_per_layer_splits_the_course_backward_pass_by_gradient() -> None:

@@ -1,12 +1,12 @@
 """Timing rules pinned by hand: retry limits, priced jitter, exact ints, and overlap's waits.
 
 Each test works its expected times out by hand in its docstring. Plans built
-by hand (``Plan.build``) isolate one rule of ``chipsim.overlap`` at a time:
+by hand (``Plan.build``) isolate one rule of ``chipsim.sim.overlap`` at a time:
 the staging register wait, the port queue, the forward/backward barrier and
 the write-after-write wait are each the only thing holding some op back, so
 the expected rows are computed from the rule, never from ``dependencies()``.
 
-Fault patterns come from the documented stream (``chipsim.draws``): the
+Fault patterns come from the documented stream (``chipsim.sim.draws``): the
 failures before each disk read's success, in plan order of the reads, are
 ``default_rng(SeedSequence(seed, spawn_key=(0, 1))).geometric(1 - rate, n) - 1``.
 Seed 8 at rate 0.5, found by scanning seeds 0, 1, 2, … of that stream, is the
@@ -22,10 +22,10 @@ import numpy as np
 import pytest
 
 from chipsim import ChipConfig, DiskReadError, Op, Plan, execute, make_plan
-from chipsim.chip import LATENCY_FIELDS
-from chipsim.ops import OP_KINDS
-from chipsim.plan import PHASES
-from chipsim.trace import Trace
+from chipsim.model.chip import LATENCY_FIELDS
+from chipsim.model.ops import OP_KINDS
+from chipsim.sim.plan import PHASES
+from chipsim.sim.trace import Trace
 
 Row = tuple[str, int, bool, int, int | float, int | float]
 

@@ -19,10 +19,10 @@ import math
 
 import pytest
 
-from chipsim import specs
 from chipsim.errors import ConfigError
-from chipsim.stages import BACKWARD_MACS_PER_FORWARD
-from chipsim.zoo import ZOO, gpt2, mobilenetv2, resnet18, resnet50, vgg16
+from chipsim.model import specs
+from chipsim.model.stages import BACKWARD_MACS_PER_FORWARD
+from chipsim.model.zoo import ZOO, gpt2, mobilenetv2, resnet18, resnet50, vgg16
 
 # torchvision's published figures (IMAGENET1K_V1): num_params, GFLOPS.
 TORCHVISION = {

@@ -8,12 +8,12 @@ from typing import Any
 
 import click
 
-from .. import jsonout
-from ..analysis import RANKINGS, Outcome, breakeven, compare, rank
-from ..chip import LATENCY_FIELDS
 from ..errors import ConfigError, DiskReadError
-from ..plan import PHASES
-from ..strategies import DEFAULT_COMPARISON
+from ..model.chip import LATENCY_FIELDS
+from ..outputs import jsonout
+from ..planners import DEFAULT_COMPARISON
+from ..sim.plan import PHASES
+from ..study.analysis import RANKINGS, Outcome, breakeven, compare, rank
 from .options import (
     STRATEGY_HELP,
     build_scenario,
@@ -110,7 +110,7 @@ def pareto_command(
     if plot_path is not None:
         check_output_path("--plot", plot_path, (".png", ".svg", ".pdf"))
     scenario = build_scenario(**scenario_args)
-    from ..pareto import front_table, pareto  # only this command needs it
+    from ..study.pareto import front_table, pareto  # only this command needs it
 
     points = pareto(
         scenario,
@@ -118,8 +118,8 @@ def pareto_command(
         weights=None if weights is None else _numbers("--weights", weights, float),
     )
     if plot_path is not None:
-        from ..pareto_plot import pareto_chart  # matplotlib only when a figure is asked for
-        from ..plots import save
+        from ..outputs.pareto_plot import pareto_chart  # matplotlib only when a figure is asked for
+        from ..outputs.plots import save
 
         save(pareto_chart(points, title=scenario.name), plot_path)
     if as_json:

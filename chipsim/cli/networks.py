@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .. import jsonout
-from ..networks import build_network, describe_networks
+from ..model.networks import build_network, describe_networks
+from ..outputs import jsonout
 from .text import strip_lines
 
 

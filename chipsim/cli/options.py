@@ -12,9 +12,9 @@ from typing import Any
 import click
 
 from ..errors import ConfigError
+from ..planners import DEFAULT_COMPARISON, STRATEGIES, describe
 from ..progress import reporting
-from ..scenario import Scenario, load_scenario
-from ..strategies import DEFAULT_COMPARISON, STRATEGIES, describe
+from ..study.scenario import Scenario, load_scenario
 
 STRATEGY_HELP = "Strategy spec: " + ", ".join(describe(name) for name in STRATEGIES) + "."
 

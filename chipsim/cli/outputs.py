@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ..errors import ConfigError
-from ..strategies import DEFAULT_COMPARISON
+from ..planners import DEFAULT_COMPARISON
 from .options import (
     STRATEGY_HELP,
     build_scenario,
@@ -74,7 +74,7 @@ def sweep_command(
     file is resumed only by the same sweep (scenario, chip, network, seed,
     math, chipsim version); another grid or strategy set extends it.
     """
-    from ..sweep import parse_grid, points, sweep
+    from ..study.sweep import parse_grid, points, sweep
 
     if scheduler is not None and backend != "dask":
         raise ConfigError("--scheduler goes with --backend dask")
@@ -117,8 +117,9 @@ def sweep_command(
 )
 def plot_command(file: Path, out: Path | None, slots: int | None) -> None:
     """Draw the figure that fits a saved trace (timeline + buffer) or sweep (latency)."""
-    from .. import plots
-    from ..exports import load_trace, read_table
+    from ..files import read_table
+    from ..outputs import plots
+    from ..outputs.exports import load_trace
 
     target = out or file.with_suffix(".png")
     check_output_path("--out", target, (".png", ".svg", ".pdf"))
@@ -156,7 +157,7 @@ def plot_command(file: Path, out: Path | None, slots: int | None) -> None:
 )
 def report_command(out: Path, strategy: str, **scenario_args: Any) -> None:
     """Write a markdown report: comparison, course answers, four figures, traces."""
-    from ..report import write_report
+    from ..outputs.report import write_report
 
     scenario = build_scenario(**scenario_args)
     path = write_report(scenario, out, strategy=strategy)

@@ -8,13 +8,13 @@ from typing import Any
 
 import click
 
-from .. import jsonout
-from ..analysis import run_strategy
-from ..costs import Costs
-from ..engine import execute
 from ..errors import DoesNotFit
-from ..plan import PHASES
-from ..strategies import make_plan
+from ..model.costs import Costs
+from ..outputs import jsonout
+from ..planners import make_plan
+from ..sim.engine import execute
+from ..sim.plan import PHASES
+from ..study.analysis import run_strategy
 from .options import (
     STRATEGY_HELP,
     build_scenario,
@@ -50,7 +50,10 @@ def run(
 ) -> None:
     """Run one strategy and summarise both phases."""
     if trace_path is not None:
-        from ..exports import TRACE_FORMATS, write_trace  # pandas: only when a trace is written
+        from ..outputs.exports import (  # pandas: only when a trace is written
+            TRACE_FORMATS,
+            write_trace,
+        )
 
         check_output_path("--trace", trace_path, TRACE_FORMATS)
     scenario = build_scenario(**scenario_args)

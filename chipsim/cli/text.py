@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ..analysis import BreakEven, Outcome
 from ..formatting import ns_text
-from ..ops import OP_KINDS
-from ..plan import PHASES
-from ..run import RunResult
-from ..scenario import Scenario
+from ..model.ops import OP_KINDS
+from ..sim.plan import PHASES
+from ..study.analysis import BreakEven, Outcome
+from ..study.run import RunResult
+from ..study.scenario import Scenario
 
 
 def format_ns(value: int | float) -> str:
@@ -33,8 +33,8 @@ def _cell(value: int | float) -> int | str:
 
 
 def comparison_table(outcomes: list[Outcome], scenario: Scenario) -> str:
-    """The strategies side by side (``chipsim.tables.summary``)."""
-    from ..tables import summary  # pandas: only for the text table
+    """The strategies side by side (``chipsim.outputs.tables.summary``)."""
+    from ..outputs.tables import summary  # pandas: only for the text table
 
     return strip_lines(summary(outcomes, scenario).to_string())
 

@@ -1,0 +1,202 @@
+"""The cost model: what each op costs on a chip for a network, op kind by stage.
+
+One table, ``ns[kind code, l]``, where the chip's fixed latencies, its port
+bandwidths and the network's stage sizes meet: ``fwd l``/``bwd l`` pay stage
+l's multiply-adds at ``compute_macs_per_ns``, a load or store of a(l) its
+bytes at the port's bandwidth, each plus the kind's fixed latency (a
+distribution's mean: this is the *expected* cost planners and predictions
+use; runs draw the fixed part, ``chipsim.sim.draws``). Columns a kind cannot
+take (``fwd 0``) hold 0. Whole-ns tables are int64, so traces stay exact.
+
+Energy is priced beside it, ``energy_nj[kind code, l]``: the kind's
+per-access nJ plus its bytes (loads, stores) or multiply-adds (fwd, bwd) at
+the port's pJ per unit. Static power is energy per ns of the run
+(``static_nj_per_ns``); ``objective_table`` folds it into a per-op cost for
+planners, which is exact for serial runs (the makespan is the sum of ops).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from fractions import Fraction
+from functools import cached_property
+from typing import Any, Protocol, Self
+
+import numpy as np
+
+from ..errors import ConfigError
+from .chip_fields import BANDWIDTH_FIELDS
+from .ops import OP_KINDS, OP_LATENCY_FIELD
+from .stages import Chain
+
+_COMPUTE = ("fwd", "bwd")
+
+#: The chip's per-access energy field of each kind (None: no such term).
+ACCESS_ENERGY_FIELD: dict[str, str | None] = {
+    "fwd": None,
+    "bwd": None,
+    "storemem": "storemem_nj",
+    "loadmem": "loadmem_nj",
+    "storedisk": "storedisk_nj",
+    "loaddisk": "loaddisk_nj",
+    "free": None,
+}
+
+#: What planners may minimise (``objective_table``).
+PLAN_OBJECTIVES: tuple[str, ...] = ("time", "energy", "weighted")
+
+
+class PricedChip(Protocol):
+    """What the cost model reads of a chip (``ChipConfig`` is one): its rates, fixed
+    latencies and energy fields. A protocol, so that the chip's own conveniences
+    (``ChipConfig.resolved``) can ask this model without an import cycle."""
+
+    compute_pj_per_mac: int | float | None
+    mem_pj_per_byte: int | float | None
+    disk_pj_per_byte: int | float | None
+    static_mw: int | float | None
+
+    def rate(self, kind: str) -> int | float | None: ...
+
+    def op_latency_ns(self, kind: str) -> int | float: ...
+
+    def replace(self, changes: Mapping[str, Any]) -> Self: ...
+
+
+class Costs:
+    """Expected ns of every (op kind, index) of ``chain`` on ``chip``."""
+
+    def __init__(self, chip: PricedChip, chain: Chain) -> None:
+        self.chip, self.chain = chip, chain
+
+    @cached_property
+    def transfer_ns(self) -> np.ndarray:
+        """(kind, index) → what the op pays for its bytes or multiply-adds (float64)."""
+        table = np.zeros((len(OP_KINDS), self.chain.layers + 1))
+        for code, kind in enumerate(OP_KINDS):
+            rate = self.chip.rate(kind)
+            if rate is not None:
+                table[code] = self.work(kind) / rate
+        return table
+
+    def work(self, kind: str) -> np.ndarray:
+        """Multiply-adds (fwd, bwd) or bytes (loads, stores) of each index; 0 for ``free``."""
+        chain = self.chain
+        if kind in _COMPUTE:
+            return chain.macs_fwd if kind == "fwd" else chain.macs_bwd
+        if OP_LATENCY_FIELD[kind] is None:
+            return np.zeros(chain.layers + 1, dtype=np.int64)
+        return chain.activation_bytes
+
+    @cached_property
+    def ns(self) -> np.ndarray:
+        """(kind, index) → expected ns: fixed latency (mean) plus transfer."""
+        fixed = np.array([self.chip.op_latency_ns(kind) for kind in OP_KINDS], dtype=float)
+        table = fixed[:, None] + self.transfer_ns
+        table[[OP_KINDS.index(kind) for kind in _COMPUTE], 0] = 0  # there is no stage 0
+        if not np.isfinite(table).all():
+            slow = ", ".join(f for f in BANDWIDTH_FIELDS if getattr(self.chip, f))
+            raise ConfigError(
+                f"on {self.chain.name} an op takes more than {np.finfo(float).max:g} ns: "
+                f"{slow} too small"
+            )
+        if bool((table == np.floor(table)).all()) and table.max() < 2**53:
+            return table.astype(np.int64)
+        return table
+
+    @cached_property
+    def energy_nj(self) -> np.ndarray:
+        """(kind, index) → dynamic nJ of one op: per access plus work × pJ per unit / 1000."""
+        table = np.zeros((len(OP_KINDS), self.chain.layers + 1))
+        for code, kind in enumerate(OP_KINDS):
+            access, per_unit = ACCESS_ENERGY_FIELD[kind], self._pj_per_unit(kind)
+            if access is not None and getattr(self.chip, access) is not None:
+                table[code] += getattr(self.chip, access)
+            if per_unit:
+                table[code] += self.work(kind) * per_unit / 1000
+        table[[OP_KINDS.index(kind) for kind in _COMPUTE], 0] = 0  # there is no stage 0
+        return table
+
+    def _pj_per_unit(self, kind: str) -> int | float | None:
+        """pJ per multiply-add (fwd, bwd) or per byte on the kind's port; None for free."""
+        chip = self.chip
+        if kind in _COMPUTE:
+            if chip.compute_pj_per_mac and not self.chain.macs_fwd.any():
+                raise ConfigError(
+                    f"chip field compute_pj_per_mac ({chip.compute_pj_per_mac}) prices "
+                    f"multiply-adds, but network {self.chain.name} declares none; give the "
+                    "stages' macs_fwd or drop the field"
+                )
+            return chip.compute_pj_per_mac
+        if OP_LATENCY_FIELD[kind] is None:
+            return None
+        return chip.disk_pj_per_byte if kind.endswith("disk") else chip.mem_pj_per_byte
+
+    @property
+    def static_nj_per_ns(self) -> float:
+        """Static power as nJ per ns of run time (mW / 1000); 0 when the chip sets none."""
+        return (self.chip.static_mw or 0) / 1000
+
+    def objective_table(self, objective: str, ns_per_nj: float = 0.0) -> np.ndarray:
+        """(kind, index) → what one op costs a planner minimising ``objective``.
+
+        ``time``: expected ns. ``energy``: dynamic nJ plus static power over
+        the op's expected ns. ``weighted``: ns + ``ns_per_nj`` × that energy.
+        Every DP prices plans through this one table.
+        """
+        if objective not in PLAN_OBJECTIVES:
+            raise ConfigError(
+                f"objective must be one of {', '.join(PLAN_OBJECTIVES)}, got {objective!r}"
+            )
+        if objective == "time":
+            return self.ns.astype(float)
+        energy = self.energy_nj + self.static_nj_per_ns * self.ns
+        return energy if objective == "energy" else self.ns + ns_per_nj * energy
+
+    def transfer_fraction(self, kind: str, layers: np.ndarray) -> tuple[int, Fraction]:
+        """(how many, their summed transfer ns as an exact fraction) of ops of ``kind`` on
+        ``layers``: what break-even solving adds up without rounding."""
+        rate = self.chip.rate(kind)
+        if rate is None or not len(layers):
+            return len(layers), Fraction(0)
+        counts = np.bincount(layers, minlength=self.chain.layers + 1).astype(object)
+        work = int(np.dot(counts, self.work(kind).astype(object)))
+        return len(layers), Fraction(work) / Fraction(rate)
+
+    def of_ops(self, kind_codes: np.ndarray, layers: np.ndarray) -> np.ndarray:
+        """The expected ns of each op of a plan's columns."""
+        return self.ns[kind_codes, layers]
+
+    @cached_property
+    def uniform(self) -> bool:
+        """Whether every activation has one size and each kind one price at every index."""
+        return self.uniform_in(self.ns)
+
+    def uniform_in(self, table: np.ndarray) -> bool:
+        """Whether every activation has one size and ``table`` one price per kind."""
+        if self.chain.equal_width is None:
+            return False
+        body = table[:, 1:]
+        data = [code for code, kind in enumerate(OP_KINDS) if kind not in _COMPUTE]
+        a0_alike = (table[data, 0] == table[data, 1]).all()  # a0 moves like the others
+        return bool((body == body[:, :1]).all() and a0_alike)
+
+    def uniform_chip(self, table: np.ndarray | None = None) -> PricedChip:
+        """A uniform chain's prices (``ns``, or ``table``) as a chip's fixed latencies:
+        what equal-size planners read."""
+        table = self.ns if table is None else table
+        assert self.uniform_in(table), "only a uniform chain has one price per op kind"
+        changes = {
+            field: _plain(table[code, 1])
+            for code, kind in enumerate(OP_KINDS)
+            if (field := OP_LATENCY_FIELD[kind]) is not None
+        }
+        return self.chip.replace({**changes, **dict.fromkeys(BANDWIDTH_FIELDS)})
+
+
+def _plain(value: np.generic) -> int | float:
+    item = value.item()
+    return (
+        int(item) if isinstance(item, float) and math.isfinite(item) and item.is_integer() else item
+    )

@@ -1,0 +1,3 @@
+"""The planner of ``optimal`` on chains whose activations differ in size, under a
+byte budget (rotor-style): ``recurrence`` states it and emits the plan,
+``tables`` fills its tables."""

@@ -1,0 +1,129 @@
+"""optimal[:objective=backward|total|energy|weighted,ns_per_nj=W] — the best plan for
+the chip's actual costs: the fastest, or the one spending least energy (docs/energy.md).
+
+Decides for every activation whether to keep it in the buffer, page it to
+disk or recompute it, and when to free slots, by dynamic programming over the
+chain. Checkpoints may be stored in either phase (slots are just memory).
+
+Which planner: a chain whose activations share one size and price plans
+exactly by the dynamic program of optimal_slots.py (its recurrence and why it
+is exact are there), or periodically beyond that program's reach
+(periodic.py); any other chain by the byte-budget one of optimal_bytes.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ..errors import PlanTooLarge, StrategyError
+from ..model.chip import ENERGY_FIELDS, ChipConfig
+from ..model.costs import Costs
+from ..model.stages import Chain
+from ..sim.plan import Plan
+from .common import require_positive
+
+OBJECTIVES = ("backward", "total", "energy", "weighted")
+
+#: What each objective minimises: the cost table (``Costs.objective_table``) and
+#: the phases it counts. Energy is the whole run's, so its objectives count both.
+_PRICED = {
+    "backward": ("time", "backward"),
+    "total": ("time", "total"),
+    "energy": ("energy", "total"),
+    "weighted": ("weighted", "total"),
+}
+
+
+def plan(
+    network: Chain,
+    chip: ChipConfig,
+    *,
+    objective: str = "backward",
+    ns_per_nj: float | None = None,
+    units: int | None = None,
+) -> Plan:
+    """The plan minimising ``objective``: backward or total latency, the run's energy
+    (dynamic + static), or ``weighted`` total latency + ``ns_per_nj`` × energy.
+
+    Equal sizes and prices plan exactly in slots (periodically beyond the exact
+    reach); any other chain over ``units`` memory units (default ``BYTE_UNITS``)
+    of its byte budget, with ``optimal_bytes``.
+    """
+    table, phases = objective_costs(network, chip, objective, ns_per_nj)
+    label = _label(objective, ns_per_nj)
+    if units is not None:
+        require_positive("optimal", "units", units)
+        label += f"{':' if label == 'optimal' else ','}units={units}"
+    costs = Costs(chip, network)
+    if not costs.uniform_in(table):
+        return _plan_bytes(network, chip, table, phases, units or BYTE_UNITS, label)
+    fixed, slots = costs.uniform_chip(table), chip.slots_for(network)
+    from . import periodic  # the planners load when optimal plans, not at start-up
+
+    # Exact within the dynamic program's reach, else periodic.
+    planned = periodic.schedule(network.layers, fixed, slots, objective=phases, strategy=label)
+    if units is None:
+        return planned.plan(label)
+    ignored = "units applies to byte budgets of networks whose sizes differ: equal sizes plan "
+    return dataclasses.replace(planned.plan(label), notes=(ignored + "exactly in slots",))
+
+
+#: Memory units a byte budget is cut into on a heterogeneous chain (rotor-style).
+BYTE_UNITS = 500
+
+#: Planning work (about L³·units/6 table cells × splits) refused beyond this: ~30 s here.
+MAX_BYTE_PLANNING_STEPS = 2 * 10**8
+
+
+def _plan_bytes(
+    network: Chain, chip: ChipConfig, table: np.ndarray, phases: str, units: int, label: str
+) -> Plan:
+    """The exact plan over memory units of a chain whose sizes or prices differ."""
+    budget = chip.buffer_capacity_bytes(network)
+    steps = network.layers**3 * units // 6
+    if steps > MAX_BYTE_PLANNING_STEPS:
+        raise PlanTooLarge(
+            f"{label}: {network.layers} stages with {units} memory units need ~{steps:.1e} "
+            f"planning steps (the limit is {MAX_BYTE_PLANNING_STEPS:.0e}, about 30 s); "
+            "use fewer units (e.g. optimal:units=100) or fewer, larger stages"
+        )
+    from .byte_budget.recurrence import solve_bytes  # loaded when a heterogeneous chain is planned
+
+    schedule = solve_bytes(network.activation_bytes, table, budget, units=units, objective=phases)
+    forward, backward = schedule.ops()
+    notes = (schedule.rounding.describe(),)
+    return Plan.build(label, network.layers, forward, backward, notes=notes)
+
+
+def objective_costs(
+    network: Chain, chip: ChipConfig, objective: str, ns_per_nj: float | None
+) -> tuple[np.ndarray, str]:
+    """The (kind, index) cost table a DP minimises for ``objective``, and its phases
+    (``backward`` or ``total``); bad combinations are one-line StrategyErrors."""
+    if objective not in OBJECTIVES:
+        raise StrategyError(
+            f"optimal: objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}"
+        )
+    if (objective == "weighted") != (ns_per_nj is not None):
+        raise StrategyError(
+            "optimal: ns_per_nj (ns one nJ is worth) goes with objective=weighted and only "
+            f"with it, got objective={objective}, ns_per_nj={ns_per_nj}"
+        )
+    if ns_per_nj is not None and ns_per_nj < 0:
+        raise StrategyError(f"optimal: ns_per_nj must be >= 0, got {ns_per_nj!r}")
+    priced, phases = _PRICED[objective]
+    if priced != "time" and not chip.has_energy:
+        raise StrategyError(
+            f"optimal: objective={objective} needs a chip that declares energy "
+            f"(one of {', '.join(ENERGY_FIELDS)})"
+        )
+    return Costs(chip, network).objective_table(priced, ns_per_nj or 0.0), phases
+
+
+def _label(objective: str, ns_per_nj: float | None) -> str:
+    if objective == "backward":
+        return "optimal"
+    weight = "" if ns_per_nj is None else f",ns_per_nj={ns_per_nj}"
+    return f"optimal:objective={objective}{weight}"

@@ -1,0 +1,122 @@
+"""What chance decides in one run: each op's duration (jitter) and disk read retries (faults).
+
+Replication ``i`` of seed ``s`` draws from ``SeedSequence(s, spawn_key=(i,))``,
+the i-th child ``SeedSequence(s).spawn`` makes, so ``chipsim run --seed s``
+is replication 0 of ``--replications N``. Within a replication, jitter and
+faults have child streams of their own (``spawn_key=(i, 0)`` and
+``(i, 1)``): adding jitter does not move the fault pattern. A chip with
+neither draws nothing, and its durations are its fixed latencies, exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..model.chip import ChipConfig
+from ..model.costs import Costs
+from ..model.latency import Distribution
+from ..model.ops import KIND_CODE, OP_LATENCY_FIELD
+from ..model.stages import Chain
+from .plan import Plan
+
+_LOADDISK = KIND_CODE["loaddisk"]
+
+
+@dataclass(frozen=True)
+class Draws:
+    """One run's durations, one per trace row, and the rows each plan op takes.
+
+    ``attempts[i]`` is how many reads plan op i took (1 unless it is a
+    faulty ``loaddisk``); ``failed_op`` is the first op whose every read
+    failed (the run stops there), or None.
+    """
+
+    durations_ns: np.ndarray
+    attempts: np.ndarray
+    failed_op: int | None
+
+
+def draw(
+    plan: Plan, chip: ChipConfig, network: Chain | int, seed: int, replication: int = 0
+) -> Draws:
+    """The durations and retries of running ``plan`` on ``chip`` for ``network``.
+
+    ``network`` may be a width: the course's equal-width MLP at that width.
+    """
+    return Sampler(plan, chip, network, seed).draw(replication)
+
+
+class Sampler:
+    """Draws one plan's timing on one chip, replication after replication.
+
+    What every replication shares (each op's expected cost, which ops
+    jitter, where the disk reads are) is worked out once.
+    """
+
+    def __init__(self, plan: Plan, chip: ChipConfig, network: Chain | int, seed: int) -> None:
+        self.plan, self.chip, self.seed = plan, chip, seed
+        chain = network if isinstance(network, Chain) else _equal_width(plan, chip, network)
+        costs = Costs(chip, chain)
+        self.jittered = [
+            (KIND_CODE[kind], latency)
+            for kind, field in OP_LATENCY_FIELD.items()
+            if field is not None and isinstance(latency := getattr(chip, field), Distribution)
+        ]
+        self.transfer_ns = costs.transfer_ns
+        base = costs.of_ops(plan.kind_codes, plan.layer_numbers)
+        exact = not self.jittered and base.dtype == np.int64
+        if exact:  # whole ns stay int64 while no sum can overflow, even with every retry
+            rows = len(plan) * (1 + chip.max_retries * (chip.disk_fault_rate > 0))
+            exact = (int(base.max()) if len(base) else 0) * rows < 2**62
+        self.base_ns = base.astype(np.int64 if exact else np.float64, copy=False)
+        self.reads = np.flatnonzero(plan.kind_codes == _LOADDISK)
+        self.one_each = np.broadcast_to(np.int64(1), (len(plan),))  # read-only, no memory
+
+    def draw(self, replication: int = 0) -> Draws:
+        attempts, failed_op = self._read_attempts(replication)
+        plan = self.plan
+        if attempts is None:
+            rows = plan.kind_codes
+            durations = self.base_ns.copy() if self.jittered else self.base_ns
+        else:
+            rows, durations = (
+                np.repeat(plan.kind_codes, attempts),
+                np.repeat(self.base_ns, attempts),
+            )
+        if self.jittered:
+            rng = _stream(self.seed, replication, 0)
+            layers = (
+                plan.layer_numbers if attempts is None else np.repeat(plan.layer_numbers, attempts)
+            )
+            for code, latency in self.jittered:
+                where = np.flatnonzero(rows == code)
+                transfer = self.transfer_ns[code, layers[where]]
+                durations[where] = latency.draw(rng, where.size) + transfer
+        return Draws(durations, self.one_each if attempts is None else attempts, failed_op)
+
+    def _read_attempts(self, replication: int) -> tuple[np.ndarray | None, int | None]:
+        """Reads per op (None: one each) and the first read that failed every try.
+
+        Each read fails independently with ``disk_fault_rate``; failures
+        before the first success are geometric, capped at ``max_retries``.
+        """
+        rate, reads = self.chip.disk_fault_rate, self.reads
+        if rate == 0:
+            return None, None
+        failures = _stream(self.seed, replication, 1).geometric(1 - rate, reads.size) - 1
+        attempts = self.one_each.copy()
+        attempts[reads] = 1 + np.minimum(failures, self.chip.max_retries)
+        exhausted = np.flatnonzero(failures > self.chip.max_retries)
+        return attempts, int(reads[exhausted[0]]) if exhausted.size else None
+
+
+def _stream(seed: int, replication: int, purpose: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(replication, purpose)))
+
+
+def _equal_width(plan: Plan, chip: ChipConfig, width: int) -> Chain:
+    from ..model.networks import course_chain
+
+    return course_chain(plan.layers, width, dtype_bytes=chip.dtype_bytes)

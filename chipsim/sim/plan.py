@@ -1,0 +1,317 @@
+"""Plans: the ordered ops a strategy emits, by phase, with static accounting.
+
+A plan is data: it can be printed, counted and checked without running it.
+The **forward** phase computes the loss (it must end with a(L) in registers);
+the **backward** phase runs from the loss gradient down to layer 1. A plan is
+stored as two columns (kind codes and layer numbers, numpy arrays), so a
+million-op plan costs about ten bytes an op; ``Op`` tuples are made only
+when something iterates over it.
+
+Prefetching loads (``Op(..., prefetch=True)``) land in staging registers. A
+``fwd l`` or ``bwd l`` takes its input a(l-1) from staging when a prefetch
+left it there, else from the working register; ``staged`` records, op by op,
+which ops touch staging, and ``staging_slots_needed`` the registers it takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import ConfigError, DoesNotFit, PlanError
+from ..model.chip import ChipConfig
+from ..model.ops import KIND_CODE, LOAD_KINDS, OP_KINDS, Op, OpCounts
+from .plan_checks import check_columns, check_layers, encode_op, staging_barrier_error
+
+if TYPE_CHECKING:
+    from ..model.costs import Costs
+    from ..model.stages import Chain
+
+PHASES: tuple[str, ...] = ("forward", "backward")
+
+_LOWEST_LAYER = np.array([1 if kind in ("fwd", "bwd") else 0 for kind in OP_KINDS])
+_SLOT_CHANGE = np.array([{"storemem": 1, "free": -1}.get(kind, 0) for kind in OP_KINDS])
+_LOAD_CODES = tuple(KIND_CODE[kind] for kind in LOAD_KINDS)
+_COMPUTE_CODES = (KIND_CODE["fwd"], KIND_CODE["bwd"])
+
+
+@dataclass(frozen=True, eq=False)
+class Plan:
+    """A strategy's schedule for an L-layer network.
+
+    ``strategy`` is the spec that produced it (for messages). ``kind_codes``
+    (int8, indices into OP_KINDS) and ``layer_numbers`` (int64) hold every op
+    in execution order, the first ``forward_ops`` of them in the forward
+    phase; ``prefetch`` (bool, None for all False) marks prefetching loads;
+    ``notes`` say what the strategy assumed (shown with the plan). Build one
+    with ``Plan.build``.
+    """
+
+    strategy: str
+    layers: int
+    kind_codes: np.ndarray
+    layer_numbers: np.ndarray
+    forward_ops: int
+    prefetch: np.ndarray | None = None
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        check_layers(self.strategy, self.layers)
+        check_columns(self)
+        if self.prefetch is None:
+            object.__setattr__(self, "prefetch", np.zeros(len(self.kind_codes), dtype=bool))
+        low = _LOWEST_LAYER[self.kind_codes]
+        bad = np.flatnonzero((self.layer_numbers < low) | (self.layer_numbers > self.layers))
+        if bad.size:
+            index = int(bad[0])
+            op = self.op(index)
+            raise PlanError(
+                f"{self.strategy}: `{op}` in the {self.phase_of(index)} phase is out of range; "
+                f"{op.kind} takes {_LOWEST_LAYER[KIND_CODE[op.kind]]}..{self.layers} "
+                f"for L={self.layers} ({self.position(index)})"
+            )
+        if self.prefetch.any():
+            _ = self._staging  # refuses a plan holding staging across the phase barrier
+
+    @classmethod
+    def build(
+        cls,
+        strategy: str,
+        layers: int,
+        forward: Iterable[Op],
+        backward: Iterable[Op],
+        *,
+        notes: tuple[str, ...] = (),
+    ) -> Plan:
+        """Encode the ops of each phase; a malformed op is a ``PlanError`` naming it.
+
+        An op is ``(kind, layer)`` or ``(kind, layer, prefetch)``: kind one of
+        OP_KINDS, layer a whole number (not a bool), prefetch a bool. The ops
+        are consumed one at a time: a million-op plan never exists as a
+        million Op objects.
+        """
+        check_layers(strategy, layers)
+        kinds: list[int] = []
+        numbers: list[int] = []
+        prefetch: list[int] = []  # positions of prefetching loads
+        forward_ops = 0
+        code_of, lowest = KIND_CODE.get, _LOWEST_LAYER.tolist()
+        for phase, ops in (("forward", forward), ("backward", backward)):
+            start = len(kinds)
+            for op in ops:
+                if type(op) is Op and op[2] is False and type(op[1]) is int:  # the quick path
+                    code = code_of(op[0])
+                    if code is not None and lowest[code] <= op[1] <= layers:
+                        kinds.append(code)
+                        numbers.append(op[1])
+                        continue
+                code, layer, fetches = encode_op(strategy, layers, phase, len(kinds) - start, op)
+                if fetches:
+                    prefetch.append(len(kinds))
+                kinds.append(code)
+                numbers.append(layer)
+            if phase == "forward":
+                forward_ops = len(kinds)
+        flags = np.zeros(len(kinds), dtype=bool)
+        flags[prefetch] = True
+        return cls(
+            strategy,
+            layers,
+            np.array(kinds, dtype=np.int8),
+            np.array(numbers, dtype=np.int64),
+            forward_ops,
+            flags,
+            notes,
+        )
+
+    def __len__(self) -> int:
+        return len(self.kind_codes)
+
+    @property
+    def forward(self) -> tuple[Op, ...]:
+        return tuple(self.phase_ops("forward"))
+
+    @property
+    def backward(self) -> tuple[Op, ...]:
+        return tuple(self.phase_ops("backward"))
+
+    def phase(self, name: str) -> tuple[Op, ...]:
+        return tuple(self.phase_ops(name))
+
+    def phase_slice(self, name: str) -> slice:
+        """Where a phase's ops sit in the columns."""
+        if name not in PHASES:
+            raise ValueError(f"unknown phase {name!r}; valid phases: {', '.join(PHASES)}")
+        return slice(0, self.forward_ops) if name == "forward" else slice(self.forward_ops, None)
+
+    def phase_ops(self, name: str) -> Iterator[Op]:
+        """A phase's ops in order, made one at a time."""
+        where = self.phase_slice(name)
+        kinds = self.kind_codes[where].tolist()
+        numbers = self.layer_numbers[where].tolist()
+        flags = self.prefetch[where].tolist()
+        for code, layer, prefetch in zip(kinds, numbers, flags, strict=True):
+            yield Op(OP_KINDS[code], layer, prefetch)
+
+    def ops(self) -> Iterator[tuple[str, Op]]:
+        """Every op with its phase, in execution order."""
+        for name in PHASES:
+            for op in self.phase_ops(name):
+                yield name, op
+
+    def counts(self, phase: str) -> OpCounts:
+        """How many ops of each kind the phase holds (every kind listed)."""
+        tally = np.bincount(self.kind_codes[self.phase_slice(phase)], minlength=len(OP_KINDS))
+        return OpCounts(zip(OP_KINDS, tally.tolist(), strict=True))
+
+    def slots_in_use(self) -> np.ndarray:
+        """Buffer occupancy after each op, in execution order (+1 storemem, -1 free)."""
+        return np.cumsum(_SLOT_CHANGE[self.kind_codes])
+
+    @property
+    def buffer_slots_needed(self) -> int:
+        """Peak buffer occupancy over the whole plan."""
+        in_use = self.slots_in_use()
+        return max(int(in_use.max()), 0) if in_use.size else 0
+
+    @cached_property
+    def _staging(self) -> tuple[np.ndarray, np.ndarray]:
+        """(staged, in use): per op, whether it writes or reads a staging register,
+        and how many staging registers hold an activation after it.
+
+        Staging must be empty at the end of the forward phase: a backward load
+        prefetched across the phase barrier would be paid for by the forward
+        phase and make the backward phase look faster than it is (``PlanError``).
+        """
+        if not self.prefetch.any():  # nothing staged: read-only views, no memory per op
+            return self.prefetch, np.broadcast_to(np.int64(0), (len(self),))
+        staged = np.zeros(len(self), dtype=bool)
+        in_use = np.zeros(len(self), dtype=np.int64)
+        held: dict[int, int] = {}  # copies: two steps may prefetch one checkpoint
+        total = 0  # sum of held, kept as it changes: linear in the plan's length
+        codes, numbers = self.kind_codes.tolist(), self.layer_numbers.tolist()
+        barrier = self.forward_ops - 1  # the last forward op
+        for index, (code, layer, prefetch) in enumerate(
+            zip(codes, numbers, self.prefetch.tolist(), strict=True)
+        ):
+            if index == barrier + 1 and total:
+                raise staging_barrier_error(self)
+            if prefetch:
+                held[layer] = held.get(layer, 0) + 1
+                staged[index], total = True, total + 1
+            elif code in _COMPUTE_CODES and held.get(layer - 1):
+                held[layer - 1] -= 1
+                staged[index], total = True, total - 1
+            in_use[index] = total
+        if barrier + 1 == len(self) and total and barrier >= 0:  # a plan with no backward ops
+            raise staging_barrier_error(self)
+        return staged, in_use
+
+    @property
+    def staged(self) -> np.ndarray:
+        """Per op: a prefetch that writes a staging register, or a fwd/bwd that reads one."""
+        return self._staging[0]
+
+    def staging_in_use(self) -> np.ndarray:
+        """Staging registers holding an activation after each op, in execution order."""
+        return self._staging[1]
+
+    @property
+    def staging_slots_needed(self) -> int:
+        """Peak staging occupancy: the ``staging_slots`` a chip needs to run the plan."""
+        in_use = self.staging_in_use()
+        return int(in_use.max()) if in_use.size else 0
+
+    def bytes_in_use(self, activation_bytes: np.ndarray) -> np.ndarray:
+        """Buffer bytes held after each op, given the bytes of each a(l), l = 0..L."""
+        change = _SLOT_CHANGE[self.kind_codes] * activation_bytes[self.layer_numbers]
+        return np.cumsum(change)
+
+    def buffer_bytes_needed(self, chain: Chain) -> int:
+        """Peak buffer bytes over the whole plan on ``chain``'s activations."""
+        in_use = self.bytes_in_use(chain.activation_bytes)
+        return max(int(in_use.max()), 0) if in_use.size else 0
+
+    def check_fits(self, chip: ChipConfig, chain: Chain | None = None) -> None:
+        """Refuse, before anything runs, a plan that needs more room than the chip has.
+
+        The buffer counts slots where the chip gives ``buffer_slots`` (and
+        ``chain``, if given, has equal widths), else bytes of ``chain``.
+        """
+        if chip.buffer_slots is not None:
+            if chain is not None:
+                chip.buffer_capacity_bytes(chain)  # slots mean nothing when sizes differ
+            if self.buffer_slots_needed > chip.buffer_slots:
+                raise DoesNotFit(self.strategy, self.buffer_slots_needed, chip.buffer_slots)
+        else:
+            if chain is None:
+                raise ConfigError("a chip sized in buffer_bytes needs the network's sizes")
+            needed, available = self.buffer_bytes_needed(chain), chip.buffer_capacity_bytes(chain)
+            if needed > available:
+                raise DoesNotFit(self.strategy, needed, available, "buffer_bytes")
+        if self.staging_slots_needed > chip.staging_slots:
+            raise DoesNotFit(
+                self.strategy, self.staging_slots_needed, chip.staging_slots, "staging_slots"
+            )
+
+    def op_costs(self, prices: ChipConfig | Costs) -> np.ndarray:
+        """Each op's expected cost: a chip's fixed latency per kind, or a cost table's price."""
+        if isinstance(prices, ChipConfig):
+            return np.array([prices.op_latency_ns(kind) for kind in OP_KINDS])[self.kind_codes]
+        return prices.of_ops(self.kind_codes, self.layer_numbers)
+
+    def latency_ns(self, prices: ChipConfig | Costs, phase: str) -> int | float:
+        """Serial-mode latency of a phase: the ops' costs summed in plan order.
+
+        A running sum, as the engine times a serial run, so the two agree to
+        the last bit for float latencies too.
+        """
+        self.phase_slice(phase)  # a valid phase name
+        ends = np.cumsum(self.op_costs(prices))
+        forward = ends[self.forward_ops - 1].item() if self.forward_ops else 0
+        if phase == "forward":
+            return forward
+        return (ends[-1].item() if len(ends) else 0) - forward
+
+    def op(self, index: int) -> Op:
+        """The op at ``index`` in execution order."""
+        kind = OP_KINDS[self.kind_codes[index]]
+        return Op(kind, int(self.layer_numbers[index]), bool(self.prefetch[index]))
+
+    def phase_of(self, index: int) -> str:
+        return "forward" if index < self.forward_ops else "backward"
+
+    def position(self, index: int) -> str:
+        """Where op ``index`` sits, as messages name it: "op 3 of the backward phase"."""
+        phase = self.phase_of(index)
+        return f"op {index - (self.forward_ops if phase == 'backward' else 0)} of the {phase} phase"
+
+    def __str__(self) -> str:
+        """Op by op, each with the buffer slots in use after it."""
+        return self.listing()
+
+    def listing(self, activation_bytes: np.ndarray | None = None) -> str:
+        """Op by op, each with the buffer's slots in use after it, or its bytes in use
+        when given the bytes of each a(l) (a network whose sizes differ)."""
+        in_bytes = activation_bytes is not None
+        unit = "bytes" if in_bytes else "slots"
+        in_use = self.bytes_in_use(activation_bytes) if in_bytes else self.slots_in_use()
+        needed = max(int(in_use.max()), 0) if in_use.size else 0
+        staging = self.staging_slots_needed
+        noun = f"buffer {'byte' if in_bytes else 'slot'}{'' if needed == 1 else 's'}"
+        lines = [
+            f"plan {self.strategy} for L={self.layers}: needs {needed} {noun}"
+            + (f" and {staging} staging slot{'' if staging == 1 else 's'}" if staging else "")
+        ]
+        lines.extend(f"note: {note}" for note in self.notes)
+        after = iter(in_use.tolist())
+        pad = 26 if staging else 14  # room for "loaddisk 123 (prefetch)"
+        for name in PHASES:
+            ops = self.phase(name)
+            lines.append(f"{name} ({len(ops)} ops; {unit} in use after each):")
+            lines.extend(f"  {op!s:<{pad}}{next(after)}" for op in ops)
+        return "\n".join(lines)

@@ -1,0 +1,160 @@
+"""Validation of a plan's ops and columns: every malformed input is a ``PlanError``.
+
+``Plan.build`` encodes ops one at a time through ``encode_op``; ``Plan(...)``
+called directly checks its columns with ``check_columns``. Either way the
+message names the strategy, the op and its position ("op 3 of the backward
+phase"), so a third-party strategy's mistake is found where it is made, not
+as an IndexError or a silent fix-up (a layer of 1.5 is not layer 1).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..errors import PlanError
+from ..limits import MAX_LAYERS
+from ..model.ops import KIND_CODE, LOAD_KINDS, OP_KINDS, Op
+
+
+class Columns(Protocol):
+    """What the checks read of a plan (``Plan`` is one): its columns, and where an op
+    sits for messages. A protocol, so that checking needs no import of ``Plan``."""
+
+    strategy: str
+    kind_codes: np.ndarray
+    layer_numbers: np.ndarray
+    forward_ops: int
+    prefetch: np.ndarray | None
+
+    def op(self, index: int) -> Op: ...
+
+    def phase_of(self, index: int) -> str: ...
+
+    def position(self, index: int) -> str: ...
+
+    def phase_slice(self, name: str) -> slice: ...
+
+
+_CODES = ", ".join(f"{code} {kind}" for code, kind in enumerate(OP_KINDS))
+
+
+def check_layers(strategy: str, layers: Any) -> None:
+    """A plan is for 1..MAX_LAYERS layers."""
+    if not _is_whole(layers) or not 1 <= layers <= MAX_LAYERS:
+        raise PlanError(
+            f"{strategy}: a plan's layers must be a whole number 1..{MAX_LAYERS}, got {layers!r}"
+        )
+
+
+def encode_op(strategy: str, layers: int, phase: str, index: int, op: Any) -> tuple[int, int, bool]:
+    """(kind code, layer, prefetch) of op ``index`` of a phase of ``Plan.build``, or a
+    PlanError naming it (``Plan.build`` takes well-formed, non-prefetching ``Op``s,
+    what strategies emit, on a quick path of its own)."""
+    where = f"op {index} of the {phase} phase"
+    if not isinstance(op, (tuple, list)) or len(op) not in (2, 3):
+        raise PlanError(
+            f"{strategy}: {where}: an op is (kind, layer) or (kind, layer, prefetch), got {op!r}"
+        )
+    kind, layer = op[0], op[1]
+    if not isinstance(kind, str) or kind not in KIND_CODE:
+        raise PlanError(
+            f"{strategy}: unknown op {kind!r} in the {phase} phase; "
+            f"valid ops are {', '.join(OP_KINDS)} ({where})"
+        )
+    if not _is_whole(layer):
+        raise PlanError(
+            f"{strategy}: {where}, `{kind} {layer!r}`: the layer must be a whole number, "
+            f"got {layer!r} ({type(layer).__name__})"
+        )
+    low = 1 if kind in ("fwd", "bwd") else 0
+    if not low <= layer <= layers:
+        raise PlanError(
+            f"{strategy}: `{kind} {layer}` in the {phase} phase is out of range; "
+            f"{kind} takes {low}..{layers} for L={layers} ({where})"
+        )
+    prefetch = op[2] if len(op) == 3 else False
+    if not isinstance(prefetch, (bool, np.bool_)):
+        raise PlanError(
+            f"{strategy}: {where}, `{kind} {layer}`: prefetch must be True or False, "
+            f"got {prefetch!r}"
+        )
+    if prefetch and kind not in LOAD_KINDS:
+        raise PlanError(
+            f"{strategy}: `{kind} {layer}` in the {phase} phase is marked prefetch; "
+            f"only {' and '.join(LOAD_KINDS)} can prefetch ({where})"
+        )
+    return KIND_CODE[kind], int(layer), bool(prefetch)
+
+
+def check_columns(plan: Columns) -> None:
+    """The columns of a directly constructed Plan: types, lengths, codes and prefetch marks
+    (``prefetch`` None stands for all False)."""
+    name = plan.strategy
+    count = _integer_column(name, "kind_codes", plan.kind_codes, None)
+    _integer_column(name, "layer_numbers", plan.layer_numbers, count)
+    if not _is_whole(plan.forward_ops) or not 0 <= plan.forward_ops <= count:
+        raise PlanError(
+            f"{name}: forward_ops must be a whole number 0..{count} (the plan has {count} ops), "
+            f"got {plan.forward_ops!r}"
+        )
+    bad = np.flatnonzero((plan.kind_codes < 0) | (plan.kind_codes >= len(OP_KINDS)))
+    if bad.size:
+        index = int(bad[0])
+        raise PlanError(
+            f"{name}: {plan.position(index)}: kind code {int(plan.kind_codes[index])} is not "
+            f"an op; codes are {_CODES}"
+        )
+    flags = plan.prefetch
+    if flags is None:
+        return
+    if not isinstance(flags, np.ndarray) or flags.dtype != bool or flags.shape != (count,):
+        raise PlanError(
+            f"{name}: prefetch must be None or an array of {count} bools, one per op, got {flags!r}"
+        )
+    loads = np.isin(plan.kind_codes, [KIND_CODE[kind] for kind in LOAD_KINDS])
+    bad = np.flatnonzero(flags & ~loads)
+    if bad.size:
+        index = int(bad[0])
+        op = plan.op(index)
+        raise PlanError(
+            f"{name}: `{op.kind} {op.layer}` in the {plan.phase_of(index)} phase is marked "
+            f"prefetch; only {' and '.join(LOAD_KINDS)} can prefetch ({plan.position(index)})"
+        )
+
+
+def staging_barrier_error(plan: Columns) -> PlanError:
+    """The error for a plan whose forward phase ends with an activation in staging."""
+    waiting: dict[int, deque[int]] = {}  # layer → its prefetches still in staging, oldest first
+    forward = plan.phase_slice("forward")
+    ops = zip(plan.kind_codes[forward].tolist(), plan.layer_numbers[forward].tolist(), strict=True)
+    for index, (code, layer) in enumerate(ops):
+        if plan.prefetch[index]:
+            waiting.setdefault(layer, deque()).append(index)
+        elif code in (KIND_CODE["fwd"], KIND_CODE["bwd"]) and waiting.get(layer - 1):
+            waiting[layer - 1].popleft()
+    index = min(queue[0] for queue in waiting.values() if queue)
+    op = plan.op(index)
+    return PlanError(
+        f"{plan.strategy}: `{op}` ({plan.position(index)}) leaves a{op.layer} in staging at "
+        "the end of the forward phase; staging must be empty at the phase barrier "
+        "(issue a backward load in the backward phase)"
+    )
+
+
+def _integer_column(strategy: str, name: str, column: Any, count: int | None) -> int:
+    """Refuse a column that is not a 1-D integer array (of ``count`` entries, when given)."""
+    ok = isinstance(column, np.ndarray) and column.ndim == 1 and column.dtype.kind in "iu"
+    if not ok or (count is not None and len(column) != count):
+        size = "" if count is None else f" of {count}"
+        raise PlanError(
+            f"{strategy}: {name} must be a 1-D integer numpy array{size}, got {column!r}"
+        )
+    return len(column)
+
+
+def _is_whole(value: Any) -> bool:
+    """An int or numpy integer, not a bool: what a layer number or count may be."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))

@@ -1,0 +1,306 @@
+"""Questions asked of several runs: side-by-side comparison and break-even points."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from math import isclose
+
+from ..errors import ChipsimError, ConfigError, DiskReadError, NoBreakEven, Refusal
+from ..model.chip import LATENCY_FIELDS
+from ..model.costs import Costs
+from ..model.ops import OP_KINDS, OP_LATENCY_FIELD
+from ..planners import StrategySpec, make_plan, parse_spec
+from ..sim.plan import PHASES, Plan
+from .run import RunResult, simulate
+from .scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One strategy on one scenario: a result, or why it could not run.
+
+    ``refusal`` says why there is no result: the Refusal that stopped it
+    before running (it does not fit the chip, or it is too large to plan),
+    or the DiskReadError of a read that failed past its retries.
+    ``gap_to_optimal_pct`` is how much slower its backward phase is than the
+    ``optimal`` plan's, in percent (None when it did not run, when the
+    optimum could not be planned, or when the optimum is 0 ns and it is not).
+    """
+
+    strategy: str
+    result: RunResult | None
+    refusal: Refusal | DiskReadError | None
+    gap_to_optimal_pct: float | None = None
+
+    @property
+    def gap_reference(self) -> str:
+        """What the gap is measured against: ``optimal``, or ``approximate optimum`` when
+        the chain is beyond the exact planner and ``optimal`` planned it periodically."""
+        if self.result is None:
+            return OPTIMUM
+        chip, chain = self.result.chip, self.result.chain
+        if not Costs(chip, chain).uniform:  # the byte planner is exact or refuses
+            return OPTIMUM
+        from ..planners.periodic import is_exact  # the planners load only when used
+
+        return OPTIMUM if is_exact(chain.layers, chip.slots_for(chain)) else "approximate optimum"
+
+
+def run_strategy(
+    scenario: Scenario, strategy: str, *, math: bool = True, replications: int | None = None
+) -> RunResult:
+    """``simulate`` with the scenario's network and chip."""
+    return simulate(
+        strategy,
+        scenario.chip,
+        network=scenario.chain,
+        seed=scenario.seed,
+        math=math,
+        replications=replications,
+    )
+
+
+#: The strategy whose backward latency every gap is measured against.
+OPTIMUM = "optimal"
+
+
+def optimal_backward_ns(scenario: Scenario) -> int | float:
+    """The least backward latency any plan achieves on the scenario (planned, not run).
+
+    Beyond the exact planner's reach this is the periodic approximation's
+    (``Outcome.gap_reference`` says which).
+    """
+    chip, chain = scenario.chip, scenario.chain
+    return make_plan(OPTIMUM, chain, chip).latency_ns(Costs(chip, chain), "backward")
+
+
+def compare(
+    scenario: Scenario,
+    strategies: list[str],
+    *,
+    math: bool = True,
+    replications: int | None = None,
+) -> list[Outcome]:
+    """Run each strategy and give its backward gap to the optimum.
+
+    A strategy that cannot run here (a Refusal) is reported, not raised. The
+    optimum is planned once: taken from the ``optimal`` run when that is
+    compared, else planned on its own; when it is too large to plan, every
+    gap is None.
+    """
+    specs = [parse_spec(strategy) for strategy in strategies]
+    runs = [_run_or_refusal(scenario, str(spec), math, replications) for spec in specs]
+    ours = next((run for spec, run in zip(specs, runs, strict=True) if _is_optimum(spec)), None)
+    best = _optimum(scenario, ours)
+    outcomes = []
+    for spec, run in zip(specs, runs, strict=True):
+        if not isinstance(run, RunResult):
+            outcomes.append(Outcome(str(spec), None, run))
+        else:
+            outcomes.append(Outcome(str(spec), run, None, _gap(run, best)))
+    return outcomes
+
+
+def _run_or_refusal(
+    scenario: Scenario, spec: str, math: bool, replications: int | None
+) -> RunResult | Refusal | DiskReadError:
+    try:
+        return run_strategy(scenario, spec, math=math, replications=replications)
+    except (Refusal, DiskReadError) as refusal:
+        return refusal
+
+
+def _is_optimum(spec: StrategySpec) -> bool:
+    """Whether the spec is ``optimal`` minimising the backward phase (however spelled)."""
+    return spec.name == OPTIMUM and dict(spec.params).get("objective", "backward") == "backward"
+
+
+def _optimum(
+    scenario: Scenario, ours: RunResult | Refusal | DiskReadError | None
+) -> int | float | None:
+    """The optimum's backward latency: from the compared run ``ours`` if there is one,
+    else planned; None when it cannot be planned."""
+    if isinstance(ours, RunResult):
+        return ours.backward.latency_ns
+    if isinstance(ours, Refusal):  # the same refusal planning again would raise
+        return None
+    try:
+        return optimal_backward_ns(scenario)
+    except Refusal:
+        return None
+
+
+def _gap(result: RunResult, best: int | float | None) -> float | None:
+    """Percent by which the run's backward latency exceeds ``best`` (None if unknown)."""
+    latency = result.backward.latency_ns
+    if best is None:
+        return None
+    if best:
+        return 100 * (latency - best) / best
+    return 0.0 if latency == 0 else None
+
+
+#: What ``rank`` can order strategies by: the run's backward latency, or a
+#: statistic of its replications' backward latencies.
+RANKINGS: tuple[str, ...] = ("backward", "mean", "p50", "p95", "p99", "max")
+
+
+def rank(outcomes: list[Outcome], by: str) -> list[Outcome]:
+    """Fastest first by ``by`` (see RANKINGS); strategies that did not run go last."""
+    if by not in RANKINGS:
+        raise ConfigError(f"cannot rank by {by!r}; valid: {', '.join(RANKINGS)}")
+
+    def key(outcome: Outcome) -> float:
+        result = outcome.result
+        assert result is not None
+        if by == "backward":
+            return result.backward.latency_ns
+        if result.replications is None:
+            raise ConfigError(f"ranking by {by} needs replications (e.g. --replications 1000)")
+        return result.replications.summary()[by]
+
+    ran = [outcome for outcome in outcomes if outcome.result is not None]
+    return sorted(ran, key=key) + [outcome for outcome in outcomes if outcome.result is None]
+
+
+@dataclass(frozen=True)
+class BreakEven:
+    """The value of ``param`` at which two strategies' phase latencies tie."""
+
+    param: str
+    value: Fraction
+    strategy: str
+    against: str
+    phase: str
+    latency_ns: int | float  # of both strategies at ``value``, as simulated
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "param": self.param,
+            "value": float(self.value),
+            "strategy": self.strategy,
+            "against": self.against,
+            "phase": self.phase,
+            "latency_ns": self.latency_ns,
+        }
+
+
+def breakeven(
+    scenario: Scenario,
+    param: str,
+    strategy: str,
+    against: str,
+    *,
+    phase: str = "backward",
+    math: bool = True,
+) -> BreakEven:
+    """Solve exactly where ``strategy`` and ``against`` tie, then confirm by simulating both.
+
+    For a fixed plan a phase's serial latency is linear in each latency
+    parameter (intercept + count of the ops it prices × value), so two fixed
+    plans tie where their lines cross, solved in exact fractions. Cost-aware
+    strategies (``optimal``) change plan with the parameter, making latency
+    piecewise linear: the crossing is re-planned and solved again until the
+    plans stop changing (Newton's method on a piecewise-linear function).
+    Bandwidth terms are constants added to their ops, so ``param`` is the
+    fixed part of the latency. Raises NoBreakEven when the lines are
+    parallel or cross below zero. ``math=False`` confirms by simulating
+    timing only. Only serial timing with fixed latencies is linear like
+    this: other chips are refused with a ConfigError.
+    """
+    if param not in LATENCY_FIELDS:
+        raise ConfigError(
+            f"cannot solve for {param!r}; choose a latency field: {', '.join(LATENCY_FIELDS)}"
+        )
+    if phase not in PHASES:
+        raise ConfigError(f"unknown phase {phase!r}; valid phases: {', '.join(PHASES)}")
+    chip = scenario.chip
+    if chip.mode != "serial" or chip.is_random:
+        jitter = chip.is_random and chip.disk_fault_rate == 0
+        why = (
+            f"mode={chip.mode}"
+            if chip.mode != "serial"
+            else ("a latency distribution" if jitter else f"disk_fault_rate={chip.disk_fault_rate}")
+        )
+        raise ConfigError(
+            f"breakeven solves serial timing with fixed latencies, but the chip has {why}; "
+            "use --set mode=serial, fixed latencies and disk_fault_rate=0"
+        )
+    specs = [str(parse_spec(strategy)), str(parse_spec(against))]
+    value = Fraction(getattr(scenario.chip, param))
+    for _ in range(MAX_ROUNDS):
+        at_value = _with_value(scenario, param, value)
+        chip, chain = at_value.chip, at_value.chain
+        lines = []
+        for spec in specs:
+            plan = make_plan(spec, chain, chip)
+            plan.check_fits(chip, chain)
+            lines.append(_latency_line(plan, at_value, param, phase))
+        crossing = _crossing(lines, specs, param, phase)
+        if crossing == value:
+            return _confirm(at_value, param, value, specs, phase, math)
+        value = crossing
+    raise ChipsimError(
+        f"no break-even found for {param}: the plans of {specs[0]} and {specs[1]} kept "
+        f"changing after {MAX_ROUNDS} rounds"
+    )
+
+
+MAX_ROUNDS = 100
+
+
+def _crossing(
+    lines: list[tuple[Fraction, int]], specs: list[str], param: str, phase: str
+) -> Fraction:
+    (intercept_a, slope_a), (intercept_b, slope_b) = lines
+    if slope_a == slope_b:
+        relation = "always tie" if intercept_a == intercept_b else "never tie"
+        raise NoBreakEven(
+            f"{specs[0]} and {specs[1]} {relation}: both {phase} latencies change by "
+            f"{slope_a} ns per ns of {param}"
+        )
+    value = (intercept_b - intercept_a) / (slope_a - slope_b)
+    if value < 0:
+        raise NoBreakEven(
+            f"{specs[0]} and {specs[1]} never tie for {param} >= 0 "
+            f"(the lines cross at {float(value):g} ns)"
+        )
+    return value
+
+
+def _with_value(scenario: Scenario, param: str, value: Fraction) -> Scenario:
+    """The scenario with ``param`` set to ``value`` (an int when it is whole)."""
+    exact = int(value) if value.denominator == 1 else float(value)
+    return scenario.with_overrides(chip={param: exact})
+
+
+def _latency_line(plan: Plan, scenario: Scenario, param: str, phase: str) -> tuple[Fraction, int]:
+    """(intercept, slope) of the phase's serial latency as a function of ``param``.
+
+    ``param``'s ops add ``param`` itself (the slope) and their bandwidth
+    term (in the intercept); every other op its full latency.
+    """
+    intercept, slope = Fraction(0), 0
+    costs, where = Costs(scenario.chip, scenario.chain), plan.phase_slice(phase)
+    kinds, layers = plan.kind_codes[where], plan.layer_numbers[where]
+    for code, kind in enumerate(OP_KINDS):
+        count, transfer = costs.transfer_fraction(kind, layers[kinds == code])
+        if OP_LATENCY_FIELD[kind] == param:
+            slope += count
+            intercept += transfer
+        else:
+            intercept += transfer + Fraction(scenario.chip.op_latency_ns(kind)) * count
+    return intercept, slope
+
+
+def _confirm(
+    at_value: Scenario, param: str, value: Fraction, specs: list[str], phase: str, math: bool
+) -> BreakEven:
+    latencies = [run_strategy(at_value, spec, math=math).phase(phase).latency_ns for spec in specs]
+    if not isclose(latencies[0], latencies[1], rel_tol=1e-9, abs_tol=1e-9):
+        raise ChipsimError(
+            f"solved {param} = {float(value):g} ns, but simulating there gives "
+            f"{specs[0]} {latencies[0]} ns and {specs[1]} {latencies[1]} ns"
+        )
+    return BreakEven(param, value, specs[0], specs[1], phase, latencies[0])
