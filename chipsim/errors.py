@@ -29,12 +29,19 @@ class Refusal(ChipsimError):
     """A strategy cannot run on this scenario, found before anything runs.
 
     Comparisons and reports show its message in place of a result instead of
-    failing; ``slots_needed`` is the slots of kind ``field`` the plan needs,
-    when slots are what stop it (else None).
+    failing. ``bytes_needed`` is what the plan needs of the place the chip
+    field ``field`` sizes, when room is what stops it (else None);
+    ``slot_bytes`` one slot's bytes where that field counts slots.
     """
 
-    slots_needed: int | None = None
+    bytes_needed: int | None = None
     field: str = "buffer_slots"
+    slot_bytes: int | None = None
+
+    @property
+    def slots_needed(self) -> int | None:
+        """``bytes_needed`` in the chip field's unit (slots, or bytes on a byte budget)."""
+        return _in_units(self.bytes_needed, self.slot_bytes)
 
     @property
     def buffer_slots_needed(self) -> int | None:
@@ -44,26 +51,41 @@ class Refusal(ChipsimError):
     @property
     def buffer_bytes_needed(self) -> int | None:
         """The buffer bytes the plan needs, when a byte budget is what stops it (else None)."""
-        return self.slots_needed if self.field == "buffer_bytes" else None
+        return self.bytes_needed if self.field == "buffer_bytes" else None
 
 
 class DoesNotFit(Refusal):
-    """A plan needs more buffer (or staging) slots than the chip has."""
+    """A plan needs more room than the chip has: bytes, said in the chip field's unit."""
 
     exit_code = 3
 
     def __init__(
-        self, strategy: str, slots_needed: int, slots_available: int, field: str = "buffer_slots"
+        self,
+        strategy: str,
+        bytes_needed: int,
+        bytes_available: int,
+        field: str = "buffer_bytes",
+        slot_bytes: int | None = None,
+        detail: str = "",
     ) -> None:
         self.strategy = strategy
-        self.slots_needed = slots_needed
-        self.slots_available = slots_available
-        self.field = field
-        noun = field.replace("_", " ").removesuffix("s" if slots_needed == 1 else "")
+        self.bytes_needed, self.bytes_available = bytes_needed, bytes_available
+        self.field, self.slot_bytes = field, slot_bytes
+        needed, available = self.slots_needed, self.slots_available
+        noun = field.replace("_", " ").removesuffix("s" if needed == 1 else "")
         super().__init__(
-            f"{strategy} needs {slots_needed} {noun}; the chip has "
-            f"{slots_available} (try --set {field}={slots_needed})"
+            f"{strategy} needs {needed} {noun}; the chip has "
+            f"{available} (try --set {field}={needed}){detail}"
         )
+
+    @property
+    def slots_available(self) -> int:
+        """``bytes_available`` in the chip field's unit (slots, or bytes on a byte budget)."""
+        return _in_units(self.bytes_available, self.slot_bytes)
+
+
+def _in_units(nbytes: int | None, slot_bytes: int | None) -> int | None:
+    return nbytes if nbytes is None or slot_bytes is None else nbytes // slot_bytes
 
 
 class PlanTooLarge(StrategyError, Refusal):

@@ -39,18 +39,25 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ConfigError
+from ..limits import MAX_TOTAL
 from . import chip_checks as checks
+from .budget import Budget
 from .chip_fields import (
     BANDWIDTH_FIELDS,
     DEFAULT_BUFFER_SLOTS,
     ENERGY_FIELDS,
     LATENCY_FIELDS,
     MAX_RETRIES,
+    MEMORY_DEFAULTS,
     MODES,
+    OPTIMIZER_STATES,
+    SIZING_FIELDS,
+    UPDATES,
     Latency,
 )
 from .latency import Distribution
 from .ops import KIND_CODE, OP_LATENCY_FIELD
+from .training_memory import Training, checkpoint_room
 
 if TYPE_CHECKING:
     from .stages import Chain
@@ -100,13 +107,17 @@ class ChipConfig:
     loaddisk_nj: int | float | None = None
     storedisk_nj: int | float | None = None
     static_mw: int | float | None = None
+    memory_bytes: int | None = None
+    weight_dtype_bytes: int | None = None
+    optimizer: str = "sgd"
+    update: str = "per_step"
 
     def __post_init__(self) -> None:
         for name in LATENCY_FIELDS:
             object.__setattr__(self, name, checks.latency(name, getattr(self, name)))
-        if self.buffer_slots is None and self.buffer_bytes is None:
+        checks.buffer(self.buffer_slots, self.buffer_bytes, self.memory_bytes)
+        if (self.buffer_slots, self.buffer_bytes, self.memory_bytes) == (None, None, None):
             object.__setattr__(self, "buffer_slots", DEFAULT_BUFFER_SLOTS)
-        checks.buffer(self.buffer_slots, self.buffer_bytes)
         checks.one_of("mode", self.mode, MODES)
         checks.whole("staging_slots", self.staging_slots, 0)
         checks.probability("disk_fault_rate", self.disk_fault_rate)
@@ -116,6 +127,14 @@ class ChipConfig:
             checks.rate(name, getattr(self, name))
         for name in ENERGY_FIELDS:
             checks.energy(name, getattr(self, name))
+        self._check_memory()
+
+    def _check_memory(self) -> None:
+        for name in ("memory_bytes", "weight_dtype_bytes"):
+            if getattr(self, name) is not None:
+                checks.whole(name, getattr(self, name), 1, MAX_TOTAL)
+        checks.one_of("optimizer", self.optimizer, tuple(OPTIMIZER_STATES))
+        checks.one_of("update", self.update, UPDATES)
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
@@ -124,8 +143,8 @@ class ChipConfig:
     def replace(self, changes: Mapping[str, Any]) -> ChipConfig:
         """A validated copy with ``changes`` applied; an unknown field is a ConfigError.
 
-        Setting ``buffer_slots`` clears ``buffer_bytes`` and the other way
-        round: the later setting of the buffer's size wins.
+        Setting one of ``buffer_slots``, ``buffer_bytes`` and ``memory_bytes`` clears
+        the others: the later setting of where checkpoints live wins.
         """
         valid = self.field_names()
         for key in changes:
@@ -134,20 +153,41 @@ class ChipConfig:
                     f"unknown chip field {key!r}; valid fields are {', '.join(valid)}"
                 )
         sizing = dict(changes)
-        for field, other in (("buffer_slots", "buffer_bytes"), ("buffer_bytes", "buffer_slots")):
-            if field in changes and other not in changes:
-                sizing[other] = None
+        for field in SIZING_FIELDS:
+            if field in changes:
+                sizing.update({f: None for f in SIZING_FIELDS if f not in changes})
         return dataclasses.replace(self, **sizing)
 
-    def buffer_capacity_bytes(self, chain: Chain) -> int:
-        """The buffer's capacity in bytes for ``chain``'s activations.
+    def budget(self, chain: Chain | None) -> Budget:
+        """The buffer's capacity in bytes for ``chain``'s activations: the one conversion
+        of slots into bytes. Without a chain, a slot-counting chip's slots are 1 byte each
+        (a plan's slots, counted); a chip sized in bytes needs the chain.
 
         ``buffer_slots`` counts activations of an equal-width network, so on
         a network whose sizes differ only ``buffer_bytes`` means anything.
         """
-        if self.buffer_bytes is not None:
-            return self.buffer_bytes
+        if self.buffer_bytes is not None or self.memory_bytes is not None:
+            if chain is None:
+                field = "memory_bytes" if self.buffer_bytes is None else "buffer_bytes"
+                raise ConfigError(f"a chip sized in {field} needs the network's sizes")
+            return self._byte_budget(chain)
         assert self.buffer_slots is not None
+        slot_bytes = 1 if chain is None else self._slot_bytes(chain)
+        return Budget(self.buffer_slots * slot_bytes, "buffer_slots", slot_bytes)
+
+    def _byte_budget(self, chain: Chain) -> Budget:
+        """``buffer_bytes``, or the room ``memory_bytes`` leaves for checkpoints."""
+        if self.memory_bytes is None:
+            return Budget(self.buffer_bytes, "buffer_bytes")
+        return Budget(checkpoint_room(chain, self.memory_bytes, self.training), "memory_bytes")
+
+    @property
+    def training(self) -> Training:
+        """What a training step keeps besides activations, on this chip."""
+        return Training(self.weight_dtype_bytes, self.optimizer, self.update)
+
+    def _slot_bytes(self, chain: Chain) -> int:
+        """One slot's bytes on ``chain``; a ConfigError where its activations differ."""
         if chain.equal_width is None:
             two = 2 * int(chain.activation_bytes[1:].max())
             raise ConfigError(
@@ -156,15 +196,16 @@ class ChipConfig:
                 f"equal-width activations): e.g. --set buffer_bytes={two} "
                 "(two of its largest activations)"
             )
-        return self.buffer_slots * int(chain.activation_bytes[0])
+        return int(chain.activation_bytes[0])
+
+    def buffer_capacity_bytes(self, chain: Chain) -> int:
+        """The buffer's capacity in bytes for ``chain``'s activations (``budget``)."""
+        return self.budget(chain).capacity_bytes
 
     def slots_for(self, chain: Chain) -> int:
         """Equal-size slots the buffer holds for ``chain``: ``buffer_slots``, or on a
         byte budget how many of its largest activations fit (planners that count
         slots use this)."""
-        if self.buffer_slots is not None:
-            self.buffer_capacity_bytes(chain)  # slots mean nothing when sizes differ
-            return self.buffer_slots
         return self.buffer_capacity_bytes(chain) // int(chain.activation_bytes[1:].max())
 
     def rate(self, kind: str) -> int | float | None:
@@ -179,13 +220,15 @@ class ChipConfig:
     def as_dict(self, *, flat: bool = False) -> dict[str, Any]:
         """Every field as JSON-ready values: a distribution as its table, or with
         ``flat`` (for one row of a table) as its inline TOML text. Unset energy
-        fields are left out, so a chip without energy reads as it always did."""
+        fields, and memory fields at their defaults, are left out, so a chip without
+        them reads as it always did."""
         return {
             name: (value.toml() if flat else value.as_dict())
             if isinstance(value, Distribution)
             else value
             for name, value in ((f, getattr(self, f)) for f in self.field_names())
             if not (value is None and name in ENERGY_FIELDS)
+            and not (name in MEMORY_DEFAULTS and value == MEMORY_DEFAULTS[name])
         }
 
     @property

@@ -34,16 +34,22 @@ def latency(name: str, value: Any) -> Any:
     return value
 
 
-def buffer(slots: int | None, capacity_bytes: int | None) -> None:
-    """The buffer is sized in slots or in bytes, not both."""
-    if slots is not None and capacity_bytes is not None:
+def buffer(slots: int | None, capacity_bytes: int | None, memory_bytes: int | None) -> None:
+    """Checkpoints live in a buffer sized in slots or bytes, or in the one memory: one of them."""
+    given = {"buffer_slots": slots, "buffer_bytes": capacity_bytes, "memory_bytes": memory_bytes}
+    named = [f"{name} ({value})" for name, value in given.items() if value is not None]
+    if len(named) > 1 and memory_bytes is None:
         raise ConfigError(
-            f"chip fields buffer_slots ({slots}) and buffer_bytes "
-            f"({capacity_bytes}) both size the buffer; give one of them"
+            f"chip fields {' and '.join(named)} both size the buffer; give one of them"
+        )
+    if len(named) > 1:
+        raise ConfigError(
+            f"chip fields {' and '.join(named)} both size where checkpoints live; give one of "
+            "them (memory_bytes is the one memory, which holds the checkpoints too)"
         )
     if slots is not None:
         whole("buffer_slots", slots, 1)
-    else:
+    elif capacity_bytes is not None:
         whole("buffer_bytes", capacity_bytes, 0)
 
 

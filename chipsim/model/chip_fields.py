@@ -35,3 +35,19 @@ MAX_RETRIES = 1000
 
 #: The course chip's buffer, when a chip sizes it neither in slots nor in bytes.
 DEFAULT_BUFFER_SLOTS = 2
+
+#: Optimizer states kept per trained parameter (SGD none, momentum one, Adam two).
+OPTIMIZER_STATES: dict[str, int] = {"sgd": 0, "momentum": 1, "adam": 2}
+#: When a stage's weight gradient is applied: as soon as it exists (in-place SGD,
+#: MCUNetV3), or at the end of the step (a framework's default).
+UPDATES: tuple[str, ...] = ("per_step", "per_stage")
+#: The one memory and what it holds beside the activations (SPEC.md, "One memory").
+#: Left out of ``ChipConfig.as_dict`` at their defaults, so older outputs read as before.
+MEMORY_DEFAULTS: dict[str, object] = {
+    "memory_bytes": None,
+    "weight_dtype_bytes": None,
+    "optimizer": "sgd",
+    "update": "per_step",
+}
+#: The fields that size where checkpoints live: one of them at a time.
+SIZING_FIELDS: tuple[str, ...] = ("buffer_slots", "buffer_bytes", "memory_bytes")

@@ -189,6 +189,12 @@ class Chain:
         column = self._column([stage.macs_bwd for stage in self._pattern])
         return np.concatenate([[0], column]).astype(np.int64)
 
+    def stage_column(self, field: str) -> np.ndarray:
+        """Stage l's whole-number ``field`` (``params``, ``saved_bytes``, …), l = 0..L
+        (0 at index 0), int64."""
+        column = self._column([getattr(stage, field) for stage in self._pattern])
+        return np.concatenate([[0], column]).astype(np.int64)
+
     @property
     def params(self) -> int:
         return sum(stage.params for stage in self._pattern) * self._repeat

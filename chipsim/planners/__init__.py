@@ -17,7 +17,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..errors import ConfigError, DoesNotFit, StrategyError
+from ..errors import ConfigError, StrategyError
 from ..model import specs
 from ..model.chip import ChipConfig
 from ..model.network import Network
@@ -130,6 +130,5 @@ def check_slots(
     needed = SLOTS_NEEDED.get(name)
     if needed is None or chip.buffer_slots is None:
         return
-    slots = needed(layers, **params)
-    if slots > chip.buffer_slots:
-        raise DoesNotFit(label, slots, chip.buffer_slots)
+    budget = chip.budget(None)  # counts slots: the closed forms count activations
+    budget.refuse_over(label, needed(layers, **params) * budget.slot_bytes)

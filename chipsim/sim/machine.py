@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import simpy
 
-from ..errors import ConfigError
+from ..model.budget import Budget
 from ..model.ops import PORTS
 from .storage import ActivationBuffer, Disk, Inputs, Registers
 
@@ -49,11 +49,11 @@ class Chip:
 
 
 def _buffer(config: ChipConfig, chain: Chain | None) -> ActivationBuffer:
-    """Slots where the chip counts slots (the course's unit), else bytes of ``chain``."""
-    if config.buffer_slots is not None:
-        if chain is not None:
-            config.buffer_capacity_bytes(chain)  # refuses slots on a network whose sizes differ
-        return ActivationBuffer(config.buffer_slots)
-    if chain is None:
-        raise ConfigError("a chip sized in buffer_bytes needs the network's activation sizes")
-    return ActivationBuffer(config.buffer_capacity_bytes(chain), chain.activation_bytes.tolist())
+    """The chip's one byte budget (``ChipConfig.budget``) over ``chain``'s activations;
+    without a chain, a slot-counting chip's activations are one unit each. In one
+    memory the buffer may use all of it: ``Plan.check_fits`` has checked, before the
+    run, every op's bytes of every role against ``memory_bytes``."""
+    sizes = None if chain is None else chain.activation_bytes.tolist()
+    if config.memory_bytes is not None and chain is not None:  # checkpoints share the memory,
+        return ActivationBuffer(Budget(config.memory_bytes, "memory_bytes"), sizes)  # all checked
+    return ActivationBuffer(config.budget(chain), sizes)

@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import ConfigError, DoesNotFit, PlanError
+from ..errors import PlanError
 from ..model.chip import ChipConfig
-from ..model.ops import KIND_CODE, LOAD_KINDS, OP_KINDS, Op, OpCounts
-from .plan_checks import check_columns, check_layers, encode_op, staging_barrier_error
+from ..model.ops import KIND_CODE, OP_KINDS, Op, OpCounts
+from . import plan_memory as memory
+from .plan_checks import check_columns, check_layers, encode_op
 
 if TYPE_CHECKING:
     from ..model.costs import Costs
@@ -34,9 +35,6 @@ if TYPE_CHECKING:
 PHASES: tuple[str, ...] = ("forward", "backward")
 
 _LOWEST_LAYER = np.array([1 if kind in ("fwd", "bwd") else 0 for kind in OP_KINDS])
-_SLOT_CHANGE = np.array([{"storemem": 1, "free": -1}.get(kind, 0) for kind in OP_KINDS])
-_LOAD_CODES = tuple(KIND_CODE[kind] for kind in LOAD_KINDS)
-_COMPUTE_CODES = (KIND_CODE["fwd"], KIND_CODE["bwd"])
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,46 +168,17 @@ class Plan:
 
     def slots_in_use(self) -> np.ndarray:
         """Buffer occupancy after each op, in execution order (+1 storemem, -1 free)."""
-        return np.cumsum(_SLOT_CHANGE[self.kind_codes])
+        return memory.slots_in_use(self.kind_codes)
 
     @property
     def buffer_slots_needed(self) -> int:
         """Peak buffer occupancy over the whole plan."""
-        in_use = self.slots_in_use()
-        return max(int(in_use.max()), 0) if in_use.size else 0
+        return memory.peak(self.slots_in_use())
 
     @cached_property
     def _staging(self) -> tuple[np.ndarray, np.ndarray]:
-        """(staged, in use): per op, whether it writes or reads a staging register,
-        and how many staging registers hold an activation after it.
-
-        Staging must be empty at the end of the forward phase: a backward load
-        prefetched across the phase barrier would be paid for by the forward
-        phase and make the backward phase look faster than it is (``PlanError``).
-        """
-        if not self.prefetch.any():  # nothing staged: read-only views, no memory per op
-            return self.prefetch, np.broadcast_to(np.int64(0), (len(self),))
-        staged = np.zeros(len(self), dtype=bool)
-        in_use = np.zeros(len(self), dtype=np.int64)
-        held: dict[int, int] = {}  # copies: two steps may prefetch one checkpoint
-        total = 0  # sum of held, kept as it changes: linear in the plan's length
-        codes, numbers = self.kind_codes.tolist(), self.layer_numbers.tolist()
-        barrier = self.forward_ops - 1  # the last forward op
-        for index, (code, layer, prefetch) in enumerate(
-            zip(codes, numbers, self.prefetch.tolist(), strict=True)
-        ):
-            if index == barrier + 1 and total:
-                raise staging_barrier_error(self)
-            if prefetch:
-                held[layer] = held.get(layer, 0) + 1
-                staged[index], total = True, total + 1
-            elif code in _COMPUTE_CODES and held.get(layer - 1):
-                held[layer - 1] -= 1
-                staged[index], total = True, total - 1
-            in_use[index] = total
-        if barrier + 1 == len(self) and total and barrier >= 0:  # a plan with no backward ops
-            raise staging_barrier_error(self)
-        return staged, in_use
+        """(staged, in use) per op (``plan_memory.staging``)."""
+        return memory.staging(self)
 
     @property
     def staged(self) -> np.ndarray:
@@ -223,40 +192,20 @@ class Plan:
     @property
     def staging_slots_needed(self) -> int:
         """Peak staging occupancy: the ``staging_slots`` a chip needs to run the plan."""
-        in_use = self.staging_in_use()
-        return int(in_use.max()) if in_use.size else 0
+        return memory.peak(self.staging_in_use())
 
     def bytes_in_use(self, activation_bytes: np.ndarray) -> np.ndarray:
         """Buffer bytes held after each op, given the bytes of each a(l), l = 0..L."""
-        change = _SLOT_CHANGE[self.kind_codes] * activation_bytes[self.layer_numbers]
-        return np.cumsum(change)
+        return memory.bytes_in_use(self, activation_bytes)
 
     def buffer_bytes_needed(self, chain: Chain) -> int:
         """Peak buffer bytes over the whole plan on ``chain``'s activations."""
-        in_use = self.bytes_in_use(chain.activation_bytes)
-        return max(int(in_use.max()), 0) if in_use.size else 0
+        return memory.peak(self.bytes_in_use(chain.activation_bytes))
 
     def check_fits(self, chip: ChipConfig, chain: Chain | None = None) -> None:
-        """Refuse, before anything runs, a plan that needs more room than the chip has.
-
-        The buffer counts slots where the chip gives ``buffer_slots`` (and
-        ``chain``, if given, has equal widths), else bytes of ``chain``.
-        """
-        if chip.buffer_slots is not None:
-            if chain is not None:
-                chip.buffer_capacity_bytes(chain)  # slots mean nothing when sizes differ
-            if self.buffer_slots_needed > chip.buffer_slots:
-                raise DoesNotFit(self.strategy, self.buffer_slots_needed, chip.buffer_slots)
-        else:
-            if chain is None:
-                raise ConfigError("a chip sized in buffer_bytes needs the network's sizes")
-            needed, available = self.buffer_bytes_needed(chain), chip.buffer_capacity_bytes(chain)
-            if needed > available:
-                raise DoesNotFit(self.strategy, needed, available, "buffer_bytes")
-        if self.staging_slots_needed > chip.staging_slots:
-            raise DoesNotFit(
-                self.strategy, self.staging_slots_needed, chip.staging_slots, "staging_slots"
-            )
+        """Refuse, before anything runs, a plan that needs more room than the chip has
+        (``plan_memory.check_fits``)."""
+        memory.check_fits(self, chip, chain)
 
     def op_costs(self, prices: ChipConfig | Costs) -> np.ndarray:
         """Each op's expected cost: a chip's fixed latency per kind, or a cost table's price."""
@@ -300,7 +249,7 @@ class Plan:
         in_bytes = activation_bytes is not None
         unit = "bytes" if in_bytes else "slots"
         in_use = self.bytes_in_use(activation_bytes) if in_bytes else self.slots_in_use()
-        needed = max(int(in_use.max()), 0) if in_use.size else 0
+        needed = memory.peak(in_use)
         staging = self.staging_slots_needed
         noun = f"buffer {'byte' if in_bytes else 'slot'}{'' if needed == 1 else 's'}"
         lines = [

@@ -24,6 +24,7 @@ class Columns(Protocol):
     sits for messages. A protocol, so that checking needs no import of ``Plan``."""
 
     strategy: str
+    layers: int
     kind_codes: np.ndarray
     layer_numbers: np.ndarray
     forward_ops: int

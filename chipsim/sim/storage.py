@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ModelViolation
+from ..model.budget import Budget
 
 Array = np.ndarray | None  # None when the run skips the math
 
@@ -33,21 +34,23 @@ class Inputs:
 
 
 class ActivationBuffer:
-    """A buffer of ``capacity`` units; storing what does not fit is an error.
+    """A buffer of the chip's one byte ``Budget``; storing what does not fit is an error.
 
-    Units are slots (each activation takes one: the course's model) unless
-    ``sizes`` gives each a(l) its size, in bytes.
+    ``sizes`` gives each a(l)'s bytes; None counts each activation as one unit
+    (the course's slots, where no network is given). A plain int is a budget of
+    that many such slots. Messages speak the budget's unit: slots or bytes.
     """
 
-    def __init__(self, capacity: int, sizes: Sequence[int] | None = None) -> None:
-        self.capacity, self.sizes = capacity, sizes
+    def __init__(self, budget: Budget | int, sizes: Sequence[int] | None = None) -> None:
+        self.budget = budget if isinstance(budget, Budget) else Budget(budget, "buffer_slots", 1)
+        self.capacity, self.sizes = self.budget.capacity_bytes, sizes
         self.used = 0
         self._held: dict[int, Array] = {}
 
     @property
     def slots(self) -> int | None:
         """The capacity in slots, or None when it is counted in bytes."""
-        return self.capacity if self.sizes is None else None
+        return None if self.budget.slot_bytes is None else self.budget.in_units(self.capacity)
 
     def __len__(self) -> int:
         return len(self._held)
@@ -58,7 +61,7 @@ class ActivationBuffer:
     def store(self, layer: int, value: Array) -> None:
         if layer in self._held:
             raise ModelViolation(f"a{layer} is already in the buffer")
-        size = 1 if self.sizes is None else int(self.sizes[layer])
+        size = self._size(layer)
         if self.used + size > self.capacity:
             raise ModelViolation(self._full(layer, size))
         self._held[layer] = value
@@ -66,11 +69,9 @@ class ActivationBuffer:
 
     def _full(self, layer: int, size: int) -> str:
         held = _listing(list(self._held))
-        if self.sizes is None:
-            return (
-                f"the buffer is full ({self.used} of {self.capacity} slots: {held}); "
-                "free a slot first"
-            )
+        if self.slots is not None:
+            used = self.budget.in_units(self.used)
+            return f"the buffer is full ({used} of {self.slots} slots: {held}); free a slot first"
         return (
             f"the buffer has {self.capacity - self.used} of {self.capacity} bytes free "
             f"(it holds {held}) and a{layer} needs {size}; free some first"
@@ -89,7 +90,10 @@ class ActivationBuffer:
                 f"a{layer} is not in the buffer (it holds {_listing(list(self._held))})"
             )
         del self._held[layer]
-        self.used -= 1 if self.sizes is None else int(self.sizes[layer])
+        self.used -= self._size(layer)
+
+    def _size(self, layer: int) -> int:
+        return 1 if self.sizes is None else int(self.sizes[layer])
 
 
 class Disk:

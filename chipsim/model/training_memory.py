@@ -1,0 +1,193 @@
+"""The one memory's bytes during each op of a plan, by role (SPEC.md, "One memory").
+
+Where a chip declares ``memory_bytes``, one RAM holds at every instant:
+
+- ``checkpoints``: activations the plan keeps in memory (``storemem`` .. ``free``);
+- the op in flight: ``activations`` it reads and writes (a ``fwd l`` holds
+  a(l-1) and a(l)), ``gradients`` (a ``bwd l`` takes dL/da(l) and makes
+  dL/da(l-1); any other backward-phase op holds the gradient the next ``bwd``
+  takes) and ``workspace``: a stage's ``fwd_workspace_bytes``, or for ``bwd``
+  its ``bwd_workspace_bytes`` plus the ``saved_bytes`` it recomputes from a(l-1)
+  first (every ``bwd`` does, as SPEC.md's ``bwd`` does);
+- what is resident: ``weights``, ``weight_gradients`` (each stage's from its
+  ``bwd`` to the end of the step, or only during its ``bwd`` when
+  ``update = "per_stage"`` applies it at once) and ``optimizer_state`` (0, 1 or
+  2 states per parameter for SGD, momentum and Adam).
+
+Weights, their gradients and optimizer states take ``weight_dtype_bytes`` per
+number (the network's ``dtype_bytes`` where unset). The same function gives
+the plan's prediction and the engine's trace column, so they agree by
+construction; ``check_fits`` (``chipsim.sim.plan_memory``) refuses a plan whose
+peak is over the memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from .chip_fields import OPTIMIZER_STATES
+from .ops import KIND_CODE, OP_KINDS
+from .stages import Chain
+
+ROLES: tuple[str, ...] = (
+    "checkpoints",
+    "activations",
+    "gradients",
+    "workspace",
+    "weights",
+    "weight_gradients",
+    "optimizer_state",
+)
+_FWD, _BWD = KIND_CODE["fwd"], KIND_CODE["bwd"]
+_MOVES = np.array([kind in ("loadmem", "storemem", "loaddisk", "storedisk") for kind in OP_KINDS])
+_KEEPS = np.array([{"storemem": 1, "free": -1}.get(kind, 0) for kind in OP_KINDS])
+
+
+@dataclass(frozen=True)
+class Training:
+    """What a training step keeps beside activations (the chip's fields of that name)."""
+
+    weight_dtype_bytes: int | None = None
+    optimizer: str = "sgd"
+    update: str = "per_step"
+
+    def weight_bytes(self, chain: Chain) -> np.ndarray:
+        """Each stage's weights in bytes, l = 0..L (0 at index 0)."""
+        return chain.stage_column("params") * (self.weight_dtype_bytes or chain.dtype_bytes)
+
+    def resident_bytes(self, chain: Chain) -> int:
+        """Weights and optimizer state: held for the whole step."""
+        weights = int(self.weight_bytes(chain).sum())
+        return weights * (1 + OPTIMIZER_STATES[self.optimizer])
+
+    def gradient_bytes(self, chain: Chain) -> int:
+        """The most weight-gradient bytes held at once, in any plan."""
+        weights = self.weight_bytes(chain)
+        return int(weights.sum() if self.update == "per_step" else weights.max())
+
+
+def checkpoint_room(chain: Chain, memory_bytes: int, training: Training) -> int:
+    """The bytes ``memory_bytes`` leaves for checkpoints whatever op runs: what planners
+    plan their checkpoints under (``ChipConfig.budget``). It assumes the costliest
+    op in flight and every resident byte at once, so a plan that keeps its
+    checkpoints within it fits; ``check_fits`` then checks the real per-op peak."""
+    sizes = chain.activation_bytes
+    below, above = sizes[:-1], sizes[1:]
+    held = int(above.max())  # the gradient a backward-phase recomputation holds
+    saved = chain.stage_column("saved_bytes")[1:] + chain.stage_column("bwd_workspace_bytes")[1:]
+    forward = below + above + chain.stage_column("fwd_workspace_bytes")[1:] + held
+    backward = 2 * below + above + saved
+    in_flight = int(max(forward.max(), backward.max(), 2 * held))
+    rest = in_flight + training.resident_bytes(chain) + training.gradient_bytes(chain)
+    return max(memory_bytes - rest, 0)
+
+
+@dataclass(frozen=True)
+class MemoryUse:
+    """Bytes live during each op (columns in plan order), one array per role."""
+
+    by_role: dict[str, np.ndarray]
+
+    @cached_property
+    def total(self) -> np.ndarray:
+        return sum(self.by_role.values(), np.zeros_like(self.by_role["weights"]))
+
+    @property
+    def peak_bytes(self) -> int:
+        return int(self.total.max()) if self.total.size else 0
+
+    @property
+    def peak_index(self) -> int:
+        """The first op at which the peak is reached."""
+        return int(np.argmax(self.total)) if self.total.size else 0
+
+    def at(self, index: int) -> dict[str, int]:
+        """The bytes of each role during op ``index``."""
+        return {role: int(column[index]) for role, column in self.by_role.items()}
+
+
+def memory_use(
+    kind_codes: np.ndarray,
+    layer_numbers: np.ndarray,
+    forward_ops: int,
+    chain: Chain,
+    training: Training,
+) -> MemoryUse:
+    """Every role's bytes during each op of a plan's columns on ``chain``."""
+    codes, layers, sizes = kind_codes, layer_numbers, chain.activation_bytes
+    weight_bytes = training.weight_bytes(chain)
+    weights = int(weight_bytes.sum())
+    states = OPTIMIZER_STATES[training.optimizer] * weights
+    return MemoryUse(
+        {
+            "checkpoints": _checkpoints(codes, sizes[layers]),
+            "activations": _activations(codes, layers, sizes),
+            "gradients": _gradients(codes, layers, forward_ops, sizes),
+            "workspace": _workspace(codes, layers, chain),
+            "weights": np.full(len(codes), weights, dtype=np.int64),
+            "weight_gradients": _weight_gradients(codes, layers, weight_bytes, training.update),
+            "optimizer_state": np.full(len(codes), states, dtype=np.int64),
+        }
+    )
+
+
+def _checkpoints(codes: np.ndarray, moved_bytes: np.ndarray) -> np.ndarray:
+    """Bytes kept during each op: after a ``storemem``, before a ``free``."""
+    after = np.cumsum(_KEEPS[codes] * moved_bytes)
+    return np.maximum(after, after - _KEEPS[codes] * moved_bytes)
+
+
+def _activations(codes: np.ndarray, layers: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """What the op reads and writes: a(l-1) and a(l) for ``fwd``, a(l-1) for ``bwd``,
+    the moved a(l) for loads and stores."""
+    below = sizes[np.maximum(layers - 1, 0)]
+    compute = np.where(codes == _FWD, below + sizes[layers], below)
+    in_flight = np.where((codes == _FWD) | (codes == _BWD), compute, 0)
+    return in_flight + np.where(_MOVES[codes], sizes[layers], 0)
+
+
+def _gradients(
+    codes: np.ndarray, layers: np.ndarray, forward_ops: int, sizes: np.ndarray
+) -> np.ndarray:
+    """dL/da(l) and dL/da(l-1) during ``bwd l``; before it, from the loss on, the
+    gradient the next ``bwd`` takes."""
+    gradients = np.zeros(len(codes), dtype=np.int64)
+    backward = np.arange(len(codes)) >= forward_ops
+    steps = np.flatnonzero((codes == _BWD) & backward)
+    if not steps.size:
+        return gradients
+    following = np.searchsorted(steps, np.arange(len(codes)))  # the next bwd at or after
+    pending = following < steps.size
+    taken = sizes[layers[steps[np.minimum(following, steps.size - 1)]]]
+    gradients[backward & pending] = taken[backward & pending]
+    gradients[steps] += sizes[layers[steps] - 1]
+    return gradients
+
+
+def _workspace(codes: np.ndarray, layers: np.ndarray, chain: Chain) -> np.ndarray:
+    """A ``fwd``'s forward workspace; a ``bwd``'s workspace and the saved tensors it
+    recomputes."""
+    forward = chain.stage_column("fwd_workspace_bytes")[layers]
+    backward = (chain.stage_column("bwd_workspace_bytes") + chain.stage_column("saved_bytes"))[
+        layers
+    ]
+    return np.where(codes == _FWD, forward, np.where(codes == _BWD, backward, 0))
+
+
+def _weight_gradients(
+    codes: np.ndarray, layers: np.ndarray, weight_bytes: np.ndarray, update: str
+) -> np.ndarray:
+    """Each stage's weight gradient from its ``bwd`` on (``per_step``), or only during
+    it (``per_stage``). A stage backpropagated twice holds one gradient."""
+    made = np.where(codes == _BWD, weight_bytes[layers], 0)
+    if update == "per_stage":
+        return made
+    first = np.zeros(len(codes), dtype=bool)
+    seen: set[int] = set()
+    for index in np.flatnonzero(codes == _BWD).tolist():
+        first[index] = int(layers[index]) not in seen
+        seen.add(int(layers[index]))
+    return np.cumsum(np.where(first, made, 0))

@@ -1,0 +1,109 @@
+"""A plan's static memory accounting: what it holds after each op, and whether it fits.
+
+Computed from the plan's columns alone, before anything runs: the buffer's
+occupancy (slots, or bytes given each a(l)'s size) and the staging registers
+prefetches fill. ``check_fits`` compares the peak with the chip's one byte
+``Budget`` (``ChipConfig.budget``), so slots and bytes are checked alike.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import DoesNotFit
+from ..model.budget import Budget
+from ..model.ops import KIND_CODE, OP_KINDS
+from ..model.training_memory import MemoryUse, memory_use
+from .plan_checks import Columns, staging_barrier_error
+
+if TYPE_CHECKING:
+    from ..model.chip import ChipConfig
+    from ..model.stages import Chain
+
+_SLOT_CHANGE = np.array([{"storemem": 1, "free": -1}.get(kind, 0) for kind in OP_KINDS])
+_COMPUTE_CODES = (KIND_CODE["fwd"], KIND_CODE["bwd"])
+
+
+def peak(in_use: np.ndarray) -> int:
+    """The most held after any op (0 for an empty plan)."""
+    return max(int(in_use.max()), 0) if in_use.size else 0
+
+
+def slots_in_use(kind_codes: np.ndarray) -> np.ndarray:
+    """Buffer occupancy after each op, in execution order (+1 storemem, -1 free)."""
+    return np.cumsum(_SLOT_CHANGE[kind_codes])
+
+
+def bytes_in_use(plan: Columns, activation_bytes: np.ndarray) -> np.ndarray:
+    """Buffer bytes held after each op, given the bytes of each a(l), l = 0..L."""
+    change = _SLOT_CHANGE[plan.kind_codes] * activation_bytes[plan.layer_numbers]
+    return np.cumsum(change)
+
+
+def check_fits(plan: Columns, chip: ChipConfig, chain: Chain | None) -> None:
+    """Refuse a plan whose buffer peak is over the chip's budget, or that needs more
+    staging registers than it has (each holds one activation, so they count alike)."""
+    if chip.memory_bytes is not None and chain is not None:
+        check_memory(plan, chip, chain)
+    else:
+        sizes = (
+            np.ones(plan.layers + 1, dtype=np.int64) if chain is None else chain.activation_bytes
+        )
+        chip.budget(chain).refuse_over(plan.strategy, peak(bytes_in_use(plan, sizes)))
+    registers = Budget(chip.staging_slots, "staging_slots", slot_bytes=1)
+    registers.refuse_over(plan.strategy, peak(staging(plan)[1]))
+
+
+def use_of(plan: Columns, chip: ChipConfig, chain: Chain) -> MemoryUse:
+    """The one memory's bytes during each op, by role (``training_memory``)."""
+    codes, layers = plan.kind_codes, plan.layer_numbers
+    return memory_use(codes, layers, plan.forward_ops, chain, chip.training)
+
+
+def check_memory(plan: Columns, chip: ChipConfig, chain: Chain) -> None:
+    """Refuse a plan whose peak in the one memory is over ``memory_bytes``, naming the
+    op at the peak and what is live then."""
+    use = use_of(plan, chip, chain)
+    if use.peak_bytes <= chip.memory_bytes:
+        return
+    index = use.peak_index
+    live = ", ".join(f"{role} {size}" for role, size in use.at(index).items() if size)
+    detail = f": the peak is at `{plan.op(index)}` ({plan.position(index)}), holding {live}"
+    needed, available = use.peak_bytes, chip.memory_bytes
+    raise DoesNotFit(plan.strategy, needed, available, "memory_bytes", None, detail)
+
+
+def staging(plan: Columns) -> tuple[np.ndarray, np.ndarray]:
+    """(staged, in use): per op, whether it writes or reads a staging register,
+    and how many staging registers hold an activation after it.
+
+    Staging must be empty at the end of the forward phase: a backward load
+    prefetched across the phase barrier would be paid for by the forward
+    phase and make the backward phase look faster than it is (``PlanError``).
+    """
+    count = len(plan.kind_codes)
+    if not plan.prefetch.any():  # nothing staged: read-only views, no memory per op
+        return plan.prefetch, np.broadcast_to(np.int64(0), (count,))
+    staged = np.zeros(count, dtype=bool)
+    in_use = np.zeros(count, dtype=np.int64)
+    held: dict[int, int] = {}  # copies: two steps may prefetch one checkpoint
+    total = 0  # sum of held, kept as it changes: linear in the plan's length
+    codes, numbers = plan.kind_codes.tolist(), plan.layer_numbers.tolist()
+    barrier = plan.forward_ops - 1  # the last forward op
+    for index, (code, layer, prefetch) in enumerate(
+        zip(codes, numbers, plan.prefetch.tolist(), strict=True)
+    ):
+        if index == barrier + 1 and total:
+            raise staging_barrier_error(plan)
+        if prefetch:
+            held[layer] = held.get(layer, 0) + 1
+            staged[index], total = True, total + 1
+        elif code in _COMPUTE_CODES and held.get(layer - 1):
+            held[layer - 1] -= 1
+            staged[index], total = True, total - 1
+        in_use[index] = total
+    if barrier + 1 == count and total and barrier >= 0:  # a plan with no backward ops
+        raise staging_barrier_error(plan)
+    return staged, in_use
