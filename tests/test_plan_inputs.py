@@ -66,12 +66,13 @@ def test_an_unhashable_kind_is_an_unknown_op() -> None:
     )
 
 
-@pytest.mark.parametrize("op", [("fwd",), ("fwd", 1, False, 0), "fwd 1", 7])
+@pytest.mark.parametrize("op", [("fwd",), ("fwd", 1, False, False, 0), "fwd 1", 7])
 def test_an_op_of_the_wrong_shape_is_refused(op: object) -> None:
     with pytest.raises(PlanError) as error:
         build_with(op)
     assert str(error.value) == (
-        "p: op 1 of the forward phase: an op is (kind, layer) or (kind, layer, prefetch), "
+        "p: op 1 of the forward phase: an op is (kind, layer), (kind, layer, prefetch) or "
+        "(kind, layer, prefetch, record), "
         f"got {op!r}"
     )
 
@@ -226,3 +227,18 @@ def test_the_running_staging_count_matches_a_full_recount(spec: str) -> None:
     plan = make_plan(spec, 12, ChipConfig(staging_slots=3))
     assert plan.staging_in_use().tolist() == counter_staging(plan)
     assert plan.staging_slots_needed == max(counter_staging(plan))
+
+
+@pytest.mark.parametrize(
+    ("op", "message"),
+    [
+        (("fwd", 1, False, 0), "`fwd 1`: record must be True or False, got 0"),
+        (
+            ("loadmem", 0, False, True),
+            "`loadmem 0` in the forward phase is marked record; only fwd",
+        ),
+    ],
+)
+def test_only_a_forward_records_and_record_is_a_bool(op: object, message: str) -> None:
+    with pytest.raises(PlanError, match=re.escape(message)):
+        build_with(op)

@@ -338,11 +338,14 @@ def test_networks_show_json_is_exactly_the_contract() -> None:
     # mlp:widths=8,4,6,2: dense 8→4 (32 MACs, 8·4 + 4 params), 4→6 (24, 30), 6→2 (12, 14).
     result = invoke("networks", "show", "mlp:widths=8,4,6,2", "--json")
     assert result.exit_code == 0, result.output
+    # issue 20: macs_bwd is the gradient work (2× forward); a recording forward keeps the
+    # tanh result (its output, float32); dense layers need no workspace.
     stage = ["name", "output_shape", "elements", "bytes", "macs_fwd", "macs_bwd", "params"]
+    stage += ["saved_bytes", "fwd_workspace_bytes", "bwd_workspace_bytes"]
     rows = [
-        ["dense1", [4], 4, 16, 32, 96, 36],
-        ["dense2", [6], 6, 24, 24, 72, 30],
-        ["dense3", [2], 2, 8, 12, 36, 14],
+        ["dense1", [4], 4, 16, 32, 64, 36, 16, 0, 0],
+        ["dense2", [6], 6, 24, 24, 48, 30, 24, 0, 0],
+        ["dense3", [2], 2, 8, 12, 24, 14, 8, 0, 0],
     ]
     data = json.loads(result.output)
     assert data == {

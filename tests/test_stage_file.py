@@ -54,8 +54,8 @@ def test_csv_optional_columns_default(tmp_path):
     chain = load_stage_file(path)
     assert chain.input_shape == (3, 8, 8)
     assert [(s.name, s.output_shape, s.macs_fwd, s.macs_bwd, s.params) for s in chain.stages] == [
-        ("conv", (4, 8, 8), 100, 300, 0),  # macs_bwd = 3 × macs_fwd, params = 0
-        ("fc", (10,), 7, 21, 0),
+        ("conv", (4, 8, 8), 100, 200, 0),  # macs_bwd = 2 × macs_fwd (gradients), params = 0
+        ("fc", (10,), 7, 14, 0),
     ]
     assert chain.dtype_bytes == 4
 
@@ -69,7 +69,7 @@ def test_toml_accepts_shape_text_and_defaults(tmp_path):
     chain = load_stage_file(path)
     assert chain.input_shape == (1, 3, 32, 32)
     assert [(s.output_shape, s.macs_bwd, s.params) for s in chain.stages] == [
-        ((1, 16, 16, 16), 15, 0),
+        ((1, 16, 16, 16), 10, 0),
         ((1, 10), 0, 9),
     ]
 
@@ -82,7 +82,7 @@ def test_the_examples_load(name):
     # conv1: 16·32·32 outputs × 3·3·3 weights; conv2: 32·16·16 × 3·3·16; fc 32·8·8 → 10.
     assert [s.macs_fwd for s in chain.stages] == [442_368, 0, 1_179_648, 0, 20_480]
     assert [s.params for s in chain.stages] == [448, 0, 4_640, 0, 20_490]
-    assert [s.macs_bwd for s in chain.stages] == [3 * 442_368, 0, 3 * 1_179_648, 0, 40_960]
+    assert [s.macs_bwd for s in chain.stages] == [2 * 442_368, 0, 2 * 1_179_648, 0, 40_960]
     assert (
         chain.totals()["activation_elements"]
         == 16 * 32 * 32 + 16 * 16 * 16 + 32 * 16 * 16 + 32 * 8 * 8 + 10

@@ -1,12 +1,15 @@
 """The cost model: what each op costs on a chip for a network, op kind by stage.
 
-One table, ``ns[kind code, l]``, where the chip's fixed latencies, its port
+One table, ``ns[price code, l]``, where the chip's fixed latencies, its port
 bandwidths and the network's stage sizes meet: ``fwd l``/``bwd l`` pay stage
 l's multiply-adds at ``compute_macs_per_ns``, a load or store of a(l) its
 bytes at the port's bandwidth, each plus the kind's fixed latency (a
 distribution's mean: this is the *expected* cost planners and predictions
 use; runs draw the fixed part, ``chipsim.sim.draws``). Columns a kind cannot
 take (``fwd 0``) hold 0. Whole-ns tables are int64, so traces stay exact.
+A price code is an op kind's code, or ``RECORDED_BWD`` (``chipsim.model.ops``):
+a ``bwd`` of a recorded stage pays its gradient work (``macs_bwd``) alone,
+any other ``bwd`` recomputes the stage first (``macs_fwd + macs_bwd``).
 
 Energy is priced beside it, ``energy_nj[kind code, l]``: the kind's
 per-access nJ plus its bytes (loads, stores) or multiply-adds (fwd, bwd) at
@@ -27,10 +30,14 @@ import numpy as np
 
 from ..errors import ConfigError
 from .chip_fields import BANDWIDTH_FIELDS
-from .ops import OP_KINDS, OP_LATENCY_FIELD
+from .ops import KIND_CODE, OP_KINDS, OP_LATENCY_FIELD, PRICE_CODES, RECORDED_BWD
 from .stages import Chain
 
 _COMPUTE = ("fwd", "bwd")
+_FWD, _BWD = KIND_CODE["fwd"], KIND_CODE["bwd"]
+_COMPUTE_CODES = [_FWD, _BWD, RECORDED_BWD]
+#: The op kind each price code prices: the kinds, then a ``bwd`` of a recorded stage.
+PRICE_KINDS: tuple[str, ...] = (*OP_KINDS, "bwd")
 
 #: The chip's per-access energy field of each kind (None: no such term).
 ACCESS_ENERGY_FIELD: dict[str, str | None] = {
@@ -70,31 +77,61 @@ class Costs:
     def __init__(self, chip: PricedChip, chain: Chain) -> None:
         self.chip, self.chain = chip, chain
 
-    @cached_property
+    @property
     def transfer_ns(self) -> np.ndarray:
         """(kind, index) → what the op pays for its bytes or multiply-adds (float64)."""
-        table = np.zeros((len(OP_KINDS), self.chain.layers + 1))
-        for code, kind in enumerate(OP_KINDS):
+        return self.priced_transfer_ns[: len(OP_KINDS)]
+
+    @property
+    def ns(self) -> np.ndarray:
+        """(kind, index) → expected ns: fixed latency (mean) plus transfer."""
+        return self.priced_ns[: len(OP_KINDS)]
+
+    @property
+    def energy_nj(self) -> np.ndarray:
+        """(kind, index) → dynamic nJ of one op."""
+        return self.priced_energy_nj[: len(OP_KINDS)]
+
+    @cached_property
+    def priced_transfer_ns(self) -> np.ndarray:
+        """(price code, index) → what the op pays for its bytes or multiply-adds (float64),
+        or a stage's measured ``fwd_ns``/``bwd_ns`` where its table gives them."""
+        table = np.zeros((PRICE_CODES, self.chain.layers + 1))
+        for code, kind in enumerate(PRICE_KINDS):
             rate = self.chip.rate(kind)
             if rate is not None:
-                table[code] = self.work(kind) / rate
+                table[code] = self.work(kind, recorded=code == RECORDED_BWD) / rate
+        self._measured(table)
         return table
 
-    def work(self, kind: str) -> np.ndarray:
-        """Multiply-adds (fwd, bwd) or bytes (loads, stores) of each index; 0 for ``free``."""
+    def _measured(self, table: np.ndarray) -> None:
+        """Stages with a profile's times: fwd costs ``fwd_ns``, a recorded bwd ``bwd_ns``
+        and a bwd that recomputes first both (each MAC-priced where not measured)."""
+        for layer, stage in enumerate(self.chain.stages, start=1):
+            if stage.fwd_ns is None and stage.bwd_ns is None:
+                continue
+            forward = table[_FWD, layer] if stage.fwd_ns is None else stage.fwd_ns
+            gradient = table[RECORDED_BWD, layer] if stage.bwd_ns is None else stage.bwd_ns
+            table[[_FWD, _BWD, RECORDED_BWD], layer] = forward, forward + gradient, gradient
+
+    def work(self, kind: str, *, recorded: bool = False) -> np.ndarray:
+        """Multiply-adds (fwd, bwd) or bytes (loads, stores) of each index; 0 for ``free``.
+        A ``bwd`` recomputes its stage's forward first unless the stage was ``recorded``."""
         chain = self.chain
-        if kind in _COMPUTE:
-            return chain.macs_fwd if kind == "fwd" else chain.macs_bwd
+        if kind == "fwd":
+            return chain.macs_fwd
+        if kind == "bwd":
+            return chain.macs_bwd if recorded else chain.macs_fwd + chain.macs_bwd
         if OP_LATENCY_FIELD[kind] is None:
             return np.zeros(chain.layers + 1, dtype=np.int64)
         return chain.activation_bytes
 
     @cached_property
-    def ns(self) -> np.ndarray:
-        """(kind, index) → expected ns: fixed latency (mean) plus transfer."""
-        fixed = np.array([self.chip.op_latency_ns(kind) for kind in OP_KINDS], dtype=float)
-        table = fixed[:, None] + self.transfer_ns
-        table[[OP_KINDS.index(kind) for kind in _COMPUTE], 0] = 0  # there is no stage 0
+    def priced_ns(self) -> np.ndarray:
+        """(price code, index) → expected ns: fixed latency (mean) plus transfer."""
+        fixed = np.array([self.chip.op_latency_ns(kind) for kind in PRICE_KINDS], dtype=float)
+        table = fixed[:, None] + self.priced_transfer_ns
+        table[_COMPUTE_CODES, 0] = 0  # there is no stage 0
         if not np.isfinite(table).all():
             slow = ", ".join(f for f in BANDWIDTH_FIELDS if getattr(self.chip, f))
             raise ConfigError(
@@ -106,16 +143,17 @@ class Costs:
         return table
 
     @cached_property
-    def energy_nj(self) -> np.ndarray:
-        """(kind, index) → dynamic nJ of one op: per access plus work × pJ per unit / 1000."""
-        table = np.zeros((len(OP_KINDS), self.chain.layers + 1))
-        for code, kind in enumerate(OP_KINDS):
+    def priced_energy_nj(self) -> np.ndarray:
+        """(price code, index) → dynamic nJ of one op: per access plus work × pJ per unit
+        / 1000."""
+        table = np.zeros((PRICE_CODES, self.chain.layers + 1))
+        for code, kind in enumerate(PRICE_KINDS):
             access, per_unit = ACCESS_ENERGY_FIELD[kind], self._pj_per_unit(kind)
             if access is not None and getattr(self.chip, access) is not None:
                 table[code] += getattr(self.chip, access)
             if per_unit:
-                table[code] += self.work(kind) * per_unit / 1000
-        table[[OP_KINDS.index(kind) for kind in _COMPUTE], 0] = 0  # there is no stage 0
+                table[code] += self.work(kind, recorded=code == RECORDED_BWD) * per_unit / 1000
+        table[_COMPUTE_CODES, 0] = 0  # there is no stage 0
         return table
 
     def _pj_per_unit(self, kind: str) -> int | float | None:
@@ -154,19 +192,21 @@ class Costs:
         energy = self.energy_nj + self.static_nj_per_ns * self.ns
         return energy if objective == "energy" else self.ns + ns_per_nj * energy
 
-    def transfer_fraction(self, kind: str, layers: np.ndarray) -> tuple[int, Fraction]:
+    def transfer_fraction(
+        self, kind: str, layers: np.ndarray, *, recorded: bool = False
+    ) -> tuple[int, Fraction]:
         """(how many, their summed transfer ns as an exact fraction) of ops of ``kind`` on
         ``layers``: what break-even solving adds up without rounding."""
         rate = self.chip.rate(kind)
         if rate is None or not len(layers):
             return len(layers), Fraction(0)
         counts = np.bincount(layers, minlength=self.chain.layers + 1).astype(object)
-        work = int(np.dot(counts, self.work(kind).astype(object)))
+        work = int(np.dot(counts, self.work(kind, recorded=recorded).astype(object)))
         return len(layers), Fraction(work) / Fraction(rate)
 
     def of_ops(self, kind_codes: np.ndarray, layers: np.ndarray) -> np.ndarray:
-        """The expected ns of each op of a plan's columns."""
-        return self.ns[kind_codes, layers]
+        """The expected ns of each op of a plan's columns (its ``price_codes``)."""
+        return self.priced_ns[kind_codes, layers]
 
     @cached_property
     def uniform(self) -> bool:

@@ -34,18 +34,25 @@ class LayerGradients:
     bias: np.ndarray
 
 
-def dense_stages(widths: Sequence[int], kind: str = "dense") -> tuple[list[Stage], int]:
+def dense_stages(
+    widths: Sequence[int], kind: str = "dense", dtype_bytes: int = 4
+) -> tuple[list[Stage], int]:
     """Stage l: a widths[l-1] → widths[l] dense layer (w_l·w_(l-1) MACs, weights and bias),
     as (stages, repeat): one stage repeated L times when every width is the same."""
     if len(set(widths)) == 1:
-        return [dense_stage(kind, widths[0], widths[0])], len(widths) - 1
+        return [dense_stage(kind, widths[0], widths[0], dtype_bytes)], len(widths) - 1
     pairs = enumerate(itertools.pairwise(widths), start=1)
-    return [dense_stage(f"{kind}{layer}", previous, width) for layer, (previous, width) in pairs], 1
+    return [
+        dense_stage(f"{kind}{layer}", previous, width, dtype_bytes)
+        for layer, (previous, width) in pairs
+    ], 1
 
 
-def dense_stage(name: str, previous: int, width: int) -> Stage:
+def dense_stage(name: str, previous: int, width: int, dtype_bytes: int = 4) -> Stage:
+    """A tanh dense layer; a recording forward keeps its tanh result (width numbers)."""
     macs = width * previous
-    return Stage(name, (width,), macs, BACKWARD_MACS_PER_FORWARD * macs, macs + width)
+    gradient_macs = BACKWARD_MACS_PER_FORWARD * macs
+    return Stage(name, (width,), macs, gradient_macs, macs + width, saved_bytes=width * dtype_bytes)
 
 
 def check_widths(widths: Sequence[int]) -> None:
@@ -87,10 +94,19 @@ class NumpyNetwork(Chain):
         """a(layer) from a(layer-1)."""
         raise NotImplementedError
 
+    def record(self, layer: int, previous: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """a(layer) and what its backward needs besides a(layer-1): a recording forward."""
+        raise NotImplementedError
+
     def backward(
-        self, layer: int, previous: np.ndarray, upstream: np.ndarray
+        self,
+        layer: int,
+        previous: np.ndarray,
+        upstream: np.ndarray,
+        saved: np.ndarray | None = None,
     ) -> tuple[np.ndarray, LayerGradients]:
-        """dLoss/da(layer-1) and the layer's weight gradients from a(layer-1), dLoss/da(layer)."""
+        """dLoss/da(layer-1) and the layer's weight gradients from a(layer-1), dLoss/da(layer)
+        and the recorded ``saved`` tensors (recomputed from a(layer-1) when None)."""
         raise NotImplementedError
 
     def loss(self, output: np.ndarray) -> tuple[float, np.ndarray]:
@@ -119,11 +135,20 @@ class NumpyNetwork(Chain):
             upstream, grads = self.backward(layer, activations[layer - 1], upstream)
             yield layer, grads
 
+    def _dense(self, layer: int, previous: np.ndarray) -> np.ndarray:
+        """tanh(W a + b): what a dense layer's backward needs (its saved tensor)."""
+        return np.tanh(self.weights[layer] @ previous + self.biases[layer])
+
     def _dense_backward(
-        self, layer: int, previous: np.ndarray, upstream: np.ndarray
+        self,
+        layer: int,
+        previous: np.ndarray,
+        upstream: np.ndarray,
+        saved: np.ndarray | None = None,
     ) -> tuple[np.ndarray, LayerGradients]:
-        """Through tanh(W a + b): recomputes the pre-activation (SPEC.md's convention)."""
-        activation = np.tanh(self.weights[layer] @ previous + self.biases[layer])
+        """Through tanh(W a + b), from its recorded value or recomputing it (SPEC.md's
+        convention); the two are the same bits, so are the gradients."""
+        activation = self._dense(layer, previous) if saved is None else saved
         delta = upstream * (1.0 - activation * activation)
         grads = LayerGradients(weight=np.outer(delta, previous), bias=delta)
         return self.weights[layer].T @ delta, grads
@@ -139,18 +164,26 @@ class MLP(NumpyNetwork):
         check_seed(seed)
         widths = list(widths)
         label = name or "mlp:widths=" + ",".join(map(str, widths))
-        stages, repeat = dense_stages(widths)
+        stages, repeat = dense_stages(widths, dtype_bytes=dtype_bytes)
         super().__init__(label, (widths[0],), stages, dtype_bytes=dtype_bytes, repeat=repeat)
         self.widths = widths
         self._draw(widths, seed)
 
     def forward(self, layer: int, previous: np.ndarray) -> np.ndarray:
-        return np.tanh(self.weights[layer] @ previous + self.biases[layer])
+        return self._dense(layer, previous)
+
+    def record(self, layer: int, previous: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        output = self._dense(layer, previous)
+        return output, output  # tanh saves its result: here a(layer) itself
 
     def backward(
-        self, layer: int, previous: np.ndarray, upstream: np.ndarray
+        self,
+        layer: int,
+        previous: np.ndarray,
+        upstream: np.ndarray,
+        saved: np.ndarray | None = None,
     ) -> tuple[np.ndarray, LayerGradients]:
-        return self._dense_backward(layer, previous, upstream)
+        return self._dense_backward(layer, previous, upstream, saved)
 
 
 class Network(MLP):
@@ -183,18 +216,26 @@ class ResMLP(NumpyNetwork):
         Network.check_size(blocks, width, seed)
         widths = [width] * (blocks + 1)
         name = f"resmlp:width={width},blocks={blocks}"
-        stages, repeat = dense_stages(widths, "block")
+        stages, repeat = dense_stages(widths, "block", dtype_bytes)
         super().__init__(name, (width,), stages, dtype_bytes=dtype_bytes, repeat=repeat)
         self.width = width
         self._draw(widths, seed)
 
     def forward(self, layer: int, previous: np.ndarray) -> np.ndarray:
-        return previous + np.tanh(self.weights[layer] @ previous + self.biases[layer])
+        return previous + self._dense(layer, previous)
+
+    def record(self, layer: int, previous: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        inner = self._dense(layer, previous)
+        return previous + inner, inner  # the block's tanh result, apart from a(layer)
 
     def backward(
-        self, layer: int, previous: np.ndarray, upstream: np.ndarray
+        self,
+        layer: int,
+        previous: np.ndarray,
+        upstream: np.ndarray,
+        saved: np.ndarray | None = None,
     ) -> tuple[np.ndarray, LayerGradients]:
-        through, grads = self._dense_backward(layer, previous, upstream)
+        through, grads = self._dense_backward(layer, previous, upstream, saved)
         return upstream + through, grads  # the skip passes the gradient on unchanged
 
 

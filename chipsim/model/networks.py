@@ -45,18 +45,18 @@ def mlp(
         width = COURSE_WIDTH if width is None else width
         Network.check_size(layers, width, 0)
         model: Callable[[int], Chain] = partial(Network, layers, width, dtype_bytes=dtype_bytes)
-        stages, repeat, a0 = [dense_stage("dense", width, width)], layers, width
+        stages, repeat, a0 = [dense_stage("dense", width, width, dtype_bytes)], layers, width
     else:
         check_widths(widths)
         model = partial(MLP, widths, dtype_bytes=dtype_bytes)
-        (stages, repeat), a0 = dense_stages(widths), widths[0]
+        (stages, repeat), a0 = dense_stages(widths, dtype_bytes=dtype_bytes), widths[0]
     return Chain("mlp", (a0,), stages, dtype_bytes=dtype_bytes, model=model, repeat=repeat)
 
 
 def resmlp(*, width: int, blocks: int, dtype_bytes: int = 4) -> Chain:
     """Residual blocks of one width: a(l) = a(l-1) + tanh(W_l a(l-1) + b_l)."""
     Network.check_size(blocks, width, 0)
-    stages, repeat = dense_stages([width] * (blocks + 1), "block")
+    stages, repeat = dense_stages([width] * (blocks + 1), "block", dtype_bytes)
     model = partial(ResMLP, width, blocks, dtype_bytes=dtype_bytes)
     return Chain("resmlp", (width,), stages, dtype_bytes=dtype_bytes, model=model, repeat=repeat)
 

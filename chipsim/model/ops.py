@@ -11,6 +11,13 @@ register instead of the working register, and the ``fwd``/``bwd`` that next
 needs it takes it from there. It is still a ``loadmem``/``loaddisk`` (counted
 and priced as one); only where the data lands differs, which is what lets
 overlapped timing run it while the compute unit works.
+
+A ``fwd`` may be marked ``record`` (SPEC.md, "What a stage keeps"): it keeps
+the stage's saved tensors until that stage's ``bwd``, which then costs the
+gradient work alone; a ``bwd`` whose stage was not recorded recomputes them
+from a(l-1) first (forward plus backward work), as the course's ``bwd`` does.
+Costs tell the two apart by *price code*: the kind codes, plus
+``RECORDED_BWD`` for a ``bwd`` that finds its stage recorded.
 """
 
 from __future__ import annotations
@@ -55,16 +62,24 @@ PORT_CODE_OF_KIND: tuple[int, ...] = tuple(PORTS.index(OP_PORT[kind]) for kind i
 #: The kinds a plan may mark ``prefetch``.
 LOAD_KINDS: tuple[str, ...] = ("loadmem", "loaddisk")
 
+#: The price code of a ``bwd`` whose stage a recording ``fwd`` kept: one past the
+#: kind codes, so cost tables have one row per price code.
+RECORDED_BWD = len(OP_KINDS)
+PRICE_CODES = len(OP_KINDS) + 1
+
 
 class Op(NamedTuple):
-    """One step of a plan, e.g. ``Op("loadmem", 5)`` or ``Op("loaddisk", 8, prefetch=True)``."""
+    """One step of a plan, e.g. ``Op("loadmem", 5)``, ``Op("loaddisk", 8, prefetch=True)``
+    or ``Op("fwd", 3, record=True)``."""
 
     kind: str
     layer: int
     prefetch: bool = False
+    record: bool = False
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.layer}" + (" (prefetch)" if self.prefetch else "")
+        mark = " (prefetch)" if self.prefetch else " (record)" if self.record else ""
+        return f"{self.kind} {self.layer}{mark}"
 
 
 class OpCounts(dict[str, int]):

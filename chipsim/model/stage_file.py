@@ -6,9 +6,9 @@ Columns (docs/networks.md has a worked example):
 - ``output_shape``: a(l)'s shape, as ``64x56x56`` (CSV or TOML text) or a
   TOML array ``[64, 56, 56]``; include the batch if the profile has one;
 - ``macs_fwd``: forward multiply-adds, a whole number >= 0;
-- ``macs_bwd`` (optional): backward multiply-adds, default 3 × macs_fwd
-  (``stages.BACKWARD_MACS_PER_FORWARD``: gradients plus recomputing the
-  stage's inner tensors, SPEC.md's ``bwd``);
+- ``macs_bwd`` (optional): the gradient work alone, default 2 × macs_fwd
+  (``stages.BACKWARD_MACS_PER_FORWARD``: weight and input gradients; a ``bwd``
+  that did not record recomputes the stage first and pays ``macs_fwd`` too);
 - ``params`` (optional): parameter count, default 0.
 
 a0, the input, is the CSV's first row, named ``input`` (only its

@@ -6,10 +6,11 @@ and its parameter count; a0 is the network input (``input_shape``). This is
 all planners, the cost model and the engine need: what an activation weighs
 in bytes and what a step costs follow from it and the chip.
 
-Conventions: shapes include the batch; ``macs_bwd`` counts the weight and
-input gradients *and* recomputing the stage's inner tensors from its input,
-which SPEC.md's ``bwd`` does (3× forward for dense and conv stages, unless a
-stage table says otherwise). A network whose numpy math chipsim runs is a
+Conventions: shapes include the batch; ``macs_bwd`` counts the gradient work
+alone, the weight and input gradients (2× forward for dense and conv stages,
+unless a stage table says otherwise). A ``bwd`` of a stage whose forward did
+not record recomputes its inner tensors first and pays ``macs_fwd`` too, as
+SPEC.md's ``bwd`` does (``chipsim.model.costs``). A network whose numpy math chipsim runs is a
 ``Chain`` too (``chipsim.model.network``); ``model(seed)`` builds it.
 """
 
@@ -27,9 +28,9 @@ import numpy as np
 from ..errors import ConfigError
 from ..limits import MAX_LAYERS, MAX_TOTAL, shown
 
-#: Backward multiply-adds per forward one, where a table does not say: two for
-#: the weight and input gradients, one for recomputing the stage's inner tensors.
-BACKWARD_MACS_PER_FORWARD = 3
+#: Gradient multiply-adds per forward one, where a table does not say: one for the
+#: weight gradient, one for the input gradient (a dense or conv layer's two GEMMs).
+BACKWARD_MACS_PER_FORWARD = 2
 
 
 _COUNTS = ("macs_fwd", "macs_bwd", "params")
@@ -92,6 +93,8 @@ class Stage:
             "macs_fwd": self.macs_fwd,
             "macs_bwd": self.macs_bwd,
             "params": self.params,
+            **{field: getattr(self, field) for field in MEMORY_FIELDS},
+            **{f: value for f in MEASURED_FIELDS if (value := getattr(self, f)) is not None},
         }
 
 

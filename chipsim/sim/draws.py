@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model.chip import ChipConfig
-from ..model.costs import Costs
+from ..model.costs import PRICE_KINDS, Costs
 from ..model.latency import Distribution
 from ..model.ops import KIND_CODE, OP_LATENCY_FIELD
 from ..model.stages import Chain
@@ -60,12 +60,13 @@ class Sampler:
         chain = network if isinstance(network, Chain) else _equal_width(plan, chip, network)
         costs = Costs(chip, chain)
         self.jittered = [
-            (KIND_CODE[kind], latency)
-            for kind, field in OP_LATENCY_FIELD.items()
-            if field is not None and isinstance(latency := getattr(chip, field), Distribution)
+            (code, latency)
+            for code, kind in enumerate(PRICE_KINDS)
+            if (field := OP_LATENCY_FIELD[kind]) is not None
+            and isinstance(latency := getattr(chip, field), Distribution)
         ]
-        self.transfer_ns = costs.transfer_ns
-        base = costs.of_ops(plan.kind_codes, plan.layer_numbers)
+        self.transfer_ns = costs.priced_transfer_ns
+        base = costs.of_ops(plan.price_codes, plan.layer_numbers)
         exact = not self.jittered and base.dtype == np.int64
         if exact:  # whole ns stay int64 while no sum can overflow, even with every retry
             rows = len(plan) * (1 + chip.max_retries * (chip.disk_fault_rate > 0))
@@ -78,11 +79,11 @@ class Sampler:
         attempts, failed_op = self._read_attempts(replication)
         plan = self.plan
         if attempts is None:
-            rows = plan.kind_codes
+            rows = plan.price_codes
             durations = self.base_ns.copy() if self.jittered else self.base_ns
         else:
             rows, durations = (
-                np.repeat(plan.kind_codes, attempts),
+                np.repeat(plan.price_codes, attempts),
                 np.repeat(self.base_ns, attempts),
             )
         if self.jittered:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -118,7 +119,7 @@ def timed(plan: Plan, config: ChipConfig, draws: Draws, chain: Chain | None = No
     energy = None
     if config.has_energy and chain is not None:
         costs = Costs(config, chain)
-        energy = (costs.energy_nj, costs.static_nj_per_ns)
+        energy = (costs.priced_energy_nj, costs.static_nj_per_ns)
     return Trace.of(plan, draws.attempts, start, end, sizes, energy)
 
 
@@ -152,6 +153,7 @@ class _Run:
         self.loss: float | None = None
         self.gradients: list[LayerGradients | None] = [None] * plan.layers
         self.keep_gradients, self.on_gradients = keep_gradients, on_gradients
+        self.recorded: dict[int, Any] = {}  # stage → the saved tensors a recording fwd kept
         chip.inputs.a0 = None if network is None else network.input
 
     def apply(self) -> None:
@@ -164,22 +166,21 @@ class _Run:
 
     def _walk(self, phase: str) -> None:
         """Apply each op of a phase in order, enforcing the rules as it goes."""
-        chip, network, plan = self.chip, self.network, self.plan
+        chip, plan = self.chip, self.plan
         registers, buffer, disk = chip.registers, chip.buffer, chip.disk
         where = plan.phase_slice(phase)
         kinds = [OP_KINDS[code] for code in plan.kind_codes[where].tolist()]
         layers, staged_flags = plan.layer_numbers[where].tolist(), plan.staged[where].tolist()
-        ops = zip(kinds, layers, staged_flags, strict=True)
+        ops = zip(kinds, layers, staged_flags, plan.record[where].tolist(), strict=True)
         index, kind, layer, staged = 0, "", 0, False  # named in a broken rule's message
         try:
-            for index, (kind, layer, staged) in enumerate(ops):  # noqa: B007
+            for index, (kind, layer, staged, record) in enumerate(ops):  # noqa: B007
                 if kind == "fwd":
                     if staged:
                         previous = registers.take_staged(layer - 1)
                     else:
                         previous = registers.require_activation(layer - 1)
-                    value = None if network is None else network.forward(layer, previous)
-                    registers.set_activation(layer, value)
+                    registers.set_activation(layer, self._forward(layer, previous, record))
                 elif kind == "loadmem" or kind == "loaddisk":
                     if kind == "loaddisk":
                         value = disk.load(layer)
@@ -195,11 +196,7 @@ class _Run:
                     else:
                         previous = registers.require_activation(layer - 1)
                     upstream = registers.require_gradient(layer)
-                    gradient = None
-                    if network is not None:
-                        gradient, weights = network.backward(layer, previous, upstream)
-                        self._produced(layer, weights)
-                    registers.set_gradient(layer - 1, gradient)
+                    registers.set_gradient(layer - 1, self._backward(layer, previous, upstream))
                 elif kind == "storemem":
                     buffer.store(layer, registers.require_activation(layer))
                 elif kind == "free":
@@ -211,6 +208,26 @@ class _Run:
             raise ModelViolation(
                 f"{plan.strategy}: op {index} of the {phase} phase, `{op}`: {error}"
             ) from None
+
+    def _forward(self, layer: int, previous: Any, record: bool) -> Any:
+        """a(layer); a recording forward keeps the stage's saved tensors for its bwd."""
+        if self.network is None:
+            if record:
+                self.recorded[layer] = None
+            return None
+        if not record:
+            return self.network.forward(layer, previous)
+        value, self.recorded[layer] = self.network.record(layer, previous)
+        return value
+
+    def _backward(self, layer: int, previous: Any, upstream: Any) -> Any:
+        """dL/da(layer-1), from the recorded saved tensors or recomputing them."""
+        saved = self.recorded.pop(layer, None)
+        if self.network is None:
+            return None
+        gradient, weights = self.network.backward(layer, previous, upstream, saved)
+        self._produced(layer, weights)
+        return gradient
 
     def _produced(self, layer: int, gradients: LayerGradients) -> None:
         """A bwd's weight gradients: kept, handed on, or both."""

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import PlanError
 from ..model.chip import ChipConfig
-from ..model.ops import KIND_CODE, OP_KINDS, Op, OpCounts
+from ..model.ops import KIND_CODE, OP_KINDS, RECORDED_BWD, Op, OpCounts
 from . import plan_memory as memory
 from .plan_checks import check_columns, check_layers, encode_op
 
@@ -44,9 +44,9 @@ class Plan:
     ``strategy`` is the spec that produced it (for messages). ``kind_codes``
     (int8, indices into OP_KINDS) and ``layer_numbers`` (int64) hold every op
     in execution order, the first ``forward_ops`` of them in the forward
-    phase; ``prefetch`` (bool, None for all False) marks prefetching loads;
-    ``notes`` say what the strategy assumed (shown with the plan). Build one
-    with ``Plan.build``.
+    phase; ``prefetch`` (bool, None for all False) marks prefetching loads,
+    ``record`` (likewise) recording forwards; ``notes`` say what the strategy
+    assumed (shown with the plan). Build one with ``Plan.build``.
     """
 
     strategy: str
@@ -56,9 +56,12 @@ class Plan:
     forward_ops: int
     prefetch: np.ndarray | None = None
     notes: tuple[str, ...] = ()
+    record: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         check_layers(self.strategy, self.layers)
+        if self.record is None:  # no forward records (filled first: messages show ops)
+            object.__setattr__(self, "record", np.zeros(len(self.kind_codes), dtype=bool))
         check_columns(self)
         if self.prefetch is None:
             object.__setattr__(self, "prefetch", np.zeros(len(self.kind_codes), dtype=bool))
@@ -87,43 +90,48 @@ class Plan:
     ) -> Plan:
         """Encode the ops of each phase; a malformed op is a ``PlanError`` naming it.
 
-        An op is ``(kind, layer)`` or ``(kind, layer, prefetch)``: kind one of
-        OP_KINDS, layer a whole number (not a bool), prefetch a bool. The ops
+        An op is ``(kind, layer)``, ``(kind, layer, prefetch)`` or ``(kind, layer,
+        prefetch, record)``: kind one of OP_KINDS, layer a whole number (not a
+        bool), prefetch and record bools. The ops
         are consumed one at a time: a million-op plan never exists as a
         million Op objects.
         """
         check_layers(strategy, layers)
         kinds: list[int] = []
         numbers: list[int] = []
-        prefetch: list[int] = []  # positions of prefetching loads
+        marked: tuple[list[int], list[int]] = ([], [])  # positions of prefetches, records
         forward_ops = 0
         code_of, lowest = KIND_CODE.get, _LOWEST_LAYER.tolist()
         for phase, ops in (("forward", forward), ("backward", backward)):
             start = len(kinds)
             for op in ops:
-                if type(op) is Op and op[2] is False and type(op[1]) is int:  # the quick path
+                quick = type(op) is Op and op[2] is False and op[3] is False
+                if quick and type(op[1]) is int:
                     code = code_of(op[0])
                     if code is not None and lowest[code] <= op[1] <= layers:
                         kinds.append(code)
                         numbers.append(op[1])
                         continue
-                code, layer, fetches = encode_op(strategy, layers, phase, len(kinds) - start, op)
-                if fetches:
-                    prefetch.append(len(kinds))
+                code, layer, *marks = encode_op(strategy, layers, phase, len(kinds) - start, op)
+                for positions, mark in zip(marked, marks, strict=True):
+                    if mark:
+                        positions.append(len(kinds))
                 kinds.append(code)
                 numbers.append(layer)
             if phase == "forward":
                 forward_ops = len(kinds)
-        flags = np.zeros(len(kinds), dtype=bool)
-        flags[prefetch] = True
+        flags = np.zeros((2, len(kinds)), dtype=bool)
+        for row, positions in enumerate(marked):
+            flags[row, positions] = True
         return cls(
             strategy,
             layers,
             np.array(kinds, dtype=np.int8),
             np.array(numbers, dtype=np.int64),
             forward_ops,
-            flags,
+            flags[0],
             notes,
+            flags[1],
         )
 
     def __len__(self) -> int:
@@ -152,8 +160,9 @@ class Plan:
         kinds = self.kind_codes[where].tolist()
         numbers = self.layer_numbers[where].tolist()
         flags = self.prefetch[where].tolist()
-        for code, layer, prefetch in zip(kinds, numbers, flags, strict=True):
-            yield Op(OP_KINDS[code], layer, prefetch)
+        records = self.record[where].tolist()
+        for code, layer, prefetch, record in zip(kinds, numbers, flags, records, strict=True):
+            yield Op(OP_KINDS[code], layer, prefetch, record)
 
     def ops(self) -> Iterator[tuple[str, Op]]:
         """Every op with its phase, in execution order."""
@@ -207,11 +216,20 @@ class Plan:
         (``plan_memory.check_fits``)."""
         memory.check_fits(self, chip, chain)
 
+    @cached_property
+    def price_codes(self) -> np.ndarray:
+        """Each op's row in a cost table: its kind code, or ``RECORDED_BWD`` for a
+        ``bwd`` whose stage a recording ``fwd`` kept (``plan_memory.recorded``)."""
+        if not self.record.any():
+            return self.kind_codes
+        return np.where(memory.recorded_bwds(self), RECORDED_BWD, self.kind_codes).astype(np.int8)
+
     def op_costs(self, prices: ChipConfig | Costs) -> np.ndarray:
         """Each op's expected cost: a chip's fixed latency per kind, or a cost table's price."""
         if isinstance(prices, ChipConfig):
-            return np.array([prices.op_latency_ns(kind) for kind in OP_KINDS])[self.kind_codes]
-        return prices.of_ops(self.kind_codes, self.layer_numbers)
+            fixed = [prices.op_latency_ns(kind) for kind in (*OP_KINDS, "bwd")]
+            return np.array(fixed)[self.price_codes]
+        return prices.of_ops(self.price_codes, self.layer_numbers)
 
     def latency_ns(self, prices: ChipConfig | Costs, phase: str) -> int | float:
         """Serial-mode latency of a phase: the ops' costs summed in plan order.
@@ -229,7 +247,8 @@ class Plan:
     def op(self, index: int) -> Op:
         """The op at ``index`` in execution order."""
         kind = OP_KINDS[self.kind_codes[index]]
-        return Op(kind, int(self.layer_numbers[index]), bool(self.prefetch[index]))
+        marks = bool(self.prefetch[index]), bool(self.record[index])
+        return Op(kind, int(self.layer_numbers[index]), *marks)
 
     def phase_of(self, index: int) -> str:
         return "forward" if index < self.forward_ops else "backward"

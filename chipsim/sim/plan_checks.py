@@ -29,6 +29,7 @@ class Columns(Protocol):
     layer_numbers: np.ndarray
     forward_ops: int
     prefetch: np.ndarray | None
+    record: np.ndarray | None
 
     def op(self, index: int) -> Op: ...
 
@@ -50,14 +51,17 @@ def check_layers(strategy: str, layers: Any) -> None:
         )
 
 
-def encode_op(strategy: str, layers: int, phase: str, index: int, op: Any) -> tuple[int, int, bool]:
-    """(kind code, layer, prefetch) of op ``index`` of a phase of ``Plan.build``, or a
-    PlanError naming it (``Plan.build`` takes well-formed, non-prefetching ``Op``s,
-    what strategies emit, on a quick path of its own)."""
+def encode_op(
+    strategy: str, layers: int, phase: str, index: int, op: Any
+) -> tuple[int, int, bool, bool]:
+    """(kind code, layer, prefetch, record) of op ``index`` of a phase of ``Plan.build``,
+    or a PlanError naming it (``Plan.build`` takes well-formed, unmarked ``Op``s,
+    what strategies mostly emit, on a quick path of its own)."""
     where = f"op {index} of the {phase} phase"
-    if not isinstance(op, (tuple, list)) or len(op) not in (2, 3):
+    if not isinstance(op, (tuple, list)) or len(op) not in (2, 3, 4):
         raise PlanError(
-            f"{strategy}: {where}: an op is (kind, layer) or (kind, layer, prefetch), got {op!r}"
+            f"{strategy}: {where}: an op is (kind, layer), (kind, layer, prefetch) or "
+            f"(kind, layer, prefetch, record), got {op!r}"
         )
     kind, layer = op[0], op[1]
     if not isinstance(kind, str) or kind not in KIND_CODE:
@@ -76,18 +80,19 @@ def encode_op(strategy: str, layers: int, phase: str, index: int, op: Any) -> tu
             f"{strategy}: `{kind} {layer}` in the {phase} phase is out of range; "
             f"{kind} takes {low}..{layers} for L={layers} ({where})"
         )
-    prefetch = op[2] if len(op) == 3 else False
-    if not isinstance(prefetch, (bool, np.bool_)):
-        raise PlanError(
-            f"{strategy}: {where}, `{kind} {layer}`: prefetch must be True or False, "
-            f"got {prefetch!r}"
-        )
-    if prefetch and kind not in LOAD_KINDS:
-        raise PlanError(
-            f"{strategy}: `{kind} {layer}` in the {phase} phase is marked prefetch; "
-            f"only {' and '.join(LOAD_KINDS)} can prefetch ({where})"
-        )
-    return KIND_CODE[kind], int(layer), bool(prefetch)
+    prefetch, record = (*op[2:], False, False)[:2]
+    for mark, value, kinds in (("prefetch", prefetch, LOAD_KINDS), ("record", record, ("fwd",))):
+        if not isinstance(value, (bool, np.bool_)):
+            raise PlanError(
+                f"{strategy}: {where}, `{kind} {layer}`: {mark} must be True or False, "
+                f"got {value!r}"
+            )
+        if value and kind not in kinds:
+            raise PlanError(
+                f"{strategy}: `{kind} {layer}` in the {phase} phase is marked {mark}; "
+                f"only {' and '.join(kinds)} can {mark} ({where})"
+            )
+    return KIND_CODE[kind], int(layer), bool(prefetch), bool(record)
 
 
 def check_columns(plan: Columns) -> None:
@@ -108,6 +113,7 @@ def check_columns(plan: Columns) -> None:
             f"{name}: {plan.position(index)}: kind code {int(plan.kind_codes[index])} is not "
             f"an op; codes are {_CODES}"
         )
+    _check_records(plan, count)
     flags = plan.prefetch
     if flags is None:
         return
@@ -123,6 +129,24 @@ def check_columns(plan: Columns) -> None:
         raise PlanError(
             f"{name}: `{op.kind} {op.layer}` in the {plan.phase_of(index)} phase is marked "
             f"prefetch; only {' and '.join(LOAD_KINDS)} can prefetch ({plan.position(index)})"
+        )
+
+
+def _check_records(plan: Columns, count: int) -> None:
+    """``record`` is one bool per op (``Plan`` turns None into all False), set only on
+    ``fwd``s."""
+    flags = plan.record
+    if not isinstance(flags, np.ndarray) or flags.dtype != bool or flags.shape != (count,):
+        raise PlanError(
+            f"{plan.strategy}: record must be None or an array of {count} bools, one per op, "
+            f"got {flags!r}"
+        )
+    bad = np.flatnonzero(flags & (plan.kind_codes != KIND_CODE["fwd"]))
+    if bad.size:
+        index = int(bad[0])
+        raise PlanError(
+            f"{plan.strategy}: `{plan.op(index)}` in the {plan.phase_of(index)} phase is "
+            f"marked record; only fwd can record ({plan.position(index)})"
         )
 
 

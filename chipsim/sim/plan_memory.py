@@ -75,6 +75,23 @@ def check_memory(plan: Columns, chip: ChipConfig, chain: Chain) -> None:
     raise DoesNotFit(plan.strategy, needed, available, "memory_bytes", None, detail)
 
 
+def recorded_bwds(plan: Columns) -> np.ndarray:
+    """Per op: a ``bwd l`` that finds stage l recorded (by a recording ``fwd l`` since
+    stage l's last ``bwd``), whose saved tensors it consumes."""
+    found = np.zeros(len(plan.kind_codes), dtype=bool)
+    kept: set[int] = set()
+    steps = np.flatnonzero(plan.record | (plan.kind_codes == _COMPUTE_CODES[1]))
+    for index, layer, record in zip(
+        steps.tolist(), plan.layer_numbers[steps].tolist(), plan.record[steps].tolist(), strict=True
+    ):
+        if record:
+            kept.add(layer)
+        elif layer in kept:
+            found[index] = True
+            kept.discard(layer)
+    return found
+
+
 def staging(plan: Columns) -> tuple[np.ndarray, np.ndarray]:
     """(staged, in use): per op, whether it writes or reads a staging register,
     and how many staging registers hold an activation after it.

@@ -127,7 +127,7 @@ class Trace:
         )
         moved = _MOVES[plan.kind_codes] * sizes[plan.layer_numbers]
         none = np.broadcast_to(0.0, (len(plan),))  # read-only: no memory per op without energy
-        spent = none if energy is None else energy[0][plan.kind_codes, plan.layer_numbers]
+        spent = none if energy is None else energy[0][plan.price_codes, plan.layer_numbers]
         static = 0.0 if energy is None else energy[1]
         columns = (
             phase,

@@ -8,8 +8,8 @@ from math import isclose
 
 from ..errors import ChipsimError, ConfigError, DiskReadError, NoBreakEven, Refusal
 from ..model.chip import LATENCY_FIELDS
-from ..model.costs import Costs
-from ..model.ops import OP_KINDS, OP_LATENCY_FIELD
+from ..model.costs import PRICE_KINDS, Costs
+from ..model.ops import OP_LATENCY_FIELD, RECORDED_BWD
 from ..planners import StrategySpec, make_plan, parse_spec
 from ..sim.plan import PHASES, Plan
 from .run import RunResult, simulate
@@ -283,9 +283,10 @@ def _latency_line(plan: Plan, scenario: Scenario, param: str, phase: str) -> tup
     """
     intercept, slope = Fraction(0), 0
     costs, where = Costs(scenario.chip, scenario.chain), plan.phase_slice(phase)
-    kinds, layers = plan.kind_codes[where], plan.layer_numbers[where]
-    for code, kind in enumerate(OP_KINDS):
-        count, transfer = costs.transfer_fraction(kind, layers[kinds == code])
+    kinds, layers = plan.price_codes[where], plan.layer_numbers[where]
+    for code, kind in enumerate(PRICE_KINDS):
+        recorded = code == RECORDED_BWD
+        count, transfer = costs.transfer_fraction(kind, layers[kinds == code], recorded=recorded)
         if OP_LATENCY_FIELD[kind] == param:
             slope += count
             intercept += transfer
