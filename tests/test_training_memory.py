@@ -42,6 +42,7 @@ PLAN = Plan.build("hand", 3, ops(FORWARD), ops(BACKWARD))
 #: Per op, by hand: checkpoints, activations, gradients, workspace (SGD, per step).
 BY_HAND = {
     "checkpoints": [0, 0, 8, 8, 8, 8, 8, 8, 8, 8, 8, 0, 0],
+    "recorded": [0] * 13,
     "activations": [4, 12, 8, 10, 6, 8, 10, 2, 8, 8, 0, 4, 4],
     "gradients": [0, 0, 0, 0, 0, 4, 4, 6, 2, 10, 8, 8, 12],
     "workspace": [0, 4, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 24],

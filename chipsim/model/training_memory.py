@@ -3,12 +3,14 @@
 Where a chip declares ``memory_bytes``, one RAM holds at every instant:
 
 - ``checkpoints``: activations the plan keeps in memory (``storemem`` .. ``free``);
+- ``recorded``: the saved tensors of a recording ``fwd l``, from it through the
+  ``bwd l`` that consumes them;
 - the op in flight: ``activations`` it reads and writes (a ``fwd l`` holds
   a(l-1) and a(l)), ``gradients`` (a ``bwd l`` takes dL/da(l) and makes
   dL/da(l-1); any other backward-phase op holds the gradient the next ``bwd``
   takes) and ``workspace``: a stage's ``fwd_workspace_bytes``, or for ``bwd``
-  its ``bwd_workspace_bytes`` plus the ``saved_bytes`` it recomputes from a(l-1)
-  first (every ``bwd`` does, as SPEC.md's ``bwd`` does);
+  its ``bwd_workspace_bytes``, plus the ``saved_bytes`` it recomputes from a(l-1)
+  first where its stage was not recorded (SPEC.md's ``bwd``);
 - what is resident: ``weights``, ``weight_gradients`` (each stage's from its
   ``bwd`` to the end of the step, or only during its ``bwd`` when
   ``update = "per_stage"`` applies it at once) and ``optimizer_state`` (0, 1 or
@@ -34,6 +36,7 @@ from .stages import Chain
 
 ROLES: tuple[str, ...] = (
     "checkpoints",
+    "recorded",
     "activations",
     "gradients",
     "workspace",
@@ -115,18 +118,24 @@ def memory_use(
     forward_ops: int,
     chain: Chain,
     training: Training,
+    consumed: np.ndarray | None = None,
 ) -> MemoryUse:
-    """Every role's bytes during each op of a plan's columns on ``chain``."""
+    """Every role's bytes during each op of a plan's columns on ``chain``; ``consumed``
+    gives each recording ``fwd`` the last op its saved tensors live through, and
+    each ``bwd`` that consumes them its ``fwd`` (-1 elsewhere; None: nothing
+    records; ``chipsim.sim.plan_memory.recording_pairs``)."""
     codes, layers, sizes = kind_codes, layer_numbers, chain.activation_bytes
+    pairs = np.full(len(codes), -1) if consumed is None else consumed
     weight_bytes = training.weight_bytes(chain)
     weights = int(weight_bytes.sum())
     states = OPTIMIZER_STATES[training.optimizer] * weights
     return MemoryUse(
         {
             "checkpoints": _checkpoints(codes, sizes[layers]),
+            "recorded": _recorded(codes, layers, pairs, chain.stage_column("saved_bytes")),
             "activations": _activations(codes, layers, sizes),
             "gradients": _gradients(codes, layers, forward_ops, sizes),
-            "workspace": _workspace(codes, layers, chain),
+            "workspace": _workspace(codes, layers, chain, recorded=pairs >= 0),
             "weights": np.full(len(codes), weights, dtype=np.int64),
             "weight_gradients": _weight_gradients(codes, layers, weight_bytes, training.update),
             "optimizer_state": np.full(len(codes), states, dtype=np.int64),
@@ -167,13 +176,26 @@ def _gradients(
     return gradients
 
 
-def _workspace(codes: np.ndarray, layers: np.ndarray, chain: Chain) -> np.ndarray:
-    """A ``fwd``'s forward workspace; a ``bwd``'s workspace and the saved tensors it
-    recomputes."""
+def _recorded(
+    codes: np.ndarray, layers: np.ndarray, pairs: np.ndarray, saved: np.ndarray
+) -> np.ndarray:
+    """Saved tensors live from their recording ``fwd`` through the last op of its pair."""
+    change = np.zeros(len(codes) + 1, dtype=np.int64)
+    starts = np.flatnonzero((codes == _FWD) & (pairs >= 0))
+    ends = pairs[starts] + 1
+    np.add.at(change, starts, saved[layers[starts]])
+    np.add.at(change, ends, -saved[layers[starts]])
+    return np.cumsum(change)[:-1]
+
+
+def _workspace(
+    codes: np.ndarray, layers: np.ndarray, chain: Chain, recorded: np.ndarray
+) -> np.ndarray:
+    """A ``fwd``'s forward workspace; a ``bwd``'s workspace, and the saved tensors it
+    recomputes where its stage was not recorded."""
     forward = chain.stage_column("fwd_workspace_bytes")[layers]
-    backward = (chain.stage_column("bwd_workspace_bytes") + chain.stage_column("saved_bytes"))[
-        layers
-    ]
+    recomputed = np.where(recorded, 0, chain.stage_column("saved_bytes")[layers])
+    backward = chain.stage_column("bwd_workspace_bytes")[layers] + recomputed
     return np.where(codes == _FWD, forward, np.where(codes == _BWD, backward, 0))
 
 

@@ -5,21 +5,33 @@ from __future__ import annotations
 from collections.abc import Container, Iterable, Iterator
 
 from ..errors import StrategyError
+from ..model.chip import ChipConfig
 from ..model.ops import LOAD_KINDS, Op
 
 
-def forward_sweep(layers: int, keep: Container[int], store: str = "storemem") -> Iterator[Op]:
+def forward_sweep(
+    layers: int, keep: Container[int], store: str = "storemem", record: bool = False
+) -> Iterator[Op]:
     """``loadmem 0``, ``fwd 1..L``, with a ``store`` op for each a(l), l in ``keep``, once computed.
 
-    a0 starts in inputs, so every forward phase begins by loading it.
+    a0 starts in inputs, so every forward phase begins by loading it. With
+    ``record`` every forward records (a framework's default training step).
     """
     yield Op("loadmem", 0)
     if 0 in keep:
         yield Op(store, 0)
     for layer in range(1, layers + 1):
-        yield Op("fwd", layer)
+        yield Op("fwd", layer, record=record)
         if layer in keep:
             yield Op(store, layer)
+
+
+def records(chip: ChipConfig) -> bool:
+    """Whether planners record forwards on ``chip``: only in one memory (``memory_bytes``),
+    which counts what a recording keeps. A chip with a separate activation buffer (the
+    course's) has no room modelled for saved tensors, so there every ``bwd`` recomputes
+    its stage, as SPEC.md's ``bwd`` does."""
+    return chip.memory_bytes is not None
 
 
 def require_positive(strategy: str, name: str, value: int, low: int = 1) -> None:

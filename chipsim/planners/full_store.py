@@ -1,5 +1,9 @@
 """full-store: keep every activation in the buffer, recompute nothing.
 
+In one memory (a chip with ``memory_bytes``) it is a framework's default
+training step: every forward records, so each ``bwd`` pays its gradient work
+alone and the saved tensors of every stage live until its ``bwd``.
+
 Forward: ``loadmem 0``, then ``fwd l`` for l = 1..L with ``storemem l`` after
 each l < L (a0 stays in inputs; a(L) is only needed for the loss).
 Backward, for l = L..1: ``loadmem l-1``, ``bwd l``, ``free l-1`` (l > 1).
@@ -17,12 +21,12 @@ from ..model.chip import ChipConfig
 from ..model.ops import Op
 from ..model.stages import Chain
 from ..sim.plan import Plan
-from .common import forward_sweep
+from .common import forward_sweep, records
 
 
 def plan(network: Chain, chip: ChipConfig) -> Plan:
     layers = network.layers
-    forward = forward_sweep(layers, keep=range(1, layers))
+    forward = forward_sweep(layers, keep=range(1, layers), record=records(chip))
     return Plan.build("full-store", layers, forward, _backward(layers))
 
 

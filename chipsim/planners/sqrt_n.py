@@ -19,6 +19,11 @@ storing each result except the last, a(e-1), which stays in registers for
 activation (the boundary a(j) included) is freed right after the ``bwd`` that
 last uses it. Each segment is recomputed once: about one extra forward pass.
 
+In one memory (a chip with ``memory_bytes``) it is ``torch.utils.checkpoint``:
+the replay of a segment records, so its ``bwd``s pay their gradient work alone
+and the segment's saved tensors live until each is consumed; a segment's top
+stage is not replayed, and its ``bwd`` recomputes it as SPEC.md's ``bwd`` does.
+
 Closed form (n_i the segment lengths, Σ n_i = L):
 - backward fwd = L - S, loadmem = L, bwd = L,
   storemem = Σ max(n_i - 2, 0), free = Σ max(n_i - 2, 0) + S - 1
@@ -36,7 +41,7 @@ from ..model.chip import ChipConfig
 from ..model.ops import Op
 from ..model.stages import Chain
 from ..sim.plan import Plan
-from .common import forward_sweep, require_positive
+from .common import forward_sweep, records, require_positive
 
 
 def plan(network: Chain, chip: ChipConfig, *, segment: int | None = None) -> Plan:
@@ -54,7 +59,7 @@ def plan(network: Chain, chip: ChipConfig, *, segment: int | None = None) -> Pla
     else:
         cuts = segments(layers, segment or default_segment(layers))
     forward = forward_sweep(layers, keep={bottom for bottom, _ in cuts[1:]})
-    return Plan.build(label, layers, forward, _backward(cuts), notes=notes)
+    return Plan.build(label, layers, forward, _backward(cuts, records(chip)), notes=notes)
 
 
 def default_segment(layers: int) -> int:
@@ -100,11 +105,11 @@ def least_memory_cut(network: Chain) -> tuple[int, list[tuple[int, int]]]:
     return best, byte_segments(sizes, best)
 
 
-def _backward(cuts: list[tuple[int, int]]) -> Iterator[Op]:
+def _backward(cuts: list[tuple[int, int]], record: bool = False) -> Iterator[Op]:
     for bottom, top in reversed(cuts):
         yield Op("loadmem", bottom)
         for layer in range(bottom + 1, top):
-            yield Op("fwd", layer)
+            yield Op("fwd", layer, record=record)
             if layer < top - 1:
                 yield Op("storemem", layer)
         for layer in range(top, bottom, -1):

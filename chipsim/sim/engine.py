@@ -43,6 +43,7 @@ from .draws import Draws, Sampler
 from .machine import Chip
 from .overlap import schedule
 from .plan import PHASES, Plan
+from .plan_memory import use_of
 from .trace import Trace
 
 
@@ -120,7 +121,10 @@ def timed(plan: Plan, config: ChipConfig, draws: Draws, chain: Chain | None = No
     if config.has_energy and chain is not None:
         costs = Costs(config, chain)
         energy = (costs.priced_energy_nj, costs.static_nj_per_ns)
-    return Trace.of(plan, draws.attempts, start, end, sizes, energy)
+    trace = Trace.of(plan, draws.attempts, start, end, sizes, energy)
+    if config.memory_bytes is not None and chain is not None:
+        trace.add_memory(plan.record, use_of(plan, config, chain).total, draws.attempts)
+    return trace
 
 
 def _read_failure(plan: Plan, config: ChipConfig, draws: Draws, end: np.ndarray) -> DiskReadError:

@@ -59,7 +59,8 @@ def check_fits(plan: Columns, chip: ChipConfig, chain: Chain | None) -> None:
 def use_of(plan: Columns, chip: ChipConfig, chain: Chain) -> MemoryUse:
     """The one memory's bytes during each op, by role (``training_memory``)."""
     codes, layers = plan.kind_codes, plan.layer_numbers
-    return memory_use(codes, layers, plan.forward_ops, chain, chip.training)
+    pairs = recording_pairs(plan) if plan.record.any() else None
+    return memory_use(codes, layers, plan.forward_ops, chain, chip.training, pairs)
 
 
 def check_memory(plan: Columns, chip: ChipConfig, chain: Chain) -> None:
@@ -75,21 +76,31 @@ def check_memory(plan: Columns, chip: ChipConfig, chain: Chain) -> None:
     raise DoesNotFit(plan.strategy, needed, available, "memory_bytes", None, detail)
 
 
-def recorded_bwds(plan: Columns) -> np.ndarray:
-    """Per op: a ``bwd l`` that finds stage l recorded (by a recording ``fwd l`` since
-    stage l's last ``bwd``), whose saved tensors it consumes."""
-    found = np.zeros(len(plan.kind_codes), dtype=bool)
-    kept: set[int] = set()
+def recording_pairs(plan: Columns) -> np.ndarray:
+    """Per op: for a recording ``fwd``, the last op during which what it saved lives (the
+    ``bwd`` that consumes it, the op before a re-recording of its stage, or the plan's
+    last op); for a ``bwd`` that finds its stage recorded, that ``fwd``; else -1."""
+    pairs = np.full(len(plan.kind_codes), -1, dtype=np.int64)
+    kept: dict[int, int] = {}  # stage → its recording fwd not yet consumed
     steps = np.flatnonzero(plan.record | (plan.kind_codes == _COMPUTE_CODES[1]))
-    for index, layer, record in zip(
-        steps.tolist(), plan.layer_numbers[steps].tolist(), plan.record[steps].tolist(), strict=True
-    ):
+    layers, records = plan.layer_numbers[steps].tolist(), plan.record[steps].tolist()
+    for index, layer, record in zip(steps.tolist(), layers, records, strict=True):
         if record:
-            kept.add(layer)
+            if layer in kept:
+                pairs[kept[layer]] = index - 1
+            kept[layer] = index
         elif layer in kept:
-            found[index] = True
-            kept.discard(layer)
-    return found
+            pairs[index], pairs[kept[layer]] = kept[layer], index
+            del kept[layer]
+    pairs[list(kept.values())] = len(plan.kind_codes) - 1
+    return pairs
+
+
+def recorded_bwds(plan: Columns) -> np.ndarray:
+    """Per op: a ``bwd l`` that finds stage l recorded, whose saved tensors it consumes."""
+    if not plan.record.any():
+        return np.zeros(len(plan.kind_codes), dtype=bool)
+    return (plan.kind_codes == _COMPUTE_CODES[1]) & (recording_pairs(plan) >= 0)
 
 
 def staging(plan: Columns) -> tuple[np.ndarray, np.ndarray]:

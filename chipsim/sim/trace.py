@@ -4,7 +4,9 @@ A disk read that failed and was retried takes one row per attempt
 (``attempt`` 1, 2, …), each counted as a ``loaddisk``; ``prefetch`` marks
 loads into staging registers. A run on a chip that declares energy has one
 more column, ``energy_nj`` (each row's dynamic energy, ``ENERGY_COLUMN``);
-static energy is the chip's static power over each phase's latency.
+static energy is the chip's static power over each phase's latency. A run on a
+chip with one memory has ``MEMORY_COLUMNS`` too: which forwards recorded, and
+the memory's bytes in use during each op (``chipsim.model.training_memory``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ COLUMNS: tuple[str, ...] = (
 
 #: The column a trace has only when its chip declares energy (so others stay as they were).
 ENERGY_COLUMN = "energy_nj"
+
+#: The columns a trace has only when its chip has one memory (``memory_bytes``): whether
+#: the op is a recording forward, and the memory's bytes in use during the op.
+MEMORY_COLUMNS: tuple[str, ...] = ("record", "memory_bytes_used")
 
 #: Columns added after traces were first written, and their values in older files
 #: (which priced no bytes).
@@ -93,6 +99,12 @@ class Trace:
         self.buffer_bytes_used = nothing if buffer_bytes_used is None else buffer_bytes_used
         self._phase_bounds_ns = phase_bounds_ns
         self.energy_nj, self.static_nj_per_ns = energy_nj, static_nj_per_ns
+        self.memory: dict[str, np.ndarray] = {}  # MEMORY_COLUMNS, on a chip with one memory
+
+    def add_memory(self, record: np.ndarray, in_use: np.ndarray, attempts: np.ndarray) -> None:
+        """The memory columns, given per op of the plan (each repeated per attempt)."""
+        for name, column in zip(MEMORY_COLUMNS, (record, in_use), strict=True):
+            self.memory[name] = np.repeat(column, attempts)
 
     @classmethod
     def of(
@@ -209,6 +221,8 @@ class Trace:
         )
         if self.energy_nj is not None:
             frame[ENERGY_COLUMN] = self.energy_nj
+        for name, column in self.memory.items():
+            frame[name] = column
         return frame
 
 
