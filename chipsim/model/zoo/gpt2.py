@@ -90,12 +90,12 @@ def _attention(work: Work, x: Act, heads: int, dropout: float) -> Act:
     Q, K and V are views of the projection's output, so both products keep
     that one storage (at batch > 1, copies of the same total size)."""
     seq, d_model = x.shape
-    qkv = work.linear(x, 3 * d_model)
-    scores = work.matmul((qkv,), Act((heads, seq, seq)), seq * seq * d_model)
+    query, key, value = work.split(work.linear(x, 3 * d_model), 3)
+    scores = work.matmul((query, key), Act((heads, seq, seq)), seq * seq * d_model)
     scaled = work.elementwise(scores, saves.scale_keeps())
     masked = work.elementwise(scaled, saves.scale_keeps())  # the mask is a resident buffer
     probs = work.dropout(work.softmax(masked), dropout)
-    mixed = work.matmul((probs, qkv), Act((seq, d_model)), seq * seq * d_model)
+    mixed = work.matmul((probs, value), Act((seq, d_model)), seq * seq * d_model)
     merged = work.elementwise(mixed, Keep())  # the heads side by side: a copy
     return work.dropout(work.linear(merged, d_model), dropout)
 

@@ -33,7 +33,7 @@ class Work:
         self.sizes = sizes
         self.tape = Tape(x, sizes)
 
-    def _op(self, inputs: tuple[Act, ...], out: Act, keep: Keep, **flags: bool) -> Act:
+    def _op(self, inputs: tuple[Act, ...], out: Act, keep: Keep, **flags: bool | str) -> Act:
         return self.tape.record(Op(inputs, out, keep, **flags))
 
     def conv(
@@ -94,13 +94,19 @@ class Work:
     def flatten(self, x: Act) -> Act:
         """A view: the same storage, the gradient reshaped."""
         out = Act((x.elements,))
-        return self._op((x,), out, Keep(), inplace=True, passes_gradient=True)
+        return self._op((x,), out, Keep(), inplace=True, gradient="alias")
+
+    def split(self, x: Act, parts: int) -> list[Act]:
+        """Views of ``parts`` equal slices of x's last dimension (no new storage)."""
+        shape = (*x.shape[:-1], x.shape[-1] // parts)
+        return [
+            self._op((x,), Act(shape), Keep(), inplace=True, gradient="slice") for _ in range(parts)
+        ]
 
     def add(self, a: Act, b: Act, *, inplace: bool = False) -> Act:
         """A residual add (``inplace``: into ``a``, as torchvision's ResNet does)."""
         out = Act(a.shape)
-        flags = {"inplace": inplace, "passes_gradient": True}
-        return self._op((a, b), out, saves.add_keeps(), **flags)
+        return self._op((a, b), out, saves.add_keeps(), inplace=inplace, gradient="alias")
 
     def dropout(self, x: Act, rate: float) -> Act:
         """Dropout at ``rate`` (none at 0: the layer is the identity)."""

@@ -10,11 +10,12 @@ storage) and keeps what its layer's rule (``saves.py``) says. From the tape:
   activation from the op that writes it to the last op that reads it; the
   peak of those other than a(l-1) and a(l).
 - ``bwd_workspace_bytes``: the backward runs the ops in reverse (autograd's
-  order); each op's input gradients are new tensors (an add passes its
-  gradient on without a copy), held until the op that wrote that input has
-  run; a gradient arriving where one is already held is added in place, so it
-  lives only during its op. The peak of those other than dL/da(l) and
-  dL/da(l-1) (the first gradient to reach a(l-1) becomes it).
+  order); each op's input gradients are new tensors (an add or a reshape
+  hands its gradient on; a slice of a split writes into its base's), held
+  until the op that wrote that input has run; a gradient arriving where one is
+  already held is added in place, so it lives only during its op. The peak
+  of those other than dL/da(l) and dL/da(l-1) (the first gradient to reach
+  a(l-1) becomes it).
 
 These are framework-level tensors; a kernel's private scratch (im2col, cuDNN
 workspace) is not modelled (docs/networks.md says what PyTorch on CPU adds).
@@ -35,7 +36,9 @@ class Op:
     output: Act
     keep: Keep
     inplace: bool = False
-    passes_gradient: bool = False  # backward hands its gradient on unchanged (add)
+    #: Its input gradients: "new" tensors, the output's handed on ("alias": add,
+    #: reshape), or written into the input's gradient ("slice": a split's view).
+    gradient: str = "new"
 
 
 class Tape:
@@ -95,7 +98,8 @@ class _Backward:
     def peak(self) -> int:
         peak = 0
         for op in reversed(self.tape.ops):
-            peak = max(peak, self._live() + self._arrive(op))
+            transient = self._arrive(op)
+            peak = max(peak, self._live() + transient)
             self.held.pop(id(op.output), None)
         return peak
 
@@ -107,8 +111,8 @@ class _Backward:
         transient = 0
         for act in op.inputs:
             if id(act) in self.held:  # a second gradient, added in place
-                transient += 0 if op.passes_gradient else self.tape.sizes.bytes(act)
-            elif op.passes_gradient:
+                transient += self.tape.sizes.bytes(act) if op.gradient == "new" else 0
+            elif op.gradient == "alias":
                 self._alias(act, self.held[id(op.output)])
             else:
                 self.held[id(act)] = len(self.keys)
