@@ -229,7 +229,11 @@ class Head(nn.Module):
         return F.linear(self.ln_f(x), self.wte.weight)
 
 
-def gpt2(blocks=12, seq=1024, d=768, heads=12, vocab=50257, p=0.1):
+def gpt2(
+    blocks: int = 12, seq: int = 1024, d: int = 768, heads: int = 12, vocab: int = 50257
+) -> Iterator[tuple[str, nn.Module]]:
+    """GPT-2 small's stages, dropout 0.1 (its embd/attn/resid_pdrop)."""
+    p = 0.1
     embedding = Embedding(vocab, seq, d, p)
     yield "embedding", embedding
     block = Block(d, heads, seq, p)  # identical blocks: one module measures them all
