@@ -15,14 +15,24 @@ weighted sum of V, each seq²·d/heads per head). The causal mask is not used
 to skip work: dense attention computes every score. Softmax, GELU, scaling,
 LayerNorm and adds count 0. The embedding is a lookup: 0 multiply-adds.
 The input a0 is the (batch, seq) token ids, weighed at dtype_bytes each.
+
+Attention is computed as GPT-2's reference code does (the "math" path: QKᵀ,
+scale, causal mask, softmax, dropout, ×V), not by a fused kernel, so a
+recording forward keeps every head's probabilities. ``dropout`` is GPT-2's
+embd/attn/resid_pdrop (0.1); 0 removes the dropout layers and their masks.
+GELU keeps its input whether exact or tanh-approximated (GPT-2's), when it is
+one kernel (``F.gelu``); written out in Python ops it would keep more.
 """
 
 from __future__ import annotations
 
 from ...errors import ConfigError
 from ...limits import MAX_LAYERS
-from ..stages import Chain
-from .layers import Work, check_common, check_whole
+from ..stages import Chain, Stage
+from . import saves
+from .checks import check_common, check_probability, check_whole
+from .layers import Work
+from .saves import Act, Keep, Sizes, convention
 
 _MLP_RATIO = 4
 
@@ -36,34 +46,58 @@ def gpt2(
     vocab: int = 50257,
     batch: int = 1,
     dtype_bytes: int = 4,
+    dropout: float = 0.1,
+    saves: str = "pytorch",
 ) -> Chain:
     """GPT-2 (defaults: GPT-2 small, 124,439,808 parameters): blocks + 2 stages."""
     name = "gpt2"
     _check(name, blocks, seq, d_model, heads, vocab, batch, dtype_bytes)
-    tokens = (seq, d_model)
-    embedding = Work()
-    embedding.params += vocab * d_model + seq * d_model
-    stages = [embedding.stage("embedding", tokens, batch)]
+    check_probability(name, "dropout", dropout)
+    sizes = Sizes(batch, dtype_bytes, convention(name, saves))
+    stages, x = [_embedding(sizes, seq, d_model, vocab, dropout)], Act((seq, d_model))
     for index in range(1, blocks + 1):
-        stages.append(_block(seq, d_model).stage(f"block{index}", tokens, batch))
-    head = Work()
-    head.norm(d_model)
-    head.macs += seq * d_model * vocab  # its weight is the token embedding's: no parameters
-    stages.append(head.stage("ln_f+lm_head", (seq, vocab), batch))
+        work = Work(x, sizes)
+        out = _block(work, x, heads, dropout)
+        stages.append(work.stage(f"block{index}", out))
+        x = out
+    head = Work(x, sizes)
+    logits = head.linear(head.layernorm(x), vocab, bias=False, tied=True)
+    stages.append(head.stage("ln_f+lm_head", logits))
     return Chain(name, (batch, seq), stages, dtype_bytes=dtype_bytes)
 
 
-def _block(seq: int, d_model: int) -> Work:
-    """LN, attention (QKV, scores, weighted V, output projection), LN, MLP."""
-    work = Work()
-    work.norm(d_model)
-    work.linear(d_model, 3 * d_model, rows=seq)
-    work.macs += 2 * seq * seq * d_model  # QKᵀ and scores × V, all heads
-    work.linear(d_model, d_model, rows=seq)
-    work.norm(d_model)
-    hidden = work.linear(d_model, _MLP_RATIO * d_model, rows=seq)
-    work.linear(hidden, d_model, rows=seq)
-    return work
+def _embedding(sizes: Sizes, seq: int, d_model: int, vocab: int, dropout: float) -> Stage:
+    """Token and learned position embeddings, added, then dropout."""
+    ids = Act((seq,))
+    work = Work(ids, sizes)
+    tokens = work.lookup(ids, Act((seq, d_model)), Keep((ids,)), vocab * d_model)
+    keep = saves.embedding_keeps(sizes, seq)
+    where = work.lookup(None, Act((seq, d_model)), keep, seq * d_model)
+    return work.stage("embedding", work.dropout(work.add(tokens, where), dropout))
+
+
+def _block(work: Work, x: Act, heads: int, dropout: float) -> Act:
+    """x + attention(LN(x)), then that + MLP(LN(that))."""
+    x = work.add(x, _attention(work, work.layernorm(x), heads, dropout))
+    hidden = work.linear(work.layernorm(x), _MLP_RATIO * x.shape[-1])
+    hidden = work.elementwise(hidden, saves.gelu_keeps(hidden))
+    return work.add(x, work.dropout(work.linear(hidden, x.shape[-1]), dropout))
+
+
+def _attention(work: Work, x: Act, heads: int, dropout: float) -> Act:
+    """QKV projection, QKᵀ, scale, causal mask, softmax, dropout, ×V, output projection.
+
+    Q, K and V are views of the projection's output, so both products keep
+    that one storage (at batch > 1, copies of the same total size)."""
+    seq, d_model = x.shape
+    query, key, value = work.split(work.linear(x, 3 * d_model), 3)
+    scores = work.matmul((query, key), Act((heads, seq, seq)), seq * seq * d_model)
+    scaled = work.elementwise(scores, saves.scale_keeps())
+    masked = work.elementwise(scaled, saves.scale_keeps())  # the mask is a resident buffer
+    probs = work.dropout(work.softmax(masked), dropout)
+    mixed = work.matmul((probs, value), Act((seq, d_model)), seq * seq * d_model)
+    merged = work.elementwise(mixed, Keep())  # the heads side by side: a copy
+    return work.dropout(work.linear(merged, d_model), dropout)
 
 
 def _check(name, blocks, seq, d_model, heads, vocab, batch, dtype_bytes) -> None:

@@ -16,7 +16,12 @@ is in_channels × t.
 from __future__ import annotations
 
 from ..stages import Chain, Stage
-from .layers import Feature, Work, check_common, check_image, check_positive
+from .checks import check_common, check_image, check_positive
+from .layers import Work
+from .saves import Act, Sizes, convention, feature
+
+#: torchvision's classifier dropout before the last layer.
+_HEAD_DROPOUT = 0.2
 
 #: Table 2's bottleneck rows: expansion t, output channels c, repeats n, first stride s.
 _BOTTLENECKS = (
@@ -41,30 +46,28 @@ def mobilenetv2(
     width_mult: float = 1.0,
     resolution: int = 224,
     classes: int = 1000,
+    saves: str = "pytorch",
 ) -> Chain:
     """MobileNetV2: stem, 17 inverted-residual blocks, last conv, head (20 stages)."""
     name = "mobilenetv2"
     check_common(name, batch, dtype_bytes)
     check_positive(name, "width_mult", width_mult)
     check_image(name, resolution, classes, _DOWNSAMPLING)
-    stem = Work()
-    x = stem.conv(
-        Feature(3, resolution, resolution), make_divisible(_STEM_CHANNELS * width_mult), 3, 2
-    )
-    stages = [stem.stage("stem", x.shape, batch)]
+    sizes = Sizes(batch, dtype_bytes, convention(name, saves))
+    x = feature(3, resolution, resolution)
+    stem = Work(x, sizes)
+    x = stem.relu6(stem.conv(x, make_divisible(_STEM_CHANNELS * width_mult), 3, 2))
+    stages = [stem.stage("stem", x)]
     for row, (expansion, channels, repeats, stride) in enumerate(_BOTTLENECKS, start=1):
         for index in range(repeats):
-            work = Work()
-            x = _inverted_residual(
-                work,
-                x,
-                make_divisible(channels * width_mult),
-                expansion,
-                stride if index == 0 else 1,
-            )
-            stages.append(work.stage(f"block{row}_{index + 1}", x.shape, batch))
-    stages.extend(_tail(x, make_divisible(_LAST_CHANNELS * max(1.0, width_mult)), classes, batch))
-    return Chain(name, (batch, 3, resolution, resolution), stages, dtype_bytes=dtype_bytes)
+            work = Work(x, sizes)
+            out_channels = make_divisible(channels * width_mult)
+            x = _inverted_residual(work, x, out_channels, expansion, stride if index == 0 else 1)
+            stages.append(work.stage(f"block{row}_{index + 1}", x))
+    last = make_divisible(_LAST_CHANNELS * max(1.0, width_mult))
+    stages.extend(_tail(x, last, classes, sizes))
+    input_shape = (batch, 3, resolution, resolution)
+    return Chain(name, input_shape, stages, dtype_bytes=dtype_bytes)
 
 
 def make_divisible(value: float, divisor: int = _DIVISOR) -> int:
@@ -74,20 +77,19 @@ def make_divisible(value: float, divisor: int = _DIVISOR) -> int:
     return rounded + divisor if rounded < 0.9 * value else rounded
 
 
-def _inverted_residual(
-    work: Work, x: Feature, out_channels: int, expansion: int, stride: int
-) -> Feature:
-    """[1×1 expand-BN-ReLU6], 3×3 depthwise/stride-BN-ReLU6, 1×1 project-BN, [add]."""
+def _inverted_residual(work: Work, x: Act, out_channels: int, expansion: int, stride: int) -> Act:
+    """[1×1 expand-BN-ReLU6], 3×3 depthwise/stride-BN-ReLU6, 1×1 project-BN, [x + it]."""
     hidden = x.channels * expansion
-    inner = work.conv(x, hidden, 1) if expansion != 1 else x
-    inner = work.conv(inner, hidden, 3, stride, groups=hidden)
-    return work.conv(inner, out_channels, 1)
+    inner = work.relu6(work.conv(x, hidden, 1)) if expansion != 1 else x
+    inner = work.relu6(work.conv(inner, hidden, 3, stride, groups=hidden))
+    out = work.conv(inner, out_channels, 1)
+    return work.add(x, out) if stride == 1 and x.channels == out_channels else out
 
 
-def _tail(x: Feature, last_channels: int, classes: int, batch: int) -> list[Stage]:
+def _tail(x: Act, last_channels: int, classes: int, sizes: Sizes) -> list[Stage]:
     """The final 1×1 conv (+BN, ReLU6) and the head (avg pool, dropout, FC)."""
-    conv = Work()
-    x = conv.conv(x, last_channels, 1)
-    head = Work()
-    head.linear(last_channels, classes)
-    return [conv.stage("conv_last", x.shape, batch), head.stage("avgpool+fc", (classes,), batch)]
+    conv = Work(x, sizes)
+    x = conv.relu6(conv.conv(x, last_channels, 1))
+    head = Work(x, sizes)
+    pooled = head.dropout(head.flatten(head.avgpool(x, 1)), _HEAD_DROPOUT)
+    return [conv.stage("conv_last", x), head.stage("avgpool+fc", head.linear(pooled, classes))]

@@ -16,7 +16,9 @@ it on the first 1×1).
 from __future__ import annotations
 
 from ..stages import Chain, Stage
-from .layers import Feature, Work, check_common, check_image, strided
+from .checks import check_common, check_image
+from .layers import Work, strided
+from .saves import Act, Sizes, convention, feature
 
 #: Table 1's stages conv2_x..conv5_x: (blocks, width); the first block of every
 #: stage after conv2_x has stride 2.
@@ -27,66 +29,73 @@ _DOWNSAMPLING = 32
 
 
 def resnet18(
-    *, batch: int = 1, dtype_bytes: int = 4, resolution: int = 224, classes: int = 1000
+    *,
+    batch: int = 1,
+    dtype_bytes: int = 4,
+    resolution: int = 224,
+    classes: int = 1000,
+    saves: str = "pytorch",
 ) -> Chain:
     """ResNet-18: 8 basic blocks (two 3×3 convs each), 11 stages."""
-    return _resnet(
-        "resnet18", _basic_block, _RESNET18_LAYERS, batch, dtype_bytes, resolution, classes
-    )
+    sizes = Sizes(batch, dtype_bytes, convention("resnet18", saves))
+    return _resnet("resnet18", _basic_block, _RESNET18_LAYERS, sizes, resolution, classes)
 
 
 def resnet50(
-    *, batch: int = 1, dtype_bytes: int = 4, resolution: int = 224, classes: int = 1000
+    *,
+    batch: int = 1,
+    dtype_bytes: int = 4,
+    resolution: int = 224,
+    classes: int = 1000,
+    saves: str = "pytorch",
 ) -> Chain:
     """ResNet-50: 16 bottleneck blocks (1×1, 3×3, 1×1 ×4), 19 stages."""
-    return _resnet(
-        "resnet50", _bottleneck, _RESNET50_LAYERS, batch, dtype_bytes, resolution, classes
-    )
+    sizes = Sizes(batch, dtype_bytes, convention("resnet50", saves))
+    return _resnet("resnet50", _bottleneck, _RESNET50_LAYERS, sizes, resolution, classes)
 
 
-def _resnet(name, block, layers, batch, dtype_bytes, resolution, classes) -> Chain:
+def _resnet(name, block, layers, sizes: Sizes, resolution, classes) -> Chain:
     """Stem, the residual blocks of ``layers`` (Table 1's conv2_x..conv5_x), head."""
-    check_common(name, batch, dtype_bytes)
+    check_common(name, sizes.batch, sizes.dtype_bytes)
     check_image(name, resolution, classes, _DOWNSAMPLING)
-    x = Feature(3, resolution, resolution)
-    stages, x = _stem(x, batch)
+    stages, x = _stem(feature(3, resolution, resolution), sizes)
     for group, (blocks, width) in enumerate(layers, start=2):
         for index in range(blocks):
             stride = 2 if index == 0 and group > 2 else 1
-            work = Work()
+            work = Work(x, sizes)
             x = block(work, x, width, stride)
-            stages.append(work.stage(f"conv{group}_{index + 1}", x.shape, batch))
-    head = Work()
-    head.linear(x.channels, classes)
-    stages.append(head.stage("avgpool+fc", (classes,), batch))
-    return Chain(name, (batch, 3, resolution, resolution), stages, dtype_bytes=dtype_bytes)
+            stages.append(work.stage(f"conv{group}_{index + 1}", x))
+    head = Work(x, sizes)
+    pooled = head.flatten(head.avgpool(x, 1))
+    stages.append(head.stage("avgpool+fc", head.linear(pooled, classes)))
+    input_shape = (sizes.batch, 3, resolution, resolution)
+    return Chain(name, input_shape, stages, dtype_bytes=sizes.dtype_bytes)
 
 
-def _stem(x: Feature, batch: int) -> tuple[list[Stage], Feature]:
+def _stem(x: Act, sizes: Sizes) -> tuple[list[Stage], Act]:
     """conv1 (7×7/2, 64, BN, ReLU) and the 3×3/2 max pool, as two stages."""
-    conv = Work()
-    x = conv.conv(x, 64, 7, 2)
-    pooled = Feature(x.channels, strided(x.height, 2), strided(x.width, 2))
-    stages = [conv.stage("conv1", x.shape, batch), Work().stage("maxpool", pooled.shape, batch)]
-    return stages, pooled
+    conv = Work(x, sizes)
+    x = conv.relu(conv.conv(x, 64, 7, 2))
+    pool = Work(x, sizes)
+    pooled = pool.maxpool(x, feature(x.channels, strided(x.height, 2), strided(x.width, 2)))
+    return [conv.stage("conv1", x), pool.stage("maxpool", pooled)], pooled
 
 
-def _basic_block(work: Work, x: Feature, width: int, stride: int) -> Feature:
-    """3×3 conv-BN-ReLU, 3×3 conv-BN, shortcut, add, ReLU."""
-    out = work.conv(work.conv(x, width, 3, stride), width, 3)
-    _shortcut(work, x, out, stride)
-    return out
+def _basic_block(work: Work, x: Act, width: int, stride: int) -> Act:
+    """3×3 conv-BN-ReLU, 3×3 conv-BN, shortcut, add, ReLU (torchvision's order)."""
+    out = work.conv(work.relu(work.conv(x, width, 3, stride)), width, 3)
+    return work.relu(work.add(out, _shortcut(work, x, out, stride), inplace=True))
 
 
-def _bottleneck(work: Work, x: Feature, width: int, stride: int) -> Feature:
+def _bottleneck(work: Work, x: Act, width: int, stride: int) -> Act:
     """1×1 conv-BN-ReLU, 3×3/stride conv-BN-ReLU, 1×1 (×4) conv-BN, shortcut, add, ReLU."""
-    inner = work.conv(work.conv(x, width, 1), width, 3, stride)
+    inner = work.relu(work.conv(work.relu(work.conv(x, width, 1)), width, 3, stride))
     out = work.conv(inner, width * _BOTTLENECK_EXPANSION, 1)
-    _shortcut(work, x, out, stride)
-    return out
+    return work.relu(work.add(out, _shortcut(work, x, out, stride), inplace=True))
 
 
-def _shortcut(work: Work, x: Feature, out: Feature, stride: int) -> None:
+def _shortcut(work: Work, x: Act, out: Act, stride: int) -> Act:
     """Identity, or a 1×1/stride projection + BN where the shape changes."""
     if stride != 1 or x.channels != out.channels:
-        work.conv(x, out.channels, 1, stride)
+        return work.conv(x, out.channels, 1, stride)
+    return x

@@ -15,40 +15,56 @@ the fc6 stage.
 from __future__ import annotations
 
 from ..stages import Chain, Stage
-from .layers import Feature, Work, check_common, check_image
+from .checks import check_common, check_image
+from .layers import Work
+from .saves import Act, Sizes, convention, feature
 
 #: Configuration D: conv widths per block, each block ending in a max pool.
 _BLOCKS = ((64, 64), (128, 128), (256, 256, 256), (512, 512, 512), (512, 512, 512))
 _POOLED_SIDE = 7
 _HIDDEN = 4096
 _DOWNSAMPLING = 32
+#: torchvision's classifier dropout after fc6 and fc7.
+_DROPOUT = 0.5
 
 
 def vgg16(
-    *, batch: int = 1, dtype_bytes: int = 4, resolution: int = 224, classes: int = 1000
+    *,
+    batch: int = 1,
+    dtype_bytes: int = 4,
+    resolution: int = 224,
+    classes: int = 1000,
+    saves: str = "pytorch",
 ) -> Chain:
     """VGG-16 (configuration D): 13 conv, 5 pool and 3 FC stages (21)."""
     name = "vgg16"
     check_common(name, batch, dtype_bytes)
     check_image(name, resolution, classes, _DOWNSAMPLING)
-    x = Feature(3, resolution, resolution)
+    sizes = Sizes(batch, dtype_bytes, convention(name, saves))
+    x = feature(3, resolution, resolution)
     stages: list[Stage] = []
     for block, widths in enumerate(_BLOCKS, start=1):
         for index, width in enumerate(widths, start=1):
-            work = Work()
-            x = work.conv(x, width, 3, bias=True, bn=False)
-            stages.append(work.stage(f"conv{block}_{index}", x.shape, batch))
-        x = Feature(x.channels, x.height // 2, x.width // 2)
-        stages.append(Work().stage(f"pool{block}", x.shape, batch))
-    stages.extend(_classifier(x.channels * _POOLED_SIDE**2, classes, batch))
+            work = Work(x, sizes)
+            x = work.relu(work.conv(x, width, 3, bias=True, bn=False))
+            stages.append(work.stage(f"conv{block}_{index}", x))
+        pool = Work(x, sizes)
+        x = pool.maxpool(x, feature(x.channels, x.height // 2, x.width // 2))
+        stages.append(pool.stage(f"pool{block}", x))
+    stages.extend(_classifier(x, classes, sizes))
     return Chain(name, (batch, 3, resolution, resolution), stages, dtype_bytes=dtype_bytes)
 
 
-def _classifier(features: int, classes: int, batch: int) -> list[Stage]:
-    """fc6, fc7 (4096 each, ReLU, dropout) and fc8 (classes)."""
-    stages = []
-    for name, width in (("fc6", _HIDDEN), ("fc7", _HIDDEN), ("fc8", classes)):
-        work = Work()
-        features = work.linear(features, width)
-        stages.append(work.stage(name, (width,), batch))
-    return stages
+def _classifier(x: Act, classes: int, sizes: Sizes) -> list[Stage]:
+    """fc6 (after the 7×7 average pool) and fc7 (4096 each, ReLU, dropout), fc8 (classes)."""
+    fc6 = Work(x, sizes)
+    x = _hidden(fc6, fc6.flatten(fc6.avgpool(x, _POOLED_SIDE)))
+    fc7 = Work(x, sizes)
+    y = _hidden(fc7, x)
+    fc8 = Work(y, sizes)
+    return [fc6.stage("fc6", x), fc7.stage("fc7", y), fc8.stage("fc8", fc8.linear(y, classes))]
+
+
+def _hidden(work: Work, x: Act) -> Act:
+    """A 4096-wide layer: linear, ReLU (in place), dropout."""
+    return work.dropout(work.relu(work.linear(x, _HIDDEN)), _DROPOUT)
