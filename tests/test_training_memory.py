@@ -10,6 +10,7 @@ chipsim/model/training_memory.py's docstring.
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -186,3 +187,25 @@ def test_a_plan_over_the_memory_exits_3_naming_the_peak() -> None:
     assert result.exit_code == 3
     assert "needs" in result.output and "memory bytes; the chip has 1000" in result.output
     assert "the peak is at `bwd" in result.output
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"saved_bytes": -1}, "stage 's': saved_bytes must be a whole number >= 0, got -1"),
+        ({"fwd_workspace_bytes": 2.5}, "fwd_workspace_bytes must be a whole number >= 0"),
+        ({"bwd_workspace_bytes": 10**30}, "must be at most 4611686018427387904"),
+        ({"fwd_ns": float("nan")}, "stage 's': fwd_ns must be a number of ns from 0 to 1e+15"),
+        ({"trainable": "yes"}, "stage 's': trainable must be true or false, got 'yes'"),
+    ],
+)
+def test_bad_memory_fields_of_a_stage_are_one_line(fields: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Stage("s", (1,), 0, 0, 0, **fields)
+
+
+@pytest.mark.parametrize("value", ["-5", "2.5", "1" + "0" * 30])
+def test_a_bad_memory_bytes_exits_2_naming_the_field(value: str) -> None:
+    result = CliRunner().invoke(main, ["run", "--set", f"memory_bytes={value}"])
+    assert result.exit_code == 2 and "memory_bytes" in result.output
+    assert "Traceback" not in result.output

@@ -53,11 +53,13 @@ from .chip_fields import (
     OPTIMIZER_STATES,
     SIZING_FIELDS,
     UPDATES,
+    WEIGHT_PLACES,
     Latency,
 )
 from .latency import Distribution
 from .ops import KIND_CODE, OP_LATENCY_FIELD
-from .training_memory import Training, checkpoint_room
+from .training import Training, check_train
+from .training_memory import checkpoint_room
 
 if TYPE_CHECKING:
     from .stages import Chain
@@ -111,6 +113,8 @@ class ChipConfig:
     weight_dtype_bytes: int | None = None
     optimizer: str = "sgd"
     update: str = "per_step"
+    train: str | tuple[str, ...] = "all"
+    weights_in: str = "memory"
 
     def __post_init__(self) -> None:
         for name in LATENCY_FIELDS:
@@ -135,6 +139,8 @@ class ChipConfig:
                 checks.whole(name, getattr(self, name), 1, MAX_TOTAL)
         checks.one_of("optimizer", self.optimizer, tuple(OPTIMIZER_STATES))
         checks.one_of("update", self.update, UPDATES)
+        checks.one_of("weights_in", self.weights_in, WEIGHT_PLACES)
+        object.__setattr__(self, "train", check_train(self.train))
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
@@ -184,7 +190,8 @@ class ChipConfig:
     @property
     def training(self) -> Training:
         """What a training step keeps besides activations, on this chip."""
-        return Training(self.weight_dtype_bytes, self.optimizer, self.update)
+        fields = (self.weight_dtype_bytes, self.optimizer, self.update, self.train)
+        return Training(*fields, self.weights_in)
 
     def _slot_bytes(self, chain: Chain) -> int:
         """One slot's bytes on ``chain``; a ConfigError where its activations differ."""

@@ -48,6 +48,10 @@ MEMORY_DEFAULTS: dict[str, object] = {
     "weight_dtype_bytes": None,
     "optimizer": "sgd",
     "update": "per_step",
+    "train": "all",
+    "weights_in": "memory",
 }
+#: Where weights live: in the one memory, or (frozen ones) in read-only flash outside it.
+WEIGHT_PLACES: tuple[str, ...] = ("memory", "flash")
 #: The fields that size where checkpoints live: one of them at a time.
 SIZING_FIELDS: tuple[str, ...] = ("buffer_slots", "buffer_bytes", "memory_bytes")

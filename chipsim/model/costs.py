@@ -32,6 +32,7 @@ from ..errors import ConfigError
 from .chip_fields import BANDWIDTH_FIELDS
 from .ops import KIND_CODE, OP_KINDS, OP_LATENCY_FIELD, PRICE_CODES, RECORDED_BWD
 from .stages import Chain
+from .training import Training
 
 _COMPUTE = ("fwd", "bwd")
 _FWD, _BWD = KIND_CODE["fwd"], KIND_CODE["bwd"]
@@ -63,6 +64,7 @@ class PricedChip(Protocol):
     mem_pj_per_byte: int | float | None
     disk_pj_per_byte: int | float | None
     static_mw: int | float | None
+    training: Training
 
     def rate(self, kind: str) -> int | float | None: ...
 
@@ -114,6 +116,13 @@ class Costs:
             gradient = table[RECORDED_BWD, layer] if stage.bwd_ns is None else stage.bwd_ns
             table[[_FWD, _BWD, RECORDED_BWD], layer] = forward, forward + gradient, gradient
 
+    @cached_property
+    def gradient_macs(self) -> np.ndarray:
+        """Each stage's gradient work: ``macs_bwd`` where it trains, half of it (the input
+        gradient, no weight gradient) where it is frozen (``chipsim.model.training``)."""
+        macs = self.chain.macs_bwd
+        return np.where(self.chip.training.trained(self.chain), macs, macs // 2)
+
     def work(self, kind: str, *, recorded: bool = False) -> np.ndarray:
         """Multiply-adds (fwd, bwd) or bytes (loads, stores) of each index; 0 for ``free``.
         A ``bwd`` recomputes its stage's forward first unless the stage was ``recorded``."""
@@ -121,7 +130,7 @@ class Costs:
         if kind == "fwd":
             return chain.macs_fwd
         if kind == "bwd":
-            return chain.macs_bwd if recorded else chain.macs_fwd + chain.macs_bwd
+            return self.gradient_macs if recorded else chain.macs_fwd + self.gradient_macs
         if OP_LATENCY_FIELD[kind] is None:
             return np.zeros(chain.layers + 1, dtype=np.int64)
         return chain.activation_bytes

@@ -267,15 +267,18 @@ def max_abs_difference(a: list[LayerGradients], b: list[LayerGradients]) -> floa
 class GradientCheck:
     """Compares a run's weight gradients with plain backprop's, layer by layer as they come.
 
-    Call it with each ``bwd``'s (layer, gradients), L down to 1, as the engine
-    produces them (``execute(..., on_gradients=check)``); neither side's
-    gradients are kept, so a checked run holds one layer's at a time, not two
-    networks' worth. ``max_abs_difference`` is the largest difference so far
-    (0.0 while every bit agrees), as ``max_abs_difference`` of the two lists.
+    Call it with each ``bwd``'s (layer, gradients), L down to 1 (the trained stages
+    of ``trained``, a mask over 0..L, where given), as the engine produces them
+    (``execute(..., on_gradients=check)``); neither side's gradients are kept, so a
+    checked run holds one layer's at a time, not two networks' worth.
+    ``max_abs_difference`` is the largest difference so far (0.0 while every bit
+    agrees), as ``max_abs_difference`` of the two lists.
     """
 
-    def __init__(self, network: NumpyNetwork) -> None:
-        self._reference = network.reference_steps()
+    def __init__(self, network: NumpyNetwork, trained: np.ndarray | None = None) -> None:
+        steps = network.reference_steps()
+        # only trained stages hand on weight gradients (``chipsim.model.training``)
+        self._reference = steps if trained is None else (s for s in steps if trained[s[0]])
         self.max_abs_difference = 0.0
         self.layers_checked = 0
 

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
-from ..limits import MAX_LAYERS, MAX_TOTAL, shown
+from ..limits import MAX_LATENCY_NS, MAX_LAYERS, MAX_TOTAL, shown
 
 #: Gradient multiply-adds per forward one, where a table does not say: one for the
 #: weight gradient, one for the input gradient (a dense or conv layer's two GEMMs).
@@ -258,6 +258,10 @@ class Chain:
 def _check_count(where: str, value: Any, *, low: int) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
         raise ConfigError(f"{where} must be a whole number >= {low}, got {value!r}")
+    if value > MAX_TOTAL:  # so sums of them stay within int64
+        raise ConfigError(
+            f"{where} must be at most {MAX_TOTAL} (chipsim.limits), got {shown(value)}"
+        )
 
 
 def _check_time(where: str, value: Any) -> None:
@@ -266,5 +270,7 @@ def _check_time(where: str, value: Any) -> None:
     number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
         value, bool
     )
-    if not number or not math.isfinite(value) or value < 0:
-        raise ConfigError(f"{where} must be a number of ns >= 0, got {value!r}")
+    if not number or not math.isfinite(value) or not 0 <= value <= MAX_LATENCY_NS:
+        raise ConfigError(
+            f"{where} must be a number of ns from 0 to {MAX_LATENCY_NS:.0e}, got {shown(value)}"
+        )

@@ -33,6 +33,7 @@ import numpy as np
 from .chip_fields import OPTIMIZER_STATES
 from .ops import KIND_CODE, OP_KINDS
 from .stages import Chain
+from .training import Training
 
 ROLES: tuple[str, ...] = (
     "checkpoints",
@@ -47,29 +48,6 @@ ROLES: tuple[str, ...] = (
 _FWD, _BWD = KIND_CODE["fwd"], KIND_CODE["bwd"]
 _MOVES = np.array([kind in ("loadmem", "storemem", "loaddisk", "storedisk") for kind in OP_KINDS])
 _KEEPS = np.array([{"storemem": 1, "free": -1}.get(kind, 0) for kind in OP_KINDS])
-
-
-@dataclass(frozen=True)
-class Training:
-    """What a training step keeps beside activations (the chip's fields of that name)."""
-
-    weight_dtype_bytes: int | None = None
-    optimizer: str = "sgd"
-    update: str = "per_step"
-
-    def weight_bytes(self, chain: Chain) -> np.ndarray:
-        """Each stage's weights in bytes, l = 0..L (0 at index 0)."""
-        return chain.stage_column("params") * (self.weight_dtype_bytes or chain.dtype_bytes)
-
-    def resident_bytes(self, chain: Chain) -> int:
-        """Weights and optimizer state: held for the whole step."""
-        weights = int(self.weight_bytes(chain).sum())
-        return weights * (1 + OPTIMIZER_STATES[self.optimizer])
-
-    def gradient_bytes(self, chain: Chain) -> int:
-        """The most weight-gradient bytes held at once, in any plan."""
-        weights = self.weight_bytes(chain)
-        return int(weights.sum() if self.update == "per_step" else weights.max())
 
 
 def checkpoint_room(chain: Chain, memory_bytes: int, training: Training) -> int:
@@ -126,9 +104,9 @@ def memory_use(
     records; ``chipsim.sim.plan_memory.recording_pairs``)."""
     codes, layers, sizes = kind_codes, layer_numbers, chain.activation_bytes
     pairs = np.full(len(codes), -1) if consumed is None else consumed
-    weight_bytes = training.weight_bytes(chain)
-    weights = int(weight_bytes.sum())
-    states = OPTIMIZER_STATES[training.optimizer] * weights
+    trained_bytes = training.trained_weight_bytes(chain)
+    weights = training.weights_in_memory_bytes(chain)
+    states = OPTIMIZER_STATES[training.optimizer] * int(trained_bytes.sum())
     return MemoryUse(
         {
             "checkpoints": _checkpoints(codes, sizes[layers]),
@@ -137,7 +115,7 @@ def memory_use(
             "gradients": _gradients(codes, layers, forward_ops, sizes),
             "workspace": _workspace(codes, layers, chain, recorded=pairs >= 0),
             "weights": np.full(len(codes), weights, dtype=np.int64),
-            "weight_gradients": _weight_gradients(codes, layers, weight_bytes, training.update),
+            "weight_gradients": _weight_gradients(codes, layers, trained_bytes, training.update),
             "optimizer_state": np.full(len(codes), states, dtype=np.int64),
         }
     )

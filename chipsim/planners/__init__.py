@@ -119,6 +119,7 @@ def make_plan(spec: str | StrategySpec, network: Chain | int, chip: ChipConfig) 
         plan = plan_function(network, chip, **params)
     else:
         plan = plugins.call(parsed.name, plan_function, network, chip, **params)
+    plan = plan.up_to(chip.training.lowest_trained(network))
     return dataclasses.replace(plan, strategy=str(parsed))
 
 

@@ -5,6 +5,9 @@ Decides for every activation whether to keep it in the buffer, page it to
 disk or recompute it, and when to free slots, by dynamic programming over the
 chain. Checkpoints may be stored in either phase (slots are just memory).
 
+On a chip with one memory (``memory_bytes``) it also weighs the built-in plans
+that fit the memory and keeps the fastest (one_memory.py says why).
+
 Which planner: a chain whose activations share one size and price plans
 exactly by the dynamic program of optimal_slots.py (its recurrence and why it
 is exact are there), or periodically beyond that program's reach
@@ -56,6 +59,18 @@ def plan(
     if units is not None:
         require_positive("optimal", "units", units)
         label += f"{':' if label == 'optimal' else ','}units={units}"
+    planned = _programmed(network, chip, table, phases, units, label)
+    if chip.memory_bytes is None or objective not in ("backward", "total"):
+        return planned
+    from . import STRATEGIES, one_memory  # loaded when a chip has one memory
+
+    return one_memory.fastest(planned, network, chip, phases, STRATEGIES)
+
+
+def _programmed(
+    network: Chain, chip: ChipConfig, table: np.ndarray, phases: str, units: int | None, label: str
+) -> Plan:
+    """The dynamic program's plan: in slots on a uniform chain, else over byte units."""
     costs = Costs(chip, network)
     if not costs.uniform_in(table):
         return _plan_bytes(network, chip, table, phases, units or BYTE_UNITS, label)

@@ -87,7 +87,8 @@ def execute(
         )
     plan.check_fits(config, chain)
     model = chain if isinstance(chain, NumpyNetwork) else None
-    run = _Run(plan, Chip(config, chain), model, keep_gradients, on_gradients)
+    trained = config.training.trained(chain)
+    run = _Run(plan, Chip(config, chain), model, keep_gradients, on_gradients, trained)
     run.apply()
     trace = timed(plan, config, Sampler(plan, config, chain, seed).draw(replication), chain)
     gradients = None if model is None or not keep_gradients else run.gradients
@@ -152,8 +153,11 @@ class _Run:
         network: NumpyNetwork | None,
         keep_gradients: bool = True,
         on_gradients: Callable[[int, LayerGradients], None] | None = None,
+        trained: np.ndarray | None = None,
     ) -> None:
         self.plan, self.chip, self.network = plan, chip, network
+        self.trained = np.ones(plan.layers + 1, dtype=bool) if trained is None else trained
+        self.lowest = int(np.argmax(self.trained[1:])) + 1  # backprop ends at its bwd
         self.loss: float | None = None
         self.gradients: list[LayerGradients | None] = [None] * plan.layers
         self.keep_gradients, self.on_gradients = keep_gradients, on_gradients
@@ -230,7 +234,8 @@ class _Run:
         if self.network is None:
             return None
         gradient, weights = self.network.backward(layer, previous, upstream, saved)
-        self._produced(layer, weights)
+        if self.trained[layer]:  # a frozen stage passes its input gradient on, nothing more
+            self._produced(layer, weights)
         return gradient
 
     def _produced(self, layer: int, gradients: LayerGradients) -> None:
@@ -256,10 +261,10 @@ class _Run:
 
     def _check_complete(self) -> None:
         reached = self.chip.registers.gradient_layer
-        if reached != 0:
+        if reached != self.lowest - 1:
             raise ModelViolation(
-                f"{self.plan.strategy}: the plan ends before backprop reaches layer 1 "
-                f"(the last gradient computed is dL/da{reached})"
+                f"{self.plan.strategy}: the plan ends before backprop reaches layer "
+                f"{self.lowest} (the last gradient computed is dL/da{reached})"
             )
         unused = sorted(self.chip.registers.staged)
         if unused:

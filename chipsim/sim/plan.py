@@ -15,6 +15,7 @@ which ops touch staging, and ``staging_slots_needed`` the registers it takes.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -26,14 +27,14 @@ from ..errors import PlanError
 from ..model.chip import ChipConfig
 from ..model.ops import KIND_CODE, OP_KINDS, RECORDED_BWD, Op, OpCounts
 from . import plan_memory as memory
-from .plan_checks import check_columns, check_layers, encode_op
+from .plan_checks import PHASES, check_columns, check_layers, encode_op
 
 if TYPE_CHECKING:
     from ..model.costs import Costs
     from ..model.stages import Chain
 
-PHASES: tuple[str, ...] = ("forward", "backward")
 
+_FWD, _BWD = KIND_CODE["fwd"], KIND_CODE["bwd"]
 _LOWEST_LAYER = np.array([1 if kind in ("fwd", "bwd") else 0 for kind in OP_KINDS])
 
 
@@ -133,6 +134,27 @@ class Plan:
             notes,
             flags[1],
         )
+
+    def up_to(self, lowest: int) -> Plan:
+        """This plan with its backward phase ending at ``bwd lowest`` and no forward below
+        it recording: what training stages ``lowest``..L alone needs (the frozen stages
+        below it need no backward and keep nothing; ``chipsim.model.training``)."""
+        steps = np.flatnonzero((self.kind_codes == _BWD) & (self.layer_numbers == lowest))
+        if lowest <= 1 or not steps.size:
+            return self
+        if self.prefetch.any():
+            raise PlanError(
+                f"{self.strategy}: a prefetching plan trains every stage; drop prefetch or "
+                f'train every stage (train = "all")'
+            )
+        end = int(steps[-1]) + 1
+        below = (self.kind_codes[:end] == _FWD) & (self.layer_numbers[:end] < lowest)
+        note = f"backprop ends at stage {lowest}: the stages below it are frozen"
+        columns = self.kind_codes[:end], self.layer_numbers[:end], self.prefetch[:end]
+        return dataclasses.replace(
+            self, kind_codes=columns[0], layer_numbers=columns[1], prefetch=columns[2],
+            record=self.record[:end] & ~below, notes=(*self.notes, note),
+        )  # fmt: skip
 
     def __len__(self) -> int:
         return len(self.kind_codes)
@@ -265,21 +287,4 @@ class Plan:
     def listing(self, activation_bytes: np.ndarray | None = None) -> str:
         """Op by op, each with the buffer's slots in use after it, or its bytes in use
         when given the bytes of each a(l) (a network whose sizes differ)."""
-        in_bytes = activation_bytes is not None
-        unit = "bytes" if in_bytes else "slots"
-        in_use = self.bytes_in_use(activation_bytes) if in_bytes else self.slots_in_use()
-        needed = memory.peak(in_use)
-        staging = self.staging_slots_needed
-        noun = f"buffer {'byte' if in_bytes else 'slot'}{'' if needed == 1 else 's'}"
-        lines = [
-            f"plan {self.strategy} for L={self.layers}: needs {needed} {noun}"
-            + (f" and {staging} staging slot{'' if staging == 1 else 's'}" if staging else "")
-        ]
-        lines.extend(f"note: {note}" for note in self.notes)
-        after = iter(in_use.tolist())
-        pad = 26 if staging else 14  # room for "loaddisk 123 (prefetch)"
-        for name in PHASES:
-            ops = self.phase(name)
-            lines.append(f"{name} ({len(ops)} ops; {unit} in use after each):")
-            lines.extend(f"  {op!s:<{pad}}{next(after)}" for op in ops)
-        return "\n".join(lines)
+        return memory.listing(self, activation_bytes)

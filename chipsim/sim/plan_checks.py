@@ -20,8 +20,9 @@ from ..model.ops import KIND_CODE, LOAD_KINDS, OP_KINDS, Op
 
 
 class Columns(Protocol):
-    """What the checks read of a plan (``Plan`` is one): its columns, and where an op
-    sits for messages. A protocol, so that checking needs no import of ``Plan``."""
+    """What the checks and the memory accounting (``plan_memory``) read of a plan
+    (``Plan`` is one): its columns, where an op sits for messages, its phases and
+    occupancy. A protocol, so that neither needs an import of ``Plan``."""
 
     strategy: str
     layers: int
@@ -39,6 +40,18 @@ class Columns(Protocol):
 
     def phase_slice(self, name: str) -> slice: ...
 
+    def phase(self, name: str) -> tuple[Op, ...]: ...
+
+    notes: tuple[str, ...]
+    staging_slots_needed: int
+
+    def slots_in_use(self) -> np.ndarray: ...
+
+    def bytes_in_use(self, activation_bytes: np.ndarray) -> np.ndarray: ...
+
+
+#: A plan's phases in order: the forward pass to the loss, then backprop.
+PHASES: tuple[str, ...] = ("forward", "backward")
 
 _CODES = ", ".join(f"{code} {kind}" for code, kind in enumerate(OP_KINDS))
 

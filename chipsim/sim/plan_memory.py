@@ -16,7 +16,7 @@ from ..errors import DoesNotFit
 from ..model.budget import Budget
 from ..model.ops import KIND_CODE, OP_KINDS
 from ..model.training_memory import MemoryUse, memory_use
-from .plan_checks import Columns, staging_barrier_error
+from .plan_checks import PHASES, Columns, staging_barrier_error
 
 if TYPE_CHECKING:
     from ..model.chip import ChipConfig
@@ -135,3 +135,26 @@ def staging(plan: Columns) -> tuple[np.ndarray, np.ndarray]:
     if barrier + 1 == count and total and barrier >= 0:  # a plan with no backward ops
         raise staging_barrier_error(plan)
     return staged, in_use
+
+
+def listing(plan: Columns, activation_bytes: np.ndarray | None = None) -> str:
+    """Op by op, each with the buffer's slots in use after it, or its bytes in use
+    when given the bytes of each a(l) (``Plan.listing``)."""
+    in_bytes = activation_bytes is not None
+    unit = "bytes" if in_bytes else "slots"
+    in_use = plan.bytes_in_use(activation_bytes) if in_bytes else plan.slots_in_use()
+    needed = peak(in_use)
+    staging = plan.staging_slots_needed
+    noun = f"buffer {'byte' if in_bytes else 'slot'}{'' if needed == 1 else 's'}"
+    lines = [
+        f"plan {plan.strategy} for L={plan.layers}: needs {needed} {noun}"
+        + (f" and {staging} staging slot{'' if staging == 1 else 's'}" if staging else "")
+    ]
+    lines.extend(f"note: {note}" for note in plan.notes)
+    after = iter(in_use.tolist())
+    pad = 26 if staging else 14  # room for "loaddisk 123 (prefetch)"
+    for name in PHASES:
+        ops = plan.phase(name)
+        lines.append(f"{name} ({len(ops)} ops; {unit} in use after each):")
+        lines.extend(f"  {op!s:<{pad}}{next(after)}" for op in ops)
+    return "\n".join(lines)

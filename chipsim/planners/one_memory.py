@@ -1,0 +1,74 @@
+"""``optimal`` on a chip with one memory (``memory_bytes``): the fastest plan that fits.
+
+The dynamic programs plan checkpoints, paging and recomputation under the room
+the memory leaves at its worst (``ChipConfig.budget``); they do not yet choose
+which forwards record (rotor's F_all versus F_ck), and their room is a bound,
+not each op's exact peak. Until a program over recording and per-op memory
+lands, ``optimal`` here also prices every built-in plan that fits the memory
+exactly (full-store and sqrt-n record as frameworks do; stride:k for k = 1..5,
+revolve and disk-offload) and keeps the fastest, so it is never beaten by one of
+them; its note says which plan won. Ties keep the program's plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..errors import ChipsimError
+from ..model.chip import ChipConfig
+from ..model.costs import Costs
+from ..model.stages import Chain
+from ..sim.plan import Plan
+
+#: The built-ins ``optimal`` weighs against its program's plan in one memory.
+CANDIDATES: tuple[tuple[str, dict[str, int]], ...] = (
+    ("full-store", {}),
+    ("sqrt-n", {}),
+    ("disk-offload", {}),
+    ("revolve", {}),
+    *(("stride", {"k": k}) for k in range(1, 6)),
+)
+
+
+def fastest(
+    programmed: Plan,
+    network: Chain,
+    chip: ChipConfig,
+    phases: str,
+    strategies: dict[str, Callable[..., Plan]],
+) -> Plan:
+    """The program's plan, or the built-in plan that fits and is faster over ``phases``."""
+    best, best_ns = programmed, _latency(programmed, network, chip, phases)
+    for name, params in CANDIDATES:
+        candidate = _fitting(strategies[name], network, chip, params)
+        if candidate is not None and (ns := _latency(candidate, network, chip, phases)) < best_ns:
+            best, best_ns = candidate, ns
+    if best is programmed:
+        return programmed
+    note = f"in one memory the fastest plan that fits is {best.strategy}'s"
+    return Plan(
+        programmed.strategy, best.layers, best.kind_codes, best.layer_numbers,
+        best.forward_ops, best.prefetch, (*best.notes, note), best.record,
+    )  # fmt: skip
+
+
+def _fitting(
+    plan_function: Callable[..., Plan], network: Chain, chip: ChipConfig, params: dict[str, int]
+) -> Plan | None:
+    """The built-in's plan where it can be made and fits the memory, else None."""
+    try:
+        plan = plan_function(network, chip, **params)
+        lowest = chip.training.lowest_trained(network)
+        plan.up_to(lowest).check_fits(chip, network)
+    except ChipsimError:
+        return None
+    return plan
+
+
+def _latency(plan: Plan, network: Chain, chip: ChipConfig, phases: str) -> int | float:
+    """Serial latency over ``phases`` (backward, or forward + backward) of the plan as it
+    runs: its backward phase ending at the lowest trained stage."""
+    ran = plan.up_to(chip.training.lowest_trained(network))
+    costs = Costs(chip, network)
+    backward = ran.latency_ns(costs, "backward")
+    return backward if phases == "backward" else backward + ran.latency_ns(costs, "forward")

@@ -1,0 +1,110 @@
+"""Training only some stages (issue 20): ``train`` and ``weights_in``.
+
+The network is mlp:widths=8,16,16,16,4 (float32): forward MACs 128, 256, 256, 64,
+params 144, 272, 272, 68 (weights and biases), so weight bytes 576, 1088, 1088, 272.
+Prices are MACs at 1 per ns with every fixed latency 0.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from chipsim import ChipConfig, ConfigError, execute, make_plan, simulate
+from chipsim.cli import main
+from chipsim.model.costs import Costs
+from chipsim.model.networks import build_network
+from chipsim.model.ops import KIND_CODE
+from chipsim.sim.plan_memory import use_of
+
+NETWORK = "mlp:widths=8,16,16,16,4"
+CHAIN = build_network(NETWORK)
+FIXED = {name: 0 for name in ("fwd_ns", "bwd_ns", "loadmem_ns", "storemem_ns", "loaddisk_ns")}
+WEIGHT_BYTES = [576, 1088, 1088, 272]
+
+
+def chip(**fields: object) -> ChipConfig:
+    return ChipConfig(memory_bytes=10**6, compute_macs_per_ns=1, **FIXED, **fields)
+
+
+@pytest.mark.parametrize(
+    ("train", "trained"),
+    [
+        ("all", [1, 2, 3, 4]),
+        ("last:2", [3, 4]),
+        ("from:dense2", [2, 3, 4]),
+        ("dense1,dense3", [1, 3]),
+        (("dense4", "dense2"), [2, 4]),
+    ],
+)
+def test_train_selects_stages_by_count_name_or_list(train: object, trained: list[int]) -> None:
+    mask = chip(train=train).training.trained(CHAIN)
+    assert np.flatnonzero(mask).tolist() == trained
+
+
+@pytest.mark.parametrize(
+    ("train", "message"),
+    [
+        ("last:5", "train=last:N takes N from 1 to 4 (the stages), got '5'"),
+        ("from:dense9", "train names stage 'dense9', which mlp:widths=8,16,16,16,4 does not"),
+        ("dens2", "did you mean dense2"),
+    ],
+)
+def test_a_train_that_names_no_stage_is_one_line(train: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        make_plan("full-store", CHAIN, chip(train=train))
+
+
+def test_the_cli_refuses_a_missing_stage_with_exit_2() -> None:
+    args = ["run", "--network", NETWORK, "--set", "memory_bytes=100000", "--set", "train=dense9"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert "train names stage 'dense9'" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("strategy", ["full-store", "sqrt-n", "stride:k=2", "revolve", "optimal"])
+def test_backprop_ends_at_the_lowest_trained_stage(strategy: str) -> None:
+    plan = make_plan(strategy, CHAIN, chip(train="last:2"))
+    steps = [op.layer for op in plan.backward if op.kind == "bwd"]
+    assert steps[-1] == 3 and min(steps) == 3
+    assert plan.notes[-1] == "backprop ends at stage 3: the stages below it are frozen"
+    assert not any(op.record for op in plan.forward if op.layer < 3)
+
+
+def test_a_frozen_stage_above_the_lowest_passes_only_its_input_gradient() -> None:
+    costs = Costs(chip(train="dense1,dense3"), CHAIN)
+    bwd = costs.priced_ns[KIND_CODE["bwd"]]  # recomputes first: forward + gradient work
+    assert bwd[1:].tolist() == [128 + 256, 256 + 256, 256 + 512, 64 + 64]
+
+
+def test_full_store_backward_on_the_last_two_stages_is_their_gradient_work() -> None:
+    result = simulate("full-store", chip(train="last:2"), network=NETWORK)
+    assert result.backward.latency_ns == 2 * 256 + 2 * 64
+
+
+@pytest.mark.parametrize("train", ["last:1", "from:dense2", "dense1,dense3"])
+@pytest.mark.parametrize("strategy", ["full-store", "sqrt-n", "stride:k=2", "disk-offload"])
+def test_trained_gradients_stay_bitwise_equal_and_frozen_stages_report_none(
+    train: str, strategy: str
+) -> None:
+    trainer = chip(train=train)
+    assert simulate(strategy, trainer, network=NETWORK).max_abs_grad_diff == 0.0
+    reported: list[int] = []
+    plan = make_plan(strategy, CHAIN, trainer)
+    execute(plan, trainer, CHAIN.model(0), on_gradients=lambda layer, _: reported.append(layer))
+    assert sorted(reported) == np.flatnonzero(trainer.training.trained(CHAIN)).tolist()
+
+
+def test_frozen_weights_in_flash_leave_the_memory_and_have_no_state() -> None:
+    plan = make_plan("full-store", CHAIN, chip(train="last:2", weights_in="flash"))
+    trainer = chip(train="last:2", weights_in="flash", optimizer="adam")
+    memory = use_of(plan, trainer, CHAIN)
+    trained_bytes = WEIGHT_BYTES[2] + WEIGHT_BYTES[3]
+    assert set(memory.by_role["weights"].tolist()) == {trained_bytes}
+    assert set(memory.by_role["optimizer_state"].tolist()) == {2 * trained_bytes}
+    assert memory.by_role["weight_gradients"].max() == trained_bytes
+    in_memory = use_of(plan, chip(train="last:2"), CHAIN)
+    assert set(in_memory.by_role["weights"].tolist()) == {sum(WEIGHT_BYTES)}
