@@ -69,9 +69,17 @@ def unit_axis(axes: Any, which: str, quantity: Quantity, label: str) -> str:
         return ""
     name, size = unit_for(max(abs(low), abs(high)), quantity)
     axis.set_major_locator(UnitLocator(size))
-    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / size:g}"))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: _tick_text(v / size, axis, size)))
     axis.set_label_text(f"{label} ({name})" if name else label)
     return name
+
+
+def _tick_text(value: float, axis: Any, size: float) -> str:
+    """A linear tick in the axis's unit, with as many decimals as the tick step needs."""
+    locations = axis.get_majorticklocs()
+    step = float(np.min(np.diff(locations))) / size if len(locations) > 1 else 1.0
+    decimals = max(0, int(np.ceil(-np.log10(step) - 1e-9))) if step > 0 else 0
+    return f"{value:.{decimals}f}"
 
 
 def _log_ticks(axis: Any, quantity: Quantity, low: float, high: float) -> None:

@@ -93,7 +93,7 @@ def _latencies_against(
 def _label_param_axis(axes: Any, param: str) -> None:
     """A chip field's axis: in time units for ``*_ns`` fields, plain otherwise."""
     if param.endswith("_ns"):
-        unit_axis(axes, "x", "time", param.removesuffix("_ns"))
+        unit_axis(axes, "x", "time", param.removesuffix("_ns") + " latency")
     else:
         axes.set_xlabel(param)
 

@@ -63,4 +63,5 @@ def _label_parameter(axes: Any, key: str) -> None:
     if quantity is None:
         axes.set_xlabel(key)
     else:
-        unit_axis(axes, "x", quantity, key.rsplit("_", 1)[0])
+        stem = key.rsplit("_", 1)[0]
+        unit_axis(axes, "x", quantity, f"{stem} latency" if quantity == "time" else f"{stem} size")
