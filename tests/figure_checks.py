@@ -64,8 +64,8 @@ def legend_texts(axes_or_figure: Any) -> list[str]:
 
 
 def overlapping(texts: list[Text], renderer: Any) -> list[tuple[str, str]]:
-    """Pairs of texts whose boxes overlap."""
-    boxes = [(text.get_text(), text.get_window_extent(renderer)) for text in texts]
+    """Pairs of texts whose boxes overlap (an annotation's text alone, not its leader line)."""
+    boxes = [(text.get_text(), Text.get_window_extent(text, renderer)) for text in texts]
     return [
         (a, b)
         for i, (a, box_a) in enumerate(boxes)

@@ -75,10 +75,14 @@ def unit_axis(axes: Any, which: str, quantity: Quantity, label: str) -> str:
 
 
 def _tick_text(value: float, axis: Any, size: float) -> str:
-    """A linear tick in the axis's unit, with as many decimals as the tick step needs."""
+    """A linear tick in the axis's unit, with as many decimals as the tick step needs
+    (a step of 0.25 takes two)."""
     locations = axis.get_majorticklocs()
     step = float(np.min(np.diff(locations))) / size if len(locations) > 1 else 1.0
-    decimals = max(0, int(np.ceil(-np.log10(step) - 1e-9))) if step > 0 else 0
+    decimals = next(
+        (d for d in range(9) if abs(step * 10**d - round(step * 10**d)) < 1e-6 * step * 10**d),
+        9,
+    )
     return f"{value:.{decimals}f}"
 
 

@@ -1,15 +1,18 @@
 """Point labels that do not overlap: each tries offsets around its point, nearest first,
 and takes the first whose box is inside the axes and clear of the labels placed
-before it and of the other points; a label set away from its point gets a leader
+before it, of the points and of the lines; a label set away from its point gets a leader
 line. Placement measures rendered text, so it runs after the figure's layout.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
 #: Offsets in points (dx, dy), nearest ring first; x/y alignment follows the side.
@@ -29,19 +32,37 @@ def place_labels(axes: Any, labels: Sequence[tuple[float, float, str]], fontsize
     renderer = figure.canvas.get_renderer()
     pixels = figure.dpi / 72
     frame = axes.get_window_extent(renderer)
-    taken = [_marker_box(axes, x, y, pixels) for x, y, _ in labels]
+    taken = [_marker_box(axes, x, y, pixels) for x, y, _ in labels] + _line_boxes(axes)
     placed = []
     for x, y, text in labels:
         annotation = _best(axes, renderer, (x, y, text), taken, frame, fontsize)
-        taken.append(annotation.get_window_extent(renderer))
+        taken.append(text_box(annotation, renderer))
         placed.append(annotation)
     return placed
+
+
+def text_box(annotation: Any, renderer: Any) -> Bbox:
+    """The box of an annotation's text alone (its own extent includes the leader line)."""
+    annotation.update_positions(renderer)
+    return Text.get_window_extent(annotation, renderer)
 
 
 def _marker_box(axes: Any, x: float, y: float, pixels: float) -> Bbox:
     cx, cy = axes.transData.transform((x, y))
     half = MARKER_POINTS * pixels
     return Bbox([[cx - half, cy - half], [cx + half, cy + half]])
+
+
+def _line_boxes(axes: Any, step_px: float = 3.0) -> list[Bbox]:
+    """Small boxes along every line of ``axes``, so labels keep off the lines too."""
+    boxes = []
+    for line in axes.lines:
+        xy = axes.transData.transform(np.column_stack([line.get_xdata(), line.get_ydata()]))
+        for start, end in pairwise(xy):
+            count = max(int(np.hypot(*(end - start)) / step_px), 1)
+            for x, y in np.linspace(start, end, count + 1):
+                boxes.append(Bbox([[x - 1, y - 1], [x + 1, y + 1]]))
+    return boxes
 
 
 def _best(
@@ -52,7 +73,7 @@ def _best(
     for ring in RINGS:
         for dx, dy in DIRECTIONS:
             annotation = _annotate(axes, label, (dx * ring, dy * ring), ring, fontsize)
-            box = annotation.get_window_extent(renderer)
+            box = text_box(annotation, renderer)
             inside = (
                 frame.containsx(box.x0)
                 and frame.containsx(box.x1)

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from ..study.grid import GRID_KEYS
-from .axis_units import Quantity, log_if_wide, unit_axis
+from .axis_units import log_if_wide, unit_axis
 from .plots import PALETTE, Figure, figure_with_axes
 
 STYLES = ("-", "--", ":", "-.")
@@ -57,11 +57,10 @@ def _draw_lines(axes: Any, fits: pd.DataFrame, x: str, others: list[str]) -> Non
 
 def _label_parameter(axes: Any, key: str) -> None:
     """The swept parameter's axis, in the unit its name carries (``*_ns``, ``*_bytes``)."""
-    quantity: Quantity | None = (
-        "time" if key.endswith("_ns") else "bytes" if key.endswith("_bytes") else None
-    )
-    if quantity is None:
-        axes.set_xlabel(key)
+    stem = key.rsplit("_", 1)[0]
+    if key.endswith("_ns"):
+        unit_axis(axes, "x", "time", f"{stem} latency")
+    elif key.endswith("_bytes"):
+        unit_axis(axes, "x", "bytes", f"{stem} size")
     else:
-        stem = key.rsplit("_", 1)[0]
-        unit_axis(axes, "x", quantity, f"{stem} latency" if quantity == "time" else f"{stem} size")
+        unit_axis(axes, "x", "count", key)
