@@ -44,7 +44,7 @@ WORKED = Scenario(network="mlp:widths=8,4,6,2,5").with_overrides(chip={"buffer_b
         (
             "scaling",
             lambda: scaling_chart(Scenario(), ["stride:k=5", "disk-offload"], [4, 8, 16]),
-            (12, 4.8),
+            (12, 4.5),
         ),
     ],
 )

@@ -90,7 +90,7 @@ def budget_chart(
     each, so curves that coincide stay visible); the chip's own budget marked."""
     chain = scenario.chain
     curve = budget_curve(scenario, strategies, budgets or default_budgets(chain))
-    figure, axes = figure_with_axes(figsize=(8, 4.8))
+    figure, axes = figure_with_axes(figsize=(8, 4.5))
     for index, spec in enumerate(strategies):
         fits = curve[spec].notna().any()
         axes.plot(curve["budget_bytes"], curve[spec], marker=MARKERS[index % len(MARKERS)],

@@ -101,7 +101,7 @@ def _label_param_axis(axes: Any, param: str) -> None:
 def scaling_chart(scenario: Scenario, strategies: Sequence[str], layers: Sequence[int]) -> Figure:
     """Backward latency and buffer slots needed against L, both on log axes; dotted
     where a strategy does not fit, x where it first stops fitting."""
-    figure, (latency_axes, slot_axes) = figure_with_axes(2, figsize=(12, 4.8))
+    figure, (latency_axes, slot_axes) = figure_with_axes(2, figsize=(12, 4.5))
     slots, chip = scenario.chip.buffer_slots, scenario.planning_chip
     handles, all_latencies = [], []
     for index, spec in enumerate(strategies):
