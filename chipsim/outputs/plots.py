@@ -92,6 +92,7 @@ def trace_chart(
     _draw_timeline(top, frame, title)
     _draw_buffer(bottom, frame, slots=slots, budget_bytes=budget_bytes, title="buffer in use")
     top.set_xlabel("")
+    top.set_xlim(-0.01 * bottom.get_xlim()[1], 1.01 * bottom.get_xlim()[1])  # as the timeline
     return figure
 
 
@@ -110,7 +111,7 @@ def _draw_timeline(axes: Any, frame: pd.DataFrame, title: str) -> None:
     _mark_phases(axes, frame)
     axes.set_yticks(list(lanes.values()), list(lanes.keys()))
     axes.set_ylim(-0.6, len(PORTS) + 0.3)
-    axes.set_xlim(-0.01 * end_ns, end_ns)  # ticks at 0 clear of the spine
+    axes.set_xlim(-0.01 * end_ns, 1.01 * end_ns)  # ticks at either end clear of the spines
     unit_axis(axes, "x", "time", "simulated time")
     used = [kind for kind in OP_KINDS if (frame["op"] == kind).any()]
     axes.legend(
