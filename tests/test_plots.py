@@ -107,6 +107,23 @@ def test_split_instants_by_hand() -> None:
     assert none.empty
 
 
+def test_stacked_levels_and_a_labelled_limit_by_hand() -> None:
+    from matplotlib.figure import Figure
+
+    from chipsim.outputs.axis_units import unit_axis
+    from chipsim.outputs.occupancy import draw_limit, draw_stacked_levels
+
+    axes = Figure().subplots()
+    roles = {"checkpoints": [0, 2048, 1024], "weights": [4096, 4096, 4096]}
+    top = draw_stacked_levels(axes, [0, 10, 20], roles, end_ns=30)
+    draw_limit(axes, 8192, "memory 8 KiB")
+    unit_axis(axes, "y", "bytes", "memory in use")
+    assert top == 6144  # 2048 + 4096 at 10 ns
+    assert len(axes.collections) == 2
+    assert [t.get_text() for t in axes.texts] == ["memory 8 KiB"]
+    assert axes.get_ylabel() == "memory in use (KiB)"
+
+
 def test_the_buffer_chart_marks_a_zero_ns_store_and_free_instead_of_a_spike() -> None:
     figure = buffer_chart(simulate("stride:k=5").frame, slots=2, title="stride:k=5")
     (axes,) = figure.axes

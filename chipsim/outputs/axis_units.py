@@ -5,6 +5,10 @@ A linear axis takes one unit for all its ticks, named once in its label
 each tick ("100 ns", "1 µs", "10 µs"), and a byte axis steps in powers of two
 (32 KiB, 64 KiB, ...). ``log_if_wide`` picks the scale: log where the values
 span more than ``WIDE_SPAN`` times.
+
+The unit tables are the same as ``chipsim.formatting``'s text units; an axis
+picks its unit by magnitude alone (text keeps whole numbers below 10,000 in
+the base unit, which would make a log axis read "1000 ns" beside "10 µs").
 """
 
 from __future__ import annotations

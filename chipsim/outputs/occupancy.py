@@ -3,8 +3,10 @@
 The buffer charts (slots and bytes) use these, and so can any figure of a
 level over simulated time with a limit (memory stacked by role, say):
 ``split_instants`` separates levels held for no time, ``draw_levels`` draws
-the rest as steps and those as markers, ``draw_limit`` puts a labelled budget
-line on the chart, and ``mark_backward`` the start of the backward phase.
+the rest as steps and those as markers, ``draw_stacked_levels`` stacks several
+roles' levels, ``draw_limit`` puts a labelled budget line on the chart, and
+``mark_backward`` the start of the backward phase (``axis_units.unit_axis``
+then names the units: simulated time in ns…s, memory in B…GiB).
 
 A store and a free at the same instant (the last activation of the forward
 pass, stored and at once freed by the backward pass that reads it) change the
@@ -14,7 +16,7 @@ spike which looks like a glitch, so it is drawn as a marker instead.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -55,6 +57,20 @@ def draw_levels(
         axes.plot(instants.index, instants, "o", color="tab:blue", markerfacecolor="white",
                   markersize=5, label=INSTANT_LABEL, zorder=4)  # fmt: skip
     return float(max([*ys, *instants.tolist(), 0]))
+
+
+def draw_stacked_levels(
+    axes: Any, times: Sequence[float], roles: Mapping[str, Sequence[float]], end_ns: float
+) -> float:
+    """Levels of several roles (checkpoints, weights, …) stacked as steps up to
+    ``end_ns``, one legend entry each; returns the highest total (for the y limit).
+
+    ``times`` must not repeat (collapse instants with ``split_instants`` first)."""
+    xs = [*times, end_ns]
+    ys = [[*levels, levels[-1] if len(levels) else 0] for levels in roles.values()]
+    axes.stackplot(xs, *ys, labels=list(roles), step="post", alpha=0.85)
+    totals = [sum(column) for column in zip(*ys, strict=True)] if ys else [0]
+    return float(max(totals, default=0))
 
 
 def draw_limit(axes: Any, value: float, text: str) -> None:
