@@ -6,7 +6,7 @@ each tick ("100 ns", "1 µs", "10 µs"), and a byte axis steps in powers of two
 (32 KiB, 64 KiB, ...). ``log_if_wide`` picks the scale: log where the values
 span more than ``WIDE_SPAN`` times.
 
-The unit tables are the same as ``chipsim.formatting``'s text units; an axis
+The unit tables match the text units of ``chipsim.formatting`` (issue 22); an axis
 picks its unit by magnitude alone (text keeps whole numbers below 10,000 in
 the base unit, which would make a log axis read "1000 ns" beside "10 µs").
 """
