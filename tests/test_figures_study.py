@@ -40,7 +40,20 @@ def test_sweep_chart_goes_log_where_latencies_span_decades() -> None:
         "disk-offload, loaddisk_ns=1000",
     ]  # fmt: skip
     assert len(axes.lines) == 6
+    labelled = [t.get_text() for t in axes.get_yticklabels(minor=True) if t.get_text()]
+    assert labelled == []  # six decades: the 10x ticks say enough
     assert_inside_canvas(figure)
+
+
+def test_a_log_axis_of_two_decades_labels_its_2x_and_5x_ticks() -> None:
+    rows = _sweep_rows()
+    rows = rows[(rows["loaddisk_ns"] == 10) & (rows["strategy"] == "optimal")]
+    rows = rows.assign(backward_latency_ns=[50, 7000])  # 50 ns .. 7 µs
+    (axes,) = sweep_chart(rows).axes
+    assert axes.get_yscale() == "log"
+    figure_labels = [t.get_text() for t in axes.get_yticklabels(minor=True) if t.get_text()]
+    assert {"200 ns", "500 ns", "2 µs", "5 µs"} <= set(figure_labels)
+    assert "300 ns" not in figure_labels
 
 
 def test_sweep_chart_stays_linear_and_in_units_on_a_narrow_range() -> None:

@@ -91,16 +91,24 @@ def _tick_text(value: float, axis: Any, size: float) -> str:
 
 
 def _log_ticks(axis: Any, quantity: Quantity, low: float, high: float) -> None:
-    """Each tick names its unit; bytes step by 2×, the rest by 10×; within one
-    decade the minor ticks are labelled too, or the axis would have none."""
+    """Each tick names its unit; bytes step by 2×, the rest by 10×. An axis of under
+    three decades labels its 2× and 5× minor ticks too (one of under one decade,
+    every minor tick), or it would show two or three numbers at most."""
+    decades = np.log10(high / max(low, 1e-300))
     if quantity == "bytes":
         axis.set_major_locator(LogLocator(base=2, numticks=9))
         axis.set_minor_formatter(NullFormatter())
-    elif high / max(low, 1e-300) < 10:
-        axis.set_minor_formatter(FuncFormatter(lambda v, _: human(v, quantity)))
+    elif decades < 3:
+        every = decades < 1
+        axis.set_minor_formatter(FuncFormatter(lambda v, _: _minor_text(v, quantity, every)))
     else:
         axis.set_minor_formatter(NullFormatter())
     axis.set_major_formatter(FuncFormatter(lambda v, _: human(v, quantity)))
+
+
+def _minor_text(value: float, quantity: Quantity, every: bool) -> str:
+    leading = round(value / 10 ** np.floor(np.log10(value))) if value > 0 else 0
+    return human(value, quantity) if every or leading in (2, 5) else ""
 
 
 class UnitLocator(MaxNLocator):
