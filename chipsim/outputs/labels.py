@@ -88,7 +88,9 @@ def _best(
     return _annotate(axes, label, (dx, dy), ring, fontsize)
 
 
-def _annotate(axes: Any, label: tuple, offset: tuple[float, float], ring: int, fontsize: int):  # type: ignore[no-untyped-def]
+def _annotate(
+    axes: Any, label: tuple, offset: tuple[float, float], ring: int, fontsize: int
+) -> Any:
     x, y, text = label
     dx, dy = offset
     annotation = axes.annotate(

@@ -41,6 +41,7 @@ def save(figure: Figure, path: str | os.PathLike[str]) -> None:
 
 
 def figure_with_axes(columns: int = 1, *, figsize: tuple[float, float]) -> tuple[Figure, Any]:
+    """A figure with constrained layout (labels and outside legends kept on the canvas)."""
     figure = Figure(figsize=figsize, layout="constrained")
     return figure, figure.subplots(1, columns)
 
@@ -71,7 +72,9 @@ def buffer_chart(
     """Buffer occupancy over time against the chip's limit when known: slots, or
     bytes when ``budget_bytes`` is given."""
     figure, axes = figure_with_axes(figsize=(8, 3.2))
-    _draw_buffer(axes, frame, slots=slots, budget_bytes=budget_bytes, title=title)
+    bytes_given = budget_bytes is not None
+    limit = budget_bytes if bytes_given else slots
+    _draw_buffer(axes, frame, in_bytes=bytes_given, limit=limit, title=title)
     return figure
 
 
@@ -85,12 +88,12 @@ def trace_chart(
     """A saved trace at a glance: the timeline above the buffer, same time axis. The
     buffer is in bytes with ``budget_bytes``, or without either limit when the
     trace's activations differ in size; otherwise in slots."""
-    if budget_bytes is None and slots is None and in_bytes(frame):
-        budget_bytes = 0  # bytes, no budget line
+    drawn_in_bytes = budget_bytes is not None or (slots is None and in_bytes(frame))
+    limit = budget_bytes if drawn_in_bytes else slots
     figure = Figure(figsize=(11, 6), layout="constrained")
     top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[3, 2])
     _draw_timeline(top, frame, title)
-    _draw_buffer(bottom, frame, slots=slots, budget_bytes=budget_bytes, title="buffer in use")
+    _draw_buffer(bottom, frame, in_bytes=drawn_in_bytes, limit=limit, title="buffer in use")
     top.set_xlabel("")
     top.set_xlim(-0.01 * bottom.get_xlim()[1], 1.01 * bottom.get_xlim()[1])  # as the timeline
     return figure
@@ -144,20 +147,16 @@ def _mark_phases(axes: Any, frame: pd.DataFrame) -> None:
 
 
 def _draw_buffer(
-    axes: Any, frame: pd.DataFrame, *, slots: int | None, budget_bytes: int | None, title: str
+    axes: Any, frame: pd.DataFrame, *, in_bytes: bool, limit: int | None, title: str
 ) -> None:
-    """The buffer's level over time: bytes when ``budget_bytes`` is given (0: no
-    budget line), slots otherwise; the limit as a labelled line."""
-    column = "buffer_slots_used" if budget_bytes is None else "buffer_bytes_used"
-    times = [0.0, *frame["end_ns"].tolist()]
-    levels = [0, *frame[column].tolist()]
+    """The buffer's level over time, in bytes or slots, the chip's limit as a labelled line."""
+    column = "buffer_bytes_used" if in_bytes else "buffer_slots_used"
     end_ns = float(frame["end_ns"].max()) if len(frame) else 0.0
-    unit = "slots" if budget_bytes is None else "bytes"
-    highest = draw_levels(axes, times, levels, end_ns, label=f"{unit} in use")
-    limit = slots if budget_bytes is None else budget_bytes or None
+    levels = [0, *frame[column].tolist()]
+    label = f"{'bytes' if in_bytes else 'slots'} in use"
+    highest = draw_levels(axes, [0.0, *frame["end_ns"].tolist()], levels, end_ns, label=label)
     if limit is not None:
-        in_slots = budget_bytes is None
-        text = f"the chip's {limit} slots" if in_slots else f"budget {human(limit, 'bytes')}"
+        text = f"budget {human(limit, 'bytes')}" if in_bytes else f"the chip's {limit} slots"
         draw_limit(axes, limit, text)
     mark_backward(axes, frame)
     axes.set_xlim(0, max(end_ns, 1.0))
@@ -165,8 +164,8 @@ def _draw_buffer(
     axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     axes.set_title(title or "buffer in use")
     unit_axis(axes, "x", "time", "simulated time")
-    if budget_bytes is None:
+    if in_bytes:
+        unit_axis(axes, "y", "bytes", "buffer in use")
+    else:
         axes.yaxis.get_major_locator().set_params(integer=True)
         axes.set_ylabel("buffer slots")
-    else:
-        unit_axis(axes, "y", "bytes", "buffer in use")
