@@ -173,6 +173,19 @@ def test_a_byte_trace_is_drawn_in_bytes_and_a_course_trace_in_slots() -> None:
     assert "budget 128 B" in [text.get_text() for text in with_budget.texts]
 
 
+def test_buffer_bytes_chart_names_its_budget_in_bytes() -> None:
+    from chipsim.outputs.byte_plots import buffer_bytes_chart
+
+    frame = simulate("stride:k=2", WORKED.chip, network=WORKED.chain).frame
+    figure = buffer_bytes_chart(frame, budget_bytes=100, title="stride:k=2")
+    (axes,) = figure.axes
+    assert axes.get_ylabel() == "buffer in use (B)"
+    assert axes.get_xlabel() == "simulated time (ns)"
+    assert [text.get_text() for text in axes.texts] == ["budget 100 B"]
+    assert legend_texts(axes) == ["bytes in use", INSTANT_LABEL, "backward starts"]
+    assert_inside_canvas(figure)
+
+
 # The course figures
 
 
