@@ -46,6 +46,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
 from chipsim import ChipConfig, RunResult, parse_spec, simulate
+from chipsim.outputs.axis_units import unit_axis
 
 STRATEGIES: tuple[str, ...] = ("sqrt-n", "stride:k=5", "disk-offload", "full-store")
 SIZES: tuple[int, ...] = (10, 100, 1_000, 10_000, 100_000)
@@ -213,6 +214,7 @@ def draw(rows: list[dict[str, object]], path: Path, machine: str) -> None:
         axes.set_ylabel(label)
         axes.set_title(title)
         axes.grid(True, which="both", alpha=0.25)
+    unit_axis(peak, "y", "bytes", "peak traced memory")  # 64 KiB … 32 MiB, not 10⁵ … 10⁷
     for axes in (per_op, bytes_per_op):
         axes.set_xlabel("layers L (ops ≈ 4–6 × L)")
         axes.yaxis.set_major_formatter(PLAIN_NUMBER)

@@ -113,14 +113,25 @@ def sweep_command(
 @click.option(
     "--slots",
     type=click.IntRange(min=1),
-    help="For a trace: the chip's buffer slots, drawn as a limit.",
+    help="For a trace: the chip's buffer slots, drawn as a limit (the buffer in slots).",
 )
-def plot_command(file: Path, out: Path | None, slots: int | None) -> None:
-    """Draw the figure that fits a saved trace (timeline + buffer) or sweep (latency)."""
+@click.option(
+    "--budget-bytes",
+    type=click.IntRange(min=1),
+    help="For a trace: the chip's buffer bytes, drawn as a limit (the buffer in bytes).",
+)
+def plot_command(file: Path, out: Path | None, slots: int | None, budget_bytes: int | None) -> None:
+    """Draw the figure that fits a saved trace (timeline + buffer) or sweep (latency).
+
+    A trace's buffer is drawn in bytes when its activations differ in size (a
+    real network) or --budget-bytes is given, in slots otherwise.
+    """
     from ..files import read_table
-    from ..outputs import plots
+    from ..outputs import plots, sweep_plot
     from ..outputs.exports import load_trace
 
+    if slots is not None and budget_bytes is not None:
+        raise ConfigError("--slots and --budget-bytes both given: give one, the chip's limit")
     target = out or file.with_suffix(".png")
     check_output_path("--out", target, (".png", ".svg", ".pdf"))
     table = read_table(file) if file.suffix.lower() in (".csv", ".parquet") else None
@@ -130,12 +141,12 @@ def plot_command(file: Path, out: Path | None, slots: int | None) -> None:
             raise ConfigError(f"{file}: not a chipsim sweep or trace (a 'run' column, no 'fits')")
         if not table["fits"].any():
             raise ConfigError(f"{file}: nothing to draw: no run of the sweep fits the chip")
-        figure = plots.sweep_chart(table)
+        figure = sweep_plot.sweep_chart(table)
     else:
         trace = load_trace(file)
         if trace.empty:
             raise ConfigError(f"{file}: nothing to draw: the trace has no ops")
-        figure = plots.trace_chart(trace, slots=slots, title=file.name)
+        figure = plots.trace_chart(trace, slots=slots, budget_bytes=budget_bytes, title=file.name)
     plots.save(figure, target)
     click.echo(f"figure written to {target}")
 

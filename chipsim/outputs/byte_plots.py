@@ -14,6 +14,7 @@ plain DataFrames, so they can be checked and reused without drawing.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,7 +26,10 @@ from ..model.costs import Costs
 from ..model.stages import Chain
 from ..planners import make_plan
 from ..study.scenario import Scenario
-from .plots import PALETTE
+from .axis_units import human, log_if_wide, unit_axis
+from .plots import PALETTE, buffer_chart, figure_with_axes
+
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
 def buffer_bytes_steps(frame: pd.DataFrame) -> pd.DataFrame:
@@ -41,25 +45,7 @@ def buffer_bytes_steps(frame: pd.DataFrame) -> pd.DataFrame:
 
 def buffer_bytes_chart(frame: pd.DataFrame, *, budget_bytes: int, title: str = "") -> Figure:
     """Buffer bytes in use over simulated time, against the chip's byte budget."""
-    figure = Figure(figsize=(8, 3.2))
-    axes = figure.subplots()
-    steps = buffer_bytes_steps(frame)
-    end = frame["end_ns"].max() if len(frame) else 0
-    levels = [*steps["bytes"].tolist(), steps["bytes"].iat[-1]]
-    axes.step([*steps["time_ns"].tolist(), end], levels, where="post", label="bytes in use")
-    axes.axhline(
-        budget_bytes, color="tab:red", linestyle="--", label=f"budget ({budget_bytes:,} B)"
-    )
-    backward = frame[frame["phase"] == "backward"]
-    if not backward.empty:
-        axes.axvline(backward["start_ns"].min(), color="grey", linestyle=":", label="backward")
-    axes.set_xlabel("simulated time (ns)")
-    axes.set_ylabel("buffer bytes")
-    axes.set_ylim(0, 1.1 * max([*levels, budget_bytes, 1]))
-    axes.legend(loc="upper right", fontsize=8)
-    axes.set_title(title or "buffer bytes in use")
-    figure.tight_layout()
-    return figure
+    return buffer_chart(frame, budget_bytes=budget_bytes, title=title or "buffer bytes in use")
 
 
 def default_budgets(chain: Chain, points: int = 40) -> list[int]:
@@ -100,26 +86,33 @@ def _backward_ns(spec: str, chain: Chain, scenario: Scenario, budget: int) -> fl
 def budget_chart(
     scenario: Scenario, strategies: Sequence[str], budgets: Sequence[int] | None = None
 ) -> Figure:
-    """Backward latency against the byte budget, one curve per strategy that fits somewhere."""
+    """Backward latency against the byte budget, one curve per strategy (a marker shape
+    each, so curves that coincide stay visible); the chip's own budget marked."""
     chain = scenario.chain
     curve = budget_curve(scenario, strategies, budgets or default_budgets(chain))
-    figure = Figure(figsize=(8, 4.5))
-    axes = figure.subplots()
+    figure, axes = figure_with_axes(figsize=(8, 4.5))
     for index, spec in enumerate(strategies):
-        if curve[spec].notna().any():
-            axes.plot(curve["budget_bytes"], curve[spec], marker=".", label=spec,
-                      color=PALETTE[index % len(PALETTE)])  # fmt: skip
-    if scenario.chip.buffer_bytes is not None:
-        axes.axvline(scenario.chip.buffer_bytes, color="grey", linestyle=":", label="the chip's")
+        fits = curve[spec].notna().any()
+        axes.plot(curve["budget_bytes"], curve[spec], marker=MARKERS[index % len(MARKERS)],
+                  markersize=4, color=PALETTE[index % len(PALETTE)],
+                  label=spec if fits else f"{spec} (fits no budget shown)")  # fmt: skip
+    own = scenario.chip.buffer_bytes
+    if own is not None:
+        axes.axvline(own, color="grey", linestyle=":",
+                     label=f"the chip's budget: {human(own, 'bytes')}")  # fmt: skip
     axes.set_xscale("log")
-    axes.set_xlabel("buffer budget (bytes)")
-    axes.set_ylabel("backward latency (ns)")
+    log_if_wide(axes, "y", curve[list(strategies)].to_numpy().ravel())
+    unit_axis(axes, "x", "bytes", "buffer budget")
+    unit_axis(axes, "y", "time", "backward latency")
     axes.grid(alpha=0.3, which="both")
-    axes.legend(fontsize=8)
-    axes.set_title(
-        f"{scenario.name}: backward latency against buffer bytes\n({chain.name}; planned; "
-        "a curve starts where the strategy first fits)",
-        fontsize=10,
-    )
-    figure.tight_layout()
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0),
+                title="strategy\n(a curve starts at the\nbudget it first fits)",
+                title_fontsize=8)  # fmt: skip
+    axes.set_title(f"{scenario.name}: backward latency against the buffer budget\n"
+                   f"{_wrapped(chain.name)}, planned", fontsize=10)  # fmt: skip
     return figure
+
+
+def _wrapped(name: str, width: int = 70) -> str:
+    """A long network spec broken at its commas, so a title fits its figure."""
+    return "\n".join(textwrap.wrap(name.replace(",", ", "), width)).replace(", ", ",")

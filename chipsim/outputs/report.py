@@ -13,7 +13,7 @@ from ..planners import DEFAULT_COMPARISON
 from ..study.analysis import Outcome, breakeven, compare, run_strategy
 from ..study.run import RunResult
 from ..study.scenario import Scenario
-from . import byte_plots, plots
+from . import byte_plots, course_plots, plots
 from .exports import TRACE_FORMATS, write_trace
 from .tables import summary
 
@@ -81,10 +81,9 @@ def _course_figures(
     """The course MLP's figures after the timeline: slots, break-even, scaling in L."""
     slots = scenario.chip.buffer_slots
     plots.save(plots.buffer_chart(frame, slots=slots, title=title), folder / "buffer.png")
-    plots.save(plots.breakeven_chart(scenario, DEFAULT_COMPARISON), folder / "breakeven.png")
-    plots.save(
-        plots.scaling_chart(scenario, DEFAULT_COMPARISON, SCALING_LAYERS), folder / "scaling.png"
-    )
+    plots.save(course_plots.breakeven_chart(scenario, DEFAULT_COMPARISON), folder / "breakeven.png")
+    scaling = course_plots.scaling_chart(scenario, DEFAULT_COMPARISON, SCALING_LAYERS)
+    plots.save(scaling, folder / "scaling.png")
     return FIGURES
 
 
