@@ -1,14 +1,5 @@
-"""Deprecated path: ``chipsim.plan`` is now ``chipsim.sim.plan``. This alias goes in the
-next release; import the new path."""
+"""Deprecated path: ``chipsim.plan`` is now ``chipsim.sim.plan``; it goes in the next release."""
 
-import sys
-import warnings
+from ._moved import hand_over
 
-from .sim import plan as _moved
-
-warnings.warn(
-    "chipsim.plan moved to chipsim.sim.plan; the old path goes in the next release",
-    DeprecationWarning,
-    stacklevel=2,
-)
-sys.modules[__name__] = _moved
+hand_over(__name__, "chipsim.sim.plan")

@@ -1,14 +1,5 @@
-"""Deprecated path: ``chipsim.trace`` is now ``chipsim.sim.trace``. This alias goes in the
-next release; import the new path."""
+"""Deprecated path: ``chipsim.trace`` is now ``chipsim.sim.trace``; it goes in the next release."""
 
-import sys
-import warnings
+from ._moved import hand_over
 
-from .sim import trace as _moved
-
-warnings.warn(
-    "chipsim.trace moved to chipsim.sim.trace; the old path goes in the next release",
-    DeprecationWarning,
-    stacklevel=2,
-)
-sys.modules[__name__] = _moved
+hand_over(__name__, "chipsim.sim.trace")

@@ -14,7 +14,7 @@ import re
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -144,23 +144,14 @@ def test_random_chains_fit_exactly_their_predicted_peak(
         execute(plan, exact.replace({"memory_bytes": memory.peak_bytes - 1}), chain)
 
 
+def run_mlp(*options: str) -> Result:
+    """``chipsim run`` of full-store on mlp:widths=8,16,4, no math, with ``options``."""
+    args = ["run", "--network", "mlp:widths=8,16,4", "--strategy", "full-store", "--no-math"]
+    return CliRunner().invoke(main, [*args, *options])
+
+
 def test_run_json_gives_the_memory_at_the_peak_by_role() -> None:
-    result = CliRunner().invoke(
-        main,
-        [
-            "run",
-            "--network",
-            "mlp:widths=8,16,4",
-            "--set",
-            "memory_bytes=100000",
-            "--set",
-            "optimizer=adam",
-            "--strategy",
-            "full-store",
-            "--no-math",
-            "--json",
-        ],
-    )
+    result = run_mlp("--set", "memory_bytes=100000", "--set", "optimizer=adam", "--json")
     assert result.exit_code == 0, result.output
     memory = json.loads(result.output)["memory"]
     assert memory["memory_bytes"] == 100000
@@ -171,19 +162,7 @@ def test_run_json_gives_the_memory_at_the_peak_by_role() -> None:
 
 
 def test_a_plan_over_the_memory_exits_3_naming_the_peak() -> None:
-    result = CliRunner().invoke(
-        main,
-        [
-            "run",
-            "--network",
-            "mlp:widths=8,16,4",
-            "--set",
-            "memory_bytes=1000",
-            "--strategy",
-            "full-store",
-            "--no-math",
-        ],
-    )
+    result = run_mlp("--set", "memory_bytes=1000")
     assert result.exit_code == 3
     assert "needs" in result.output and "memory bytes; the chip has 1000" in result.output
     assert "the peak is at `bwd" in result.output

@@ -70,6 +70,10 @@ def check_widths(widths: Sequence[int]) -> None:
             )
 
 
+#: A recorded tensor, or None where it is recomputed.
+Array = np.ndarray | None
+
+
 class NumpyNetwork(Chain):
     """A chain whose stages chipsim runs: seeded weights, input, target, layer math."""
 
@@ -106,8 +110,9 @@ class NumpyNetwork(Chain):
         saved: np.ndarray | None = None,
     ) -> tuple[np.ndarray, LayerGradients]:
         """dLoss/da(layer-1) and the layer's weight gradients from a(layer-1), dLoss/da(layer)
-        and the recorded ``saved`` tensors (recomputed from a(layer-1) when None)."""
-        raise NotImplementedError
+        and the recorded ``saved`` tensors (recomputed from a(layer-1) when None): through
+        a dense tanh layer, unless a network says otherwise."""
+        return self._dense_backward(layer, previous, upstream, saved)
 
     def loss(self, output: np.ndarray) -> tuple[float, np.ndarray]:
         """The loss at a(L) and its gradient dLoss/da(L)."""
@@ -175,15 +180,6 @@ class MLP(NumpyNetwork):
     def record(self, layer: int, previous: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         output = self._dense(layer, previous)
         return output, output  # tanh saves its result: here a(layer) itself
-
-    def backward(
-        self,
-        layer: int,
-        previous: np.ndarray,
-        upstream: np.ndarray,
-        saved: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, LayerGradients]:
-        return self._dense_backward(layer, previous, upstream, saved)
 
 
 class Network(MLP):

@@ -109,8 +109,8 @@ def encode_op(
 
 
 def check_columns(plan: Columns) -> None:
-    """The columns of a directly constructed Plan: types, lengths, codes and prefetch marks
-    (``prefetch`` None stands for all False)."""
+    """The columns of a directly constructed Plan: types, lengths, codes and the prefetch
+    and record marks (None stands for all False)."""
     name = plan.strategy
     count = _integer_column(name, "kind_codes", plan.kind_codes, None)
     _integer_column(name, "layer_numbers", plan.layer_numbers, count)
@@ -126,40 +126,28 @@ def check_columns(plan: Columns) -> None:
             f"{name}: {plan.position(index)}: kind code {int(plan.kind_codes[index])} is not "
             f"an op; codes are {_CODES}"
         )
-    _check_records(plan, count)
-    flags = plan.prefetch
+    for mark, kinds in (("prefetch", LOAD_KINDS), ("record", ("fwd",))):
+        _check_marks(plan, count, mark, kinds)
+
+
+def _check_marks(plan: Columns, count: int, mark: str, kinds: tuple[str, ...]) -> None:
+    """A mark column (``prefetch``, ``record``) is None (all False) or one bool per op,
+    set only on ops of ``kinds``."""
+    flags = getattr(plan, mark)
     if flags is None:
         return
     if not isinstance(flags, np.ndarray) or flags.dtype != bool or flags.shape != (count,):
         raise PlanError(
-            f"{name}: prefetch must be None or an array of {count} bools, one per op, got {flags!r}"
+            f"{plan.strategy}: {mark} must be None or an array of {count} bools, one per op, "
+            f"got {flags!r}"
         )
-    loads = np.isin(plan.kind_codes, [KIND_CODE[kind] for kind in LOAD_KINDS])
-    bad = np.flatnonzero(flags & ~loads)
+    bad = np.flatnonzero(flags & ~np.isin(plan.kind_codes, [KIND_CODE[kind] for kind in kinds]))
     if bad.size:
         index = int(bad[0])
         op = plan.op(index)
         raise PlanError(
-            f"{name}: `{op.kind} {op.layer}` in the {plan.phase_of(index)} phase is marked "
-            f"prefetch; only {' and '.join(LOAD_KINDS)} can prefetch ({plan.position(index)})"
-        )
-
-
-def _check_records(plan: Columns, count: int) -> None:
-    """``record`` is one bool per op (``Plan`` turns None into all False), set only on
-    ``fwd``s."""
-    flags = plan.record
-    if not isinstance(flags, np.ndarray) or flags.dtype != bool or flags.shape != (count,):
-        raise PlanError(
-            f"{plan.strategy}: record must be None or an array of {count} bools, one per op, "
-            f"got {flags!r}"
-        )
-    bad = np.flatnonzero(flags & (plan.kind_codes != KIND_CODE["fwd"]))
-    if bad.size:
-        index = int(bad[0])
-        raise PlanError(
-            f"{plan.strategy}: `{plan.op(index)}` in the {plan.phase_of(index)} phase is "
-            f"marked record; only fwd can record ({plan.position(index)})"
+            f"{plan.strategy}: `{op.kind} {op.layer}` in the {plan.phase_of(index)} phase is "
+            f"marked {mark}; only {' and '.join(kinds)} can {mark} ({plan.position(index)})"
         )
 
 
