@@ -109,12 +109,15 @@ class Costs:
     def _measured(self, table: np.ndarray) -> None:
         """Stages with a profile's times: fwd costs ``fwd_ns``, a recorded bwd ``bwd_ns``
         and a bwd that recomputes first both (each MAC-priced where not measured)."""
-        for layer, stage in enumerate(self.chain.stages, start=1):
-            if stage.fwd_ns is None and stage.bwd_ns is None:
-                continue
-            forward = table[_FWD, layer] if stage.fwd_ns is None else stage.fwd_ns
-            gradient = table[RECORDED_BWD, layer] if stage.bwd_ns is None else stage.bwd_ns
-            table[[_FWD, _BWD, RECORDED_BWD], layer] = forward, forward + gradient, gradient
+        measured_fwd, measured_bwd = (
+            self.chain.measured_ns("fwd_ns"),
+            self.chain.measured_ns("bwd_ns"),
+        )
+        if measured_fwd is None and measured_bwd is None:
+            return
+        forward = _where_measured(measured_fwd, table[_FWD])
+        gradient = _where_measured(measured_bwd, table[RECORDED_BWD])
+        table[_FWD], table[_BWD], table[RECORDED_BWD] = forward, forward + gradient, gradient
 
     @cached_property
     def gradient_macs(self) -> np.ndarray:
@@ -249,3 +252,8 @@ def _plain(value: np.generic) -> int | float:
     return (
         int(item) if isinstance(item, float) and math.isfinite(item) and item.is_integer() else item
     )
+
+
+def _where_measured(measured: np.ndarray | None, priced: np.ndarray) -> np.ndarray:
+    """A profile's times where a stage has them, the MAC price elsewhere."""
+    return priced if measured is None else np.where(np.isnan(measured), priced, measured)

@@ -193,10 +193,20 @@ class Chain:
         return np.concatenate([[0], column]).astype(np.int64)
 
     def stage_column(self, field: str) -> np.ndarray:
-        """Stage l's whole-number ``field`` (``params``, ``saved_bytes``, …), l = 0..L
-        (0 at index 0), int64."""
+        """Stage l's whole-number ``field`` (``params``, ``saved_bytes``, ``trainable``, …),
+        l = 0..L (0 at index 0), int64; from the repeated pattern, so a million equal
+        stages cost an array, not a million Stage objects."""
         column = self._column([getattr(stage, field) for stage in self._pattern])
         return np.concatenate([[0], column]).astype(np.int64)
+
+    def measured_ns(self, field: str) -> np.ndarray | None:
+        """Stage l's measured ``fwd_ns`` or ``bwd_ns``, l = 0..L (NaN where a stage has
+        none), or None when no stage has one."""
+        values = [getattr(stage, field) for stage in self._pattern]
+        if all(value is None for value in values):
+            return None
+        column = np.tile(np.array(values, dtype=float), self._repeat)  # None becomes NaN
+        return np.concatenate([[np.nan], column])
 
     @property
     def params(self) -> int:

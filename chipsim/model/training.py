@@ -82,9 +82,8 @@ def check_train(value: object) -> str | tuple[str, ...]:
 
 def trained_stages(chain: Chain, train: str | tuple[str, ...]) -> np.ndarray:
     """Per stage l = 0..L: whether its weights train (index 0, the input, never does)."""
-    mask = np.zeros(chain.layers + 1, dtype=bool)
-    mask[1:] = _selected(chain, train)
-    mask[1:] &= np.array([stage.trainable for stage in chain.stages], dtype=bool)
+    mask = chain.stage_column("trainable").astype(bool)
+    mask[1:] &= _selected(chain, train)
     if not mask.any():
         raise ConfigError(f"train={_shown(train)} trains no stage of {chain.name}")
     return mask
