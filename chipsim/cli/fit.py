@@ -28,7 +28,10 @@ SOURCE = (
 @strategies_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def fit_command(strategies: tuple[str, ...], as_json: bool, **scenario_args: Any) -> None:
-    """The largest batch that fits memory_bytes, and the smallest memory at the batch."""
+    """Per strategy: the largest batch within memory_bytes, and the least memory at the batch.
+
+    Checkmate's max-batch table (Jain et al., MLSys 2020) on the chip's one memory.
+    """
     scenario = build_scenario(**scenario_args)
     fits = fit(scenario, list(strategies) or None)
     batch = batch_of(scenario.network)

@@ -3,12 +3,14 @@
 Each op holds its roles' bytes (``chipsim.sim.plan_memory.use_of``: checkpoints,
 the op in flight's activations, gradients and workspace, what stays resident,
 and any role the model adds) from its start in the trace until the next op
-starts; the last holds until it ends. A retried disk read holds its bytes on
-every attempt. Only the roles that hold a byte somewhere in the run are
-stacked; those that never change (weights, optimizer state) at the bottom, so
-the top edge shows what the plan varies. Time and bytes are in human units
-(µs, ms or s; KiB, MiB or GiB); the y axis turns logarithmic where the budget
-is so far above the peak that a linear axis would flatten the stack.
+starts (in overlapped mode, the next to start); the last holds until it ends.
+A retried disk read holds its bytes on every attempt. Only the roles that hold
+a byte somewhere in the run are stacked: those that never change (weights,
+optimizer state) at the bottom, then the others by their mean bytes, so the
+top edge shows what the plan varies. Time and bytes are in human units (µs,
+ms or s; KiB, MiB or GiB); the y axis turns logarithmic where the budget is
+more than ``LOG_RATIO`` times the peak, where a linear axis would flatten the
+stack.
 
 ``memory_steps`` gives the numbers behind the chart as a DataFrame.
 """

@@ -89,9 +89,9 @@ def fit(scenario: Scenario, strategies: list[str] | None = None) -> list[Fit]:
         )
     labels = [str(parse_spec(text)) for text in strategies or DEFAULT_COMPARISON]
     fits = []
-    for done, label in enumerate(labels):
-        report("fit", done, len(labels))
+    for label in labels:
         fits.append(_fit_one(label, scenario))
+        report("strategies fitted", len(fits), len(labels))
     return fits
 
 
