@@ -25,7 +25,9 @@ from chipsim import ChipConfig, DoesNotFit, execute, make_plan
 from chipsim.cli import main
 from chipsim.model.networks import build_network
 from chipsim.model.stages import Chain, Stage
+from chipsim.study import fit as fit_module
 from chipsim.study.fit import (
+    Fit,
     at_batch,
     batch_of,
     first_fitting,
@@ -93,6 +95,13 @@ def test_the_largest_batch_fits_and_one_more_does_not() -> None:
     with pytest.raises(DoesNotFit):
         execute(make_plan("full-store", six, chip), chip, six)
     assert largest_batch("full-store", RESNET, chip.replace({"memory_bytes": PEAK_AT_1 - 1})) == 0
+
+
+def test_the_batch_search_stops_at_its_documented_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fit_module, "MAX_BATCH", 6)  # limits.MAX_DIMENSION in earnest
+    chip = ChipConfig(memory_bytes=10**12)
+    assert largest_batch("full-store", RESNET, chip) == 6
+    assert Fit("full-store", 1, max_batch=6).as_dict()["max_batch_capped"] is True
 
 
 def test_batch_specs() -> None:
