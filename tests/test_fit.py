@@ -67,6 +67,16 @@ def test_the_smallest_memory_is_exact_it_runs_there_and_not_one_byte_less(
     assert not isinstance(peak_if_fits(strategy, HAND, memory(least - 1)), int)
 
 
+def test_tensors_a_recording_forward_keeps_count_toward_the_smallest_memory() -> None:
+    # stage 2 saves 4 bytes: full-store records it, and keeps it through bwd 3 (38 + 4);
+    # stride:k=2 recomputes it inside bwd 2 instead (29 + 4 of workspace)
+    stages = [Stage("s1", (8,), 0, 0, 1), Stage("s2", (8,), 0, 0, 1, saved_bytes=4)]
+    saves = Chain("saves", (2,), [*stages, Stage("s3", (2,), 0, 0, 1)], dtype_bytes=1)
+    assert smallest_memory_bytes("full-store", saves, ROOMY) == 42
+    assert smallest_memory_bytes("stride:k=2", saves, ROOMY) == 33
+    assert smallest_memory_bytes("optimal", saves, ROOMY) == 33
+
+
 def test_a_plan_that_ignores_the_budget_needs_exactly_its_peak() -> None:
     plan = make_plan("full-store", HAND, memory(38))
     execute(plan, memory(38), HAND)
@@ -74,27 +84,38 @@ def test_a_plan_that_ignores_the_budget_needs_exactly_its_peak() -> None:
         execute(plan, memory(37), HAND)
 
 
-#: resnet18 at 32 px, float32: its full-store peak is one op (the same at every batch)
-#: whose activation bytes grow by 212,992 a sample over what stays resident.
+#: resnet18 at 32 px, float32: full-store's plan does not depend on the memory, so its
+#: peak at each batch is the least memory that trains that batch.
 RESNET = "resnet18:resolution=32"
-PEAK_AT_1, PER_SAMPLE = 93_690_944, 212_992
 
 
-def test_the_peak_grows_by_the_same_bytes_per_sample() -> None:
-    peaks = [peak_if_fits("full-store", build_network(at_batch(RESNET, b)), ROOMY.replace(
-        {"memory_bytes": 10**12})) for b in (1, 2, 3)]  # fmt: skip
-    assert peaks == [PEAK_AT_1 + (b - 1) * PER_SAMPLE for b in (1, 2, 3)]
+def full_store_peak(batch: int) -> int:
+    peak = peak_if_fits("full-store", build_network(at_batch(RESNET, batch)), memory(10**12))
+    assert isinstance(peak, int)
+    return peak
 
 
-def test_the_largest_batch_fits_and_one_more_does_not() -> None:
-    memory_bytes = PEAK_AT_1 + 4 * PER_SAMPLE + PER_SAMPLE // 2  # batch 5 and a half
-    chip = ChipConfig(memory_bytes=memory_bytes)
-    assert largest_batch("full-store", RESNET, chip) == 5
+PEAKS = {batch: full_store_peak(batch) for batch in range(1, 7)}
+
+
+def test_the_peak_grows_with_the_batch() -> None:
+    assert all(PEAKS[batch] < PEAKS[batch + 1] for batch in range(1, 6))
+
+
+@pytest.mark.parametrize(
+    ("memory_bytes", "batch"),
+    [(PEAKS[5], 5), (PEAKS[6] - 1, 5), (PEAKS[6], 6), (PEAKS[1], 1), (PEAKS[1] - 1, 0)],
+)
+def test_the_largest_batch_is_the_last_whose_peak_fits(memory_bytes: int, batch: int) -> None:
+    assert largest_batch("full-store", RESNET, ChipConfig(memory_bytes=memory_bytes)) == batch
+
+
+def test_the_engine_runs_the_largest_batch_and_refuses_one_more() -> None:
+    chip = ChipConfig(memory_bytes=PEAKS[6] - 1)
     five, six = (build_network(at_batch(RESNET, b)) for b in (5, 6))
     execute(make_plan("full-store", five, chip), chip, five)
     with pytest.raises(DoesNotFit):
         execute(make_plan("full-store", six, chip), chip, six)
-    assert largest_batch("full-store", RESNET, chip.replace({"memory_bytes": PEAK_AT_1 - 1})) == 0
 
 
 def test_the_batch_search_stops_at_its_documented_limit(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -138,7 +159,7 @@ def test_fit_refuses_a_chip_without_one_memory_before_any_work() -> None:
 
 
 def test_fit_json_gives_exact_integers_per_strategy() -> None:
-    memory_bytes = PEAK_AT_1 + 4 * PER_SAMPLE + PER_SAMPLE // 2
+    memory_bytes = PEAKS[6] - 1
     result = invoke(
         "--network", RESNET, "--set", f"memory_bytes={memory_bytes}",
         "--strategy", "full-store", "--json",
@@ -148,14 +169,14 @@ def test_fit_json_gives_exact_integers_per_strategy() -> None:
     assert (payload["batch"], payload["memory_bytes"]) == (1, memory_bytes)
     (row,) = payload["results"]
     assert row["strategy"] == "full-store"
-    assert (row["max_batch"], row["min_memory_bytes"]) == (5, PEAK_AT_1)
-    assert row["peak_bytes"] == PEAK_AT_1 + 4 * PER_SAMPLE <= memory_bytes
+    assert (row["max_batch"], row["peak_bytes"], row["min_memory_bytes"]) == (5, PEAKS[5], PEAKS[1])
     assert row["step_ns"] > 0 and row["max_batch_capped"] is False
 
 
 def test_a_network_without_batch_answers_the_smallest_memory_only() -> None:
     # mlp 8-16-4, float32: weights (8·16 + 16 + 16·4 + 4)·4 = 848 bytes, their gradients
-    # 848 more; full-store peaks in bwd 1: a0 32 + dL/da1 64 + dL/da0 32 bytes.
+    # 848 more; both peak in bwd 1: a0 32 + dL/da1 64 + dL/da0 32 bytes, and stage 1's
+    # saved tanh output, 16·4 = 64 bytes (recorded by full-store, recomputed by stride).
     result = invoke(
         "--network", "mlp:widths=8,16,4", "--set", "memory_bytes=100000",
         "--strategy", "full-store", "--strategy", "stride:k=1",
@@ -165,7 +186,7 @@ def test_a_network_without_batch_answers_the_smallest_memory_only() -> None:
     assert ["min_memory_bytes"] in [line.split() for line in lines]  # the one column
     assert next(line for line in lines if line.startswith("full-store")).split() == [
         "full-store",
-        str(2 * 848 + 32 + 64 + 32),
+        str(2 * 848 + 32 + 64 + 32 + 64),
     ]
     assert "has no batch parameter: only the smallest memory is answered" in result.output
     assert "Jain et al., MLSys 2020" in result.output

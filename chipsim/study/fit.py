@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from ..errors import ConfigError, Refusal
+from ..errors import ConfigError, DoesNotFit, Refusal
 from ..limits import MAX_DIMENSION, MAX_TOTAL
 from ..model import specs
 from ..model.chip import ChipConfig
@@ -122,9 +122,11 @@ def peak_if_fits(strategy: str, chain: Chain, chip: ChipConfig) -> int | Refusal
 
 
 def roomy_bytes(chain: Chain, chip: ChipConfig) -> int:
-    """A memory whose room for checkpoints holds every activation: any plan fits under it."""
+    """A memory whose room for checkpoints holds every activation and every stage's saved
+    tensors: where planning starts its search for a memory that fits."""
     rest = MAX_TOTAL - checkpoint_room(chain, MAX_TOTAL, chip.training)
-    return min(rest + int(chain.activation_bytes.sum()), MAX_TOTAL)
+    kept = int(chain.activation_bytes.sum()) + int(chain.stage_column("saved_bytes").sum())
+    return min(rest + kept, MAX_TOTAL)
 
 
 def smallest_memory_bytes(strategy: str, chain: Chain, chip: ChipConfig) -> int | Refusal:
@@ -136,14 +138,26 @@ def smallest_memory_bytes(strategy: str, chain: Chain, chip: ChipConfig) -> int 
         trial = chip.replace({"memory_bytes": memory_bytes})
         return isinstance(peak_if_fits(strategy, chain, trial), int)
 
-    roomy = roomy_bytes(chain, chip)
-    first = peak_if_fits(strategy, chain, chip.replace({"memory_bytes": roomy}))
+    high, first = _memory_that_fits(strategy, chain, chip)
     if isinstance(first, Refusal):
         return first
-    high = first if fits(first) else roomy
+    if fits(first):  # the plan's own peak: a plan that ignores the budget needs no more
+        high = first
     if high == 1 or not fits(high - 1):
         return high
     return first_fitting(0, high - 1, fits)
+
+
+def _memory_that_fits(strategy: str, chain: Chain, chip: ChipConfig) -> tuple[int, int | Refusal]:
+    """A memory the strategy fits (``roomy_bytes``, raised to what a plan says it needs
+    while it needs more) and its plan's peak there; or why none up to MAX_TOTAL does."""
+    memory_bytes = roomy_bytes(chain, chip)
+    while True:
+        peak = peak_if_fits(strategy, chain, chip.replace({"memory_bytes": memory_bytes}))
+        short = isinstance(peak, DoesNotFit) and peak.field == "memory_bytes"
+        if not short or memory_bytes == MAX_TOTAL:
+            return memory_bytes, peak
+        memory_bytes = min(max(2 * memory_bytes, peak.bytes_needed), MAX_TOTAL)
 
 
 def largest_batch(strategy: str, network: str, chip: ChipConfig) -> int:
