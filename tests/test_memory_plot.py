@@ -18,7 +18,13 @@ from matplotlib.figure import Figure
 from test_fit import HAND
 
 from chipsim import ChipConfig
-from chipsim.outputs.memory_plot import BYTE_UNITS, memory_chart, memory_steps, unit_for
+from chipsim.outputs.memory_plot import (
+    BYTE_UNITS,
+    memory_chart,
+    memory_steps,
+    role_colour,
+    unit_for,
+)
 from chipsim.outputs.report import write_report
 from chipsim.sim.plan_memory import use_of
 from chipsim.study.run import simulate
@@ -64,6 +70,9 @@ def test_the_chart_stacks_one_band_per_role_present_under_the_labelled_budget() 
     (axes,) = figure.axes
     bands = [c for c in axes.collections if isinstance(c, PolyCollection)]
     assert len(bands) == len(PRESENT)
+    for band in bands:  # one colour per role, in every figure
+        role = band.get_label().replace(" ", "_")
+        assert tuple(band.get_facecolor()[0][:3]) == pytest.approx(role_colour(role))
     legend = [text.get_text() for text in axes.get_legend().get_texts()]
     assert {role.replace("_", " ") for role in PRESENT} < set(legend)
     assert "memory_bytes = 100 B" in legend

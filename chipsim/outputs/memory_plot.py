@@ -24,6 +24,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from ..model.training_memory import ROLES
 from ..sim.plan_memory import use_of
 from ..study.results import RunResult
 from .plots import PALETTE, save
@@ -44,6 +45,14 @@ LOG_RATIO = 20
 def unit_for(value: float, units: tuple[tuple[float, str], ...]) -> tuple[float, str]:
     """The largest unit in which ``value`` is at least 1 (the smallest for 0)."""
     return next(((size, name) for size, name in units if value >= size), units[-1])
+
+
+def role_colour(role: str) -> tuple[float, ...]:
+    """One colour per role in every figure: the model's own roles by their place in
+    ``ROLES``, any other after them."""
+    known = list(ROLES)
+    index = known.index(role) if role in known else len(known) + sum(map(ord, role))
+    return PALETTE[index % len(PALETTE)]
 
 
 def memory_steps(result: RunResult) -> pd.DataFrame:
@@ -87,15 +96,13 @@ def memory_chart(result: RunResult, *, title: str = "") -> Figure:
 
 def _draw_stack(axes: Axes, steps: pd.DataFrame, times: np.ndarray, byte_size: float) -> np.ndarray:
     """One band per role present (``_stack_order``); the stack's top in bytes, per time."""
-    roles = list(steps.columns[2:])
-    colours = {role: PALETTE[index % len(PALETTE)] for index, role in enumerate(roles)}
     below = np.zeros(len(times))
     for role in _stack_order(steps):
         column = steps[role].to_numpy(float)
         above = below + np.append(column, column[-1])
         label = role.replace("_", " ")
         axes.fill_between(
-            times, below / byte_size, above / byte_size, step="post", color=colours[role],
+            times, below / byte_size, above / byte_size, step="post", color=role_colour(role),
             label=label, linewidth=0,
         )  # fmt: skip
         below = above
