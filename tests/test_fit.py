@@ -110,6 +110,18 @@ def test_the_largest_batch_is_the_last_whose_peak_fits(memory_bytes: int, batch:
     assert largest_batch("full-store", RESNET, ChipConfig(memory_bytes=memory_bytes)) == batch
 
 
+@pytest.mark.parametrize("strategy", ["revolve", "optimal", "sqrt-n"])
+def test_a_plan_made_under_the_memory_fits_at_the_largest_batch_not_one_more(
+    strategy: str,
+) -> None:
+    chip = ChipConfig(memory_bytes=PEAKS[3])
+    batch = largest_batch(strategy, RESNET, chip)
+    assert batch >= 3  # it fits at least what full-store fits
+    at, over = (build_network(at_batch(RESNET, b)) for b in (batch, batch + 1))
+    assert isinstance(peak_if_fits(strategy, at, chip), int)
+    assert not isinstance(peak_if_fits(strategy, over, chip), int)
+
+
 def test_the_engine_runs_the_largest_batch_and_refuses_one_more() -> None:
     chip = ChipConfig(memory_bytes=PEAKS[6] - 1)
     five, six = (build_network(at_batch(RESNET, b)) for b in (5, 6))
