@@ -18,11 +18,12 @@ one memory (``chipsim.sim.plan_memory.use_of``, every role) is at most
   batch at which the network cannot be built (its totals past
   ``chipsim.limits.MAX_TOTAL``) does not fit. The answer fits and one more does not.
 - **Smallest memory**: the least ``memory_bytes`` at which the strategy, planning
-  under it, fits. A plan that does not depend on the budget (full-store,
-  stride, sqrt-n, disk-offload) gives its peak at once (it fits there, one byte
-  less does not); for one that does (revolve, optimal), bisection on
-  ``memory_bytes`` between 0 and a memory roomy enough to keep every activation.
-  The answer fits and one byte less does not.
+  under it, fits. A plan that does not depend on the budget (e.g. full-store,
+  stride, disk-offload) gives its peak at once (it fits there, one byte less
+  does not); for one that does (e.g. revolve, optimal), bisection on
+  ``memory_bytes`` between 0 and a memory roomy enough to keep every activation
+  and every recorded tensor (``roomy_bytes``, raised to what a plan says it
+  needs where that is more). The answer fits and one byte less does not.
 
 Both searches assume that fitting is monotone (in batch, and in memory);
 each answer is checked at its edge, as said.
