@@ -1,16 +1,18 @@
 """The one memory over a run's simulated time, stacked by role, against ``memory_bytes``.
 
 Each op holds its roles' bytes (``chipsim.sim.plan_memory.use_of``: checkpoints,
-the op in flight's activations, gradients and workspace, what stays resident,
-and any role the model adds) from its start in the trace until the next op
-starts (in overlapped mode, the next to start); the last holds until it ends.
-A retried disk read holds its bytes on every attempt. Only the roles that hold
-a byte somewhere in the run are stacked: those that never change (weights,
+recorded tensors, the op in flight's activations, gradients and workspace,
+what stays resident, and any role the model adds) from its start in the trace
+until the next op starts (in overlapped mode, the next to start); the last
+holds until it ends, and of ops that start at one instant the last is drawn. A
+retried disk read holds its bytes on every attempt. Only the roles that hold a
+byte somewhere in the run are stacked: those that never change (weights,
 optimizer state) at the bottom, then the others by their mean bytes, so the
-top edge shows what the plan varies. Time and bytes are in human units (µs,
-ms or s; KiB, MiB or GiB); the y axis turns logarithmic where the budget is
-more than ``LOG_RATIO`` times the peak, where a linear axis would flatten the
-stack.
+top edge shows what the plan varies; each role has one colour in every figure.
+The peak is marked with its bytes, even where it lasts no time. Drawn with the
+shared pieces of ``occupancy`` (stack, budget line, backward phase) and
+``axis_units`` (ns…s, B…GiB; a log axis where the budget is over
+``axis_units.WIDE_SPAN`` times the peak).
 
 ``memory_steps`` gives the numbers behind the chart as a DataFrame.
 """
@@ -27,24 +29,9 @@ from matplotlib.figure import Figure
 from ..model.training_memory import ROLES
 from ..sim.plan_memory import use_of
 from ..study.results import RunResult
-from .plots import PALETTE, save
-
-#: (divisor, name): the largest unit at most the value, for times in ns and sizes in bytes.
-TIME_UNITS: tuple[tuple[float, str], ...] = ((1e9, "s"), (1e6, "ms"), (1e3, "µs"), (1, "ns"))
-BYTE_UNITS: tuple[tuple[float, str], ...] = (
-    (2**40, "TiB"),
-    (2**30, "GiB"),
-    (2**20, "MiB"),
-    (2**10, "KiB"),
-    (1, "B"),
-)
-#: A budget this many times the peak draws the bytes on a log axis.
-LOG_RATIO = 20
-
-
-def unit_for(value: float, units: tuple[tuple[float, str], ...]) -> tuple[float, str]:
-    """The largest unit in which ``value`` is at least 1 (the smallest for 0)."""
-    return next(((size, name) for size, name in units if value >= size), units[-1])
+from .axis_units import human, log_if_wide, unit_axis
+from .occupancy import draw_limit, draw_stacked_levels, mark_backward
+from .plots import PALETTE, figure_with_axes, save
 
 
 def role_colour(role: str) -> tuple[float, ...]:
@@ -72,91 +59,74 @@ def memory_chart(result: RunResult, *, title: str = "") -> Figure:
     """Memory over simulated time, stacked by role, with the ``memory_bytes`` line."""
     budget = result.chip.memory_bytes
     steps = memory_steps(result).sort_values("start_ns", kind="stable")
-    times = np.append(steps["start_ns"].to_numpy(float), float(steps["end_ns"].max()))
-    peak = int(steps.iloc[:, 2:].sum(axis=1).max())
-    time_size, time_unit = unit_for(times[-1], TIME_UNITS)
-    byte_size, byte_unit = unit_for(float(max(peak, budget or 0)), BYTE_UNITS)
-    figure = Figure(figsize=(9, 4.2), layout="constrained")
-    axes = figure.subplots()
-    scaled = (times / time_size, byte_size)
-    top = _draw_stack(axes, steps, *scaled)
+    end_ns = float(steps["end_ns"].max()) if len(steps) else 0.0
+    figure, axes = figure_with_axes(figsize=(9, 4.2))
+    levels = steps.groupby("start_ns").last()  # of ops starting at one instant, the last
+    roles = _stack_order(levels)
+    axes.set_prop_cycle(color=[role_colour(role) for role in roles])
+    stacked = {role.replace("_", " "): levels[role].tolist() for role in roles}
+    draw_stacked_levels(axes, levels.index.tolist(), stacked, end_ns)
+    peak = _mark_peak(axes, steps, end_ns, levels[roles].sum(axis=1))
     if budget is not None:
-        _draw_budget(axes, budget, byte_size, byte_unit)
-    if peak:
-        _mark_peak(axes, *scaled, top)
-    _mark_backward(axes, result, time_size)
-    _scale(axes, peak, budget, byte_size, top)
-    axes.set_xlim(0, times[-1] / time_size)
-    axes.set_xlabel(f"simulated time ({time_unit})")
-    axes.set_ylabel(f"memory ({byte_unit})")
-    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, reverse=True)
+        draw_limit(axes, budget, f"memory_bytes {human(budget, 'bytes')}")
+    mark_backward(axes, result.frame)
+    _scale(axes, peak, budget, _floor(levels, roles))
+    axes.set_xlim(0, max(end_ns, 1.0))
+    handles, labels = axes.get_legend_handles_labels()
+    axes.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.0, 1.0),
+                fontsize=8)  # fmt: skip
     axes.set_title(title or "memory by role", fontsize=10)
+    unit_axis(axes, "x", "time", "simulated time")
+    unit_axis(axes, "y", "bytes", "memory")
     return figure
 
 
-def _draw_stack(axes: Axes, steps: pd.DataFrame, times: np.ndarray, byte_size: float) -> np.ndarray:
-    """One band per role present (``_stack_order``); the stack's top in bytes, per time."""
-    below = np.zeros(len(times))
-    for role in _stack_order(steps):
-        column = steps[role].to_numpy(float)
-        above = below + np.append(column, column[-1])
-        label = role.replace("_", " ")
-        axes.fill_between(
-            times, below / byte_size, above / byte_size, step="post", color=role_colour(role),
-            label=label, linewidth=0,
-        )  # fmt: skip
-        below = above
-    return below
-
-
-def _draw_budget(axes: Axes, budget: int, byte_size: float, byte_unit: str) -> None:
-    """The ``memory_bytes`` line, labelled on the line in the axis unit and in the legend."""
-    level = budget / byte_size
-    axes.axhline(
-        level, color="black", linestyle="--", linewidth=1.2, label=f"memory_bytes = {budget:,} B"
-    )
-    axes.annotate(
-        f"memory_bytes {level:.3g} {byte_unit}", (0, level), xycoords=("axes fraction", "data"),
-        xytext=(4, 3), textcoords="offset points", fontsize=8,
-    )  # fmt: skip
-
-
-def _stack_order(steps: pd.DataFrame) -> list[str]:
+def _stack_order(levels: pd.DataFrame) -> list[str]:
     """The roles present, bottom first: those constant over the run, then the others by
     their mean bytes, largest first, so the thin, quick ones ride on top."""
-    roles = list(steps.columns[2:])
-    return sorted(roles, key=lambda role: (steps[role].nunique() > 1, -steps[role].mean()))
+    roles = [role for role in levels.columns if role != "end_ns"]
+    return sorted(roles, key=lambda role: (levels[role].nunique() > 1, -levels[role].mean()))
 
 
-def _mark_peak(axes: Axes, times: np.ndarray, byte_size: float, top: np.ndarray) -> None:
-    """A marker on the first highest step, labelled with its bytes toward the middle."""
-    index = int(np.argmax(top[:-1]))
-    middle, level = (times[index] + times[index + 1]) / 2, top[index] / byte_size
-    axes.plot([middle], [level], marker="v", color="black", markersize=6)
-    right = middle > times[-1] / 2
+def _mark_peak(axes: Axes, steps: pd.DataFrame, end_ns: float, drawn: pd.Series) -> int:
+    """A marker at the first op holding the most bytes, labelled toward the middle; one
+    that lasts no time is joined by a dotted line to the level drawn then (``drawn``,
+    the stack's top by time). Returns the peak's bytes."""
+    totals = steps.drop(columns=["start_ns", "end_ns"]).sum(axis=1)
+    if not len(totals) or not totals.max():
+        return 0
+    row = steps.loc[totals.idxmax()]
+    peak, middle = int(totals.max()), (row["start_ns"] + row["end_ns"]) / 2
+    text = f"peak {peak:,} B"
+    if row["end_ns"] == row["start_ns"]:
+        level = float(drawn[drawn.index <= middle].iloc[-1])
+        axes.vlines(middle, level, peak, colors="black", linestyles=":", linewidth=1)
+        text += " (for 0 ns)"
+    axes.plot([middle], [peak], marker="v", color="black", markersize=6, linestyle="none")
+    right = middle > end_ns / 2
     axes.annotate(
-        f"peak {int(top[index]):,} B", (middle, level), xytext=(-8 if right else 8, 4),
-        textcoords="offset points", ha="right" if right else "left", va="bottom", fontsize=8,
+        text, (middle, peak), xytext=(-8 if right else 8, 4), textcoords="offset points",
+        ha="right" if right else "left", va="bottom", fontsize=8,
     )  # fmt: skip
+    return peak
 
 
-def _mark_backward(axes: Axes, result: RunResult, time_size: float) -> None:
-    """A dotted line where the backward phase starts (the end of the forward phase)."""
-    start = result.trace.latency_ns("forward")
-    if result.trace.latency_ns("backward"):
-        axes.axvline(start / time_size, color="grey", linestyle=":", label="backward starts")
+def _floor(levels: pd.DataFrame, roles: list[str]) -> float:
+    """The least positive level of the bottom band: where a log axis starts."""
+    if not roles:
+        return 1.0
+    bottom = levels[roles[0]]
+    return float(bottom[bottom > 0].min()) if (bottom > 0).any() else 1.0
 
 
-def _scale(axes: Axes, peak: int, budget: int | None, byte_size: float, top: np.ndarray) -> None:
-    """Linear from 0 with room above the budget, or logarithmic where the budget is over
-    ``LOG_RATIO`` times the peak."""
+def _scale(axes: Axes, peak: int, budget: int | None, floor_bytes: float) -> None:
+    """Linear from 0 with room above the peak and the budget; logarithmic where the
+    budget is over ``WIDE_SPAN`` times the peak (a linear axis would flatten the stack)."""
     highest = max(peak, budget or 0, 1)
-    if budget is not None and peak and budget > LOG_RATIO * peak:
-        axes.set_yscale("log")
-        lowest = float(top[top > 0].min()) if (top > 0).any() else 1.0
-        axes.set_ylim(lowest / 2 / byte_size, 2 * highest / byte_size)
+    if peak and budget is not None and log_if_wide(axes, "y", [peak, budget]):
+        axes.set_ylim(floor_bytes / 2, 2 * highest)
         return
-    axes.set_ylim(0, 1.08 * highest / byte_size)
+    axes.set_ylim(0, 1.15 * highest)
 
 
 #: The report's file and caption for this figure.
