@@ -65,6 +65,7 @@ def test_the_check_sees_pandas_when_it_is_imported() -> None:
         ("plan",),
         ("plan", "--json"),
         ("plan", "--set", "mode=overlapped"),
+        ("fit", "--json", "--set", "memory_bytes=100000", "--strategy", "full-store"),
     ],
     ids=" ".join,
 )

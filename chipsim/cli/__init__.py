@@ -5,8 +5,8 @@ status (2 bad input, 3 does not fit / no break-even, 4 a disk read failed
 past its retries, 1 a failed run).
 
 The group lives here; the commands live in modules by the work they do:
-``run`` (run, plan), ``compare`` (compare, pareto, breakeven), ``outputs``
-(sweep, plot, report), ``networks``; ``options`` holds what they share and
+``run`` (run, plan), ``compare`` (compare, pareto, breakeven), ``fit``,
+``outputs`` (sweep, plot, report), ``networks``; ``options`` holds what they share and
 ``text`` what they print.
 """
 
@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 import click
 
 from ..errors import ChipsimError
-from . import compare, networks, outputs, run
+from . import compare, fit, networks, outputs, run
 
 _NoArgsIsHelp = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2
 
@@ -73,6 +73,7 @@ for _command in (
     compare.compare_command,
     compare.pareto_command,
     compare.breakeven_command,
+    fit.fit_command,
     outputs.sweep_command,
     outputs.plot_command,
     outputs.report_command,

@@ -13,7 +13,7 @@ from ..planners import DEFAULT_COMPARISON
 from ..study.analysis import Outcome, breakeven, compare, run_strategy
 from ..study.run import RunResult
 from ..study.scenario import Scenario
-from . import byte_plots, course_plots, plots
+from . import byte_plots, course_plots, memory_plot, plots
 from .exports import TRACE_FORMATS, write_trace
 from .tables import summary
 
@@ -67,6 +67,8 @@ def _write(scenario: Scenario, folder: Path, outcomes: list[Outcome], traced: Ru
     plots.save(plots.timeline(frame, title=title), folder / "timeline.png")
     draw = _network_figures if scenario.network is not None else _course_figures
     figures = draw(scenario, frame, title, folder)
+    if scenario.network is not None:  # a named network on a chip with one memory
+        figures += memory_plot.report_figures(traced, folder, title)
     for suffix in TRACE_FORMATS:
         write_trace(frame, folder / f"trace{suffix}", title=title)
     text = _markdown(scenario, outcomes, traced.strategy, figures)

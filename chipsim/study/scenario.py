@@ -114,6 +114,8 @@ class Scenario:
             f"{chip.buffer_slots} buffer slots"
             if chip.buffer_slots is not None
             else f"{chip.buffer_bytes} buffer bytes"
+            if chip.memory_bytes is None
+            else f"{chip.memory_bytes} memory bytes"
         )
         timing = [buffer, chip.mode]
         if chip.staging_slots:
