@@ -71,8 +71,10 @@ class Stage:
             raise ConfigError(f"{where}: output_shape must name at least one dimension")
         for size in self.output_shape:
             _check_count(f"{where}: output_shape", size, low=1)
-        for field in (*_COUNTS, *MEMORY_FIELDS):
+        for field in _COUNTS:
             _check_count(f"{where}: {field}", getattr(self, field), low=0)
+        for field in MEMORY_FIELDS:
+            _check_count(f"{where}: {field}", getattr(self, field), low=0, high=MAX_TOTAL)
         for field in MEASURED_FIELDS:
             _check_time(f"{where}: {field}", getattr(self, field))
         if not isinstance(self.trainable, bool):
@@ -265,10 +267,10 @@ class Chain:
         return f"Chain({self.name!r}, L={self.layers})"
 
 
-def _check_count(where: str, value: Any, *, low: int) -> None:
+def _check_count(where: str, value: Any, *, low: int, high: int | None = None) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
         raise ConfigError(f"{where} must be a whole number >= {low}, got {value!r}")
-    if value > MAX_TOTAL:  # so sums of them stay within int64
+    if high is not None and value > high:  # so sums of them stay within int64
         raise ConfigError(
             f"{where} must be at most {MAX_TOTAL} (chipsim.limits), got {shown(value)}"
         )
