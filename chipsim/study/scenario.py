@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..formatting import bytes_text, time_text
 from ..model.chip import BANDWIDTH_FIELDS, ENERGY_FIELDS, LATENCY_FIELDS, ChipConfig
 from ..model.network import Network
 from ..model.networks import COURSE_LAYERS, is_stage_file
@@ -108,12 +109,13 @@ class Scenario:
         """Two lines: the network, then every chip parameter that is set."""
         chip = self.chip
         latencies = ", ".join(
-            f"{name.removesuffix('_ns')} {getattr(chip, name)} ns" for name in LATENCY_FIELDS
+            f"{name.removesuffix('_ns')} {_latency_text(getattr(chip, name))}"
+            for name in LATENCY_FIELDS
         )
         buffer = (
             f"{chip.buffer_slots} buffer slots"
             if chip.buffer_slots is not None
-            else f"{chip.buffer_bytes} buffer bytes"
+            else f"{bytes_text(chip.buffer_bytes)} buffer"
         )
         timing = [buffer, chip.mode]
         if chip.staging_slots:
@@ -137,8 +139,8 @@ class Scenario:
             return f"L={self.layers}, width {self.width}, seed {self.seed}"
         sizes = self.chain.activation_bytes[1:]
         return (
-            f"{self.chain.name}, L={self.layers}, activations {int(sizes.min())}–"
-            f"{int(sizes.max())} bytes, seed {self.seed}"
+            f"{self.chain.name}, L={self.layers}, activations {bytes_text(int(sizes.min()))}–"
+            f"{bytes_text(int(sizes.max()))}, seed {self.seed}"
         )
 
     @property
@@ -152,6 +154,11 @@ class Scenario:
     def is_course(self) -> bool:
         """Whether this is exactly the course problem (the chip and L = 10)."""
         return self.network is None and self.layers == 10 and self.chip == ChipConfig()
+
+
+def _latency_text(value: Any) -> str:
+    """A fixed latency in its unit (``formatting.time_text``); a distribution as it is."""
+    return time_text(value) if isinstance(value, int | float) else f"{value} ns"
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
