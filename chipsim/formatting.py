@@ -99,16 +99,25 @@ def column_cells(values: Sequence[float | None], scale: float) -> list[str]:
     return ["-" if value is None else number_text(value / scale) for value in values]
 
 
-def text_table(index_name: str, columns: Sequence[str], rows: dict[str, Sequence[object]]) -> str:
+def text_table(
+    index_name: str,
+    columns: Sequence[str],
+    rows: Sequence[tuple[str, Sequence[object]]],
+    *,
+    name_line: bool = True,
+) -> str:
     """A plain text table laid out as pandas prints one, without pandas: column
-    names on the first line, the index name on the second, then a row per index
-    label, the label left-aligned and every cell right-aligned."""
-    labels = [str(label) for label in rows]
-    cells = [[str(cell) for cell in row] for row in rows.values()]
+    names on the first line, the index name on the second (or, without
+    ``name_line``, heading its column on the first), then a row per index
+    label (``rows``: (label, cells) pairs; labels may repeat), the label left-aligned
+    and every cell right-aligned."""
+    labels = [str(label) for label, _ in rows]
+    cells = [[str(cell) for cell in row] for _, row in rows]
     left = max([len(index_name), *(len(label) for label in labels)])
     widths = [max([len(name), *(len(row[i]) for row in cells)]) for i, name in enumerate(columns)]
-    header = " " * left + "".join(f" {name:>{w}}" for name, w in zip(columns, widths, strict=True))
-    lines = [header.rstrip(), index_name]
+    corner = " " * left if name_line else f"{index_name:<{left}}"
+    header = corner + "".join(f" {name:>{w}}" for name, w in zip(columns, widths, strict=True))
+    lines = [header.rstrip(), index_name] if name_line else [header.rstrip()]
     for label, row in zip(labels, cells, strict=True):
         body = "".join(f" {cell:>{w}}" for cell, w in zip(row, widths, strict=True))
         lines.append(f"{label:<{left}}{body}".rstrip())

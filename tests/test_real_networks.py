@@ -179,7 +179,7 @@ def test_sqrt_n_memory_aware_cut_by_hand() -> None:
         ("bwd", 1, 0, 0),
     ]
     plan = make_plan("sqrt-n", chain, ROOMY_BYTES)
-    assert plan.notes == ("memory-aware segments of at most 40 bytes (Chen et al. 2016, §4.3)",)
+    assert plan.notes == ("memory-aware segments of at most 40 B (Chen et al. 2016, §4.3)",)
 
 
 def test_run_json_bytes_by_hand() -> None:
@@ -381,7 +381,7 @@ def test_plan_lists_bytes_in_use_on_a_byte_budget() -> None:
                     "--strategy", "full-store")  # fmt: skip
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == "plan full-store for L=4: needs 48 buffer bytes"
+    assert lines[0] == "plan full-store for L=4: needs 48 B of buffer"
     assert lines[1] == "forward (8 ops; bytes in use after each):"  # loadmem 0, 4 fwd, 3 stores
     assert lines[2:10] == [
         f"  {op:<14}{held}"
@@ -390,4 +390,4 @@ def test_plan_lists_bytes_in_use_on_a_byte_budget() -> None:
             ("storemem 2", 40), ("fwd 3", 40), ("storemem 3", 48), ("fwd 4", 48),
         ]
     ]  # fmt: skip
-    assert "fits the chip: 48 of 48 buffer bytes" in result.output
+    assert "fits the chip: 48 B of the 48 B buffer" in result.output

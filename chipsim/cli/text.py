@@ -29,12 +29,12 @@ def phase_table(result: RunResult) -> str:
     unit, scale = column_unit(latencies, TIME_UNITS)
     counts = [[phase.ops[kind] for kind in OP_KINDS] for phase in phases]
     counts.append([sum(column) for column in zip(*counts, strict=True)])
-    rows = {
-        name: [cell, *ops]
+    rows = [
+        (name, [cell, *ops])
         for name, cell, ops in zip(
             (*PHASES, "step"), column_cells(latencies, scale), counts, strict=True
         )
-    }
+    ]
     return text_table("phase", [f"latency_{unit}", *OP_KINDS], rows)
 
 

@@ -118,6 +118,6 @@ def _energy_statistic(spread: object, statistic: str) -> float | None:
     return None if energy is None else spread.summary(energy)[statistic]  # type: ignore[attr-defined]
 
 
-def rows_of(columns: Columns, labels: Sequence[str]) -> dict[str, list[object]]:
-    """The columns as rows, one per label (for ``text_table``)."""
-    return {label: [cells[i] for cells in columns.values()] for i, label in enumerate(labels)}
+def rows_of(columns: Columns, labels: Sequence[str]) -> list[tuple[str, list[object]]]:
+    """The columns as (label, cells) rows, one per label (for ``text_table``)."""
+    return [(label, [cells[i] for cells in columns.values()]) for i, label in enumerate(labels)]
