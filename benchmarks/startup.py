@@ -5,8 +5,9 @@ Each command is a fresh ``python`` subprocess (cwd: the repository root, so
 ``python -m chipsim`` is this checkout's code); every command runs once per
 repeat, the commands taking turns, and the best wall time of each is kept.
 The baseline is ``python -c "import numpy, simpy, click"``: what any
-SimPy + numpy + click command pays. Goal: ``chipsim run --json`` within 1.5×
-of it. Each row also says whether pandas or matplotlib was imported
+SimPy + numpy + click command pays. Goals: ``chipsim run --json`` (issue 13)
+and ``chipsim compare`` (issue 21, target 6: a plain text table, no pandas)
+within 1.5× of it. Each row also says whether pandas or matplotlib was imported
 (``-X importtime`` on one more run).
 
 Bytecode: an installed package has its ``.pyc`` files (pip compiles them), so

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 import click
 
 from ..errors import ChipsimError
-from . import compare, networks, outputs, run
+from . import compare, networks, outputs, presets, run
 
 _NoArgsIsHelp = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2
 
@@ -77,5 +77,6 @@ for _command in (
     outputs.plot_command,
     outputs.report_command,
     networks.networks_command,
+    presets.scenarios_command,
 ):
     main.add_command(_command)
