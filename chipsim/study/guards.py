@@ -18,8 +18,9 @@ def stages_differ(scenario: Scenario) -> bool:
 def check_priced_by_size(scenario: Scenario) -> None:
     """Refuse a chip that prices every op by a fixed latency alone on a network whose
     stages differ: a ResNet-18 forward would cost ``fwd_ns`` per stage, whatever its size."""
-    if scenario.chip.uses_bandwidth or not stages_differ(scenario):
-        return
+    chip = scenario.chip
+    if chip.uses_bandwidth or chip.buffer_slots is not None or not stages_differ(scenario):
+        return  # (slots on such a network are refused later, naming buffer_bytes)
     raise ConfigError(
         f"{scenario.chain.name} has stages of different sizes, but the chip prices each op "
         "by a fixed latency alone: set compute_macs_per_ns and mem_bytes_per_ns or "
