@@ -187,8 +187,8 @@ def test_run_json_bytes_by_hand() -> None:
     # a(l-1) + a(l) + dL/da(l) = max(32+2·16, 16+2·24, 24+2·8, 8+2·20) = 64.
     # Course latencies: forward loadmem + 4 fwd = 10 + 80; backward 4 loadmem + 2 fwd.
     result = invoke(
-        "run", "--network", WORKED, "--set", "buffer_bytes=100", "--strategy", "stride:k=2", "--fixed-latencies",
-        "--json",
+        "run", "--network", WORKED, "--set", "buffer_bytes=100", "--strategy", "stride:k=2",
+        "--fixed-latencies", "--json",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
@@ -302,8 +302,8 @@ def test_bad_stage_tables_exit_2(tmp_path: Path, rows: str, message: str) -> Non
 
 def test_a_plan_over_the_byte_budget_exits_3_with_both_byte_counts() -> None:
     # full-store keeps a1..a3: 16 + 24 + 8 = 48 bytes.
-    result = invoke("run", "--network", WORKED, "--set", "buffer_bytes=40", "--fixed-latencies", "--strategy",
-                    "full-store")  # fmt: skip
+    result = invoke("run", "--network", WORKED, "--set", "buffer_bytes=40", "--fixed-latencies",
+                    "--strategy", "full-store")  # fmt: skip
     assert result.exit_code == 3
     assert result.output == (
         "chipsim: error: full-store needs 48 buffer bytes; the chip has 40 "
@@ -314,8 +314,8 @@ def test_a_plan_over_the_byte_budget_exits_3_with_both_byte_counts() -> None:
 def test_full_store_on_resnet18_needs_every_activation_but_the_logits() -> None:
     # docs/networks.md: 1,757,160 activation elements, the last 1,000 the logits
     # (a(L), never stored): (1,757,160 - 1,000) × 4 bytes.
-    result = invoke("run", "--network", "resnet18", "--set", "buffer_bytes=1000000", "--fixed-latencies",
-                    "--strategy", "full-store")  # fmt: skip
+    result = invoke("run", "--network", "resnet18", "--set", "buffer_bytes=1000000",
+                    "--fixed-latencies", "--strategy", "full-store")  # fmt: skip
     assert result.exit_code == 3
     assert "needs 7024640 buffer bytes; the chip has 1000000" in result.output
 

@@ -113,8 +113,11 @@ def summary(outcomes: list[Outcome], scenario: Scenario) -> pd.DataFrame:
 def comparison(outcomes: Iterable[Outcome], *, scenario: str = "") -> pd.DataFrame:
     """One row per strategy (× scenario): fit, latencies, gap to optimal, op counts.
 
-    Takes ``compare()``'s outcomes; op-count columns are ``<phase>_<op>``; on a
-    chip that declares energy, ``<phase>_energy_nj`` and the run's ``energy_nj``.
+    Takes ``compare()``'s outcomes; ``buffer_bytes_needed`` is the plan's peak
+    buffer bytes (a refusal's, where a byte budget refused it), beside the
+    activations it keeps at once, ``buffer_slots_needed``; op-count columns are
+    ``<phase>_<op>``; on a chip that declares energy, ``<phase>_energy_nj`` and
+    the run's ``energy_nj``.
     """
     rows = []
     for outcome in outcomes:
@@ -124,12 +127,14 @@ def comparison(outcomes: Iterable[Outcome], *, scenario: str = "") -> pd.DataFra
             failed = isinstance(refusal, DiskReadError)
             row.update(fits=failed, failed=failed)
             row["buffer_slots_needed"] = None if failed else refusal.buffer_slots_needed
+            row["buffer_bytes_needed"] = None if failed else refusal.buffer_bytes_needed
             row["reason"] = str(refusal) if refusal else ""
         else:
             row.update(
                 fits=True,
                 failed=False,
                 buffer_slots_needed=result.plan.buffer_slots_needed,
+                buffer_bytes_needed=result.plan.buffer_bytes_needed(result.chain),
                 reason="",
                 forward_ns=result.forward.latency_ns,
                 backward_ns=result.backward.latency_ns,
