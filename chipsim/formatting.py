@@ -81,7 +81,8 @@ def energy_text(nj: float) -> str:
 
 def exact_text(text: str, value: float, base_unit: str) -> str:
     """``text`` and, when it rounded, the exact value in brackets: ``145.5 ms [145546975 ns]``."""
-    exact = f"{value!r}" if isinstance(value, float) else str(value)
+    whole = isinstance(value, float) and value.is_integer() and abs(value) < 1e15
+    exact = str(int(value)) if whole else repr(value) if isinstance(value, float) else str(value)
     shown = f"{exact} {base_unit}"
     return text if text == shown else f"{text} [{shown}]"
 
