@@ -18,7 +18,7 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "test_chip_timin
 def test_the_readme_example_passes(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_example=EXAMPLE.read_text())
     result = pytester.runpytest()
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=5)
 
 
 def test_the_plugin_is_registered_as_a_pytest11_entry_point() -> None:
