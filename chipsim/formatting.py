@@ -23,6 +23,8 @@ BYTE_UNITS: tuple[tuple[str, float], ...] = (
     ("GiB", 1024**3),
 )
 ENERGY_UNITS: tuple[tuple[str, float], ...] = (("nJ", 1), ("µJ", 1e3), ("mJ", 1e6), ("J", 1e9))
+#: Plain counts (multiply-adds, parameters): thousands, millions, billions.
+COUNT_UNITS: tuple[tuple[str, float], ...] = (("", 1), ("K", 1e3), ("M", 1e6), ("G", 1e9))
 
 #: Whole numbers of the base unit below this keep it: the course's 1000 ns stays so.
 BASE_LIMIT = 10_000
@@ -77,6 +79,11 @@ def bytes_of(size_bytes: int) -> str:
 def energy_text(nj: float) -> str:
     """An energy in nJ for people: ``70.08 mJ``."""
     return quantity_text(nj, ENERGY_UNITS)
+
+
+def count_text(count: float) -> str:
+    """A count for people: ``9999``, ``555.4 M``."""
+    return quantity_text(count, COUNT_UNITS).rstrip()
 
 
 def exact_text(text: str, value: float, base_unit: str) -> str:

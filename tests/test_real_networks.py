@@ -372,7 +372,7 @@ def test_timing_assertions_explain_a_heterogeneous_run_with_its_prices() -> None
     with pytest.raises(AssertionError) as error:
         assert_latency(result, 0)
     # bwd l costs 3·w_l·w_(l-1)/8: 3·64·32/8 + 3·32·16/8 + 3·16·8/8 = 768 + 192 + 48
-    assert "  bwd       3 ops = 1008 ns" in str(error.value)
+    assert "bwd 3 ops = 1008 ns" in str(error.value)
 
 
 def test_plan_lists_bytes_in_use_on_a_byte_budget() -> None:
