@@ -238,7 +238,7 @@ def test_a_plugin_plan_that_does_not_fit_is_refused_with_its_bytes(plugin: Path)
     result = invoke("run", *NETWORK, "--strategy", "keep_small:store_all")
     assert result.exit_code == 3
     assert result.output == (
-        "chipsim: error: keep_small:store_all needs 40 buffer bytes; the chip has 20 "
+        "chipsim: error: keep_small:store_all needs 40 B of buffer; the chip has 20 B "
         "(try --set buffer_bytes=40)\n"
     )
 

@@ -306,7 +306,7 @@ def test_a_plan_over_the_byte_budget_exits_3_with_both_byte_counts() -> None:
                     "--strategy", "full-store")  # fmt: skip
     assert result.exit_code == 3
     assert result.output == (
-        "chipsim: error: full-store needs 48 buffer bytes; the chip has 40 "
+        "chipsim: error: full-store needs 48 B of buffer; the chip has 40 B "
         "(try --set buffer_bytes=48)\n"
     )
 
@@ -317,7 +317,9 @@ def test_full_store_on_resnet18_needs_every_activation_but_the_logits() -> None:
     result = invoke("run", "--network", "resnet18", "--set", "buffer_bytes=1000000",
                     "--fixed-latencies", "--strategy", "full-store")  # fmt: skip
     assert result.exit_code == 3
-    assert "needs 7024640 buffer bytes; the chip has 1000000" in result.output
+    assert "needs 6.699 MiB [7024640 B] of buffer; the chip has 976.6 KiB [1000000 B]" in (
+        result.output
+    )
 
 
 def test_buffer_slots_on_a_heterogeneous_network_exits_2_naming_buffer_bytes() -> None:

@@ -71,7 +71,7 @@ def check_memory(plan: Columns, chip: ChipConfig, chain: Chain) -> None:
     if use.peak_bytes <= chip.memory_bytes:
         return
     index = use.peak_index
-    live = ", ".join(f"{role} {size}" for role, size in use.at(index).items() if size)
+    live = ", ".join(f"{role} {bytes_text(size)}" for role, size in use.at(index).items() if size)
     detail = f": the peak is at `{plan.op(index)}` ({plan.position(index)}), holding {live}"
     needed, available = use.peak_bytes, chip.memory_bytes
     raise DoesNotFit(plan.strategy, needed, available, "memory_bytes", None, detail)
