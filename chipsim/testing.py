@@ -40,9 +40,9 @@ def assert_latency(
     if _magnitude(difference) <= tolerance:
         return
     kinds = [
-        f"{kind} {count} × {_ns(each)} = {_ns(total)}"
+        f"{kind} {count} × {time_text(each)} = {time_text(total)}"
         if each is not None
-        else f"{kind} {count} ops = {_ns(total)}"
+        else f"{kind} {count} ops = {time_text(total)}"
         for kind, (count, each, total) in _expected_by_kind(result, phase).items()
         if count and total
     ]
