@@ -147,6 +147,7 @@ def test_random_chains_fit_exactly_their_predicted_peak(
 def run_mlp(*options: str) -> Result:
     """``chipsim run`` of full-store on mlp:widths=8,16,4, no math, with ``options``."""
     args = ["run", "--network", "mlp:widths=8,16,4", "--strategy", "full-store", "--no-math"]
+    args.append("--fixed-latencies")  # the course chip's fixed latencies, on purpose
     return CliRunner().invoke(main, [*args, *options])
 
 
