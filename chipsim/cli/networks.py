@@ -10,6 +10,7 @@ from ..errors import ConfigError
 from ..formatting import (
     BYTE_UNITS,
     COUNT_UNITS,
+    TIME_UNITS,
     bytes_text,
     column_cells,
     column_unit,
@@ -51,17 +52,11 @@ def stage_table(chain: Chain) -> str:
     columns: dict[str, list[object]] = {
         "output_shape": ["x".join(map(str, stage["output_shape"])) for stage in stages]
     }
-    for key, units in (
-        ("elements", COUNT_UNITS),
-        ("bytes", BYTE_UNITS),
-        ("macs_fwd", COUNT_UNITS),
-        ("macs_bwd", COUNT_UNITS),
-        ("params", COUNT_UNITS),
-    ):
-        values = [stage[key] for stage in stages]
+    for key in [key for key in stages[0] if key not in ("name", "output_shape")]:
+        values = [stage.get(key) for stage in stages]
+        units = _units_of(key)
         unit, scale = column_unit(values, units)
-        header = key if unit in ("", "B") else f"{key.removesuffix('bytes') or 'size'}_{unit}"
-        columns[header.replace("__", "_")] = column_cells(values, scale)
+        columns[_header(key, unit)] = column_cells(values, scale)
     rows = [
         (stage["name"], [cells[i] for cells in columns.values()]) for i, stage in enumerate(stages)
     ]
@@ -75,6 +70,21 @@ def stage_table(chain: Chain) -> str:
             f"totals: {totals}",
         ]
     )
+
+
+def _units_of(key: str) -> tuple[tuple[str, float], ...]:
+    """A stage column's kind of quantity, from its name (``*bytes``, ``*_ns``, or a count)."""
+    if key.endswith("bytes"):
+        return BYTE_UNITS
+    return TIME_UNITS if key.endswith("_ns") else COUNT_UNITS
+
+
+def _header(key: str, unit: str) -> str:
+    """``saved_bytes`` in KiB reads ``saved_KiB``; ``bytes`` alone ``size_KiB``."""
+    if unit in ("", "B", "ns"):
+        return key
+    stem = key.removesuffix("bytes").removesuffix("_ns").rstrip("_") or "size"
+    return f"{stem}_{unit}"
 
 
 def _totals(chain: Chain) -> list[tuple[str, str]]:

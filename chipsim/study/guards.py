@@ -21,6 +21,8 @@ def check_priced_by_size(scenario: Scenario) -> None:
     chip = scenario.chip
     if chip.uses_bandwidth or chip.buffer_slots is not None or not stages_differ(scenario):
         return  # (slots on such a network are refused later, naming buffer_bytes)
+    if all(stage.fwd_ns is not None for stage in scenario.chain.stages):
+        return  # a profile's measured times price the compute
     raise ConfigError(
         f"{scenario.chain.name} has stages of different sizes, but the chip prices each op "
         "by a fixed latency alone: set compute_macs_per_ns and mem_bytes_per_ns or "
