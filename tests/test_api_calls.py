@@ -55,3 +55,25 @@ def test_print_of_a_plan_on_a_byte_budget_counts_bytes(capsys: pytest.CaptureFix
 def test_a_preset_loads_by_name_from_the_api() -> None:
     assert chipsim.find_scenario("mcu-train") == chipsim.load_scenario("scenarios/mcu-train.toml")
     assert "mcu-train" in chipsim.preset_names()
+
+
+def test_does_not_fit_names_bytes_and_says_them_for_people() -> None:
+    scenario = chipsim.find_scenario("mcu-train")
+    with pytest.raises(chipsim.DoesNotFit) as refusal:
+        chipsim.simulate("full-store", scenario, math=False)
+    error = refusal.value
+    assert (error.bytes_needed, error.bytes_available, error.field) == (
+        164224,
+        81920,
+        "buffer_bytes",
+    )
+    assert str(error) == (
+        "full-store needs 160.4 KiB [164224 B] of buffer; the chip has 80 KiB [81920 B] "
+        "(try --set buffer_bytes=164224)"
+    )
+    with pytest.raises(chipsim.DoesNotFit) as refusal:
+        chipsim.simulate("full-store")  # the course chip counts slots: the message too
+    assert str(refusal.value) == (
+        "full-store needs 9 buffer slots; the chip has 2 (try --set buffer_slots=9)"
+    )
+    assert refusal.value.bytes_needed == 9 * refusal.value.slot_bytes

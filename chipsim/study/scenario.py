@@ -138,10 +138,9 @@ class Scenario:
         if self.network is None:
             return f"L={self.layers}, width {self.width}, seed {self.seed}"
         sizes = self.chain.activation_bytes[1:]
-        return (
-            f"{self.chain.name}, L={self.layers}, activations {bytes_text(int(sizes.min()))}–"
-            f"{bytes_text(int(sizes.max()))}, seed {self.seed}"
-        )
+        low, high = bytes_text(int(sizes.min())), bytes_text(int(sizes.max()))
+        shown = low if low == high else f"{low}–{high}"
+        return f"{self.chain.name}, L={self.layers}, activations {shown}, seed {self.seed}"
 
     @property
     def planning_chip(self) -> ChipConfig:
