@@ -21,6 +21,9 @@ BYTE_UNITS: tuple[tuple[str, float], ...] = (
     ("KiB", 1024),
     ("MiB", 1024**2),
     ("GiB", 1024**3),
+    ("TiB", 1024**4),
+    ("PiB", 1024**5),
+    ("EiB", 1024**6),
 )
 ENERGY_UNITS: tuple[tuple[str, float], ...] = (("nJ", 1), ("µJ", 1e3), ("mJ", 1e6), ("J", 1e9))
 #: Plain counts (multiply-adds, parameters): thousands, millions, billions.
