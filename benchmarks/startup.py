@@ -5,8 +5,9 @@ Each command is a fresh ``python`` subprocess (cwd: the repository root, so
 ``python -m chipsim`` is this checkout's code); every command runs once per
 repeat, the commands taking turns, and the best wall time of each is kept.
 The baseline is ``python -c "import numpy, simpy, click"``: what any
-SimPy + numpy + click command pays. Goal: ``chipsim run --json`` within 1.5×
-of it. Each row also says whether pandas or matplotlib was imported
+SimPy + numpy + click command pays. Goals: ``chipsim run --json`` (issue 13)
+and ``chipsim compare`` (issue 21, target 6: a plain text table, no pandas)
+within 1.5× of it. Each row also says whether pandas or matplotlib was imported
 (``-X importtime`` on one more run).
 
 Bytecode: an installed package has its ``.pyc`` files (pip compiles them), so
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import math
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -47,13 +49,18 @@ def environment(pycache: str) -> dict[str, str]:
     return {**env, "PYTHONPYCACHEPREFIX": pycache}
 
 
-def wall_seconds(args: list[str], env: dict[str, str]) -> float:
-    """Wall time of one ``python ARGS`` subprocess, output discarded."""
+def wall_seconds(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one ``python ARGS`` subprocess, output
+    discarded. CPU time moves less with the machine's load than wall time does."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(
         [sys.executable, *args], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, check=True
     )
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def heavy_imports(args: list[str], env: dict[str, str]) -> str:
@@ -77,16 +84,24 @@ def main(repeats: int = REPEATS) -> None:
         for args in COMMANDS.values():  # warm-up: compile every module once
             wall_seconds(args, env)
         best = dict.fromkeys(COMMANDS, math.inf)
+        best_cpu = dict.fromkeys(COMMANDS, math.inf)
         for _ in range(repeats):
             for name, args in COMMANDS.items():
-                best[name] = min(best[name], wall_seconds(args, env))
+                wall, cpu = wall_seconds(args, env)
+                best[name], best_cpu[name] = min(best[name], wall), min(best_cpu[name], cpu)
         imports = {name: heavy_imports(args, env) for name, args in COMMANDS.items()}
     print(f"Python {sys.version.split()[0]}, load {os.getloadavg()[0]:.2f}, best of {repeats}")
-    print("| command | best s | ÷ baseline | imports pandas / matplotlib |")
-    print("| --- | ---: | ---: | --- |")
+    print(
+        "| command | best s | ÷ baseline | best CPU s | ÷ baseline (CPU) "
+        "| imports pandas / matplotlib |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | --- |")
     for name in COMMANDS:
-        ratio = best[name] / best["baseline"]
-        print(f"| `{name}` | {best[name]:.3f} | {ratio:.2f} | {imports[name]} |")
+        ratio, cpu_ratio = best[name] / best["baseline"], best_cpu[name] / best_cpu["baseline"]
+        print(
+            f"| `{name}` | {best[name]:.3f} | {ratio:.2f} | {best_cpu[name]:.3f} | "
+            f"{cpu_ratio:.2f} | {imports[name]} |"
+        )
 
 
 if __name__ == "__main__":

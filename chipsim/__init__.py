@@ -48,6 +48,8 @@ _EXPORTS: dict[str, str] = {
     "simulate": "study.run",
     "Scenario": "study.scenario",
     "load_scenario": "study.scenario",
+    "find_scenario": "study.presets",
+    "preset_names": "study.presets",
     "STRATEGIES": "planners",
     "make_plan": "planners",
     "parse_spec": "planners",

@@ -6,6 +6,8 @@ so the CLI can print it as-is instead of a traceback.
 
 from __future__ import annotations
 
+from .formatting import bytes_of
+
 
 class ChipsimError(Exception):
     """Base class of every error chipsim raises on purpose."""
@@ -72,11 +74,13 @@ class DoesNotFit(Refusal):
         self.bytes_needed, self.bytes_available = bytes_needed, bytes_available
         self.field, self.slot_bytes = field, slot_bytes
         needed, available = self.slots_needed, self.slots_available
-        noun = field.replace("_", " ").removesuffix("s" if needed == 1 else "")
-        super().__init__(
-            f"{strategy} needs {needed} {noun}; the chip has "
-            f"{available} (try --set {field}={needed}){detail}"
-        )
+        if field.endswith("_bytes") and slot_bytes is None:  # sizes for people (formatting)
+            place = field.removesuffix("_bytes").replace("_", " ")
+            room = f"{bytes_of(bytes_needed)} of {place}; the chip has {bytes_of(bytes_available)}"
+        else:
+            noun = field.replace("_", " ").removesuffix("s" if needed == 1 else "")
+            room = f"{needed} {noun}; the chip has {available}"
+        super().__init__(f"{strategy} needs {room} (try --set {field}={needed}){detail}")
 
     @property
     def slots_available(self) -> int:

@@ -37,7 +37,8 @@ def chip_sim() -> Callable[..., Any]:
         __tracebackhide__ = True
         from .errors import ConfigError, StrategyError
         from .study.analysis import run_strategy
-        from .study.scenario import Scenario, load_scenario
+        from .study.presets import find_scenario
+        from .study.scenario import Scenario
 
         problem = None
         try:
@@ -46,10 +47,11 @@ def chip_sim() -> Callable[..., Any]:
             elif isinstance(scenario, Scenario):
                 base = scenario
             elif isinstance(scenario, str | os.PathLike):
-                base = load_scenario(scenario)
+                base = find_scenario(scenario)  # a path, or a preset's name
             else:
                 raise ConfigError(
-                    f"scenario must be None, a Scenario or a path to a .toml file, got {scenario!r}"
+                    "scenario must be None, a Scenario, a path to a .toml file or a preset's "
+                    f"name, got {scenario!r}"
                 )
             chosen = base.with_overrides(layers=layers, width=width, seed=seed, chip=chip_fields)
             return run_strategy(chosen, strategy, replications=replications)

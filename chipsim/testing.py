@@ -7,9 +7,10 @@ the difference, which op kinds account for the time, and the longest ops.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .formatting import bytes_of, bytes_text, energy_text, exact_text, time_text
 from .model.ops import OP_KINDS, OpCounts, zero_counts
 
 if TYPE_CHECKING:
@@ -38,18 +39,19 @@ def assert_latency(
     difference = actual - expected_ns
     if _magnitude(difference) <= tolerance:
         return
-    percent = f", {100 * difference / expected_ns:+.1f}%" if expected_ns else ""
-    lines = [
-        f"{result.strategy} {phase} latency is {actual} ns, expected {expected_ns} ns "
-        f"({difference:+} ns{percent}; tolerance {tolerance} ns)",
-        "time by op kind (count × latency):",
+    kinds = [
+        f"{kind} {count} × {time_text(each)} = {time_text(total)}"
+        if each is not None
+        else f"{kind} {count} ops = {time_text(total)}"
+        for kind, (count, each, total) in _expected_by_kind(result, phase).items()
+        if count and total
     ]
-    for kind, (count, each, total) in _expected_by_kind(result, phase).items():
-        if count and total:
-            shown = f"{count} × {each} ns" if each is not None else f"{count} ops"
-            lines.append(f"  {kind:<10}{shown} = {total} ns")
-    lines += _longest_ops(result, phase)
-    raise AssertionError("\n".join(lines))
+    raise AssertionError(
+        f"{result.strategy} {phase} latency is {_ns(actual)}, expected {_ns(expected_ns)} "
+        f"({_signed(difference, time_text)}{_percent(difference, expected_ns)}; tolerance "
+        f"{time_text(tolerance)}). Time by op kind (count × latency): {', '.join(kinds)}. "
+        f"{_longest_ops(result, phase)}"
+    )
 
 
 def assert_ops(result: RunResult, phase: str = "backward", **expected_counts: int) -> None:
@@ -64,45 +66,68 @@ def assert_ops(result: RunResult, phase: str = "backward", **expected_counts: in
     wrong = {kind: n for kind, n in expected_counts.items() if actual[kind] != n}
     if not wrong:
         return
-    lines = [f"{result.strategy} {phase} op counts differ from those expected:"]
-    effect = 0
+    effect, parts = 0, []
     priced = _expected_by_kind(result, phase)
     for kind, expected in wrong.items():
         extra = actual[kind] - expected
         count, each, total = priced[kind]
         each = each if each is not None else total / count  # sizes differ: their mean
         effect += extra * each
-        lines.append(
-            f"  {kind:<10}expected {expected}, got {actual[kind]} "
-            f"({extra:+} × {each} ns = {extra * each:+} ns)"
+        parts.append(
+            f"{kind} expected {expected}, got {actual[kind]} "
+            f"({extra:+} × {time_text(each)} = {_signed(extra * each, time_text)})"
         )
-    lines.append(f"latency effect of these differences: {effect:+} ns")
-    lines += _longest_ops(result, phase)
-    raise AssertionError("\n".join(lines))
-
-
-def assert_fits(result: RunResult, slots: int) -> None:
-    """Assert the run never held more than ``slots`` activations in the buffer."""
-    __tracebackhide__ = True
-    peak = result.peak_buffer_slots
-    if peak <= slots:
-        return
-    frame = result.frame
-    held: set[int] = set()
-    for row in frame.itertuples(index=False):
-        if row.op == "storemem":
-            held.add(row.layer)
-        elif row.op == "free":
-            held.discard(row.layer)
-        if row.buffer_slots_used == peak:
-            where = f"{row.phase} op `{row.op} {row.layer}` at {row.end_ns} ns"
-            break
-    holding = ", ".join(f"a{layer}" for layer in sorted(held))
     raise AssertionError(
-        f"{result.strategy} uses {peak} buffer slots at its peak, more than {slots} "
-        f"({peak - slots} too many); the peak is first reached after {where}, "
-        f"holding {holding}"
+        f"{result.strategy} {phase} op counts differ from those expected: {'; '.join(parts)}. "
+        f"Latency effect of these differences: {_signed(effect, _ns)}. "
+        f"{_longest_ops(result, phase)}"
     )
+
+
+def assert_fits(result: RunResult, slots: int | None = None, *, bytes: int | None = None) -> None:
+    """Assert the run never held more than ``slots`` activations, or more than ``bytes``
+    bytes, in the buffer (give either or both)."""
+    __tracebackhide__ = True
+    if slots is None and bytes is None:
+        raise TypeError("assert_fits() needs slots=N or bytes=B (or both)")
+    if slots is not None and result.peak_buffer_slots > slots:
+        raise AssertionError(_too_full(result, "buffer_slots_used", slots))
+    if bytes is not None and result.peak_buffer_bytes > bytes:
+        raise AssertionError(_too_full(result, "buffer_bytes_used", bytes))
+
+
+def assert_energy(
+    result: RunResult,
+    expected_nj: float,
+    *,
+    phase: str = "total",
+    rel: float | None = None,
+    abs: float | None = None,
+) -> None:
+    """Assert the energy of a phase, or of the whole run (``"total"``, static power
+    included), in nJ: exactly unless given a tolerance, as ``assert_latency``."""
+    __tracebackhide__ = True
+    actual = energy_nj(result, phase)
+    tolerance = max((rel or 0) * _magnitude(expected_nj), abs or 0)
+    difference = actual - expected_nj
+    if _magnitude(difference) <= tolerance:
+        return
+    raise AssertionError(
+        f"{result.strategy} {phase} energy is {_nj(actual)}, expected {_nj(expected_nj)} "
+        f"({_signed(difference, energy_text)}{_percent(difference, expected_nj)}; tolerance "
+        f"{energy_text(tolerance)}). Energy by op kind: {_energy_by_kind(result, phase)}."
+    )
+
+
+def energy_nj(result: RunResult, phase: str) -> float:
+    """A phase's energy, or the whole run's for ``"total"`` (static power included)."""
+    _check_phase(phase)
+    if result.energy_nj is None:
+        raise ValueError(
+            f"{result.strategy} ran on a chip that declares no energy: set compute_pj_per_mac, "
+            "mem_pj_per_byte, … (docs/energy.md) or use a preset that has them"
+        )
+    return result.energy_nj if phase == "total" else result.trace.energy_of(phase)
 
 
 def latency_ns(result: RunResult, phase: str) -> int | float:
@@ -144,19 +169,87 @@ def _magnitude(value: float) -> float:
     return value if value >= 0 else -value
 
 
-def _longest_ops(result: RunResult, phase: str) -> list[str]:
+def _longest_ops(result: RunResult, phase: str) -> str:
+    """The longest ops of the phase, as one sentence."""
     frame = result.frame
     if phase != "total":
         frame = frame[frame["phase"] == phase]
     frame = frame.assign(duration_ns=frame["end_ns"] - frame["start_ns"])
     longest = frame.sort_values("duration_ns", ascending=False, kind="stable").head(LONGEST_SHOWN)
-    lines = [f"longest ops ({phase}):"]
-    for row in longest.itertuples(index=False):
-        lines.append(
-            f"  {row.op} {row.layer} ({row.phase}): {row.start_ns}..{row.end_ns} ns, "
-            f"{row.duration_ns} ns"
-        )
-    return lines
+    ops = [
+        f"{row.op} {row.layer} ({row.phase}) {time_text(row.duration_ns)}, from "
+        f"{time_text(row.start_ns)} to {time_text(row.end_ns)}"
+        for row in longest.itertuples(index=False)
+    ]
+    return f"Longest ops ({phase}): {'; '.join(ops)}."
+
+
+def _too_full(result: RunResult, column: str, limit: int) -> str:
+    """Why the buffer overflowed ``limit`` (slots or bytes): the peak, where it is first
+    reached and what the buffer holds then."""
+    in_bytes = column == "buffer_bytes_used"
+    peak = result.peak_buffer_bytes if in_bytes else result.peak_buffer_slots
+    frame = result.frame
+    held: set[int] = set()
+    for row in frame.itertuples(index=False):
+        if row.op == "storemem":
+            held.add(row.layer)
+        elif row.op == "free":
+            held.discard(row.layer)
+        if getattr(row, column) == peak:
+            where = f"{row.phase} op `{row.op} {row.layer}` at {_ns(row.end_ns)}"
+            break
+    if in_bytes:
+        sizes = result.chain.activation_bytes
+        holding = ", ".join(f"a{layer} ({bytes_text(int(sizes[layer]))})" for layer in sorted(held))
+        amount = f"holds {bytes_of(peak)} at its peak, more than {bytes_of(limit)}"
+        excess = f"{bytes_of(peak - limit)} too many"
+    else:
+        holding = ", ".join(f"a{layer}" for layer in sorted(held))
+        amount = f"uses {peak} buffer slots at its peak, more than {limit}"
+        excess = f"{peak - limit} too many"
+    return (
+        f"{result.strategy} {amount} ({excess}); the peak is first reached after {where}, "
+        f"holding {holding}"
+    )
+
+
+def _energy_by_kind(result: RunResult, phase: str) -> str:
+    """Each op kind's dynamic energy in the phase, then static power's share."""
+    import numpy as np  # only when an assertion fails: importing this module stays light
+
+    from .sim.plan import PHASES
+
+    trace = result.trace
+    assert trace.energy_nj is not None
+    rows = np.ones(len(trace.op), dtype=bool)
+    if phase != "total":
+        rows = trace.phase == PHASES.index(phase)
+    parts = []
+    for code, kind in enumerate(OP_KINDS):
+        spent = float(trace.energy_nj[rows & (trace.op == code)].sum())
+        if spent:
+            parts.append(f"{kind} {energy_text(spent)}")
+    static = energy_nj(result, phase) - float(trace.energy_nj[rows].sum())
+    parts += [f"static power {energy_text(static)}"] if static else []
+    return ", ".join(parts)
+
+
+def _ns(value: float) -> str:
+    """A time for people, the exact ns in brackets when it rounded."""
+    return exact_text(time_text(value), value, "ns")
+
+
+def _nj(value: float) -> str:
+    return exact_text(energy_text(value), value, "nJ")
+
+
+def _signed(value: float, text: Callable[[float], str]) -> str:
+    return ("-" if value < 0 else "+") + text(_magnitude(value))
+
+
+def _percent(difference: float, expected: float) -> str:
+    return f", {100 * difference / expected:+.1f}%" if expected else ""
 
 
 def _expected_by_kind(result: RunResult, phase: str) -> dict[str, tuple[int, Any, Any]]:

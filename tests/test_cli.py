@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from chipsim import OP_KINDS, ChipConfig, make_plan
 from chipsim.cli import main
+from chipsim.formatting import number_text
 
 COURSE = str(Path(__file__).resolve().parent.parent / "scenarios" / "course.toml")
 
@@ -174,7 +175,7 @@ def test_breakeven_fraction_is_shown_exactly() -> None:
         "breakeven", "--param", "loaddisk_ns", "--strategy", "disk-offload",
         "--against", "stride:k=5", "--layers", "9",
     )  # fmt: skip
-    assert "loaddisk_ns = 45.5556 (410/9) ns" in result.output
+    assert "loaddisk_ns = 45.56 ns [410/9 ns]" in result.output
 
 
 @pytest.mark.parametrize(
@@ -363,12 +364,19 @@ def test_compare_when_the_optimum_is_too_large_to_plan_exactly() -> None:
     text = invoke(*args)
     assert text.exit_code == 0, text.output
     lines = text.output.splitlines()
-    header = ["fits", "slots", "(of", "2)", "forward_ns", "backward_ns", "vs_approx_optimal"]
-    assert lines[3].split() == [*header, "recompute_fwd", "loadmem", "loaddisk"]
+    header = ["fits", "slots", "(of", "2)", "forward_µs", "backward_ms", "step_ms"]
+    assert lines[3].split() == [
+        *header,
+        "vs_approx_optimal",
+        "recompute_fwd",
+        "loadmem",
+        "loaddisk",
+    ]
     best = make_plan("optimal", 20_000, ChipConfig()).latency_ns(ChipConfig(), "backward")
     gap = 100 * (2_000_000 - best) / best
-    assert lines[5].split()[:6] == ["disk-offload", "yes", "0", "400010", "2000000", f"+{gap:.1f}%"]
-    assert lines[6].split()[:6] == ["optimal", "yes", "2", "400010", str(best), "+0.0%"]
+    step = number_text((400_010 + best) / 1e6)
+    assert lines[5].split()[:7] == ["disk-offload", "yes", "0", "400", "2", "2.4", f"+{gap:.1f}%"]
+    assert lines[6].split()[:7] == ["optimal", "yes", "2", "400", "1.033", step, "+0.0%"]
     data = json.loads(invoke(*args, "--json").output)
     disk, optimum = data["results"]
     assert (disk["fits"], disk["gap_to_optimal_pct"]) == (True, gap)

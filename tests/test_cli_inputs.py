@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from chipsim import ChipConfig, ChipsimError, ConfigError, DoesNotFit, make_plan
 from chipsim.cli import main
-from chipsim.model.memory import check_math_memory, math_run_bytes, size
+from chipsim.formatting import bytes_text
+from chipsim.model.memory import check_math_memory, math_run_bytes
 from chipsim.model.networks import build_network, course_chain
 from chipsim.outputs.jsonout import dumps
 from chipsim.planners import SLOTS_NEEDED, check_slots
@@ -197,18 +198,18 @@ def test_math_memory_counts_weights_gradients_and_reference() -> None:
     assert math_run_bytes(big) == 8 * (10 * layer + 2 * layer + 3 * 11 * 20000)
     small = build_network("mlp:widths=3,5,2")  # layers of 5·3+5 = 20 and 2·5+2 = 12
     assert math_run_bytes(small) == 8 * ((20 + 12) + 2 * 20 + 3 * 10)
-    assert size(math_run_bytes(big)) == "38.4 GB"
+    assert bytes_text(math_run_bytes(big)) == "35.77 GiB"  # 38.4 GB
 
 
 def test_a_math_run_beyond_memory_is_refused_with_the_estimate() -> None:
     with pytest.raises(ConfigError) as error:
         check_math_memory(course_chain(10, 20000), available=8 * 10**9)
     assert str(error.value) == (
-        "a math run of mlp:layers=10,width=20000 needs about 38.4 GB (float64 weights, a layer's "
-        "gradients and activations), more than the 8.0 GB available; "
+        "a math run of mlp:layers=10,width=20000 needs about 35.77 GiB (float64 weights, a "
+        "layer's gradients and activations), more than the 7.451 GiB available; "
         "use --no-math to simulate timing only"
     )
-    with pytest.raises(ConfigError, match=r"needs about 960\.0 PB"):
+    with pytest.raises(ConfigError, match=r"needs about 852\.7 PiB"):
         check_math_memory(course_chain(10, 10**8))
     small = course_chain(10, 16)
     check_math_memory(small, available=math_run_bytes(small))  # exactly enough

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from chipsim.cli import main
+from chipsim.formatting import time_text
 from chipsim.outputs.exports import load_trace
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"
@@ -56,7 +57,7 @@ def test_replications_report_the_backward_latency_distribution() -> None:
     assert invoke(*args, "--json")[1] == out  # the same seed, the same draws
     assert json.loads(invoke(*args, "--json", "--seed", "1")[1])["replications"] != spread
     code, text, _ = invoke(*args)
-    assert f"backward latency over 300 replications (ns): mean {stats['mean']:.6g}" in text
+    assert f"backward latency over 300 replications: mean {time_text(stats['mean'])}," in text
 
 
 def test_compare_ranks_strategies_by_p99() -> None:

@@ -15,6 +15,7 @@ import pytest
 from exhaustive import optimal_latency
 
 from chipsim import ChipConfig, ConfigError, DoesNotFit, StrategyError, make_plan, simulate
+from chipsim.formatting import energy_text
 from chipsim.model.chip import LATENCY_FIELDS
 from chipsim.model.costs import Costs
 from chipsim.model.networks import course_chain
@@ -270,11 +271,11 @@ def test_compare_tables_show_energy_only_when_the_chip_declares_it() -> None:
     from chipsim.study.analysis import compare
 
     plain = Scenario()
-    assert "energy_nj" not in summary(compare(plain, ["stride:k=5"]), plain).columns
+    assert not any(c.startswith("energy") for c in summary(compare(plain, ["stride:k=5"]), plain))
     energetic = Scenario(chip=ChipConfig(**ENERGY))
     outcomes = compare(energetic, ["stride:k=5", "full-store"])
     table = summary(outcomes, energetic)
-    assert table["energy_nj"].tolist() == ["2240.75", "-"]  # 398.25 + 1842.5, as derived above
+    assert table["energy_µJ"].tolist() == ["2.241", "-"]  # 398.25 + 1842.5 nJ, as derived above
     rows = comparison(outcomes)
     assert rows.loc[0, ["forward_energy_nj", "backward_energy_nj", "energy_nj"]].tolist() == [
         398.25,
@@ -293,6 +294,7 @@ def test_run_text_shows_the_energy_the_json_gives() -> None:
     text = CliRunner().invoke(main, args).output
     forward, backward = data["forward"]["energy_nj"], data["backward"]["energy_nj"]
     assert (
-        f"energy: {data['energy_nj']:.6g} nJ (forward {forward:.6g}, backward {backward:.6g}; "
-        "static power included)"
+        f"energy: {energy_text(data['energy_nj'])} (forward {energy_text(forward)}, backward "
+        f"{energy_text(backward)}; static power included)"
     ) in text
+    assert "energy: 2.336 J (forward 415.2 mJ, backward 1.92 J;" in text

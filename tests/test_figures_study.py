@@ -130,7 +130,7 @@ def test_pareto_labels_do_not_overlap_and_coincident_plans_share_one() -> None:
 def test_plot_cli_draws_a_byte_trace_and_refuses_two_limits(tmp_path: Path) -> None:
     trace = tmp_path / "t.csv"
     runner = CliRunner()
-    ran = runner.invoke(main, ["run", "--network", "mlp:widths=8,4,6,2,5",
+    ran = runner.invoke(main, ["run", "--network", "mlp:widths=8,4,6,2,5", "--fixed-latencies",
                                "--set", "buffer_bytes=100", "--trace", str(trace)])  # fmt: skip
     assert ran.exit_code == 0, ran.output
     drawn = runner.invoke(main, ["plot", str(trace), "--budget-bytes", "100"])

@@ -80,7 +80,7 @@ def test_tensors_a_recording_forward_keeps_count_toward_the_smallest_memory() ->
 def test_a_plan_that_ignores_the_budget_needs_exactly_its_peak() -> None:
     plan = make_plan("full-store", HAND, memory(38))
     execute(plan, memory(38), HAND)
-    with pytest.raises(DoesNotFit, match="full-store needs 38 memory bytes; the chip has 37"):
+    with pytest.raises(DoesNotFit, match="full-store needs 38 B of memory; the chip has 37 B"):
         execute(plan, memory(37), HAND)
 
 
@@ -158,7 +158,8 @@ def test_bisection_finds_the_first_that_holds() -> None:
 
 
 def invoke(*args: str):
-    return CliRunner().invoke(main, ["fit", *args])
+    """``chipsim fit`` priced by fixed latencies: the figures here are bytes, not time."""
+    return CliRunner().invoke(main, ["fit", "--fixed-latencies", *args])
 
 
 def test_fit_refuses_a_chip_without_one_memory_before_any_work() -> None:

@@ -109,8 +109,8 @@ def test_the_rounding_is_sizes_up_and_the_budget_down() -> None:
     assert units.unit_bytes == 333 and units.budget_units == 3
     assert units.activation_units.tolist() == [1, 2, 2, 3, 0]
     assert units.describe() == (
-        "memory unit = 333 bytes; sizes rounded up to whole units; "
-        "budget rounded down to 3 units (999 bytes)"
+        "memory unit = 333 B; sizes rounded up to whole units; "
+        "budget rounded down to 3 units (999 B)"
     )
     assert rounding(np.array([5, 5]), 0, 500).unit_bytes == 1  # an empty budget: 1-byte units
     assert rounding(np.array([5, 5]), 300, 500).unit_bytes == 1  # fewer bytes than units

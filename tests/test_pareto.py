@@ -175,6 +175,11 @@ def test_cli_pareto_table_formats_numbers_as_compare_does() -> None:
     placed = next(
         row.split() for row in pareto_text.output.splitlines() if row.split()[:1] == ["optimal"]
     )
-    # compare: strategy fits bytes forward_ns backward_ns ... energy_nj; pareto: strategy
-    # buffer_bytes latency_ns energy_nj on_front
-    assert (placed[2], placed[3]) == (compared[4], compared[-1])
+    # compare: strategy fits bytes forward_s backward_s step_s ... energy_J; pareto: strategy
+    # buffer_bytes backward_s energy_J on_front: both in seconds and joules here
+    assert pareto_text.output.splitlines()[3].split()[1:4] == [
+        "buffer_bytes",
+        "backward_s",
+        "energy_J",
+    ]
+    assert (placed[2], placed[3]) == (compared[4], compared[-1]) == ("18.88", "1.662")

@@ -26,7 +26,7 @@ from chipsim.planners import STRATEGIES, describe, parse_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "strategies.md"
-NETWORK = ("--network", "mlp:widths=8,4,6,2", "--set", "buffer_bytes=20")
+NETWORK = ("--network", "mlp:widths=8,4,6,2", "--set", "buffer_bytes=20", "--fixed-latencies")
 
 #: Lines the tests add to the example: a non-callable, a plan that breaks a
 #: rule, one that needs too many bytes, a function returning no Plan, and one
@@ -146,13 +146,19 @@ def test_compare_ranks_a_plugin_beside_the_built_ins(plugin: Path) -> None:
     # stores a1 and runs backward in 3 loads + 1 fwd = 50 ns, the fewest possible: each
     # of the 3 bwd needs a load, and with one slot a1 or a2 must be recomputed (optimal,
     # planned for the gap, agrees). full-store keeps a1 and a2: 32 bytes.
-    network = ("--network", "resmlp:width=4,blocks=3", "--set", "buffer_bytes=20")
+    network = (
+        "--network",
+        "resmlp:width=4,blocks=3",
+        "--set",
+        "buffer_bytes=20",
+        "--fixed-latencies",
+    )
     strategies = ("--strategy", "keep-small", "--strategy", "full-store")
     result = invoke("compare", *network, *strategies)
     assert result.exit_code == 0, result.output
     cells = [line.split() for line in result.output.splitlines()]
     rows = {row[0]: row for row in cells if len(row) > 1 and row[1] in ("yes", "no")}
-    assert rows["keep-small"][1:6] == ["yes", "16", "70", "50", "+0.0%"]
+    assert rows["keep-small"][1:7] == ["yes", "16", "70", "50", "120", "+0.0%"]  # step: 70 + 50
     assert rows["full-store"][1:3] == ["no", "32"]
     assert "bytes (of 20)" in result.output
 
@@ -232,7 +238,7 @@ def test_a_plugin_plan_that_does_not_fit_is_refused_with_its_bytes(plugin: Path)
     result = invoke("run", *NETWORK, "--strategy", "keep_small:store_all")
     assert result.exit_code == 3
     assert result.output == (
-        "chipsim: error: keep_small:store_all needs 40 buffer bytes; the chip has 20 "
+        "chipsim: error: keep_small:store_all needs 40 B of buffer; the chip has 20 B "
         "(try --set buffer_bytes=40)\n"
     )
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from chipsim import ChipConfig, Scenario
-from chipsim.testing import assert_latency, assert_ops
+from chipsim.testing import assert_energy, assert_fits, assert_latency, assert_ops
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "test_chip_timing.py"
 
@@ -18,7 +18,7 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "test_chip_timin
 def test_the_readme_example_passes(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_example=EXAMPLE.read_text())
     result = pytester.runpytest()
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=5)
 
 
 def test_the_plugin_is_registered_as_a_pytest11_entry_point() -> None:
@@ -51,12 +51,9 @@ def test_a_latency_failure_explains_itself(pytester: pytest.Pytester) -> None:
         [
             ">       assert_latency(result, 260)",
             "E       AssertionError: stride:k=5 backward latency is 500 ns, expected 260 ns "
-            "(+240 ns, +92.3%; tolerance 0 ns)",
-            "E       time by op kind (count × latency):",
-            "E         fwd       20 × 20 ns = 400 ns",
-            "E         loadmem   10 × 10 ns = 100 ns",
-            "E       longest ops (backward):",
-            "E         fwd 6 (backward): 220..240 ns, 20 ns",
+            "(+240 ns, +92.3%; tolerance 0 ns). Time by op kind (count × latency): "
+            "fwd 20 × 20 ns = 400 ns, loadmem 10 × 10 ns = 100 ns. Longest ops (backward): "
+            "fwd 6 (backward) 20 ns, from 220 ns to 240 ns; *",
         ]
     )
     assert "testing.py" not in result.stdout.str()  # __tracebackhide__: the user's line
@@ -74,10 +71,9 @@ def test_an_op_count_failure_names_each_kind_and_its_cost(pytester: pytest.Pytes
     result = pytester.runpytest()
     result.stdout.fnmatch_lines(
         [
-            "E       AssertionError: stride:k=5 backward op counts differ from those expected:",
-            "E         fwd       expected 8, got 20 (+12 × 20 ns = +240 ns)",
-            "E         free      expected 3, got 2 (-1 × 0 ns = +0 ns)",
-            "E       latency effect of these differences: +240 ns",
+            "E       AssertionError: stride:k=5 backward op counts differ from those expected: "
+            "fwd expected 8, got 20 (+12 × 20 ns = +240 ns); free expected 3, got 2 "
+            "(-1 × 0 ns = +0 ns). Latency effect of these differences: +240 ns. Longest ops*",
         ]
     )
 
@@ -179,3 +175,46 @@ def test_helpers_refuse_unknown_kinds_and_phases(chip_sim) -> None:
         assert_latency(result, 500, phase="back")
     assert_latency(result, 710, phase="total")
     assert_ops(result, phase="total", fwd=30, loadmem=11)
+
+
+def test_assert_fits_in_bytes_says_what_the_buffer_holds(chip_sim) -> None:
+    result = chip_sim("mcu-train", strategy="optimal")  # a preset by name
+    assert_fits(result, bytes=78208)
+    with pytest.raises(AssertionError) as failure:
+        assert_fits(result, bytes=65536)
+    message = str(failure.value)
+    assert "\n" not in message  # one paragraph
+    assert message.startswith(
+        "optimal holds 76.38 KiB [78208 B] at its peak, more than 64 KiB [65536 B] "
+        "(12.38 KiB [12672 B] too many); the peak is first reached after forward op "
+        "`storemem 18` at 43.43 ms [43431492.5925926 ns], holding a2 (32 KiB), a3 (8192 B),"
+    )
+    with pytest.raises(TypeError, match="needs slots=N or bytes=B"):
+        assert_fits(result)
+
+
+def test_a_float_latency_reads_in_ms_with_the_exact_ns_in_brackets(chip_sim) -> None:
+    result = chip_sim("mcu-train", strategy="sqrt-n")
+    with pytest.raises(AssertionError) as failure:
+        assert_latency(result, 1.5e8)
+    actual = result.backward.latency_ns
+    assert str(failure.value).startswith(
+        f"sqrt-n backward latency is 180.8 ms [{actual!r} ns], expected 150 ms "
+        "[150000000 ns] (+30.84 ms, +20.6%; tolerance 0 ns)."
+    )
+
+
+def test_assert_energy_checks_a_phase_or_the_whole_run(chip_sim) -> None:
+    result = chip_sim("mkr1000", strategy="stride:k=5")
+    total = result.energy_nj
+    assert_energy(result, total)
+    assert_energy(result, result.trace.energy_of("backward"), phase="backward")
+    assert_energy(result, 2.3e9, rel=0.02)
+    with pytest.raises(AssertionError) as failure:
+        assert_energy(result, 2e9)
+    assert str(failure.value) == (
+        "stride:k=5 total energy is 2.336 J [2335703040 nJ], expected 2 J [2000000000 nJ] "
+        "(+335.7 mJ, +16.8%; tolerance 0 nJ). Energy by op kind: fwd 1.09 J, bwd 1.246 J."
+    )
+    with pytest.raises(ValueError, match="declares no energy"):
+        assert_energy(chip_sim(), 1.0)

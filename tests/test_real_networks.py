@@ -179,7 +179,7 @@ def test_sqrt_n_memory_aware_cut_by_hand() -> None:
         ("bwd", 1, 0, 0),
     ]
     plan = make_plan("sqrt-n", chain, ROOMY_BYTES)
-    assert plan.notes == ("memory-aware segments of at most 40 bytes (Chen et al. 2016, §4.3)",)
+    assert plan.notes == ("memory-aware segments of at most 40 B (Chen et al. 2016, §4.3)",)
 
 
 def test_run_json_bytes_by_hand() -> None:
@@ -188,7 +188,7 @@ def test_run_json_bytes_by_hand() -> None:
     # Course latencies: forward loadmem + 4 fwd = 10 + 80; backward 4 loadmem + 2 fwd.
     result = invoke(
         "run", "--network", WORKED, "--set", "buffer_bytes=100", "--strategy", "stride:k=2",
-        "--json",
+        "--fixed-latencies", "--json",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
@@ -302,11 +302,11 @@ def test_bad_stage_tables_exit_2(tmp_path: Path, rows: str, message: str) -> Non
 
 def test_a_plan_over_the_byte_budget_exits_3_with_both_byte_counts() -> None:
     # full-store keeps a1..a3: 16 + 24 + 8 = 48 bytes.
-    result = invoke("run", "--network", WORKED, "--set", "buffer_bytes=40", "--strategy",
-                    "full-store")  # fmt: skip
+    result = invoke("run", "--network", WORKED, "--set", "buffer_bytes=40", "--fixed-latencies",
+                    "--strategy", "full-store")  # fmt: skip
     assert result.exit_code == 3
     assert result.output == (
-        "chipsim: error: full-store needs 48 buffer bytes; the chip has 40 "
+        "chipsim: error: full-store needs 48 B of buffer; the chip has 40 B "
         "(try --set buffer_bytes=48)\n"
     )
 
@@ -315,9 +315,11 @@ def test_full_store_on_resnet18_needs_every_activation_but_the_logits() -> None:
     # docs/networks.md: 1,757,160 activation elements, the last 1,000 the logits
     # (a(L), never stored): (1,757,160 - 1,000) × 4 bytes.
     result = invoke("run", "--network", "resnet18", "--set", "buffer_bytes=1000000",
-                    "--strategy", "full-store")  # fmt: skip
+                    "--fixed-latencies", "--strategy", "full-store")  # fmt: skip
     assert result.exit_code == 3
-    assert "needs 7024640 buffer bytes; the chip has 1000000" in result.output
+    assert "needs 6.699 MiB [7024640 B] of buffer; the chip has 976.6 KiB [1000000 B]" in (
+        result.output
+    )
 
 
 def test_buffer_slots_on_a_heterogeneous_network_exits_2_naming_buffer_bytes() -> None:
@@ -372,16 +374,16 @@ def test_timing_assertions_explain_a_heterogeneous_run_with_its_prices() -> None
     with pytest.raises(AssertionError) as error:
         assert_latency(result, 0)
     # bwd l costs 3·w_l·w_(l-1)/8: 3·64·32/8 + 3·32·16/8 + 3·16·8/8 = 768 + 192 + 48
-    assert "  bwd       3 ops = 1008 ns" in str(error.value)
+    assert "bwd 3 ops = 1008 ns" in str(error.value)
 
 
 def test_plan_lists_bytes_in_use_on_a_byte_budget() -> None:
     # full-store on WORKED keeps a1..a3: 16 + 24 + 8 = 48 bytes at the forward phase's end
-    result = invoke("plan", "--network", WORKED, "--set", "buffer_bytes=48",
+    result = invoke("plan", "--network", WORKED, "--set", "buffer_bytes=48", "--fixed-latencies",
                     "--strategy", "full-store")  # fmt: skip
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == "plan full-store for L=4: needs 48 buffer bytes"
+    assert lines[0] == "plan full-store for L=4: needs 48 B of buffer"
     assert lines[1] == "forward (8 ops; bytes in use after each):"  # loadmem 0, 4 fwd, 3 stores
     assert lines[2:10] == [
         f"  {op:<14}{held}"
@@ -390,4 +392,4 @@ def test_plan_lists_bytes_in_use_on_a_byte_budget() -> None:
             ("storemem 2", 40), ("fwd 3", 40), ("storemem 3", 48), ("fwd 4", 48),
         ]
     ]  # fmt: skip
-    assert "fits the chip: 48 of 48 buffer bytes" in result.output
+    assert "fits the chip: 48 B of the 48 B buffer" in result.output

@@ -224,7 +224,7 @@ def test_report_has_the_course_answers_figures_and_traces(tmp_path: Path) -> Non
         "| loaddisk latency at which disk offload ties rematerialization | 50 ns | 50 ns | yes |",
     ):
         assert row in text
-    assert "| stride:k=5 | yes | 2 | 210 | 500 | +92.3% | 20 | 10 | 0 |" in text
+    assert "| stride:k=5 | yes | 2 | 210 | 500 | 710 | +92.3% | 20 | 10 | 0 |" in text
     assert all(f"]({name})" in text for name in names if name != "report.md")
     assert json.loads((out / "trace.json").read_text())["traceEvents"]
 

@@ -60,6 +60,7 @@ def test_a_train_that_names_no_stage_is_one_line(train: str, message: str) -> No
 
 def test_the_cli_refuses_a_missing_stage_with_exit_2() -> None:
     args = ["run", "--network", NETWORK, "--set", "memory_bytes=100000", "--set", "train=dense9"]
+    args.append("--fixed-latencies")  # the course chip's fixed latencies, on purpose
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
     assert "train names stage 'dense9'" in result.output and "Traceback" not in result.output

@@ -90,9 +90,9 @@ def test_the_engine_runs_the_plan_in_exactly_its_peak_and_refuses_one_byte_less(
     assert (refusal.value.bytes_needed, refusal.value.bytes_available) == (76, 75)
     assert refusal.value.field == "memory_bytes"
     assert str(refusal.value) == (
-        "hand needs 76 memory bytes; the chip has 75 (try --set memory_bytes=76): the peak "
-        "is at `bwd 1` (op 7 of the backward phase), holding activations 4, gradients 12, "
-        "workspace 24, weights 18, weight_gradients 18"
+        "hand needs 76 B of memory; the chip has 75 B (try --set memory_bytes=76): the peak "
+        "is at `bwd 1` (op 7 of the backward phase), holding activations 4 B, gradients 12 B, "
+        "workspace 24 B, weights 18 B, weight_gradients 18 B"
     )
 
 
@@ -147,6 +147,7 @@ def test_random_chains_fit_exactly_their_predicted_peak(
 def run_mlp(*options: str) -> Result:
     """``chipsim run`` of full-store on mlp:widths=8,16,4, no math, with ``options``."""
     args = ["run", "--network", "mlp:widths=8,16,4", "--strategy", "full-store", "--no-math"]
+    args.append("--fixed-latencies")  # the course chip's fixed latencies, on purpose
     return CliRunner().invoke(main, [*args, *options])
 
 
@@ -164,7 +165,7 @@ def test_run_json_gives_the_memory_at_the_peak_by_role() -> None:
 def test_a_plan_over_the_memory_exits_3_naming_the_peak() -> None:
     result = run_mlp("--set", "memory_bytes=1000")
     assert result.exit_code == 3
-    assert "needs" in result.output and "memory bytes; the chip has 1000" in result.output
+    assert "needs" in result.output and "of memory; the chip has 1000 B" in result.output
     assert "the peak is at `bwd" in result.output
 
 

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 import click
 
 from ..errors import ChipsimError
-from . import compare, fit, networks, outputs, run
+from . import compare, fit, networks, outputs, presets, run
 
 _NoArgsIsHelp = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2
 
@@ -78,5 +78,6 @@ for _command in (
     outputs.plot_command,
     outputs.report_command,
     networks.networks_command,
+    presets.scenarios_command,
 ):
     main.add_command(_command)

@@ -14,7 +14,9 @@ import click
 from ..errors import ConfigError
 from ..planners import DEFAULT_COMPARISON, STRATEGIES, describe
 from ..progress import reporting
-from ..study.scenario import Scenario, load_scenario
+from ..study.guards import check_priced_by_size
+from ..study.presets import find_scenario, rate_warning
+from ..study.scenario import Scenario
 
 STRATEGY_HELP = "Strategy spec: " + ", ".join(describe(name) for name in STRATEGIES) + "."
 
@@ -22,7 +24,7 @@ STRATEGY_HELP = "Strategy spec: " + ", ".join(describe(name) for name in STRATEG
 def scenario_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The scenario argument and the options that override it, shared by every command."""
     options = [
-        click.argument("scenario", required=False, type=click.Path(path_type=Path)),
+        click.argument("scenario", required=False, metavar="[SCENARIO]"),
         click.option(
             "--network",
             metavar="SPEC",
@@ -41,6 +43,12 @@ def scenario_options(command: Callable[..., Any]) -> Callable[..., Any]:
             metavar="KEY=VALUE",
             help="Set a chip field, e.g. --set loaddisk_ns=50, --set mode=overlapped or "
             "--set 'loaddisk_ns={dist=\"lognormal\", median=50, sigma=0.5}' (repeatable).",
+        ),
+        click.option(
+            "--fixed-latencies",
+            is_flag=True,
+            help="Allow a chip without compute or memory rates on a network whose stages "
+            "differ: every op then costs its fixed latency, whatever its size.",
         ),
     ]
     for option in reversed(options):
@@ -87,21 +95,31 @@ timing_only_option = click.option(
 
 
 def build_scenario(
-    scenario: Path | None,
+    scenario: str | None,
     layers: int | None,
     width: int | None,
     seed: int | None,
     assignments: tuple[str, ...],
     network: str | None = None,
+    fixed_latencies: bool = False,
 ) -> Scenario:
-    """The scenario file (or the built-in course) with the command-line overrides applied."""
-    base = load_scenario(scenario) if scenario is not None else Scenario()
+    """The scenario file or preset (or the built-in course) with the command-line
+    overrides applied; refused when its chip cannot price its network's stages
+    (``guards``), and with a warning on stderr when a preset's rate was derived
+    for another network (``presets.rate_warning``)."""
+    base = find_scenario(scenario) if scenario is not None else Scenario()
     changes = parse_assignments(assignments)
     try:
         base = base.with_overrides(chip=changes)
     except ConfigError as error:
         raise ConfigError(f"--set: {error}") from None
-    return base.with_overrides(layers=layers, width=width, seed=seed, network=network)
+    chosen = base.with_overrides(layers=layers, width=width, seed=seed, network=network)
+    if not fixed_latencies:
+        check_priced_by_size(chosen)
+    warning = rate_warning(chosen)
+    if warning is not None:
+        click.echo(f"chipsim: warning: {warning}", err=True)
+    return chosen
 
 
 def check_output_path(option: str, path: Path, formats: tuple[str, ...]) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from ..errors import DoesNotFit
+from ..formatting import bytes_text, energy_text
 from ..model.costs import Costs
 from ..outputs import jsonout
 from ..planners import make_plan
@@ -81,24 +82,25 @@ def run(
     else:
         click.echo("")
     click.echo(
-        f"peak buffer bytes: {result.peak_buffer_bytes} of {result.buffer_bytes}; "
-        f"registers' working memory: {chain.working_bytes} bytes"
+        f"peak buffer bytes: {bytes_text(result.peak_buffer_bytes)} of "
+        f"{bytes_text(result.buffer_bytes)}; "
+        f"registers' working memory: {bytes_text(chain.working_bytes)}"
         f"\ngradients: {gradients}"
     )
     if result.energy_nj is not None:
         forward, backward = (result.trace.energy_of(phase) for phase in ("forward", "backward"))
         click.echo(
-            f"energy: {result.energy_nj:.6g} nJ (forward {forward:.6g}, backward "
-            f"{backward:.6g}; static power included)"
+            f"energy: {energy_text(result.energy_nj)} (forward {energy_text(forward)}, "
+            f"backward {energy_text(backward)}; static power included)"
         )
     retries = int((result.trace.attempt > 1).sum())
     if retries:
         click.echo(f"disk read retries: {retries}")
     spread = result.replications
     if spread is not None:
-        shown = ", ".join(f"{name} {value:.6g}" for name, value in spread.summary().items())
+        shown = ", ".join(f"{name} {format_ns(value)}" for name, value in spread.summary().items())
         failed = f" ({spread.failed} failed a disk read, not counted)" if spread.failed else ""
-        click.echo(f"backward latency over {spread.n} replications{failed} (ns): {shown}")
+        click.echo(f"backward latency over {spread.n} replications{failed}: {shown}")
     if trace_path is not None:
         click.echo(f"trace: {len(result.trace)} rows written to {trace_path}")
 
@@ -152,7 +154,8 @@ def plan_command(strategy: str, as_json: bool, **scenario_args: Any) -> None:
     room = (
         f"{plan.buffer_slots_needed} of {chip.buffer_slots} buffer slots"
         if chip.buffer_slots is not None
-        else f"{plan.buffer_bytes_needed(chain)} of {chip.buffer_bytes} buffer bytes"
+        else f"{bytes_text(plan.buffer_bytes_needed(chain))} of the "
+        f"{bytes_text(chip.buffer_bytes)} buffer"
     )
     click.echo(
         f"fits the chip: {room}"

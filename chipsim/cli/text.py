@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from ..formatting import ns_text
+from ..formatting import (
+    TIME_UNITS,
+    column_cells,
+    column_unit,
+    exact_text,
+    text_table,
+    time_text,
+)
 from ..model.ops import OP_KINDS
 from ..sim.plan import PHASES
 from ..study.analysis import BreakEven, Outcome
@@ -11,49 +18,60 @@ from ..study.scenario import Scenario
 
 
 def format_ns(value: int | float) -> str:
-    """A latency for people (``chipsim.formatting.ns_text``), with its unit."""
-    return f"{ns_text(value)} ns"
+    """A latency for people, in its own unit (``chipsim.formatting.time_text``)."""
+    return time_text(value)
 
 
 def phase_table(result: RunResult) -> str:
-    """Latency and op counts per phase, one row each."""
-    import pandas as pd  # the text table only: `run --json` starts without pandas
+    """Latency and op counts per phase, one row each, and the whole step's (their sum)."""
+    phases = [result.phase(name) for name in PHASES]
+    latencies = [phase.latency_ns for phase in phases] + [result_step_ns(result)]
+    unit, scale = column_unit(latencies, TIME_UNITS)
+    counts = [[phase.ops[kind] for kind in OP_KINDS] for phase in phases]
+    counts.append([sum(column) for column in zip(*counts, strict=True)])
+    rows = [
+        (name, [cell, *ops])
+        for name, cell, ops in zip(
+            (*PHASES, "step"), column_cells(latencies, scale), counts, strict=True
+        )
+    ]
+    return text_table("phase", [f"latency_{unit}", *OP_KINDS], rows)
 
-    rows = {
-        name: {"latency_ns": _cell(result.phase(name).latency_ns), **result.phase(name).ops}
-        for name in PHASES
-    }
-    frame = pd.DataFrame.from_dict(rows, orient="index", columns=["latency_ns", *OP_KINDS])
-    return strip_lines(frame.rename_axis("phase").to_string())
 
-
-def _cell(value: int | float) -> int | str:
-    """Whole ns as a number (the column aligns), a float as ``ns_text`` gives it."""
-    return value if isinstance(value, int) else ns_text(value)
+def result_step_ns(result: RunResult) -> int | float:
+    """The whole training step: forward and backward."""
+    return result.forward.latency_ns + result.backward.latency_ns
 
 
 def comparison_table(outcomes: list[Outcome], scenario: Scenario) -> str:
     """The strategies side by side (``chipsim.outputs.tables.summary``)."""
-    from ..outputs.tables import summary  # pandas: only for the text table
+    from ..outputs.summary import rows_of, summary_columns
 
-    return strip_lines(summary(outcomes, scenario).to_string())
+    columns = summary_columns(outcomes, scenario)
+    rows = rows_of(columns, [outcome.strategy for outcome in outcomes])
+    return text_table("strategy", list(columns), rows)
+
+
+def describe_breakeven(point: BreakEven) -> str:
+    """The tie in one sentence, in human units; a value that rounded also exactly (as a
+    fraction, where that is short enough to read: a bandwidth in binary floats makes
+    long ones)."""
+    return (
+        f"{point.strategy} ties {point.against} at {point.param} = {_tie_value(point)}: "
+        f"{point.phase} latency {format_ns(point.latency_ns)} each (confirmed by simulation)"
+    )
+
+
+def _tie_value(point: BreakEven) -> str:
+    value = point.value
+    shown = time_text(float(value))
+    if value.denominator == 1:
+        return exact_text(shown, int(value), "ns")
+    if value.denominator < 10**6:
+        return f"{shown} [{value} ns]"
+    return shown
 
 
 def strip_lines(text: str) -> str:
     """pandas pads the index-name line with spaces; drop trailing blanks."""
     return "\n".join(line.rstrip() for line in text.splitlines())
-
-
-def describe_breakeven(point: BreakEven) -> str:
-    """The tie in one sentence; a fractional value also as an exact fraction, where
-    that is short enough to read (a bandwidth in binary floats makes long ones)."""
-    value = point.value
-    shown = f"{float(value):g}"
-    if value.denominator == 1:
-        shown = f"{value}"
-    elif value.denominator < 10**6:
-        shown += f" ({value})"
-    return (
-        f"{point.strategy} ties {point.against} at {point.param} = {shown} ns: "
-        f"{point.phase} latency {format_ns(point.latency_ns)} each (confirmed by simulation)"
-    )

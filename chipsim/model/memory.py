@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..formatting import bytes_text
 from .stages import Chain
 
 FLOAT_BYTES = 8
@@ -47,17 +48,7 @@ def check_math_memory(chain: Chain, available: int | None = None) -> None:
     free = available_bytes() if available is None else available
     if needed > free:
         raise ConfigError(
-            f"a math run of {chain.name} needs about {size(needed)} "
+            f"a math run of {chain.name} needs about {bytes_text(needed)} "
             f"(float64 weights, a layer's gradients and activations), more than the "
-            f"{size(free)} available; use --no-math to simulate timing only"
+            f"{bytes_text(free)} available; use --no-math to simulate timing only"
         )
-
-
-def size(count: int) -> str:
-    """Bytes for people, in powers of 1000: 96.0 GB, 6.9 EB."""
-    value, unit = float(count), "B"
-    for unit in ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"):
-        if value < 1000 or unit == "YB":
-            break
-        value /= 1000
-    return f"{count} B" if unit == "B" else f"{value:.1f} {unit}"

@@ -12,12 +12,11 @@ from collections.abc import Iterable
 import pandas as pd
 
 from ..errors import DiskReadError
-from ..formatting import nj_cell, ns_cell
 from ..model.ops import OP_KINDS, PORTS
 from ..sim.plan import PHASES
 from ..study.analysis import Outcome
-from ..study.run import Replications
 from ..study.scenario import Scenario
+from .summary import summary_columns
 
 
 def per_layer(frame: pd.DataFrame) -> pd.DataFrame:
@@ -93,78 +92,32 @@ def summary(outcomes: list[Outcome], scenario: Scenario) -> pd.DataFrame:
     """The side-by-side table ``chipsim compare`` and reports show (text cells, "-" if n/a).
 
     Index: strategy; columns: fit, buffer needed (slots of the chip's slots, or
-    on a byte budget, bytes of its bytes), phase latencies, backward gap to
-    optimal (``vs_approx_optimal`` when the optimum is the periodic
-    approximation, beyond the exact planner), and the backward op counts
-    that decide the question: recomputations, buffer loads, disk loads;
-    with replications, the backward latency's p50 and p99 too; on a chip
-    that declares energy, the whole run's ``energy_nj``. A strategy
-    that did not run shows fit "no" and its refusal's slots needed ("-" when
-    the refusal is not about slots, e.g. too large to plan), or "failed" when
-    a disk read failed past its retries.
+    on a byte budget, bytes of its bytes, in one unit), the forward and
+    backward phases and the whole step (forward + backward), each in one unit
+    named in its header (``backward_ms``), the backward gap to optimal
+    (``vs_approx_optimal`` when the optimum is the periodic approximation,
+    beyond the exact planner), and the backward op counts that decide the
+    question: recomputations, buffer loads, disk loads; on a chip that
+    declares energy, the whole run's energy; with replications, the backward
+    latency's p50 and p99 too. A strategy that did not run shows fit "no" and
+    its refusal's buffer needed ("-" when the refusal is not about room, e.g.
+    too large to plan), or "failed" when a disk read failed past its retries.
+    Built by ``chipsim.outputs.summary``, which needs no pandas.
     """
-    chip, chain = scenario.chip, scenario.chain
-    in_bytes = chip.buffer_slots is None
-    budget = f"bytes (of {chip.buffer_bytes})" if in_bytes else f"slots (of {chip.buffer_slots})"
-    approximate = any(o.gap_reference != "optimal" for o in outcomes if o.result is not None)
-    gap_column = "vs_approx_optimal" if approximate else "vs_optimal"
-    columns = ["fits", budget, "forward_ns", "backward_ns", gap_column]
-    columns += ["recompute_fwd", "loadmem", "loaddisk"]
-    rows = {}
-    for outcome in outcomes:
-        result, refusal = outcome.result, outcome.refusal
-        if result is None:
-            failed = isinstance(refusal, DiskReadError)
-            needed = None
-            if not failed and refusal is not None:
-                needed = refusal.buffer_bytes_needed if in_bytes else refusal.buffer_slots_needed
-            cells = ["failed" if failed else "no", "-" if needed is None else needed]
-            rows[outcome.strategy] = cells + ["-"] * (len(columns) - 2)
-            continue
-        ops, gap = result.backward.ops, outcome.gap_to_optimal_pct
-        rows[outcome.strategy] = [
-            "yes",
-            result.plan.buffer_bytes_needed(chain) if in_bytes else result.plan.buffer_slots_needed,
-            ns_cell(result.forward.latency_ns),
-            ns_cell(result.backward.latency_ns),
-            "-" if gap is None else f"{round(gap, 1) + 0.0:+.1f}%",  # + 0.0: no "-0.0%"
-            ops["fwd"],
-            ops["loadmem"],
-            ops["loaddisk"],
-        ]
-    frame = pd.DataFrame.from_dict(rows, orient="index", columns=columns, dtype=object)
-    if chip.has_energy:
-        frame["energy_nj"] = [_energy_cell(outcome) for outcome in outcomes]
-    spreads = {o.strategy: o.result.replications for o in outcomes if o.result is not None}
-    if any(spread is not None for spread in spreads.values()):
-        for statistic in ("p50", "p99"):
-            frame[f"backward_{statistic}_ns"] = [
-                f"{spreads[name].summary()[statistic]:.6g}" if spreads.get(name) else "-"
-                for name in frame.index
-            ]
-        if chip.has_energy:
-            for statistic in ("p50", "p99"):
-                frame[f"energy_{statistic}_nj"] = [
-                    _energy_spread(spreads.get(n), statistic) for n in frame.index
-                ]
+    columns = summary_columns(outcomes, scenario)
+    labels = [outcome.strategy for outcome in outcomes]
+    frame = pd.DataFrame(columns, index=labels, dtype=object)
     return frame.rename_axis("strategy")
-
-
-def _energy_spread(spread: Replications | None, statistic: str) -> str:
-    if spread is None or spread.energy_nj is None:
-        return "-"
-    return nj_cell(spread.summary(spread.energy_nj)[statistic])
-
-
-def _energy_cell(outcome: Outcome) -> str:
-    return nj_cell(None if outcome.result is None else outcome.result.energy_nj)
 
 
 def comparison(outcomes: Iterable[Outcome], *, scenario: str = "") -> pd.DataFrame:
     """One row per strategy (× scenario): fit, latencies, gap to optimal, op counts.
 
-    Takes ``compare()``'s outcomes; op-count columns are ``<phase>_<op>``; on a
-    chip that declares energy, ``<phase>_energy_nj`` and the run's ``energy_nj``.
+    Takes ``compare()``'s outcomes; ``buffer_bytes_needed`` is the plan's peak
+    buffer bytes (a refusal's, where a byte budget refused it), beside the
+    activations it keeps at once, ``buffer_slots_needed``; op-count columns are
+    ``<phase>_<op>``; on a chip that declares energy, ``<phase>_energy_nj`` and
+    the run's ``energy_nj``.
     """
     rows = []
     for outcome in outcomes:
@@ -174,12 +127,14 @@ def comparison(outcomes: Iterable[Outcome], *, scenario: str = "") -> pd.DataFra
             failed = isinstance(refusal, DiskReadError)
             row.update(fits=failed, failed=failed)
             row["buffer_slots_needed"] = None if failed else refusal.buffer_slots_needed
+            row["buffer_bytes_needed"] = None if failed else refusal.buffer_bytes_needed
             row["reason"] = str(refusal) if refusal else ""
         else:
             row.update(
                 fits=True,
                 failed=False,
                 buffer_slots_needed=result.plan.buffer_slots_needed,
+                buffer_bytes_needed=result.plan.buffer_bytes_needed(result.chain),
                 reason="",
                 forward_ns=result.forward.latency_ns,
                 backward_ns=result.backward.latency_ns,

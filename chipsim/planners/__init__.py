@@ -120,7 +120,8 @@ def make_plan(spec: str | StrategySpec, network: Chain | int, chip: ChipConfig) 
     else:
         plan = plugins.call(parsed.name, plan_function, network, chip, **params)
     plan = plan.up_to(chip.training.lowest_trained(network))
-    return dataclasses.replace(plan, strategy=str(parsed))
+    sizes = network.activation_bytes if network.equal_width is None else None
+    return dataclasses.replace(plan, strategy=str(parsed), activation_bytes=sizes)
 
 
 def check_slots(

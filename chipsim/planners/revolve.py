@@ -33,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 from math import comb
 
+from ..formatting import bytes_of
 from ..model.chip import ChipConfig
 from ..model.stages import Chain
 from ..sim.plan import Plan
@@ -65,7 +66,7 @@ def _slots(network: Chain, chip: ChipConfig) -> tuple[int, tuple[str, ...]]:
     return count, (
         f"revolve assumes equal sizes: it plans {count} snapshot slot{'s' * (count > 1)} "
         "of the largest "
-        f"activation ({largest} bytes), what the {budget}-byte buffer holds",
+        f"activation ({bytes_of(largest)}), what the {bytes_of(budget)} buffer holds",
     )
 
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+from ..formatting import bytes_of
 from ..model.chip import ChipConfig
 from ..model.ops import Op
 from ..model.stages import Chain
@@ -55,7 +56,7 @@ def plan(network: Chain, chip: ChipConfig, *, segment: int | None = None) -> Pla
     notes: tuple[str, ...] = ()
     if segment is None and network.equal_width is None:
         budget, cuts = least_memory_cut(network)
-        notes = (f"memory-aware segments of at most {budget} bytes (Chen et al. 2016, §4.3)",)
+        notes = (f"memory-aware segments of at most {bytes_of(budget)} (Chen et al. 2016, §4.3)",)
     else:
         cuts = segments(layers, segment or default_segment(layers))
     forward = forward_sweep(layers, keep={bottom for bottom, _ in cuts[1:]})

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, DiskReadError, ModelViolation
+from ..formatting import exact_text, time_text
 from ..model.chip import ChipConfig
 from ..model.costs import Costs
 from ..model.network import LayerGradients, NumpyNetwork
@@ -137,7 +138,7 @@ def _read_failure(plan: Plan, config: ChipConfig, draws: Draws, end: np.ndarray)
     reads = "its only read" if config.max_retries == 0 else f"all {config.max_retries + 1} reads"
     return DiskReadError(
         f"{plan.strategy}: `{op}` (op {position} of the {phase} phase) failed {reads}, "
-        f"the last ending at {at} ns "
+        f"the last ending at {exact_text(time_text(at), at, 'ns')} "
         f"(disk_fault_rate={config.disk_fault_rate}, max_retries={config.max_retries}); "
         "raise max_retries or lower disk_fault_rate"
     )

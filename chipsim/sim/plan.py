@@ -47,7 +47,9 @@ class Plan:
     in execution order, the first ``forward_ops`` of them in the forward
     phase; ``prefetch`` (bool, None for all False) marks prefetching loads,
     ``record`` (likewise) recording forwards; ``notes`` say what the strategy
-    assumed (shown with the plan). Build one with ``Plan.build``.
+    assumed (shown with the plan); ``activation_bytes``, the bytes of each
+    a(l) when they differ (``make_plan`` sets it), makes ``str(plan)`` count
+    the buffer in bytes. Build one with ``Plan.build``.
     """
 
     strategy: str
@@ -58,6 +60,7 @@ class Plan:
     prefetch: np.ndarray | None = None
     notes: tuple[str, ...] = ()
     record: np.ndarray | None = None
+    activation_bytes: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         check_layers(self.strategy, self.layers)
@@ -281,8 +284,8 @@ class Plan:
         return f"op {index - (self.forward_ops if phase == 'backward' else 0)} of the {phase} phase"
 
     def __str__(self) -> str:
-        """Op by op, each with the buffer slots in use after it."""
-        return self.listing()
+        """Op by op, each with the buffer slots (or bytes, ``activation_bytes``) in use after it."""
+        return self.listing(self.activation_bytes)
 
     def listing(self, activation_bytes: np.ndarray | None = None) -> str:
         """Op by op, each with the buffer's slots in use after it, or its bytes in use

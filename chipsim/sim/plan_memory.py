@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import DoesNotFit
+from ..formatting import BYTE_UNITS, bytes_text, column_cells, column_unit
 from ..model.budget import Budget
 from ..model.ops import KIND_CODE, OP_KINDS
 from ..model.training_memory import MemoryUse, memory_use
@@ -70,7 +71,7 @@ def check_memory(plan: Columns, chip: ChipConfig, chain: Chain) -> None:
     if use.peak_bytes <= chip.memory_bytes:
         return
     index = use.peak_index
-    live = ", ".join(f"{role} {size}" for role, size in use.at(index).items() if size)
+    live = ", ".join(f"{role} {bytes_text(size)}" for role, size in use.at(index).items() if size)
     detail = f": the peak is at `{plan.op(index)}` ({plan.position(index)}), holding {live}"
     needed, available = use.peak_bytes, chip.memory_bytes
     raise DoesNotFit(plan.strategy, needed, available, "memory_bytes", None, detail)
@@ -141,17 +142,22 @@ def listing(plan: Columns, activation_bytes: np.ndarray | None = None) -> str:
     """Op by op, each with the buffer's slots in use after it, or its bytes in use
     when given the bytes of each a(l) (``Plan.listing``)."""
     in_bytes = activation_bytes is not None
-    unit = "bytes" if in_bytes else "slots"
     in_use = plan.bytes_in_use(activation_bytes) if in_bytes else plan.slots_in_use()
     needed = peak(in_use)
     staging = plan.staging_slots_needed
-    noun = f"buffer {'byte' if in_bytes else 'slot'}{'' if needed == 1 else 's'}"
+    if in_bytes:  # one unit for the column (chipsim.formatting)
+        unit, scale = column_unit([needed], BYTE_UNITS)
+        unit = "bytes" if unit == "B" else unit
+        room, shown = f"{bytes_text(needed)} of buffer", column_cells(in_use.tolist(), scale)
+    else:
+        unit, shown = "slots", in_use.tolist()
+        room = f"{needed} buffer slot{'' if needed == 1 else 's'}"
     lines = [
-        f"plan {plan.strategy} for L={plan.layers}: needs {needed} {noun}"
+        f"plan {plan.strategy} for L={plan.layers}: needs {room}"
         + (f" and {staging} staging slot{'' if staging == 1 else 's'}" if staging else "")
     ]
     lines.extend(f"note: {note}" for note in plan.notes)
-    after = iter(in_use.tolist())
+    after = iter(shown)
     pad = 26 if staging else 14  # room for "loaddisk 123 (prefetch)"
     for name in PHASES:
         ops = plan.phase(name)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ModelViolation
+from ..formatting import bytes_of
 from ..model.budget import Budget
 
 Array = np.ndarray | None  # None when the run skips the math
@@ -73,8 +74,8 @@ class ActivationBuffer:
             used = self.budget.in_units(self.used)
             return f"the buffer is full ({used} of {self.slots} slots: {held}); free a slot first"
         return (
-            f"the buffer has {self.capacity - self.used} of {self.capacity} bytes free "
-            f"(it holds {held}) and a{layer} needs {size}; free some first"
+            f"the buffer has {bytes_of(self.capacity - self.used)} of {bytes_of(self.capacity)} "
+            f"free (it holds {held}) and a{layer} needs {bytes_of(size)}; free some first"
         )
 
     def load(self, layer: int) -> Array:

@@ -77,7 +77,7 @@ def optimal_backward_ns(scenario: Scenario) -> int | float:
 
 def compare(
     scenario: Scenario,
-    strategies: list[str],
+    strategies: str | list[str],
     *,
     math: bool = True,
     replications: int | None = None,
@@ -89,6 +89,8 @@ def compare(
     compared, else planned on its own; when it is too large to plan, every
     gap is None.
     """
+    if isinstance(strategies, str):  # one spec, not its characters
+        strategies = [strategies]
     specs = [parse_spec(strategy) for strategy in strategies]
     runs = [_run_or_refusal(scenario, str(spec), math, replications) for spec in specs]
     ours = next((run for spec, run in zip(specs, runs, strict=True) if _is_optimum(spec)), None)

@@ -21,7 +21,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, DiskReadError, DoesNotFit, Refusal, StrategyError
-from ..formatting import nj_cell, ns_cell
+from ..formatting import (
+    BYTE_UNITS,
+    ENERGY_UNITS,
+    TIME_UNITS,
+    column_cells,
+    column_unit,
+    text_table,
+)
 from ..model.chip import ChipConfig
 from ..planners import DEFAULT_COMPARISON, make_plan
 from .run import RunResult, simulate
@@ -180,19 +187,19 @@ def default_weights(scenario: Scenario) -> list[float]:
 
 def front_table(points: list[Point]) -> str:
     """The points as a text table, front first, each group by budget then latency;
-    latencies and energies formatted as ``chipsim compare`` formats them."""
-    import pandas as pd
-
+    each column in one unit, named in its header (``chipsim.formatting``)."""
     ordered = sorted(points, key=lambda p: (not p.on_front, p.buffer_bytes, p.latency_ns))
+    columns: dict[str, list[str]] = {}
+    for name, values, units in (
+        ("buffer", [p.buffer_bytes for p in ordered], BYTE_UNITS),
+        ("backward", [p.latency_ns for p in ordered], TIME_UNITS),
+        ("energy", [p.energy_nj for p in ordered], ENERGY_UNITS),
+    ):
+        unit, scale = column_unit(values, units)
+        columns[f"{name}_{'bytes' if unit == 'B' else unit}"] = column_cells(values, scale)
+    columns["on_front"] = ["yes" if p.on_front else "no" for p in ordered]
     rows = [
-        {
-            "strategy": point.strategy,
-            "buffer_bytes": point.buffer_bytes,
-            "latency_ns": ns_cell(point.latency_ns),
-            "energy_nj": nj_cell(point.energy_nj),
-            "on_front": "yes" if point.on_front else "no",
-        }
-        for point in ordered
+        (point.strategy, [cells[i] for cells in columns.values()])
+        for i, point in enumerate(ordered)
     ]
-    text = pd.DataFrame(rows).to_string(index=False)
-    return "\n".join(line.rstrip() for line in text.splitlines())
+    return text_table("strategy", list(columns), rows, name_line=False)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
 from ..errors import ConfigError, DiskReadError, GradientMismatch
@@ -23,17 +26,20 @@ DEFAULT_WIDTH = COURSE_WIDTH
 
 def simulate(
     strategy: str = "stride:k=5",
-    chip: ChipConfig | None = None,
+    chip: ChipConfig | Mapping[str, Any] | Any | None = None,
     *,
     layers: int | None = None,
     width: int | None = None,
     network: str | Chain | None = None,
-    seed: int = 0,
+    seed: int | None = None,
     math: bool = True,
     replications: int | None = None,
 ) -> RunResult:
     """Run a strategy on a chip with a seeded network; defaults are the course problem.
 
+    ``chip`` is a ``ChipConfig``, a dict of chip fields (the rest keep the
+    course's values) or a ``Scenario``, whose network and seed are then the
+    defaults of ``network`` and ``seed`` (else the course's MLP and 0).
     The network is ``network`` (a spec such as ``mlp:widths=784,512,10`` or
     ``resnet18:batch=8``, or a Chain), or else the course's equal-width MLP
     of ``layers`` (10) layers of ``width`` (16). The strategy plans for the
@@ -49,7 +55,7 @@ def simulate(
     draws of the timing (the first is this run) and summarises them; a later
     draw whose read fails is counted as failed, not raised.
     """
-    chip = chip if chip is not None else ChipConfig()
+    chip, network, seed = _chip_network_seed(chip, network, seed, (layers, width))
     spec = parse_spec(strategy)
     chain = network_of(chip, network, layers, width)
     check_seed(seed)
@@ -95,6 +101,25 @@ def simulate(
         max_abs_grad_diff=difference,
         replications=spread,
         network=chain,
+    )
+
+
+def _chip_network_seed(
+    chip: Any, network: str | Chain | None, seed: int | None, sizes: tuple[int | None, ...]
+) -> tuple[ChipConfig, str | Chain | None, int]:
+    """``simulate``'s chip argument as a ChipConfig, with a scenario's network and seed
+    (not the course MLP's when ``sizes``, layers and width, resize it)."""
+    if chip is None or isinstance(chip, ChipConfig):
+        return chip or ChipConfig(), network, 0 if seed is None else seed
+    if isinstance(chip, Mapping):
+        return ChipConfig().replace(chip), network, 0 if seed is None else seed
+    if isinstance(getattr(chip, "chip", None), ChipConfig) and hasattr(chip, "chain"):
+        scenario = chip  # a Scenario (not imported: it imports this module)
+        resized = scenario.network is None and sizes != (None, None)
+        mine = network if network is not None or resized else scenario.chain
+        return scenario.chip, mine, scenario.seed if seed is None else seed
+    raise ConfigError(
+        f"chip must be a ChipConfig, a dict of chip fields or a Scenario, got {chip!r}"
     )
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..formatting import bytes_text, time_text
 from ..model.chip import BANDWIDTH_FIELDS, ENERGY_FIELDS, LATENCY_FIELDS, ChipConfig
 from ..model.network import Network
 from ..model.networks import COURSE_LAYERS, is_stage_file
@@ -108,14 +109,15 @@ class Scenario:
         """Two lines: the network, then every chip parameter that is set."""
         chip = self.chip
         latencies = ", ".join(
-            f"{name.removesuffix('_ns')} {getattr(chip, name)} ns" for name in LATENCY_FIELDS
+            f"{name.removesuffix('_ns')} {_latency_text(getattr(chip, name))}"
+            for name in LATENCY_FIELDS
         )
         buffer = (
             f"{chip.buffer_slots} buffer slots"
             if chip.buffer_slots is not None
-            else f"{chip.buffer_bytes} buffer bytes"
+            else f"{bytes_text(chip.buffer_bytes)} buffer"
             if chip.memory_bytes is None
-            else f"{chip.memory_bytes} memory bytes"
+            else f"{bytes_text(chip.memory_bytes)} memory"
         )
         timing = [buffer, chip.mode]
         if chip.staging_slots:
@@ -138,10 +140,9 @@ class Scenario:
         if self.network is None:
             return f"L={self.layers}, width {self.width}, seed {self.seed}"
         sizes = self.chain.activation_bytes[1:]
-        return (
-            f"{self.chain.name}, L={self.layers}, activations {int(sizes.min())}–"
-            f"{int(sizes.max())} bytes, seed {self.seed}"
-        )
+        low, high = bytes_text(int(sizes.min())), bytes_text(int(sizes.max()))
+        shown = low if low == high else f"{low}–{high}"
+        return f"{self.chain.name}, L={self.layers}, activations {shown}, seed {self.seed}"
 
     @property
     def planning_chip(self) -> ChipConfig:
@@ -154,6 +155,11 @@ class Scenario:
     def is_course(self) -> bool:
         """Whether this is exactly the course problem (the chip and L = 10)."""
         return self.network is None and self.layers == 10 and self.chip == ChipConfig()
+
+
+def _latency_text(value: Any) -> str:
+    """A fixed latency in its unit (``formatting.time_text``); a distribution as it is."""
+    return time_text(value) if isinstance(value, int | float) else f"{value} ns"
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:

@@ -6,6 +6,13 @@ pool, one stage per residual block (the whole block, shortcut and add
 included, so ``bwd`` recomputes its inner tensors from the block's input),
 and the head (global average pool + fully connected layer).
 
+``stem=cifar`` swaps the stem for the one CIFAR training code uses on this
+ImageNet block layout: one 3×3/1 convolution (64, BN, ReLU) and no max pool,
+so the blocks see the full 32×32 input (He et al. 2016, section 4.2, start
+their CIFAR networks with a 3×3 convolution; the 64-wide, four-group variant
+is kuangliu/pytorch-cifar's ``ResNet18``/``ResNet50``, the common choice). It
+defaults to 32×32 inputs and 10 classes, and downsamples 8× instead of 32×.
+
 Blocks follow torchvision's ResNet: convolutions without bias, each followed
 by batch norm; a 1×1 projection shortcut (+ BN) where the shape changes; in
 ResNet-50's bottleneck the stride sits on the 3×3 convolution ("ResNet
@@ -15,6 +22,7 @@ it on the first 1×1).
 
 from __future__ import annotations
 
+from ...errors import ConfigError
 from ..stages import Chain, Stage
 from .checks import check_common, check_image
 from .layers import Work, strided
@@ -25,40 +33,51 @@ from .saves import Act, Sizes, convention, feature
 _RESNET18_LAYERS = ((2, 64), (2, 128), (2, 256), (2, 512))
 _RESNET50_LAYERS = ((3, 64), (4, 128), (6, 256), (3, 512))
 _BOTTLENECK_EXPANSION = 4
-_DOWNSAMPLING = 32
+#: stem → (downsampling, default resolution, default classes).
+_STEMS = {"imagenet": (32, 224, 1000), "cifar": (8, 32, 10)}
 
 
 def resnet18(
     *,
     batch: int = 1,
     dtype_bytes: int = 4,
-    resolution: int = 224,
-    classes: int = 1000,
+    resolution: int | None = None,
+    classes: int | None = None,
     saves: str = "pytorch",
+    stem: str = "imagenet",
 ) -> Chain:
-    """ResNet-18: 8 basic blocks (two 3×3 convs each), 11 stages."""
+    """ResNet-18: 8 basic blocks (two 3×3 convs each), 11 stages (10 with ``stem=cifar``)."""
     sizes = Sizes(batch, dtype_bytes, convention("resnet18", saves))
-    return _resnet("resnet18", _basic_block, _RESNET18_LAYERS, sizes, resolution, classes)
+    image = (resolution, classes, stem)
+    return _resnet("resnet18", _basic_block, _RESNET18_LAYERS, sizes, *image)
 
 
 def resnet50(
     *,
     batch: int = 1,
     dtype_bytes: int = 4,
-    resolution: int = 224,
-    classes: int = 1000,
+    resolution: int | None = None,
+    classes: int | None = None,
     saves: str = "pytorch",
+    stem: str = "imagenet",
 ) -> Chain:
-    """ResNet-50: 16 bottleneck blocks (1×1, 3×3, 1×1 ×4), 19 stages."""
+    """ResNet-50: 16 bottleneck blocks (1×1, 3×3, 1×1 ×4), 19 stages (18 with ``stem=cifar``)."""
     sizes = Sizes(batch, dtype_bytes, convention("resnet50", saves))
-    return _resnet("resnet50", _bottleneck, _RESNET50_LAYERS, sizes, resolution, classes)
+    image = (resolution, classes, stem)
+    return _resnet("resnet50", _bottleneck, _RESNET50_LAYERS, sizes, *image)
 
 
-def _resnet(name, block, layers, sizes: Sizes, resolution, classes) -> Chain:
+def _resnet(name, block, layers, sizes: Sizes, resolution, classes, stem) -> Chain:
     """Stem, the residual blocks of ``layers`` (Table 1's conv2_x..conv5_x), head."""
     check_common(name, sizes.batch, sizes.dtype_bytes)
-    check_image(name, resolution, classes, _DOWNSAMPLING)
-    stages, x = _stem(feature(3, resolution, resolution), sizes)
+    if stem not in _STEMS:
+        raise ConfigError(f"network {name}: stem must be one of {', '.join(_STEMS)}, got {stem!r}")
+    downsampling, default_resolution, default_classes = _STEMS[stem]
+    resolution = default_resolution if resolution is None else resolution
+    classes = default_classes if classes is None else classes
+    check_image(name, resolution, classes, downsampling)
+    first = _stem if stem == "imagenet" else _cifar_stem
+    stages, x = first(feature(3, resolution, resolution), sizes)
     for group, (blocks, width) in enumerate(layers, start=2):
         for index in range(blocks):
             stride = 2 if index == 0 and group > 2 else 1
@@ -79,6 +98,13 @@ def _stem(x: Act, sizes: Sizes) -> tuple[list[Stage], Act]:
     pool = Work(x, sizes)
     pooled = pool.maxpool(x, feature(x.channels, strided(x.height, 2), strided(x.width, 2)))
     return [conv.stage("conv1", x), pool.stage("maxpool", pooled)], pooled
+
+
+def _cifar_stem(x: Act, sizes: Sizes) -> tuple[list[Stage], Act]:
+    """conv1 (3×3/1, 64, BN, ReLU), no max pool: one stage at the input's resolution."""
+    conv = Work(x, sizes)
+    x = conv.relu(conv.conv(x, 64, 3, 1))
+    return [conv.stage("conv1", x)], x
 
 
 def _basic_block(work: Work, x: Act, width: int, stride: int) -> Act:

@@ -74,6 +74,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...errors import ConfigError, StrategyError
+from ...formatting import bytes_of
 from ...model.ops import OP_KINDS, Op
 from .tables import (
     DISK,
@@ -101,9 +102,9 @@ class Rounding:
 
     def describe(self) -> str:
         return (
-            f"memory unit = {self.unit_bytes} bytes; sizes rounded up to whole units; "
+            f"memory unit = {bytes_of(self.unit_bytes)}; sizes rounded up to whole units; "
             f"budget rounded down to {self.budget_units} units "
-            f"({self.budget_units * self.unit_bytes} bytes)"
+            f"({bytes_of(self.budget_units * self.unit_bytes)})"
         )
 
 
