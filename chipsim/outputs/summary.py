@@ -18,6 +18,7 @@ from ..formatting import (
     column_unit,
     number_text,
 )
+from ..sim.plan_memory import use_of
 from ..study.analysis import Outcome
 from ..study.run import RunResult
 from ..study.scenario import Scenario
@@ -63,25 +64,32 @@ def _fit(outcome: Outcome) -> str:
 
 
 def _budget_column(outcomes: Sequence[Outcome], scenario: Scenario) -> Columns:
-    """Buffer needed: slots of the chip's slots, or on a byte budget, bytes of its bytes."""
-    chip, chain = scenario.chip, scenario.chain
-    in_bytes = chip.buffer_slots is None
-    needed: list[int | None] = []
-    for outcome in outcomes:
-        result, refusal = outcome.result, outcome.refusal
-        if result is not None:
-            plan = result.plan
-            needed.append(plan.buffer_bytes_needed(chain) if in_bytes else plan.buffer_slots_needed)
-        elif isinstance(refusal, DiskReadError) or refusal is None:
-            needed.append(None)
-        else:
-            needed.append(refusal.buffer_bytes_needed if in_bytes else refusal.buffer_slots_needed)
-    if not in_bytes:
+    """Room needed: slots of the chip's slots, bytes of its buffer bytes, or on a chip with
+    one memory, the plan's peak in it (``memory_bytes``)."""
+    chip = scenario.chip
+    if chip.buffer_slots is not None:
+        needed = [_needed(outcome, scenario) for outcome in outcomes]
         return {f"slots (of {chip.buffer_slots})": ["-" if n is None else n for n in needed]}
-    budget = chip.buffer_bytes
+    budget = chip.buffer_bytes if chip.memory_bytes is None else chip.memory_bytes
+    needed = [_needed(outcome, scenario) for outcome in outcomes]
     unit, scale = column_unit([*needed, budget], BYTE_UNITS)
-    name = "bytes" if unit == "B" else unit
+    name = ("bytes" if unit == "B" else unit) if chip.memory_bytes is None else f"memory {unit}"
     return {f"{name} (of {number_text(budget / scale)})": column_cells(needed, scale)}
+
+
+def _needed(outcome: Outcome, scenario: Scenario) -> int | None:
+    """What a run needed of the chip's room, or what its refusal says it needs."""
+    chip, chain, result, refusal = scenario.chip, scenario.chain, outcome.result, outcome.refusal
+    if result is not None:
+        if chip.memory_bytes is not None:
+            return use_of(result.plan, chip, chain).peak_bytes
+        plan = result.plan
+        return plan.buffer_slots_needed if chip.buffer_slots else plan.buffer_bytes_needed(chain)
+    if isinstance(refusal, DiskReadError) or refusal is None:
+        return None
+    if chip.memory_bytes is not None:
+        return refusal.bytes_needed if refusal.field == "memory_bytes" else None
+    return refusal.buffer_slots_needed if chip.buffer_slots else refusal.buffer_bytes_needed
 
 
 def _timed(name: str, values: list[float | None], units: Sequence[tuple[str, float]]) -> Columns:
