@@ -39,6 +39,7 @@ PlanFunction = Callable[..., Plan]
 _KINDS = (int, float, str, tuple)
 
 _loaded: dict[str, PlanFunction] = {}
+_hashes: dict[str, str | None] = {}  # each loaded strategy's module file, hashed as it loaded
 
 
 def entry_points() -> dict[str, EntryPoint]:
@@ -76,6 +77,7 @@ def by_entry_point(name: str) -> PlanFunction:
                 f"strategy {name}: entry point {point.value} cannot be loaded ({_line(error)})"
             ) from None
         _loaded[name] = checked(name, function)
+        _hashes[name] = _file_sha256(function)
     return _loaded[name]
 
 
@@ -105,6 +107,7 @@ def by_reference(reference: str) -> PlanFunction:
                 f"strategy {reference}: module {module_name} has no attribute {attribute!r}"
             )
         _loaded[reference] = checked(reference, getattr(module, attribute))
+        _hashes[reference] = _file_sha256(_loaded[reference])
     return _loaded[reference]
 
 
@@ -146,9 +149,13 @@ def call(name: str, function: PlanFunction, *args: Any, **params: Any) -> Plan:
     return returned_plan(name, plan)
 
 
-def module_sha256(function: PlanFunction) -> str | None:
-    """SHA-256 of the file of the module that defines ``function`` (None if it has no
-    readable file): how a resumed sweep tells whether a plugin changed since its rows."""
+def module_sha256(name: str) -> str | None:
+    """SHA-256 of the module file of the loaded strategy ``name``, read as it was loaded
+    (None if it has no readable file): how a resumed sweep tells whether a plugin changed."""
+    return _hashes.get(name)
+
+
+def _file_sha256(function: object) -> str | None:
     try:
         return hashlib.sha256(Path(inspect.getfile(function)).read_bytes()).hexdigest()
     except (TypeError, OSError):  # a built-in or a module made in memory

@@ -37,7 +37,16 @@ from .grid import GRID_KEYS, MAX_RUNS, NETWORK_KEYS, Point, parse_grid, points
 from .scenario import Scenario
 from .sweep_files import SWEEP_FORMATS
 from .sweep_rows import GAP_COLUMN, run_chunk, run_point, with_gaps
-from .workers import BACKENDS, Stop, check_jobs, dask, local, local_workers, stopping_on_signals
+from .workers import (
+    BACKENDS,
+    Stop,
+    WorkerDied,
+    check_jobs,
+    dask,
+    local,
+    local_workers,
+    stopping_on_signals,
+)
 
 if TYPE_CHECKING:  # workers import this module to run chunks: pandas only where a table is made
     import pandas as pd
@@ -68,7 +77,8 @@ class SweepFailed(ChipsimError):
 
     def __init__(self, error: ChipsimError, rows: int, out: Path) -> None:
         self.exit_code = error.exit_code
-        super().__init__(f"sweep stopped: {error}; {rows} rows written to {out}")
+        again = "; run it again to resume" if isinstance(error, WorkerDied) else ""
+        super().__init__(f"sweep stopped: {error}; {rows} rows written to {out}{again}")
 
 
 def sweep(

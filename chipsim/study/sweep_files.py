@@ -224,19 +224,17 @@ def _check_identity(
 def _difference(key: str, stored: dict[str, Any], expected: dict[str, Any]) -> str:
     there, here = stored.get(key), expected.get(key)
     if key == "network_sha256" and there is not None:
-        return (
-            f"the network's stage table has other contents (SHA-256 {there[:12]}… there, "
-            f"{here[:12]}… here)"
-        )
+        name = stored.get("network") or "the course MLP"
+        return f"network {name} has other stages (SHA-256 {there[:12]}… there, {here[:12]}… here)"
     return f"{key} is {there!r} there, {here!r} here"
 
 
 def _plugin_hashes(strategies: Sequence[str]) -> dict[str, str | None]:
     """Each plugin strategy's name → the SHA-256 of its module's file (None: no file)."""
-    from ..planners import STRATEGIES, function, parse_spec, plugins
+    from ..planners import STRATEGIES, parse_spec, plugins
 
-    names = [parse_spec(spec).name for spec in strategies]
-    return {name: plugins.module_sha256(function(name)) for name in names if name not in STRATEGIES}
+    names = [parse_spec(spec).name for spec in strategies]  # loads each plugin once
+    return {name: plugins.module_sha256(name) for name in names if name not in STRATEGIES}
 
 
 def _text_where_mixed(frame: pd.DataFrame) -> pd.DataFrame:

@@ -160,6 +160,9 @@ def _which_died(pool: ProcessPoolExecutor) -> str:
     The pool terminates (SIGTERM) the others once one dies: the one that ended
     otherwise is the cause; if every one ended by SIGTERM, each is named.
     """
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None:  # it reaps the workers: their exit codes are known once it ends
+        manager.join(timeout=30)
     processes = list((getattr(pool, "_processes", None) or {}).values())
     ended = [p for p in processes if p.exitcode is not None]
     named = [p for p in ended if p.exitcode != -signal.SIGTERM] or ended
