@@ -4,6 +4,7 @@ module's file, one canonical id per run; and rows carry their gap to the optimum
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -12,12 +13,12 @@ import pytest
 from click.testing import CliRunner
 from test_plugins import install
 
-from chipsim import Scenario
+from chipsim import ConfigError, Scenario
 from chipsim.cli import main
 from chipsim.planners import plugins
 from chipsim.study.grid import parse_grid, points
 from chipsim.study.sweep import sweep
-from chipsim.study.sweep_files import identity
+from chipsim.study.sweep_files import identity, sidecar
 
 NET = "name,output_shape,macs_fwd\ninput,4,0\ns1,4,10\ns2,4,10\ns3,4,10\n"
 CHIP = ["--set", "buffer_bytes=100", "--set", "compute_macs_per_ns=1"]
@@ -198,4 +199,18 @@ def test_a_run_that_does_not_fit_has_no_gap(tmp_path: Path) -> None:
     rows = frame.set_index("strategy")
     assert not rows.at["full-store", "fits"] and pd.isna(
         rows.at["full-store", "gap_to_optimal_pct"]
+    )
+
+
+def test_a_file_from_before_network_hashes_is_refused_saying_so(tmp_path: Path) -> None:
+    out = tmp_path / "s.csv"
+    sweep(Scenario(), ["revolve"], {"layers": [4]}, out, math=False)
+    stored = json.loads(sidecar(out).read_text())
+    del stored["network_sha256"]
+    sidecar(out).write_text(json.dumps(stored))
+    with pytest.raises(ConfigError) as error:
+        sweep(Scenario(), ["revolve"], {"layers": [4]}, out, math=False)
+    assert str(error.value) == (
+        f"--out {out}: holds another sweep: it was written by a chipsim that did not record "
+        "network_sha256; use a new --out, or --force to start over"
     )

@@ -1,8 +1,9 @@
 """What a sweep's rows hold: one run's parameters and results, and each row's gap to the optimum.
 
 A worker runs ``run_chunk``; the sweep adds ``gap_to_optimal_pct`` over the
-whole table each time it writes it (``with_gaps``), so a file extended with
-``optimal`` later gains the gaps of the rows it already held.
+whole table when it ends or stops (``with_gaps``; its checkpoints leave the
+column out), so a file extended with ``optimal`` later gains the gaps of the
+rows it already held.
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ def with_gaps(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with ``gap_to_optimal_pct``: by how much, in percent, each fitting row's
     backward latency exceeds the least of the optimum runs (``optimal``, minimising the
     backward phase, any ``units``) at its grid point; empty where there is none."""
+    import pandas as pd
+
     frame = frame.drop(columns=GAP_COLUMN, errors="ignore")
     if frame.empty or "backward_latency_ns" not in frame.columns:
         return frame
@@ -87,7 +90,7 @@ def with_gaps(frame: pd.DataFrame) -> pd.DataFrame:
     optimum = frame["strategy"].map({s: _is_optimum(s) for s in frame["strategy"].unique()})
     if not (optimum & fits).any():
         return frame
-    point = frame["run"].str.partition("|")[2]  # the run's id without its strategy
+    point = pd.Series([run.partition("|")[2] for run in frame["run"]], index=frame.index)
     reference = frame.loc[optimum & fits].groupby(point[optimum & fits])["backward_latency_ns"]
     best = point.map(reference.min())
     latency = frame["backward_latency_ns"]
