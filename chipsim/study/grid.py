@@ -32,6 +32,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..model import specs
 from ..model.chip import ChipConfig
+from ..model.chip_fields import SIZING_FIELDS
 from ..model.latency import Distribution
 from ..planners import function, parse_spec
 from .scenario import Scenario
@@ -44,9 +45,6 @@ TEXT_KEYS: tuple[str, ...] = tuple(
 )
 #: The most runs one sweep may have (strategies × grid points).
 MAX_RUNS = 1_000_000
-#: Keys that size the buffer: setting one alone clears the other (``ChipConfig.replace``),
-#: so where a grid names both, neither is left out of a run's id at its base value.
-SIZING_KEYS: frozenset[str] = frozenset({"buffer_slots", "buffer_bytes"})
 
 Value = int | float | str | Distribution
 
@@ -102,8 +100,10 @@ class Runs(Sequence):
         self, specs: list[str], grid: dict[str, Sequence[Value]], defaults: dict[str, str]
     ) -> None:
         self.specs, self.grid = specs, {key: unique(values) for key, values in grid.items()}
-        both_sizes = SIZING_KEYS <= set(grid)
-        self.defaults = {k: v for k, v in defaults.items() if not (both_sizes and k in SIZING_KEYS)}
+        # Setting one sizing field alone clears the others (``ChipConfig.replace``): where
+        # a grid names several, none is left out of an id at its base value.
+        sizes = set(SIZING_FIELDS) & set(grid)
+        self.defaults = {k: v for k, v in defaults.items() if len(sizes) < 2 or k not in sizes}
         self.count = len(specs) * math.prod(len(values) for values in self.grid.values())
 
     def __len__(self) -> int:
