@@ -117,7 +117,7 @@ def load(
     if "run" not in frame.columns and not (frame.empty and stored is not None):
         raise ConfigError(f"--out {path}: exists and is not a chipsim sweep (no 'run' column)")
     merged = _check_identity(path, stored, expected)
-    if "run" not in frame.columns:  # written empty by a sweep before 0.3, stopped before a row
+    if "run" not in frame.columns:  # no column: an older chipsim stopped before a row
         return pd.DataFrame(), merged
     frame = frame.rename(columns={"feasible": "fits"})  # the name before 0.2
     return frame.drop_duplicates("run", keep="first").reset_index(drop=True), merged
