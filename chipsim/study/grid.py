@@ -83,6 +83,9 @@ class Steps(Sequence):
             raise IndexError(index)
         return self.start + (index % self.count) * self.step
 
+    def __iter__(self) -> Iterator[int | float]:  # Sequence's would check every index
+        return (self.start + index * self.step for index in range(self.count))
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and list(self) == list(other)
 
