@@ -128,17 +128,20 @@ def sweep(
             return frame
 
         try:
-            with stopping_on_signals():
+            with stopping_on_signals() as check_signals:
                 with _runner(jobs, backend, scheduler, todo, say) as (run, workers):
+                    check_signals()
                     chunks = _chunks(runs, finished, todo, workers)
                     last_write = time.monotonic()
                     with progress_bar(todo, "sweep", quiet=quiet) as advance:
                         for chunk_rows in run(run_chunk, ((base, c, seed, math) for c in chunks)):
                             rows += chunk_rows
                             advance(len(chunk_rows))
+                            check_signals()
                             if time.monotonic() - last_write >= checkpoint_seconds:
                                 save(gaps=False)
                                 last_write = time.monotonic()
+                check_signals()
         except Stop as stop:
             frame = save()
             raise SweepInterrupted(stop.signum, len(frame), path) from None

@@ -80,12 +80,22 @@ def check_jobs(jobs: int) -> None:
 
 
 @contextmanager
-def stopping_on_signals() -> Iterator[None]:
-    """Turn SIGINT and SIGTERM into ``Stop`` (once; later ones are ignored) while inside."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+def stopping_on_signals() -> Iterator[Callable[[], None]]:
+    """Turn SIGINT and SIGTERM into ``Stop`` (once; later ones are ignored) while inside.
+
+    Yields ``check``, which raises ``Stop`` again if a signal came: code that was
+    running when it came may have swallowed it (Dask's start-up does), so the
+    caller checks at the points where it can stop.
+    """
     caught: list[int] = []
+
+    def check() -> None:
+        if caught:
+            raise Stop(caught[0])
+
+    if threading.current_thread() is not threading.main_thread():
+        yield check
+        return
 
     def handler(signum: int, frame: Any) -> None:
         if not caught:
@@ -94,7 +104,7 @@ def stopping_on_signals() -> Iterator[None]:
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        yield check
     finally:
         for signum, old in previous.items():
             signal.signal(signum, old)
