@@ -91,7 +91,7 @@ def compare(
     """
     specs = [parse_spec(strategy) for strategy in strategies]
     runs = [_run_or_refusal(scenario, str(spec), math, replications) for spec in specs]
-    ours = next((run for spec, run in zip(specs, runs, strict=True) if is_optimum(spec)), None)
+    ours = next((run for spec, run in zip(specs, runs, strict=True) if _is_optimum(spec)), None)
     best = _optimum(scenario, ours)
     outcomes = []
     for spec, run in zip(specs, runs, strict=True):
@@ -111,7 +111,7 @@ def _run_or_refusal(
         return refusal
 
 
-def is_optimum(spec: StrategySpec) -> bool:
+def _is_optimum(spec: StrategySpec) -> bool:
     """Whether the spec is ``optimal`` minimising the backward phase (however spelled)."""
     return spec.name == OPTIMUM and dict(spec.params).get("objective", "backward") == "backward"
 
