@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +41,17 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], None]
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def leftover_temporaries(path: str | os.PathLike[str]) -> list[Path]:
+    """The temporary files ``write_atomically`` left beside ``path`` in a process that was
+    killed (SIGKILL) mid-write; remove them only while no one else writes ``path``."""
+    target = Path(path)
+    name = re.compile(rf"\.{re.escape(target.name)}\.[a-z0-9_]{{8}}\.tmp")
+    try:
+        return [p for p in target.parent.iterdir() if name.fullmatch(p.name)]
+    except OSError:
+        return []
 
 
 def _mode_for(target: Path) -> int:

@@ -49,7 +49,8 @@ def test_the_file_holds_the_sweeps_whole_identity(tmp_path: Path, name: str) -> 
     out = tmp_path / name
     frame, new = sweep(Scenario(), ["stride:k=5"], {"layers": [4, 6, 8]}, out, seed=7, math=False)
     assert new == len(frame) == 3
-    fields = {"layers": 10, "width": 16, "seed": 0, **COURSE_CHIP}
+    network = Scenario().chain.content_sha256()
+    fields = {"layers": 10, "width": 16, "seed": 0, **COURSE_CHIP, "network_sha256": network}
     stored = stored_identity(out)
     added = set(stored) - set(fields) - {"chipsim_version", "scenario_sha256", "sweep_seed", "math"}
     later = {f.name for f in dataclasses.fields(Scenario)} | {
@@ -255,8 +256,8 @@ def test_text_and_distribution_grids_round_trip(tmp_path: Path, suffix: str) -> 
         {"dist": "lognormal", "median": 50, "sigma": 0.5},
         {"dist": "uniform", "low": 10, "high": 90},
     ]
-    assert back["run"].iat[1] == (
-        'disk-offload|mode=serial|loaddisk_ns={dist = "lognormal", median = 50, sigma = 0.5}'
+    assert back["run"].iat[1] == (  # mode=serial is the chip's own: not in the run's id
+        'disk-offload|loaddisk_ns={dist = "lognormal", median = 50, sigma = 0.5}'
     )
     again, new = sweep(Scenario(), ["disk-offload"], grid, out, math=False)
     assert new == 0 and len(again) == 6

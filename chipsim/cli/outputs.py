@@ -71,8 +71,9 @@ def sweep_command(
     """Run strategies over a parameter grid, one row per run; resumable.
 
     --seed is the sweep's seed: each run's network seed derives from it. A
-    file is resumed only by the same sweep (scenario, chip, network, seed,
-    math, chipsim version); another grid or strategy set extends it.
+    file is resumed only by the same sweep (scenario, chip, network and its
+    stages' contents, seed, math, chipsim version, plugins' module files);
+    another grid or strategy set extends it, each run stored once.
     """
     from ..study.sweep import parse_grid, points, sweep
 
@@ -82,7 +83,7 @@ def sweep_command(
     base = build_scenario(seed=None, **scenario_args)
     grid = parse_grid(grid_items, base)
     specs = list(strategies or DEFAULT_COMPARISON)
-    total = len(points(specs, grid))
+    total = len(points(specs, grid, base))
     frame, new = sweep(
         base,
         specs,

@@ -110,6 +110,18 @@ def parse_params(
     return Spec(name, tuple((key, values[key]) for key in allowed if key in values))
 
 
+def without_defaults(spec: Spec, function: Callable[..., Any]) -> Spec:
+    """``spec`` without the parameters it gives at their default value, so one choice has
+    one text (``stride:k=2,prefetch=0`` is ``stride:k=2``): what a run's id is made of."""
+    allowed = parameters(function)
+    kept = tuple(
+        (key, value)
+        for key, value in spec.params
+        if allowed[key].default is allowed[key].empty or value != allowed[key].default
+    )
+    return Spec(spec.name, kept)
+
+
 def _items(rest: str, noun: str, name: str, error: type[Exception]) -> list[tuple[str, str | None]]:
     """``k=5,widths=1,2,3`` → [("k", "5"), ("widths", "1,2,3")]: a part without ``=``
     continues the list value before it."""

@@ -17,6 +17,7 @@ SPEC.md's ``bwd`` does (``chipsim.model.costs``). A network whose numpy math chi
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -262,6 +263,15 @@ class Chain:
             "stages": [stage.as_dict(self.dtype_bytes) for stage in self.stages],
             "totals": self.totals(),
         }
+
+    def content_sha256(self) -> str:
+        """SHA-256 of everything a run reads from the chain: input shape, element size and,
+        stage by stage, shape, work, memory and measured times; not the names. A stage
+        table edited in place hashes differently; one moved or renamed does not."""
+        digest = hashlib.sha256(repr((self.input_shape, self.dtype_bytes, self._repeat)).encode())
+        for stage in self._pattern:
+            digest.update(repr(dataclasses.astuple(stage)[1:]).encode())  # [0] is the name
+        return digest.hexdigest()
 
     def __repr__(self) -> str:
         return f"Chain({self.name!r}, L={self.layers})"

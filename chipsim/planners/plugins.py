@@ -11,15 +11,21 @@ A package publishes one under a name with an entry point::
 or a user names it directly: ``--strategy mypkg.greedy:plan:k=3``. Nothing
 here runs at start-up: entry points are looked up only when a spec names a
 strategy that is not built in, and each function is loaded once. Every
-failure is a one-line ``StrategyError`` naming the spec and what went wrong.
+failure is a one-line ``StrategyError`` naming the spec and what went wrong,
+a ``sys.exit`` inside a plugin too. While a plugin is imported or plans, what
+it prints goes to stderr: stdout carries chipsim's answer (``--json``) alone.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import inspect
+import sys
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stdout
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -33,6 +39,7 @@ PlanFunction = Callable[..., Plan]
 _KINDS = (int, float, str, tuple)
 
 _loaded: dict[str, PlanFunction] = {}
+_hashes: dict[str, str | None] = {}  # each loaded strategy's module file, hashed as it loaded
 
 
 def entry_points() -> dict[str, EntryPoint]:
@@ -63,12 +70,14 @@ def by_entry_point(name: str) -> PlanFunction:
     if name not in _loaded:
         point = entry_points()[name]
         try:
-            function = point.load()
+            with _guarded():
+                function = point.load()
         except Exception as error:  # a plugin's import may raise anything
             raise StrategyError(
                 f"strategy {name}: entry point {point.value} cannot be loaded ({_line(error)})"
             ) from None
         _loaded[name] = checked(name, function)
+        _hashes[name] = _file_sha256(function)
     return _loaded[name]
 
 
@@ -87,7 +96,8 @@ def by_reference(reference: str) -> PlanFunction:
     if reference not in _loaded:
         module_name, _, attribute = reference.partition(":")
         try:
-            module = importlib.import_module(module_name)
+            with _guarded():
+                module = importlib.import_module(module_name)
         except Exception as error:  # ImportError, or whatever the module raises on import
             raise StrategyError(
                 f"strategy {reference}: module {module_name!r} cannot be imported ({_line(error)})"
@@ -97,6 +107,7 @@ def by_reference(reference: str) -> PlanFunction:
                 f"strategy {reference}: module {module_name} has no attribute {attribute!r}"
             )
         _loaded[reference] = checked(reference, getattr(module, attribute))
+        _hashes[reference] = _file_sha256(_loaded[reference])
     return _loaded[reference]
 
 
@@ -128,14 +139,42 @@ def call(name: str, function: PlanFunction, *args: Any, **params: Any) -> Plan:
     """Run a third-party strategy: a chipsim error passes through, anything else it raises
     becomes one StrategyError line naming the strategy (never a traceback)."""
     try:
-        plan = function(*args, **params)
+        with _guarded():
+            plan = function(*args, **params)
     except ChipsimError:
         raise
     except Exception as error:
-        raise StrategyError(
-            f"strategy {name} failed: {type(error).__name__}: {_line(error)}"
-        ) from None
+        kind = "" if isinstance(error, PluginExit) else f"{type(error).__name__}: "
+        raise StrategyError(f"strategy {name} failed: {kind}{_line(error)}") from None
     return returned_plan(name, plan)
+
+
+def module_sha256(name: str) -> str | None:
+    """SHA-256 of the module file of the loaded strategy ``name``, read as it was loaded
+    (None if it has no readable file): how a resumed sweep tells whether a plugin changed."""
+    return _hashes.get(name)
+
+
+def _file_sha256(function: object) -> str | None:
+    try:
+        return hashlib.sha256(Path(inspect.getfile(function)).read_bytes()).hexdigest()
+    except (TypeError, OSError):  # a built-in or a module made in memory
+        return None
+
+
+class PluginExit(Exception):
+    """A plugin called ``sys.exit``: chipsim goes on, and says so."""
+
+
+@contextmanager
+def _guarded() -> Iterator[None]:
+    """Run plugin code with its prints on stderr and its ``sys.exit`` turned into
+    ``PluginExit`` (an Exception, so the caller's one-line error names the plugin)."""
+    try:
+        with redirect_stdout(sys.stderr):
+            yield
+    except SystemExit as exit_:
+        raise PluginExit(f"it called sys.exit({exit_.code!r})") from None
 
 
 def returned_plan(name: str, plan: object) -> Plan:

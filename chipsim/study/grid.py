@@ -7,6 +7,14 @@ text field such as ``mode``, as a bare word (``mode=serial,overlapped``).
 ``KEY=START:STOP:STEP`` is an inclusive range, kept as its three numbers:
 its size is known at once, and a grid of more than ``MAX_RUNS`` runs is
 refused, with its size, before a single run is made.
+
+A run has one id however it is asked for (``Point.key``): the strategy spec
+in canonical form without the parameters given at their default
+(``stride:k=2,prefetch=0`` is ``stride:k=2``), then the grid values that
+differ from the base scenario, keys in ``GRID_KEYS`` order, numbers in
+canonical text (``100.0`` is ``100``). So ``layers=4,4,4`` is one run, and a
+grid naming ``loaddisk_ns=100`` on a chip whose ``loaddisk_ns`` is 100 makes
+the runs it made without it.
 """
 
 from __future__ import annotations
@@ -22,9 +30,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
+from ..model import specs
 from ..model.chip import ChipConfig
+from ..model.chip_fields import SIZING_FIELDS
 from ..model.latency import Distribution
-from ..planners import parse_spec
+from ..planners import function, parse_spec
 from .scenario import Scenario
 
 NETWORK_KEYS: tuple[str, ...] = ("layers", "width")
@@ -41,7 +51,8 @@ Value = int | float | str | Distribution
 
 @dataclass(frozen=True)
 class Point:
-    """One run of a sweep: a strategy and the grid values it runs with."""
+    """One run of a sweep: a canonical strategy spec and the grid values it runs with
+    that differ from the base scenario, in ``GRID_KEYS`` order."""
 
     strategy: str
     values: tuple[tuple[str, Value], ...]
@@ -72,6 +83,9 @@ class Steps(Sequence):
             raise IndexError(index)
         return self.start + (index % self.count) * self.step
 
+    def __iter__(self) -> Iterator[int | float]:  # Sequence's would check every index
+        return (self.start + index * self.step for index in range(self.count))
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and list(self) == list(other)
 
@@ -80,11 +94,20 @@ class Steps(Sequence):
 
 
 class Runs(Sequence):
-    """Every run of a sweep, strategies outermost, keys in the order given; made on demand."""
+    """Every run of a sweep, strategies outermost, keys in the order given; made on demand.
 
-    def __init__(self, specs: list[str], grid: dict[str, Sequence[Value]]) -> None:
-        self.specs, self.grid = specs, grid
-        self.count = len(specs) * math.prod(len(values) for values in grid.values())
+    ``defaults`` maps a key to the text of its base value: a run's id leaves it out there.
+    """
+
+    def __init__(
+        self, specs: list[str], grid: dict[str, Sequence[Value]], defaults: dict[str, str]
+    ) -> None:
+        self.specs, self.grid = specs, {key: unique(values) for key, values in grid.items()}
+        # Setting one sizing field alone clears the others (``ChipConfig.replace``): where
+        # a grid names several, none is left out of an id at its base value.
+        sizes = set(SIZING_FIELDS) & set(grid)
+        self.defaults = {k: v for k, v in defaults.items() if len(sizes) < 2 or k not in sizes}
+        self.count = len(specs) * math.prod(len(values) for values in self.grid.values())
 
     def __len__(self) -> int:
         return self.count
@@ -93,14 +116,39 @@ class Runs(Sequence):
         return list(self)[index]  # only for small grids (tests); iterate otherwise
 
     def __iter__(self) -> Iterator[Point]:
+        keys = list(self.grid)
+        order = sorted(range(len(keys)), key=lambda i: GRID_KEYS.index(keys[i]))
+        defaults = [self.defaults.get(key) for key in keys]
         for spec in self.specs:
             for combo in itertools.product(*self.grid.values()):
-                yield Point(spec, tuple(zip(self.grid, combo, strict=True)))
+                kept = (i for i in order if text(combo[i]) != defaults[i])
+                yield Point(spec, tuple((keys[i], combo[i]) for i in kept))
+
+
+def unique(values: Sequence[Value]) -> Sequence[Value]:
+    """``values`` without repeats (by canonical text), in order; a range has none."""
+    if isinstance(values, Steps):
+        return values
+    first: dict[str, Value] = {}
+    for value in values:
+        first.setdefault(text(value), value)
+    return list(first.values())
 
 
 def text(value: Value) -> str:
-    """A grid value as text: a distribution as its inline TOML table, else ``str``."""
-    return value.toml() if isinstance(value, Distribution) else str(value)
+    """A grid value's canonical text: a distribution as its inline TOML table, a whole
+    float as the integer it equals (``100.0`` is ``100``), anything else ``str``."""
+    if isinstance(value, Distribution):
+        return value.toml()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    return str(value)
+
+
+def canonical_spec(strategy: str) -> str:
+    """A strategy spec's one text: parsed, without parameters given at their default."""
+    parsed = parse_spec(strategy)
+    return str(specs.without_defaults(parsed, function(parsed.name)))
 
 
 def parse_grid(items: Sequence[str], base: Scenario) -> dict[str, Sequence[Value]]:
@@ -123,16 +171,22 @@ def parse_grid(items: Sequence[str], base: Scenario) -> dict[str, Sequence[Value
                 _checked(base, item, key, value)
         else:
             values = (_value(item, key, part) for part in _items(item, raw))
-            grid[key] = [_checked(base, item, key, value) for value in values]
+            grid[key] = unique([_checked(base, item, key, value) for value in values])
     return grid
 
 
-def points(strategies: Sequence[str], grid: dict[str, Sequence[Value]]) -> Runs:
-    """The runs of a sweep, counted at once and refused beyond ``MAX_RUNS``; no run twice."""
-    specs = list(dict.fromkeys(str(parse_spec(spec)) for spec in strategies))
-    runs = Runs(specs, grid)
+def points(
+    strategies: Sequence[str], grid: dict[str, Sequence[Value]], base: Scenario | None = None
+) -> Runs:
+    """The runs of a sweep, counted at once and refused beyond ``MAX_RUNS``; no run twice.
+
+    With ``base``, a run's id leaves out the grid values equal to the base scenario's.
+    """
+    names = list(dict.fromkeys(canonical_spec(spec) for spec in strategies))
+    defaults = {} if base is None else {key: text(_base_value(base, key)) for key in grid}
+    runs = Runs(names, grid, defaults)
     if runs.count > MAX_RUNS:
-        sizes = " × ".join(str(n) for n in [len(specs), *map(len, grid.values())])
+        sizes = " × ".join(str(n) for n in [len(names), *map(len, runs.grid.values())])
         raise ConfigError(
             f"--grid: the sweep has {runs.count:,} runs ({sizes}); the most is {MAX_RUNS:,}"
         )
@@ -146,13 +200,17 @@ def apply(base: Scenario, values: tuple[tuple[str, Value], ...]) -> Scenario:
     return base.with_overrides(**network, chip=chip)  # type: ignore[arg-type]
 
 
+def _base_value(base: Scenario, key: str) -> Any:
+    return getattr(base, key) if key in NETWORK_KEYS else getattr(base.chip, key)
+
+
 def _checked(base: Scenario, item: str, key: str, value: Any) -> Value:
     """The value as the scenario holds it (a table becomes a Distribution), or ConfigError."""
     try:
         scenario = apply(base, ((key, value),))
     except ConfigError as error:
         raise ConfigError(f"--grid {item}: {error}") from None
-    return getattr(scenario, key) if key in NETWORK_KEYS else getattr(scenario.chip, key)
+    return _base_value(scenario, key)
 
 
 def _items(item: str, raw: str) -> list[str]:
@@ -173,7 +231,7 @@ def _items(item: str, raw: str) -> list[str]:
     parts.append(raw[start:])
     if any(not part.strip() for part in parts):
         raise ConfigError(f"--grid {item}: an empty value; expected KEY=V1,V2,...")
-    return parts
+    return list(dict.fromkeys(part.strip() for part in parts))  # each value checked once
 
 
 def _value(item: str, key: str, raw: str) -> Any:

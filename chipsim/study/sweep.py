@@ -7,8 +7,11 @@ run. Runs go, a chunk per task, to local worker processes or a Dask cluster
 file is rewritten atomically with every row so far, with the sweep's
 identity (``chipsim.study.sweep_files``), so an interrupted sweep keeps its
 finished runs and re-running it with the same ``out`` does only the rest,
-and only if it is the same experiment. SIGINT and SIGTERM write what is
-finished, stop the workers and raise ``SweepInterrupted`` (exit 130 / 143).
+and only if it is the same experiment; a run is stored once, under its
+canonical id (``chipsim.study.grid``). SIGINT and SIGTERM write what is
+finished, stop the workers and raise ``SweepInterrupted`` (exit 130 / 143);
+a worker that dies, or an error in a run (a plugin's, say), also writes what
+is finished first, then ``SweepFailed`` says what happened in one line.
 
 Each run's network seed comes from the sweep seed alone: it is the first
 word of the ``SeedSequence`` child that ``SeedSequence(seed).spawn`` would
@@ -27,22 +30,30 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ChipsimError, ConfigError, DiskReadError, Refusal
+from ..errors import ChipsimError, ConfigError
 from ..progress import progress as progress_bar
-from ..sim.plan import PHASES
 from . import sweep_files
-from .analysis import run_strategy
-from .grid import GRID_KEYS, MAX_RUNS, NETWORK_KEYS, Point, apply, parse_grid, points
+from .grid import GRID_KEYS, MAX_RUNS, NETWORK_KEYS, Point, parse_grid, points
 from .scenario import Scenario
 from .sweep_files import SWEEP_FORMATS
-from .workers import BACKENDS, Stop, check_jobs, dask, local, local_workers, stopping_on_signals
+from .sweep_rows import GAP_COLUMN, run_chunk, run_point, with_gaps
+from .workers import (
+    BACKENDS,
+    Stop,
+    WorkerDied,
+    check_jobs,
+    dask,
+    local,
+    local_workers,
+    stopping_on_signals,
+)
 
 if TYPE_CHECKING:  # workers import this module to run chunks: pandas only where a table is made
     import pandas as pd
 
 __all__ = [
-    "BACKENDS", "GRID_KEYS", "MAX_RUNS", "NETWORK_KEYS", "SWEEP_FORMATS", "Point",
-    "SweepInterrupted", "parse_grid", "points", "run_chunk", "run_point", "sweep",
+    "BACKENDS", "GAP_COLUMN", "GRID_KEYS", "MAX_RUNS", "NETWORK_KEYS", "SWEEP_FORMATS", "Point",
+    "SweepFailed", "SweepInterrupted", "parse_grid", "points", "run_chunk", "run_point", "sweep",
 ]  # fmt: skip
 
 CHECKPOINT_SECONDS = 2.0
@@ -61,56 +72,13 @@ class SweepInterrupted(ChipsimError):
         )
 
 
-def run_point(base: Scenario, point: Point, sweep_seed: int, math: bool) -> dict[str, Any]:
-    """One row: every parameter, fit, per-phase latencies and op counts (a worker's task)."""
-    scenario = apply(base, point.values)
-    scenario = scenario.with_overrides(seed=point.seed(sweep_seed) if math else scenario.seed)
-    row: dict[str, Any] = {
-        "run": point.key,
-        "strategy": point.strategy,
-        "network": scenario.chain.name,
-        "layers": scenario.layers,
-        "width": scenario.width,
-        "seed": scenario.seed,
-        **scenario.chip.as_dict(flat=True),
-    }
-    try:
-        result = run_strategy(scenario, point.strategy, math=math)
-    except (Refusal, DiskReadError) as refusal:  # a row that says why, not a lost sweep
-        return {
-            **row,
-            "fits": False,
-            "reason": str(refusal),
-            "buffer_slots_needed": (
-                None if isinstance(refusal, DiskReadError) else refusal.buffer_slots_needed
-            ),
-            "buffer_bytes_needed": (
-                None if isinstance(refusal, DiskReadError) else refusal.buffer_bytes_needed
-            ),
-        }
-    in_slots = scenario.chip.buffer_slots is not None  # slots count only equal widths
-    row.update(
-        fits=True,
-        reason="",
-        buffer_slots_needed=result.plan.buffer_slots_needed if in_slots else None,
-        buffer_bytes_needed=result.plan.buffer_bytes_needed(result.chain),
-        peak_buffer_bytes=result.peak_buffer_bytes,
-    )
-    if result.energy_nj is not None:
-        row["energy_nj"] = result.energy_nj
-    for phase in PHASES:
-        summary = result.phase(phase)
-        row[f"{phase}_latency_ns"] = summary.latency_ns
-        row.update({f"{phase}_{kind}": count for kind, count in summary.ops.items()})
-    row["loss"] = result.loss
-    return row
+class SweepFailed(ChipsimError):
+    """A run failed or a worker died mid-sweep; the finished rows are in the file."""
 
-
-def run_chunk(
-    base: Scenario, chunk: Sequence[Point], sweep_seed: int, math: bool
-) -> list[dict[str, Any]]:
-    """The rows of several runs (one worker task)."""
-    return [run_point(base, point, sweep_seed, math) for point in chunk]
+    def __init__(self, error: ChipsimError, rows: int, out: Path) -> None:
+        self.exit_code = error.exit_code
+        again = "; run it again to resume" if isinstance(error, WorkerDied) else ""
+        super().__init__(f"sweep stopped: {error}; {rows} rows written to {out}{again}")
 
 
 def sweep(
@@ -139,38 +107,48 @@ def sweep(
 
     say = say or _to_stderr
     path = Path(out)
-    runs = points(strategies, grid)
+    runs = points(strategies, grid, base)
     if backend not in BACKENDS:
         raise ConfigError(f"--backend {backend}: unknown; valid: {', '.join(BACKENDS)}")
     check_jobs(jobs)
     sweep_files.check_path(path)
-    identity = sweep_files.identity(base, seed, math)
+    expected = sweep_files.identity(base, seed, math, runs.specs)
     with sweep_files.locked(path):
-        done = sweep_files.load(path, identity, force=force, say=say)
+        done, identity = sweep_files.load(path, expected, force=force, say=say)
         finished = set(done["run"]) if not done.empty else set()
         todo = sum(1 for point in runs if point.key not in finished)
         rows: list[dict[str, Any]] = []
 
-        def save() -> pd.DataFrame:
-            frame = pd.concat([done, pd.DataFrame(rows)], ignore_index=True)
+        def save(gaps: bool = True) -> pd.DataFrame:
+            """Write every row; the gaps (seconds on a million rows) only when it ends."""
+            parts = [part for part in (done, pd.DataFrame(rows)) if len(part)]
+            frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+            frame = with_gaps(frame) if gaps else frame.drop(columns=GAP_COLUMN, errors="ignore")
             sweep_files.write(path, frame, identity)
             return frame
 
         try:
-            with stopping_on_signals():
+            with stopping_on_signals() as check_signals:
                 with _runner(jobs, backend, scheduler, todo, say) as (run, workers):
+                    check_signals()
                     chunks = _chunks(runs, finished, todo, workers)
                     last_write = time.monotonic()
                     with progress_bar(todo, "sweep", quiet=quiet) as advance:
                         for chunk_rows in run(run_chunk, ((base, c, seed, math) for c in chunks)):
                             rows += chunk_rows
                             advance(len(chunk_rows))
+                            check_signals()
                             if time.monotonic() - last_write >= checkpoint_seconds:
-                                save()
+                                save(gaps=False)
                                 last_write = time.monotonic()
+                check_signals()
         except Stop as stop:
             frame = save()
             raise SweepInterrupted(stop.signum, len(frame), path) from None
+        except ChipsimError as error:  # a worker died, or a run failed: keep what finished
+            if not rows:
+                raise
+            raise SweepFailed(error, len(save()), path) from None
         return save(), todo
 
 

@@ -8,7 +8,9 @@ process besides). Workers ignore SIGINT (Ctrl-C reaches the whole process
 group; the parent alone decides, so no worker prints a traceback), take
 SIGTERM's default, and exit by themselves if their parent dies, even by
 SIGKILL. On any exception in the parent, including the signal handlers'
-``Stop``, the workers are terminated and joined before it goes on.
+``Stop``, the workers are terminated and joined before it goes on. A worker
+that dies (killed, or out of memory) breaks the pool: the tasks that
+finished are still handed over, then ``WorkerDied`` names the worker.
 
 Dask goes through joblib's Dask backend, as before.
 """
@@ -23,11 +25,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ChipsimError, ConfigError
 
 BACKENDS: tuple[str, ...] = ("loky", "dask")  # "loky": processes on this machine
 IN_FLIGHT_PER_WORKER = 2  # tasks queued a worker: keeps it busy, keeps memory flat
@@ -41,6 +44,10 @@ class Stop(BaseException):
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.signum = signum
+
+
+class WorkerDied(ChipsimError):
+    """A local worker process ended in the middle of the sweep (the pool is broken)."""
 
 
 def cores() -> int:
@@ -73,12 +80,22 @@ def check_jobs(jobs: int) -> None:
 
 
 @contextmanager
-def stopping_on_signals() -> Iterator[None]:
-    """Turn SIGINT and SIGTERM into ``Stop`` (once; later ones are ignored) while inside."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+def stopping_on_signals() -> Iterator[Callable[[], None]]:
+    """Turn SIGINT and SIGTERM into ``Stop`` (once; later ones are ignored) while inside.
+
+    Yields ``check``, which raises ``Stop`` again if a signal came: code that was
+    running when it came may have swallowed it (Dask's start-up does), so the
+    caller checks at the points where it can stop.
+    """
     caught: list[int] = []
+
+    def check() -> None:
+        if caught:
+            raise Stop(caught[0])
+
+    if threading.current_thread() is not threading.main_thread():
+        yield check
+        return
 
     def handler(signum: int, frame: Any) -> None:
         if not caught:
@@ -87,7 +104,7 @@ def stopping_on_signals() -> Iterator[None]:
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        yield check
     finally:
         for signum, old in previous.items():
             signal.signal(signum, old)
@@ -134,13 +151,44 @@ def dask(jobs: int, scheduler: str | None) -> Iterator[tuple[Runner, int]]:
 
 
 def _in_order(pool: ProcessPoolExecutor, task, args, window: int) -> Iterator[Any]:
-    pending: deque = deque()
-    for arguments in args:
-        pending.append(pool.submit(task, *arguments))
-        if len(pending) >= window:
+    pending: deque[Future] = deque()
+    try:
+        for arguments in args:
+            pending.append(pool.submit(task, *arguments))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
             yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
+    except BrokenProcessPool:
+        yield from (f.result() for f in pending if f.done() and f.exception() is None)
+        raise WorkerDied(_which_died(pool)) from None
+
+
+def _which_died(pool: ProcessPoolExecutor) -> str:
+    """``worker PID n died (killed by SIGKILL)``: the worker whose end broke the pool.
+
+    The pool terminates (SIGTERM) the others once one dies: the one that ended
+    otherwise is the cause; if every one ended by SIGTERM, each is named.
+    """
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None:  # it reaps the workers: their exit codes are known once it ends
+        manager.join(timeout=30)
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    ended = [p for p in processes if p.exitcode is not None]
+    named = [p for p in ended if p.exitcode != -signal.SIGTERM] or ended
+    if not named:
+        return "a worker process died"
+    pids = " or ".join(str(p.pid) for p in named)
+    return f"worker PID {pids} died ({_how(named[0].exitcode)})"
+
+
+def _how(exitcode: int) -> str:
+    if exitcode >= 0:
+        return f"exit status {exitcode}"
+    try:
+        return f"killed by {signal.Signals(-exitcode).name}"
+    except ValueError:
+        return f"killed by signal {-exitcode}"
 
 
 def _terminate(pool: ProcessPoolExecutor) -> None:
