@@ -84,8 +84,9 @@ def test_the_network_hash_follows_contents_not_names(tmp_path: Path) -> None:
 
 
 def plugin_args(out: Path) -> list[str]:
-    return ["sweep", "--network", "mlp:widths=8,4,6,2", "--set", "buffer_bytes=20",
-            "--grid", "fwd_ns=20,30", "--no-math", "--out", str(out)]  # fmt: skip
+    return ["sweep", "--fixed-latencies", "--network", "mlp:widths=8,4,6,2",
+            "--set", "buffer_bytes=20", "--grid", "fwd_ns=20,30", "--no-math",
+            "--out", str(out)]  # fmt: skip
 
 
 def fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
