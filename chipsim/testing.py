@@ -84,16 +84,41 @@ def assert_ops(result: RunResult, phase: str = "backward", **expected_counts: in
     )
 
 
-def assert_fits(result: RunResult, slots: int | None = None, *, bytes: int | None = None) -> None:
-    """Assert the run never held more than ``slots`` activations, or more than ``bytes``
-    bytes, in the buffer (give either or both)."""
+def assert_fits(
+    result: RunResult,
+    slots: int | None = None,
+    *,
+    bytes: int | None = None,
+    memory: int | None = None,
+) -> None:
+    """Assert the run never held more than ``slots`` activations or ``bytes`` bytes in the
+    buffer, or (on a chip with one memory) more than ``memory`` bytes in it at any op
+    (give any of them)."""
     __tracebackhide__ = True
-    if slots is None and bytes is None:
-        raise TypeError("assert_fits() needs slots=N or bytes=B (or both)")
+    if slots is None and bytes is None and memory is None:
+        raise TypeError("assert_fits() needs slots=N, bytes=B or memory=M")
     if slots is not None and result.peak_buffer_slots > slots:
         raise AssertionError(_too_full(result, "buffer_slots_used", slots))
     if bytes is not None and result.peak_buffer_bytes > bytes:
         raise AssertionError(_too_full(result, "buffer_bytes_used", bytes))
+    if memory is not None:
+        _check_memory(result, memory)
+
+
+def _check_memory(result: RunResult, limit: int) -> None:
+    """The one memory's peak against ``limit``: where it falls and what it holds."""
+    __tracebackhide__ = True
+    if result.chip.memory_bytes is None:
+        raise ValueError(f"{result.strategy} ran on a chip without one memory: set memory_bytes")
+    peak = result.to_dict()["memory"]
+    if peak["peak_bytes"] <= limit:
+        return
+    held = ", ".join(f"{role} {bytes_text(n)}" for role, n in peak["by_role"].items() if n)
+    raise AssertionError(
+        f"{result.strategy} holds {bytes_text(peak['peak_bytes'])} [{peak['peak_bytes']} B] of "
+        f"memory at `{peak['peak_op']}` ({peak['peak_at']}), over the {bytes_text(limit)} "
+        f"[{limit} B] asserted: {held}."
+    )
 
 
 def assert_energy(

@@ -178,7 +178,8 @@ def test_helpers_refuse_unknown_kinds_and_phases(chip_sim) -> None:
 
 
 def test_assert_fits_in_bytes_says_what_the_buffer_holds(chip_sim) -> None:
-    result = chip_sim("mcu-train", strategy="optimal")  # a preset by name
+    # a preset by name, on the 80 KiB buffer it had before it had one memory
+    result = chip_sim("mcu-train", strategy="optimal", buffer_bytes=81920)
     assert_fits(result, bytes=78208)
     with pytest.raises(AssertionError) as failure:
         assert_fits(result, bytes=65536)
@@ -189,12 +190,27 @@ def test_assert_fits_in_bytes_says_what_the_buffer_holds(chip_sim) -> None:
         "(12.38 KiB [12672 B] too many); the peak is first reached after forward op "
         "`storemem 18` at 43.43 ms [43431492.5925926 ns], holding a2 (32 KiB), a3 (8192 B),"
     )
-    with pytest.raises(TypeError, match="needs slots=N or bytes=B"):
+    with pytest.raises(TypeError, match="needs slots=N, bytes=B or memory=M"):
         assert_fits(result)
 
 
+def test_assert_fits_in_one_memory_says_where_the_peak_is_and_what_it_holds(chip_sim) -> None:
+    # mlp 8-16-4 full-store in float32 peaks at 1888 B in bwd 1 (tests/test_fit.py derives it)
+    chip = {"memory_bytes": 4096, "compute_macs_per_ns": 1}
+    scenario = Scenario(network="mlp:widths=8,16,4")
+    result = chip_sim(scenario, strategy="full-store", **chip)
+    assert_fits(result, memory=1888)
+    with pytest.raises(AssertionError) as failure:
+        assert_fits(result, memory=1024)
+    assert str(failure.value) == (
+        "full-store holds 1888 B [1888 B] of memory at `bwd 1` (op 4 of the backward phase), "
+        "over the 1024 B [1024 B] asserted: recorded 64 B, activations 32 B, gradients 96 B, "
+        "weights 848 B, weight_gradients 848 B."
+    )
+
+
 def test_a_float_latency_reads_in_ms_with_the_exact_ns_in_brackets(chip_sim) -> None:
-    result = chip_sim("mcu-train", strategy="sqrt-n")
+    result = chip_sim("mcu-train", strategy="sqrt-n", buffer_bytes=81920)
     with pytest.raises(AssertionError) as failure:
         assert_latency(result, 1.5e8)
     actual = result.backward.latency_ns

@@ -23,8 +23,8 @@ from .scenario import Scenario, load_scenario
 DERIVED_RATES: dict[str, tuple[str, str]] = {
     "accelerator": ("mlp:", "an MLP at batch 1 (a weight-read-bound matrix-vector product)"),
     "accelerator-train": (
-        "resnet50:batch=8192",
-        "ResNet-50 at batch 8192 (the tensor cores' bf16 peak)",
+        "resnet50:batch=2048",
+        "ResNet-50 at batch 2048 (the tensor cores' bf16 peak)",
     ),
 }
 
