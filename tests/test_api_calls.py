@@ -7,9 +7,16 @@ import pytest
 import chipsim
 from chipsim.outputs import tables
 
+#: mcu-train on the 80 KiB byte buffer it had before it had one memory: a byte-budget example.
+ON_A_BUFFER = {"buffer_bytes": 81920}
+
+
+def mcu_on_a_buffer() -> chipsim.Scenario:
+    return chipsim.find_scenario("mcu-train").with_overrides(chip=ON_A_BUFFER)
+
 
 def test_simulate_takes_a_scenario() -> None:
-    scenario = chipsim.load_scenario("scenarios/mcu-train.toml")
+    scenario = mcu_on_a_buffer()
     result = chipsim.simulate("optimal", scenario)
     assert result.chain.name == scenario.chain.name and result.chip == scenario.chip
     assert (
@@ -37,14 +44,14 @@ def test_compare_takes_one_strategy_as_a_string() -> None:
 
 
 def test_comparison_on_a_byte_budget_has_a_bytes_column() -> None:
-    scenario = chipsim.load_scenario("scenarios/mcu-train.toml")
+    scenario = mcu_on_a_buffer()
     outcomes = chipsim.compare(scenario, ["full-store", "optimal"], math=False)
     table = tables.comparison(outcomes, scenario="mcu-train")
     assert table["buffer_bytes_needed"].tolist() == [164224, 78208]
 
 
 def test_print_of_a_plan_on_a_byte_budget_counts_bytes(capsys: pytest.CaptureFixture) -> None:
-    scenario = chipsim.load_scenario("scenarios/mcu-train.toml")
+    scenario = mcu_on_a_buffer()
     print(chipsim.make_plan("optimal", scenario.chain, scenario.chip))
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "plan optimal for L=20: needs 76.38 KiB of buffer"
@@ -58,7 +65,7 @@ def test_a_preset_loads_by_name_from_the_api() -> None:
 
 
 def test_does_not_fit_names_bytes_and_says_them_for_people() -> None:
-    scenario = chipsim.find_scenario("mcu-train")
+    scenario = mcu_on_a_buffer()
     with pytest.raises(chipsim.DoesNotFit) as refusal:
         chipsim.simulate("full-store", scenario, math=False)
     error = refusal.value

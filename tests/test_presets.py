@@ -33,11 +33,12 @@ def test_run_a_preset_by_name_from_any_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    code, out, _ = invoke("run", "mcu-train", "--strategy", "optimal", "--json")
+    buffer = ("--set", "buffer_bytes=81920")  # mcu-train's old byte buffer: it fits there
+    code, out, _ = invoke("run", "mcu-train", *buffer, "--strategy", "optimal", "--json")
     assert code == 0
     assert json.loads(out)["backward"]["latency_ns"] == pytest.approx(145546974.74074078)
-    code, by_path, _ = invoke("run", str(ROOT / "scenarios" / "mcu-train.toml"), "--strategy",
-                              "optimal", "--json")  # fmt: skip
+    code, by_path, _ = invoke("run", str(ROOT / "scenarios" / "mcu-train.toml"), *buffer,
+                              "--strategy", "optimal", "--json")  # fmt: skip
     assert (code, by_path) == (0, out)
 
 
@@ -101,7 +102,7 @@ def test_accelerator_presets_declare_energy_and_mcu_presets_say_they_do_not() ->
         )
     scenario = chipsim.find_scenario("accelerator-train")
     result = chipsim.simulate("optimal:objective=energy", scenario, math=False)
-    assert result.energy_nj == pytest.approx(221.9e9, rel=1e-3)
+    assert result.energy_nj == pytest.approx(51.95e9, rel=1e-3)  # batch 2048 (issue 20)
     code, out, _ = invoke("pareto", "accelerator", "--budgets", "0,8192", "--weights", "1")
     assert code == 0 and "yes" in out
     for name in ("mcu", "mcu-train"):

@@ -95,8 +95,11 @@ def _network_figures(
     """A named network's figures after the timeline: buffer bytes, latency against budget.
 
     The break-even and scaling-in-L figures are about the course's MLP, so a
-    network scenario shows memory in bytes instead.
+    network scenario shows memory in bytes instead. On a chip with one memory the
+    memory figure (``memory_plot``) shows what the buffer's would, and more.
     """
+    if scenario.chip.memory_bytes is not None:
+        return ()
     budget = scenario.chip.buffer_capacity_bytes(scenario.chain)
     chart = byte_plots.buffer_bytes_chart(frame, budget_bytes=budget, title=title)
     plots.save(chart, folder / "buffer.png")
