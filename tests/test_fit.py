@@ -196,7 +196,7 @@ def test_a_network_without_batch_answers_the_smallest_memory_only() -> None:
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert ["min_memory_bytes"] in [line.split() for line in lines]  # the one column
+    assert ["min_memory_B"] in [line.split() for line in lines]  # the one column
     assert next(line for line in lines if line.startswith("full-store")).split() == [
         "full-store",
         str(2 * 848 + 32 + 64 + 32 + 64),

@@ -3,16 +3,24 @@ the smallest memory that fits the network's batch (``chipsim.study.fit``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import click
 
-from ..formatting import ns_cell
+from ..formatting import (
+    BYTE_UNITS,
+    TIME_UNITS,
+    bytes_text,
+    column_cells,
+    column_unit,
+    exact_text,
+    text_table,
+)
 from ..outputs import jsonout
 from ..study.fit import MAX_BATCH, Fit, batch_of, fit
 from ..study.scenario import Scenario
 from .options import build_scenario, scenario_options, strategies_option, with_progress
-from .text import strip_lines
 
 #: Where the table comes from and how it is searched, printed under it.
 SOURCE = (
@@ -54,32 +62,37 @@ def fit_command(strategies: tuple[str, ...], as_json: bool, **scenario_args: Any
 
 
 def fit_table(fits: list[Fit], batch: int | None) -> str:
-    """One row per strategy, units in the headers; '-' where there is no answer."""
-    import pandas as pd  # the text table only: `fit --json` starts without pandas
+    """One row per strategy, one unit per column named in its header; '-' where there is
+    no answer. The exact integers are in ``--json``."""
+    columns: dict[str, list[str]] = {}
+    if batch is not None:
+        columns["max_batch"] = [
+            "-" if one.max_batch is None else str(one.max_batch) for one in fits
+        ]
+        columns.update(_in_units("step", [one.step_ns for one in fits], TIME_UNITS))
+        columns.update(_in_units("peak", [one.peak_bytes for one in fits], BYTE_UNITS))
+    columns.update(_in_units("min_memory", [one.min_memory_bytes for one in fits], BYTE_UNITS))
+    rows = [(one.strategy, [cells[i] for cells in columns.values()]) for i, one in enumerate(fits)]
+    return text_table("strategy", list(columns), rows)
 
-    rows = {}
-    for one in fits:
-        row: dict[str, Any] = {}
-        if batch is not None:
-            row = {"max_batch": one.max_batch, "step_ns": one.step_ns, "peak_bytes": one.peak_bytes}
-        rows[one.strategy] = {key: _dash(value) for key, value in row.items()}
-        rows[one.strategy]["min_memory_bytes"] = _dash(one.min_memory_bytes)
-    frame = pd.DataFrame.from_dict(rows, orient="index").rename_axis("strategy")
-    return strip_lines(frame.to_string())
+
+def _in_units(
+    name: str, values: list[int | float | None], units: Sequence[tuple[str, float]]
+) -> dict[str, list[str]]:
+    """``name_<unit>``: a column's values in the one unit its largest reads in."""
+    unit, scale = column_unit(values, units)
+    return {f"{name}_{unit}": column_cells(values, scale)}
 
 
 def legend(batch: int | None, memory_bytes: int) -> str:
     """What each column answers, above the table."""
+    budget = exact_text(bytes_text(memory_bytes), memory_bytes, "B")
     if batch is None:
-        return "min_memory_bytes: the least memory that trains the network as given"
+        return "min_memory: the least memory that trains the network as given"
     return (
-        f"max_batch: the largest batch within memory_bytes = {memory_bytes}, with its step_ns "
-        f"(forward + backward) and peak_bytes; min_memory_bytes: the least memory at batch {batch}"
+        f"max_batch: the largest batch within memory_bytes = {budget}, with its step "
+        f"(forward + backward) and peak; min_memory: the least memory at batch {batch}"
     )
-
-
-def _dash(value: int | float | None) -> int | str:
-    return "-" if value is None else ns_cell(value)
 
 
 def _payload(scenario: Scenario, batch: int | None, fits: list[Fit]) -> dict[str, Any]:
