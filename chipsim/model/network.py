@@ -94,25 +94,27 @@ class NumpyNetwork(Chain):
         self.input = rng.normal(0.0, 1.0, widths[0])
         self.target = rng.normal(0.0, 1.0, widths[-1])
 
+    #: Whether each layer adds its input to its output (a residual block).
+    residual = False
+
     def forward(self, layer: int, previous: np.ndarray) -> np.ndarray:
-        """a(layer) from a(layer-1)."""
-        raise NotImplementedError
+        """a(layer) from a(layer-1): tanh(W a + b), plus a(layer-1) in a residual block."""
+        return self.record(layer, previous)[0]
 
     def record(self, layer: int, previous: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """a(layer) and what its backward needs besides a(layer-1): a recording forward."""
-        raise NotImplementedError
+        """a(layer) and what its backward needs besides a(layer-1), the tanh result: a
+        recording forward (for an MLP the tanh result is a(layer) itself)."""
+        inner = self._dense(layer, previous)
+        return (previous + inner if self.residual else inner), inner
 
     def backward(
-        self,
-        layer: int,
-        previous: np.ndarray,
-        upstream: np.ndarray,
-        saved: np.ndarray | None = None,
+        self, layer: int, previous: np.ndarray, upstream: np.ndarray, saved: Array = None
     ) -> tuple[np.ndarray, LayerGradients]:
         """dLoss/da(layer-1) and the layer's weight gradients from a(layer-1), dLoss/da(layer)
-        and the recorded ``saved`` tensors (recomputed from a(layer-1) when None): through
-        a dense tanh layer, unless a network says otherwise."""
-        return self._dense_backward(layer, previous, upstream, saved)
+        and the recorded ``saved`` tanh result (recomputed from a(layer-1) when None); a
+        residual block's skip passes the gradient on unchanged."""
+        through, grads = self._dense_backward(layer, previous, upstream, saved)
+        return (upstream + through if self.residual else through), grads
 
     def loss(self, output: np.ndarray) -> tuple[float, np.ndarray]:
         """The loss at a(L) and its gradient dLoss/da(L)."""
@@ -174,13 +176,6 @@ class MLP(NumpyNetwork):
         self.widths = widths
         self._draw(widths, seed)
 
-    def forward(self, layer: int, previous: np.ndarray) -> np.ndarray:
-        return self._dense(layer, previous)
-
-    def record(self, layer: int, previous: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        output = self._dense(layer, previous)
-        return output, output  # tanh saves its result: here a(layer) itself
-
 
 class Network(MLP):
     """The course's network: L dense tanh layers of one width s."""
@@ -208,6 +203,8 @@ class Network(MLP):
 class ResMLP(NumpyNetwork):
     """``blocks`` residual blocks of one width: a(l) = a(l-1) + tanh(W_l a(l-1) + b_l)."""
 
+    residual = True
+
     def __init__(self, width: int, blocks: int, seed: int = 0, *, dtype_bytes: int = 4) -> None:
         Network.check_size(blocks, width, seed)
         widths = [width] * (blocks + 1)
@@ -216,23 +213,6 @@ class ResMLP(NumpyNetwork):
         super().__init__(name, (width,), stages, dtype_bytes=dtype_bytes, repeat=repeat)
         self.width = width
         self._draw(widths, seed)
-
-    def forward(self, layer: int, previous: np.ndarray) -> np.ndarray:
-        return previous + self._dense(layer, previous)
-
-    def record(self, layer: int, previous: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        inner = self._dense(layer, previous)
-        return previous + inner, inner  # the block's tanh result, apart from a(layer)
-
-    def backward(
-        self,
-        layer: int,
-        previous: np.ndarray,
-        upstream: np.ndarray,
-        saved: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, LayerGradients]:
-        through, grads = self._dense_backward(layer, previous, upstream, saved)
-        return upstream + through, grads  # the skip passes the gradient on unchanged
 
 
 def check_seed(seed: int) -> None:
