@@ -5,6 +5,12 @@ l < L, ``storedisk l``. a0 is paged too: the course counts one disk load per
 layer, so backprop reads every layer's input from disk alike.
 Backward, for l = L..1: ``loaddisk l-1``, ``bwd l``. The buffer is never used.
 
+What it pages is each stage's *input* a(l-1), and every ``bwd`` recomputes its
+stage's inner tensors from it (nothing records): the course's disk offload. It
+is not PyTorch's ``save_on_cpu``, which pages a recording forward's saved
+tensors instead; on a network whose stages keep much inside, that moves more
+bytes and recomputes nothing.
+
 Closed form: forward fwd L, storedisk L, loadmem 1; backward loaddisk L,
 bwd L, nothing else; buffer slots needed 0. Backward latency
 L·(loaddisk_ns + bwd_ns): on the course chip it ties stride:k=5 (500 ns) at
