@@ -25,7 +25,23 @@ import numpy as np
 from numba import njit
 
 from ...progress import report
-from .tables import BWD, DISK, LD, LM, MEM, NO_STORE, PEEL, SD, SPLIT_DISK, SPLIT_MEM
+from .layout import (
+    BWD,
+    DISK,
+    FREE,
+    FWD,
+    LD,
+    LM,
+    MEM,
+    NO_STORE,
+    PEEL,
+    SD,
+    SM,
+    SPLIT_DISK,
+    SPLIT_MEM,
+    Tables,
+    charges,
+)
 
 TAG = 1 << 16  # splits are int16, so choice * TAG + split keeps both
 jit = njit(cache=True, boundscheck=False, nogil=True)
@@ -187,8 +203,6 @@ def fill_f_all(t_v, t_o, stored, paged, size, use_disk, tables, upper_v, upper_o
 
 def fill_tables(prices: np.ndarray, size: np.ndarray, budget: int, use_disk: bool, objective: str):
     """(T, F) as ``tables.fill_t`` and ``tables.fill_f`` give them, compiled."""
-    from .tables import FREE, FWD, SM, Tables, charges
-
     layers = len(size) - 1
     t_tab, f_tab = Tables(layers, budget), Tables(layers, budget, tops=1)
     walk = np.concatenate([[0.0], np.cumsum(prices[FWD, 1:])])

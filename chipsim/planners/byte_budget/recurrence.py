@@ -78,7 +78,7 @@ import numpy as np
 from ...errors import ConfigError, StrategyError
 from ...formatting import bytes_of
 from ...model.ops import OP_KINDS, Op
-from .tables import (
+from .layout import (
     DISK,
     FWD,
     LM,
@@ -87,8 +87,8 @@ from .tables import (
     PEEL,
     SPLIT_MEM,
     Tables,
-    fill,
 )
+from .tables import fill
 
 OBJECTIVES = ("backward", "total")
 
