@@ -52,11 +52,15 @@ def test_float_prices_on_a_longer_chain_fill_the_same_tables(use_disk: bool) -> 
         assert_same_tables(prices, units.activation_units, units.budget_units, use_disk, objective)
 
 
-def test_solve_bytes_plans_the_same_with_either_fill(monkeypatch: pytest.MonkeyPatch) -> None:
-    rng = np.random.default_rng(3)
-    sizes, prices, budget = random_chain(rng, 12)
-    compiled = solve_bytes(sizes, prices, budget, units=30)
+@pytest.mark.parametrize("seed", range(12))
+def test_solve_bytes_plans_the_same_with_either_fill(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(seed)
+    sizes, prices, budget = random_chain(rng, int(rng.integers(2, 14)))
+    options = {"units": int(rng.integers(1, 60)), "use_disk": bool(seed % 3)}
+    compiled = solve_bytes(sizes, prices, budget, **options)
     monkeypatch.setattr(tables, "_compiled", lambda layers, budget: None)
-    plain = solve_bytes(sizes, prices, budget, units=30)
+    plain = solve_bytes(sizes, prices, budget, **options)
     assert compiled.value == plain.value
     assert compiled.ops() == plain.ops()
