@@ -18,7 +18,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "chipsim"
 LAYERS = ("foundation", "model", "sim", "planners", "study", "outputs", "faces")
 
 #: What the planners may take from the sim layer: the plan vocabulary, never the engine.
-PLANNERS_MAY_IMPORT_FROM_SIM = {"chipsim.sim.plan", "chipsim.sim.plan_checks"}
+PLANNERS_MAY_IMPORT_FROM_SIM = {
+    "chipsim.sim.plan",
+    "chipsim.sim.plan_checks",
+    "chipsim.sim.plan_columns",
+}
 
 #: Top-level modules every layer may use, and the shims kept for old import paths.
 FOUNDATION = {"errors", "limits", "progress", "files", "formatting"}

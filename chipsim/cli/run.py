@@ -125,16 +125,8 @@ def plan_command(strategy: str, as_json: bool, **scenario_args: Any) -> None:
     chip, chain = scenario.chip, scenario.chain
     plan = make_plan(strategy, chain, chip)
     if as_json:
-        ops = [
-            {
-                "phase": phase,
-                "op": op.kind,
-                "layer": op.layer,
-                **({"prefetch": True} if op.prefetch else {}),
-            }
-            for phase, op in plan.ops()
-        ]
-        click.echo("[\n" + ",\n".join(jsonout.dumps(op) for op in ops) + "\n]")
+        for piece in jsonout.plan_json(plan):  # streamed: a block of ops at a time
+            click.echo(piece, nl=False)
         return
     click.echo(plan.listing(None if chip.buffer_slots is not None else chain.activation_bytes))
     expected = ", expected latencies" if scenario.chip.is_random else ""

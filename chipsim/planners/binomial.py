@@ -1,4 +1,4 @@
-"""The binomial checkpointing schedule itself, emitted op by op (no dynamic program).
+"""The binomial checkpointing schedule itself, emitted run by run (no dynamic program).
 
 Griewank's construction ("Achieving logarithmic growth of temporal and
 spatial complexity in reverse automatic differentiation", 1992; Griewank and
@@ -18,21 +18,16 @@ repetition numbers give the same value). Such an m exists because
 β(c, r) = β(c, r−1) + β(c−1, r); ``split`` takes the smallest. With one
 snapshot the only schedule is to walk up from x_0 for each step in turn.
 
-The walk keeps an explicit stack (depth at most c + r), so each op costs O(1)
-amortised; ``ops`` yields them lazily, so a million-layer plan is encoded
-without ever existing as Op objects.
+The walk keeps an explicit stack (depth at most c + r) and emits runs of
+ops straight into the plan's columns (``PlanColumns``): an advance is one run
+of ``fwd``, so the Python work is per action (as in Revolve), not per op,
+and a million-layer plan never exists as Op objects.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from itertools import takewhile
-
-from ..model.ops import Op
 from ..sim.plan import Plan
-
-#: Marks the end of the forward phase in ``ops``: Revolve's turn on the loss step.
-LOSS = Op("loss", -1)
+from ..sim.plan_columns import BWD, FREE, FWD, LOADMEM, STOREMEM, PlanColumns
 
 
 def split(steps: int, snapshots: int) -> int:
@@ -51,57 +46,63 @@ def split(steps: int, snapshots: int) -> int:
     return max(1, two_below, steps - upper)
 
 
-def ops(layers: int, slots: int) -> Iterator[Op]:
-    """The forward phase's ops, ``LOSS``, then the backward phase's, for ``slots`` buffer slots.
+def emit(columns: PlanColumns, layers: int, slots: int) -> None:
+    """Both phases' ops into ``columns``, for ``slots`` buffer slots.
 
     Revolve's steps 0..L−1 are the layers and step L the loss; a0 lives in
     inputs, so Revolve has ``slots`` + 1 snapshots.
     """
-    yield Op("loadmem", 0)
+    columns.op(LOADMEM, 0)
     # Tasks: (base, steps, snapshots, loaded) to reverse, or an int: a slot to free.
     stack: list[tuple[int, int, int, bool] | int] = [(0, layers + 1, slots + 1, True)]
     while stack:
         task = stack.pop()
-        if isinstance(task, int):
-            yield Op("free", task)
-            continue
-        base, steps, snapshots, loaded = task
-        while True:  # along the upper parts: each has its base in registers
-            if not loaded:
-                yield Op("loadmem", base)
-            if steps == 1:
-                yield _turn(base, layers)
-                break
-            if snapshots == 1:
-                yield from _walks(base, steps, layers)
-                break
-            m = split(steps, snapshots)
-            for layer in range(base + 1, base + m + 1):
-                yield Op("fwd", layer)
-            stack.append((base, m, snapshots, False))
-            if steps - m > 1:  # a snapshot the upper part will reload
-                yield Op("storemem", base + m)
-                stack.append(base + m)
-            base, steps, snapshots, loaded = base + m, steps - m, snapshots - 1, True
+        if type(task) is int:
+            columns.op(FREE, task)
+        else:
+            _reverse(columns, stack, layers, *task)
 
 
-def _turn(step: int, layers: int) -> Op:
+def _reverse(columns, stack, layers, base, steps, snapshots, loaded) -> None:
+    """Reverse ``steps`` steps from x_base along the upper parts, each with its base in
+    registers; each lower part (and its snapshot's release) waits on ``stack``."""
+    while True:
+        if not loaded:
+            columns.op(LOADMEM, base)
+        if steps == 1:
+            _turn(columns, base, layers)
+            return
+        if snapshots == 1:
+            _walks(columns, base, steps, layers)
+            return
+        m = split(steps, snapshots)
+        columns.run(FWD, base + 1, base + m)
+        stack.append((base, m, snapshots, False))
+        if steps - m > 1:  # a snapshot the upper part will reload
+            columns.op(STOREMEM, base + m)
+            stack.append(base + m)
+        base, steps, snapshots, loaded = base + m, steps - m, snapshots - 1, True
+
+
+def _turn(columns: PlanColumns, step: int, layers: int) -> None:
     """Reverse one step: ``bwd step+1``, or the loss (the phase boundary) for step L."""
-    return LOSS if step == layers else Op("bwd", step + 1)
+    if step == layers:
+        columns.end_forward()
+    else:
+        columns.op(BWD, step + 1)
 
 
-def _walks(base: int, steps: int, layers: int) -> Iterator[Op]:
+def _walks(columns: PlanColumns, base: int, steps: int, layers: int) -> None:
     """One snapshot at x_base (in registers): walk up to each step in turn, top first."""
     for top in range(base + steps - 1, base - 1, -1):
         if top < base + steps - 1:
-            yield Op("loadmem", base)
-        for layer in range(base + 1, top + 1):
-            yield Op("fwd", layer)
-        yield _turn(top, layers)
+            columns.op(LOADMEM, base)
+        columns.run(FWD, base + 1, top)
+        _turn(columns, top, layers)
 
 
 def plan(label: str, layers: int, slots: int) -> Plan:
     """The binomial schedule of ``layers`` layers on ``slots`` buffer slots as a Plan."""
-    stream = ops(layers, slots)
-    forward = takewhile(lambda op: op is not LOSS, stream)  # consumes LOSS too
-    return Plan.build(label, layers, forward, stream)
+    columns = PlanColumns()
+    emit(columns, layers, slots)
+    return columns.plan(label, layers)

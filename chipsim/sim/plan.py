@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 
 _FWD, _BWD = KIND_CODE["fwd"], KIND_CODE["bwd"]
-_LOWEST_LAYER = np.array([1 if kind in ("fwd", "bwd") else 0 for kind in OP_KINDS])
+_LOWEST_LAYER = np.array([1 if kind in ("fwd", "bwd") else 0 for kind in OP_KINDS], dtype=np.int8)
 
 
 @dataclass(frozen=True, eq=False)

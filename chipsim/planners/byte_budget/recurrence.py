@@ -62,8 +62,10 @@ optimum against an exhaustive search over every valid plan (byte-exact) on
 random chains of up to 7 stages, and ~700 more random chains agreed while
 this was written. Ties go to fewer ops, so free stores are never made.
 
-Complexity: O(L²·M) cells, each trying O(L) splits vectorised in numpy over
-m and k, so O(L³·M) time and O(L²·M) memory.
+Complexity: O(L²·M) cells, each trying O(L) splits, so O(L³·M) time and
+O(L²·M) memory. ``tables.fill`` runs the compiled loops of ``kernel.py``
+where numba is installed and numpy's vectorised fill elsewhere; both give
+the same tables to the last bit.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ import numpy as np
 from ...errors import ConfigError, StrategyError
 from ...formatting import bytes_of
 from ...model.ops import OP_KINDS, Op
-from .tables import (
+from .layout import (
     DISK,
     FWD,
     LM,
@@ -85,9 +87,8 @@ from .tables import (
     PEEL,
     SPLIT_MEM,
     Tables,
-    fill_f,
-    fill_t,
 )
+from .tables import fill
 
 OBJECTIVES = ("backward", "total")
 
@@ -125,7 +126,7 @@ class BytesSchedule:
     value: float  # the objective's least cost, in the prices' unit
     rounding: Rounding
     tables: Tables
-    forward_tables: Tables  # F at top L, stored in the t = L column
+    forward_tables: Tables  # F: the top is L, stored at t = 0
 
     @property
     def unit_bytes(self) -> int:
@@ -160,9 +161,10 @@ def solve_bytes(
     sizes, prices = _checked(activation_bytes, prices, budget_bytes, units, objective)
     units_of = rounding(sizes, budget_bytes, units)
     layers = len(sizes) - 1
-    tables = fill_t(prices, units_of.activation_units, units_of.budget_units, use_disk)
-    forward = fill_f(tables, prices, units_of.activation_units, use_disk, objective)
-    value = float(forward.value[MEM, 0, layers, units_of.budget_units])
+    tables, forward = fill(
+        prices, units_of.activation_units, units_of.budget_units, use_disk, objective
+    )
+    value = float(forward.value[MEM, 0, 0, units_of.budget_units])
     if objective == "total":
         value += float(prices[LM, 0] + prices[FWD, 1:].sum())
     return BytesSchedule(layers, objective, value, units_of, tables, forward)
@@ -211,7 +213,7 @@ def _emit(schedule: BytesSchedule, stores: dict[int, list[Op]]) -> Iterator[Op]:
         forward = table is f_tab
         if not (forward or in_registers):
             yield Op(load_kind[src], base)
-        key = (src, base, top, free)
+        key = (src, base, 0 if forward else top, free)
         if may_move and table.moved[key]:
             other = DISK if src == MEM else MEM
             move = Op(store_kind[other], base)

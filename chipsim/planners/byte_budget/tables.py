@@ -1,32 +1,68 @@
-"""The tables of ``optimal_bytes``: T and F over (place, base, top, free units).
+"""The tables of the byte DP: T over (place, base, top, free units), F over (place, base,
+free units) with the top at L.
 
-Filled as the recurrence in optimal_bytes.py's docstring says; vectorised
-over the free units m and, for splits, over the split point k.
+Filled as the recurrence in recurrence.py's docstring says. ``fill`` fills
+them with ``kernel.py``'s compiled loops when numba is installed (the ``fast``
+extra) and else with ``fill_t``/``fill_f`` here, numpy vectorised over the
+free units m and, for splits, over the split point k. Both give the same
+tables to the last bit (tests/test_byte_kernel.py).
 """
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
-from ...model.ops import KIND_CODE, OP_KINDS
 from ...progress import report
+from .layout import (
+    BWD,
+    DISK,
+    FREE,
+    FWD,
+    LD,
+    LM,
+    MEM,
+    NO_STORE,
+    PEEL,
+    SD,
+    SM,
+    SPLIT_DISK,
+    SPLIT_MEM,
+    Tables,
+    charges,
+)
 
-MEM, DISK = 0, 1
-PEEL, SPLIT_MEM, SPLIT_DISK, NO_STORE = range(4)
-FWD, BWD, SM, LM, SD, LD, FREE = (KIND_CODE[kind] for kind in OP_KINDS)
 INF_OPS = np.iinfo(np.int64).max
 
 
-class Tables:
-    """Least cost (ties: fewest ops) and the choice achieving it, per [src, s, t, m]."""
+def fill(
+    prices: np.ndarray, size: np.ndarray, budget: int, use_disk: bool, objective: str
+) -> tuple[Tables, Tables]:
+    """(T, F): compiled where that pays, else with numpy; the same tables either way."""
+    compiled = _compiled(len(size) - 1, budget)
+    if compiled is not None:
+        return compiled(prices, size, budget, use_disk, objective)
+    t_tab = fill_t(prices, size, budget, use_disk)
+    return t_tab, fill_f(t_tab, prices, size, use_disk, objective)
 
-    def __init__(self, layers: int, units: int) -> None:
-        shape = (2, layers + 1, layers + 1, units + 1)
-        self.value = np.full(shape, np.inf)
-        self.ops = np.zeros(shape, dtype=np.int64)
-        self.choice = np.zeros(shape, dtype=np.int8)  # without the re-home
-        self.split = np.zeros(shape, dtype=np.int16)
-        self.moved = np.zeros(shape, dtype=bool)  # the entry re-homes its base first
+
+#: Candidates (splits × units × places × kinds) from which the compiled fill pays in a
+#: fresh process: importing numba and loading its cached machine code take about 0.9 s,
+#: what numpy takes for about 2·10⁷ candidates (L = 50 at 125 units).
+COMPILED_FROM = 2 * 10**7
+
+
+def _compiled(layers: int, budget: int):
+    """``kernel.fill_tables`` where numba is installed (the ``fast`` extra) and either
+    already loaded or worth loading for these tables; else None."""
+    if 4 * (layers + 1) ** 3 * (budget + 1) < 6 * COMPILED_FROM and "numba" not in sys.modules:
+        return None
+    try:
+        from .kernel import fill_tables
+    except ImportError:
+        return None
+    return fill_tables
 
 
 def _best(values: np.ndarray, ops: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -180,10 +216,8 @@ def _offer_move(table: Tables, key: tuple, value: np.ndarray, ops: np.ndarray) -
 def fill_f(t_tab, prices, size, use_disk, objective) -> Tables:
     """F (the forward phase's stores) for every base, the top fixed at L."""
     layers, budget = len(size) - 1, t_tab.value.shape[-1] - 1
-    f_tab = Tables(layers, budget)
-    charged = 1.0 if objective == "total" else 0.0
-    stored = charged * prices[SM] + prices[FREE]  # the free is paid in the backward phase
-    paged = charged * prices[SD]
+    f_tab = Tables(layers, budget, tops=1)
+    stored, paged = charges(prices, objective)
     upper = np.full((layers + 1, budget + 1), np.inf)
     upper_ops = np.zeros((layers + 1, budget + 1), dtype=np.int64)
     sources = (MEM, DISK) if use_disk else (MEM,)
@@ -209,22 +243,20 @@ def fill_f(t_tab, prices, size, use_disk, objective) -> Tables:
                 if use_disk:
                     candidates.append(
                         (
-                            paged[splits, None]
-                            + f_tab.value[DISK, base + 1 : layers, layers]
-                            + lower,
-                            1 + f_tab.ops[DISK, base + 1 : layers, layers] + lower_ops,
+                            paged[splits, None] + f_tab.value[DISK, base + 1 : layers, 0] + lower,
+                            1 + f_tab.ops[DISK, base + 1 : layers, 0] + lower_ops,
                             SPLIT_DISK,
                         )
                     )
                 for values, counts, choice in candidates:
                     value, ops, row = _best(values, counts)
                     _offer(best, value, ops, choice, row + base + 1)
-            key = (src, base, layers)
+            key = (src, base, 0)
             f_tab.value[key], f_tab.ops[key], f_tab.choice[key], f_tab.split[key] = best
         if base == 0 and use_disk:  # the forward phase may page a0
-            value, ops = paged[0] + f_tab.value[DISK, 0, layers], 1 + f_tab.ops[DISK, 0, layers]
-            _offer_move(f_tab, (MEM, 0, layers), value, ops)
+            value, ops = paged[0] + f_tab.value[DISK, 0, 0], 1 + f_tab.ops[DISK, 0, 0]
+            _offer_move(f_tab, (MEM, 0, 0), value, ops)
         if base >= 1:
-            upper[base] = _shift_up(f_tab.value[MEM, base, layers], int(size[base]), np.inf)
-            upper_ops[base] = _shift_up(f_tab.ops[MEM, base, layers], int(size[base]), 0)
+            upper[base] = _shift_up(f_tab.value[MEM, base, 0], int(size[base]), np.inf)
+            upper_ops[base] = _shift_up(f_tab.ops[MEM, base, 0], int(size[base]), 0)
     return f_tab

@@ -1,0 +1,66 @@
+"""The byte DP's compiled fill (kernel.py) gives the numpy fill's tables, entry for entry."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_optimal_bytes import random_chain
+
+from chipsim.planners.byte_budget import tables
+from chipsim.planners.byte_budget.recurrence import rounding, solve_bytes
+
+kernel = pytest.importorskip("chipsim.planners.byte_budget.kernel", exc_type=ImportError)
+
+
+def numpy_tables(prices, size, budget, use_disk, objective):
+    t_tab = tables.fill_t(prices, size, budget, use_disk)
+    return t_tab, tables.fill_f(t_tab, prices, size, use_disk, objective)
+
+
+def assert_same_tables(prices, size, budget, use_disk, objective) -> None:
+    compiled = kernel.fill_tables(prices, size, budget, use_disk, objective)
+    reference = numpy_tables(prices, size, budget, use_disk, objective)
+    for ours, theirs in zip(compiled, reference, strict=True):
+        for name, mine, old in zip(
+            ("value", "ops", "choice", "split", "moved"), ours.columns(), theirs.columns(),
+            strict=True,
+        ):  # fmt: skip
+            assert np.array_equal(mine, old), name
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_chains_fill_the_same_tables(seed: int) -> None:
+    """Integer prices, so ties are many: the tie-breaks must agree too."""
+    rng = np.random.default_rng(seed)
+    sizes, prices, budget = random_chain(rng, int(rng.integers(1, 9)))
+    units = rounding(sizes, budget, int(rng.integers(1, 40)))
+    for use_disk in (True, False):
+        for objective in ("backward", "total"):
+            assert_same_tables(
+                prices, units.activation_units, units.budget_units, use_disk, objective
+            )
+
+
+@pytest.mark.parametrize("use_disk", [True, False])
+def test_float_prices_on_a_longer_chain_fill_the_same_tables(use_disk: bool) -> None:
+    """Prices with fractions: every value must be the same float sum, added in the same order."""
+    rng = np.random.default_rng(7)
+    sizes = rng.integers(1_000, 50_000, 31)
+    prices = rng.uniform(0.0, 1e4, (7, 31)) * rng.uniform(0.5, 2.0, 31)
+    units = rounding(sizes, int(sizes.sum() // 6), 120)
+    for objective in ("backward", "total"):
+        assert_same_tables(prices, units.activation_units, units.budget_units, use_disk, objective)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_solve_bytes_plans_the_same_with_either_fill(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(seed)
+    sizes, prices, budget = random_chain(rng, int(rng.integers(2, 14)))
+    options = {"units": int(rng.integers(1, 60)), "use_disk": bool(seed % 3)}
+    compiled = solve_bytes(sizes, prices, budget, **options)
+    monkeypatch.setattr(tables, "_compiled", lambda layers, budget: None)
+    plain = solve_bytes(sizes, prices, budget, **options)
+    assert compiled.value == plain.value
+    assert compiled.ops() == plain.ops()
