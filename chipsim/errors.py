@@ -6,6 +6,8 @@ so the CLI can print it as-is instead of a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from .formatting import bytes_of
 
 
@@ -127,3 +129,14 @@ class DiskReadError(ChipsimError):
     """A disk read failed more times in a row than the chip retries."""
 
     exit_code = 4
+
+
+def did_you_mean(word: str, choices: Iterable[object]) -> str:
+    """``"; did you mean 'sqrt-n'?"`` when ``word`` is close to one of ``choices`` (difflib),
+    else "": the tail of an "unknown name" message."""
+    import difflib
+
+    names = [str(choice) for choice in choices]
+    folded = {name.lower().replace("_", "-"): name for name in names}
+    close = difflib.get_close_matches(word.lower().replace("_", "-"), list(folded), n=1, cutoff=0.6)
+    return f"; did you mean {folded[close[0]]!r}?" if close else ""

@@ -194,7 +194,8 @@ def test_a_subprocess_finds_both_routes_through_pythonpath(tmp_path: Path) -> No
         ),
         (
             "keep-small:reserve=3",
-            "strategy keep-small has no parameter 'reserve'; valid parameters: reserve_bytes",
+            "strategy keep-small has no parameter 'reserve'; valid parameters: reserve_bytes; "
+            "did you mean 'reserve_bytes'?",
         ),
         (
             "keep_small:plan:reserve_bytes=x",

@@ -35,7 +35,8 @@ def test_specs_parse_to_a_canonical_form(text: str, canonical: str) -> None:
             "strid:k=5",
             "unknown strategy 'strid'; valid strategies are full-store, "
             "stride:k=N[,prefetch=N], sqrt-n[:segment=N], disk-offload[:prefetch=N], "
-            "revolve[:slots=N], optimal[:objective=TEXT,ns_per_nj=X,units=N]",
+            "revolve[:slots=N], optimal[:objective=TEXT,ns_per_nj=X,units=N]; "
+            "did you mean 'stride'?",
         ),
         ("stride", "strategy stride needs k (for example stride:k=5)"),
         ("stride:j=5", "strategy stride has no parameter 'j'; valid parameters: k, prefetch"),

@@ -4,7 +4,6 @@ replication, timing-only and progress options, and checks of output paths."""
 from __future__ import annotations
 
 import functools
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,8 @@ from typing import Any
 import click
 
 from ..errors import ConfigError
+from ..files import setting_value
+from ..limits import text_shown
 from ..planners import DEFAULT_COMPARISON, STRATEGIES, describe
 from ..progress import reporting
 from ..study.guards import check_priced_by_size
@@ -107,6 +108,8 @@ def build_scenario(
     overrides applied; refused when its chip cannot price its network's stages
     (``guards``), and with a warning on stderr when a preset's rate was derived
     for another network (``presets.rate_warning``)."""
+    if network is not None and not network.strip():
+        raise ConfigError("--network is empty; give a network spec or a stage-table path")
     base = find_scenario(scenario) if scenario is not None else Scenario()
     changes = parse_assignments(assignments)
     try:
@@ -136,20 +139,16 @@ def check_output_path(option: str, path: Path, formats: tuple[str, ...]) -> None
 def parse_assignments(assignments: tuple[str, ...]) -> dict[str, Any]:
     """``("loaddisk_ns=50", "mode=overlapped")`` → ``{"loaddisk_ns": 50, "mode": "overlapped"}``.
 
-    A value is read as a TOML value (50, 0.2, "text", {dist = "lognormal", ...});
+    A value is read as a TOML value (50, 0.2, 40e9, "text", {dist = "lognormal", ...});
     anything else is taken as plain text, so ``mode=overlapped`` needs no
-    quotes. The chip then says whether the value suits the field.
+    quotes (``files.setting_value``). The chip then says whether the value suits the field.
     """
     values: dict[str, Any] = {}
     for text in assignments:
         key, eq, raw = text.partition("=")
         if not eq or not key.strip():
-            raise ConfigError(f"--set {text!r}: expected KEY=VALUE, e.g. --set loaddisk_ns=50")
-        try:
-            value = tomllib.loads(f"value = {raw}")["value"]
-        except tomllib.TOMLDecodeError as error:
-            if raw.strip().startswith("{"):
-                raise ConfigError(f"--set {text}: not a valid TOML table ({error})") from None
-            value = raw.strip()
-        values[key.strip()] = value
+            raise ConfigError(
+                f"--set {text_shown(text)}: expected KEY=VALUE, e.g. --set loaddisk_ns=50"
+            )
+        values[key.strip()] = setting_value(raw, f"--set {text_shown(text, 80)}")
     return values

@@ -38,8 +38,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import ConfigError
-from ..limits import MAX_TOTAL
+from ..errors import ConfigError, did_you_mean
+from ..limits import MAX_TOTAL, text_shown
 from . import chip_checks as checks
 from .budget import Budget
 from .chip_fields import (
@@ -156,7 +156,8 @@ class ChipConfig:
         for key in changes:
             if key not in valid:
                 raise ConfigError(
-                    f"unknown chip field {key!r}; valid fields are {', '.join(valid)}"
+                    f"unknown chip field {text_shown(key)}; valid fields are {', '.join(valid)}"
+                    + did_you_mean(key, valid)
                 )
         sizing = dict(changes)
         for field in SIZING_FIELDS:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import ConfigError
-from ..limits import MAX_LATENCY_NS, shown
+from ..limits import MAX_LATENCY_NS, MAX_TOTAL, shown
 from .latency import Distribution
 
 
@@ -65,11 +65,13 @@ def probability(name: str, value: Any) -> None:
         raise ConfigError(f"chip field {name} must be >= 0 and < 1, got {shown(value)}")
 
 
-def whole(name: str, value: Any, low: int, high: int | None = None) -> None:
+def whole(name: str, value: Any, low: int, high: int = MAX_TOTAL) -> None:
+    """A whole number in [low, high]; every integer field is at most ``MAX_TOTAL`` (int64)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise ConfigError(f"chip field {name} must be a whole number >= {low}, got {shown(value)}")
-    if high is not None and value > high:
-        raise ConfigError(f"chip field {name} must be at most {high}, got {value}")
+    if value > high:
+        limit = "2**62 (chipsim.limits.MAX_TOTAL)" if high == MAX_TOTAL else str(high)
+        raise ConfigError(f"chip field {name} must be at most {limit}, got {shown(value)}")
 
 
 def rate(name: str, value: Any) -> None:

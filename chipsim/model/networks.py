@@ -81,7 +81,11 @@ def parse_network(text: str) -> specs.Spec:
     except ConfigError as error:
         if not str(error).startswith("unknown network"):
             raise
-        raise ConfigError(f"{error}; or the path of a stage table (.csv or .toml)") from None
+        listed, _, close = str(error).partition("; did you mean")
+        close = f"; did you mean{close}" if close else ""
+        raise ConfigError(
+            f"{listed}; or the path of a stage table (.csv or .toml){close}"
+        ) from None
 
 
 def build_network(text: str, *, dtype_bytes: int | None = None) -> Chain:

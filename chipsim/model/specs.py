@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import inspect
 import math
+import re
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, did_you_mean
+from ..limits import MAX_DIGITS
+from ..limits import text_shown as shown_text
 
 Value = int | float | str | tuple[int, ...]
 
@@ -79,8 +82,9 @@ def parse(
     name, _, rest = text.strip().partition(":")
     if name not in registry:
         raise error(
-            f"unknown {noun} {name!r}; valid {plural or noun + 's'} are "
+            f"unknown {noun} {shown_text(name)}; valid {plural or noun + 's'} are "
             + ", ".join(describe(n, f) for n, f in registry.items())
+            + did_you_mean(name, registry)
         )
     return parse_params(name, registry[name], rest, noun, error)
 
@@ -95,10 +99,14 @@ def parse_params(
     """The Spec of ``name`` (already resolved to ``function``) with the parameter text ``rest``."""
     allowed = parameters(function)
     values: dict[str, Value] = {}
-    for key, raw in _items(rest, noun, name, error):
+    items = _positional(_items(rest, noun, name, error), allowed)
+    for key, raw in items:
         if key not in allowed:
             valid = ", ".join(allowed) or "none"
-            raise error(f"{noun} {name} has no parameter {key!r}; valid parameters: {valid}")
+            raise error(
+                f"{noun} {name} has no parameter {shown_text(key)}; valid parameters: {valid}"
+                + did_you_mean(key, allowed)
+            )
         if raw is None:
             raise error(f"{noun} {name}: parameter {key} needs a value, as in {key}=5")
         if key in values:
@@ -126,35 +134,73 @@ def _items(rest: str, noun: str, name: str, error: type[Exception]) -> list[tupl
     """``k=5,widths=1,2,3`` → [("k", "5"), ("widths", "1,2,3")]: a part without ``=``
     continues the list value before it."""
     items: list[tuple[str, str | None]] = []
-    for part in (piece.strip() for piece in rest.split(",")) if rest else ():
+    if _CONTROL.search(rest):
+        raise error(f"{noun} {name}: its parameters contain a control character: {rest!r}")
+    for part in (piece.strip() for piece in rest.split(",")) if rest.strip() else ():
         if not part:
-            continue
+            raise error(f"{noun} {name}: an empty item in {rest!r}; separate values by one comma")
         key, eq, raw = part.partition("=")
         if eq:
             items.append((key.strip(), raw.strip()))
-        elif items and items[-1][1] is not None and part.lstrip("-").isdigit():
+        elif items and items[-1][1] is not None and _INTEGER.fullmatch(part):
             items[-1] = (items[-1][0], f"{items[-1][1]},{part}")
         else:
             items.append((key.strip(), None))
     return items
 
 
+def _positional(
+    items: list[tuple[str, str | None]], allowed: dict[str, inspect.Parameter]
+) -> list[tuple[str, str | None]]:
+    """``stride:5`` is ``stride:k=5``: a first item without ``=`` is the value of the one
+    required parameter (or of the only parameter, when none is required)."""
+    if not items or items[0][1] is not None or items[0][0] in allowed:
+        return items
+    required = [key for key, p in allowed.items() if p.default is p.empty]
+    single = required if required else list(allowed)
+    if len(single) != 1:
+        return items
+    return [(single[0], items[0][0]), *items[1:]]
+
+
+#: Numbers as people write them: ASCII digits, no ``_`` separators, no ``0x`` prefixes.
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def number(raw: str, kind: type, where: str, error: type[Exception] = ConfigError) -> int | float:
+    """``raw`` as an int or float: plain ASCII digits, at most ``MAX_DIGITS`` of them. An
+    int may be written as an integral float in exponent form (``40e9``), not ``1.5e0``."""
+    expected = "a whole number" if kind is int else "a number"
+    text = raw.strip()
+    if len(text) > MAX_DIGITS + 8:
+        raise error(
+            f"{where} must be {expected} of at most {MAX_DIGITS} digits, got {shown_text(text)}"
+        )
+    if kind is int and _INTEGER.fullmatch(text):
+        return int(text)
+    if not _FLOAT.fullmatch(text) or (kind is int and not _is_integral(float(text))):
+        raise error(f"{where} must be {expected}, got {shown_text(raw)}")
+    value = float(text)
+    if not math.isfinite(value):
+        raise error(f"{where} must be a finite number, got {shown_text(raw)}")
+    return int(value) if kind is int else value
+
+
+def _is_integral(value: float) -> bool:
+    return math.isfinite(value) and value.is_integer() and abs(value) <= 2**53
+
+
 def _convert(raw: str, kind: type, where: str, error: type[Exception]) -> Value:
     if kind is str:
         return raw
     if kind is tuple:
-        try:
-            return tuple(int(part) for part in raw.split(","))
-        except ValueError:
-            raise error(f"{where} must be whole numbers separated by commas, got {raw!r}") from None
-    try:
-        value = kind(raw)
-    except ValueError:
-        expected = "a whole number" if kind is int else "a number"
-        raise error(f"{where} must be {expected}, got {raw!r}") from None
-    if kind is float and not math.isfinite(value):
-        raise error(f"{where} must be a finite number, got {raw!r}")
-    return value
+        parts = raw.split(",")
+        if not all(_INTEGER.fullmatch(part.strip()) for part in parts) or len(raw) > 10**4:
+            raise error(f"{where} must be whole numbers separated by commas, got {shown_text(raw)}")
+        return tuple(number(part, int, where, error) for part in parts)  # type: ignore[misc]
+    return number(raw, kind, where, error)
 
 
 def _text(value: Value) -> str:

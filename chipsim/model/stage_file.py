@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import csv
 import io
-import tomllib
 from collections.abc import Iterator
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..files import loads_toml, read_input
+from ..limits import MAX_STAGES
 from .stages import BACKWARD_MACS_PER_FORWARD, Chain, Stage
 
 #: Every column a stage file may have, and those it must have.
@@ -57,11 +58,20 @@ def load_stage_file(path: str | PathLike[str], *, dtype_bytes: int = 4) -> Chain
 
 
 def _read(file: Path, label: str) -> str:
+    """The file's text: a regular file of at most ``MAX_INPUT_BYTES`` (``files.read_input``)."""
     try:
-        return file.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
-        raise ConfigError(f"{label} cannot be read ({reason}); give a CSV or TOML file") from None
+        return read_input(file, "stage file")
+    except ConfigError as error:
+        raise ConfigError(f"{error}; give a CSV or TOML file") from None
+
+
+def _check_count(label: str, count: int, unit: str) -> None:
+    """Refuse a table of more than ``MAX_STAGES`` stages, as soon as the count passes it."""
+    if count > MAX_STAGES:
+        raise ConfigError(
+            f"{label} has more than {MAX_STAGES} stages (chipsim.limits.MAX_STAGES); "
+            f"give at most that many {unit}"
+        )
 
 
 def _stage_unit(suffix: str) -> str:
@@ -81,10 +91,10 @@ def _parse_csv(text: str, label: str) -> tuple[tuple[int, ...], list[Row]]:
     if not header:
         raise ConfigError(f"{label} is empty; its first line is the header: {','.join(COLUMNS)}")
     _check_header(header, label)
-    rows = [
-        (f"line {line}", _csv_values(header, fields, f"{label} line {line}"))
-        for line, fields in records
-    ]
+    rows = []
+    for line, fields in records:  # streamed: the count is checked before rows pile up
+        _check_count(label, len(rows), "rows after the input row")
+        rows.append((f"line {line}", _csv_values(header, fields, f"{label} line {line}")))
     if not rows:
         raise ConfigError(f"{label} has no rows; its first row is the input, as in input,3x224x224")
     where, first = rows[0]
@@ -144,10 +154,8 @@ def _input_row(where: str, values: dict[str, Any]) -> tuple[int, ...]:
 
 def _parse_toml(text: str, label: str) -> tuple[tuple[int, ...], list[Row]]:
     """a0's shape (``input_shape``) and the ``[[stage]]`` tables, numbered from 1."""
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{label} is not valid TOML: {error}") from None
+    _check_count(label, text.count("[[") - 1, "[[stage]] tables")  # before parsing them
+    document = loads_toml(text, label, invalid=f"{label} is not valid TOML")
     for key in document:
         if key not in ("input_shape", "stage"):
             raise ConfigError(f"{label}: unknown key {key!r}; valid keys: input_shape, stage")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..files import loads_toml, read_input
 from ..formatting import bytes_text, time_text
 from ..model.chip import BANDWIDTH_FIELDS, ENERGY_FIELDS, LATENCY_FIELDS, ChipConfig
 from ..model.network import Network
@@ -165,14 +165,9 @@ def _latency_text(value: Any) -> str:
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     """Read a scenario file; every error names the file and the key."""
     source = Path(path)
-    try:
-        data = tomllib.loads(source.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{source}: no such scenario file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{source}: cannot read the scenario: {error}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{source}: not valid TOML: {error}") from None
+    if not source.exists() and not source.is_symlink():
+        raise ConfigError(f"{source}: no such scenario file")
+    data = loads_toml(read_input(source, "scenario"), str(source))
     return scenario_from_mapping(data, where=str(source))
 
 
