@@ -33,6 +33,8 @@ Work, estimated from a plan's closed form before it is built (``chipsim.planners
   costs below (measured on a 2-core machine, ``benchmarks/refusals.py``).
 - ``MAX_REPLICATIONS``: seeded draws of a run's timing; a p99 is stable far
   sooner, and each replication re-times every op of the plan.
+- ``MAX_FIGURE_OPS``: ops of a trace drawn as a figure (one bar each):
+  ``report``'s traced run and ``plot``'s trace.
 - ``DEFAULT_PLAN_TIMEOUT_S``: how long a third-party strategy may plan
   (``--plan-timeout``).
 """
@@ -56,13 +58,18 @@ MAX_PLAN_OPS = 2 * 10**7
 MAX_WORK_SECONDS = 120
 MAX_WORK_BYTES = 2 * 10**9
 MAX_REPLICATIONS = 100_000
+MAX_FIGURE_OPS = 100_000
 DEFAULT_PLAN_TIMEOUT_S = 60.0
 
 #: Measured cost of one op, in seconds and bytes held, by what is done with it: built
 #: into a plan, simulated serially (timing only), simulated with the numpy math, or
-#: simulated in overlapped mode (SimPy processes); ``retimed``: one replication's draw.
-SECONDS_PER_OP = {"plan": 1e-6, "serial": 4e-6, "math": 25e-6, "overlapped": 30e-6, "retimed": 1e-6}
-BYTES_PER_OP = {"plan": 40, "serial": 100, "math": 100, "overlapped": 450, "retimed": 16}
+#: simulated in overlapped mode (SimPy processes); ``retimed``: one op of a replication
+#: (each replication also costs ``SECONDS_PER_REPLICATION``). benchmarks/refusals.py.
+SECONDS_PER_OP = {"plan": 1e-6, "serial": 4e-6, "math": 25e-6, "overlapped": 30e-6, "retimed": 2e-7}
+BYTES_PER_OP = {"plan": 40, "serial": 100, "math": 100, "overlapped": 450, "retimed": 0}
+SECONDS_PER_REPLICATION = 2.5e-4
+#: ``optimal`` beyond its exact planner plans about this long per layer (periodic.py).
+SECONDS_PER_PERIODIC_LAYER = 3e-5
 
 
 def shown(value: object) -> str:

@@ -34,6 +34,9 @@ class _Group(click.Group):
             raise
         except click.UsageError as error:  # `chipsim --bogus`: the group's own options
             _usage_error(error)
+        except KeyboardInterrupt:
+            click.echo("chipsim: interrupted", err=True)
+            raise click.exceptions.Exit(130) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -50,6 +53,19 @@ class _Group(click.Group):
             where = f"{error.filename}: " if error.filename else ""
             click.echo(f"chipsim: error: {where}{error.strerror or error}", err=True)
             ctx.exit(2)
+        except MemoryError:  # the estimates (chipsim.limits) missed: still one line
+            click.echo(
+                "chipsim: error: out of memory; try a smaller network, fewer layers, "
+                "--no-math or fewer strategies",
+                err=True,
+            )
+            ctx.exit(2)
+        except RecursionError:
+            click.echo("chipsim: error: an input is nested too deeply to read", err=True)
+            ctx.exit(2)
+        except KeyboardInterrupt:  # Ctrl-C: one line and 130, as a shell reports SIGINT
+            click.echo("chipsim: interrupted", err=True)
+            ctx.exit(130)
 
 
 def _usage_error(error: click.UsageError) -> NoReturn:

@@ -170,7 +170,10 @@ def plot_command(file: Path, out: Path | None, slots: int | None, budget_bytes: 
 def report_command(out: Path, strategy: str, **scenario_args: Any) -> None:
     """Write a markdown report: comparison, course answers, four figures, traces."""
     from ..outputs.report import write_report
+    from ..planners import parse_spec, work
 
     scenario = build_scenario(**scenario_args)
+    spec = parse_spec(strategy)
+    work.check_figure(spec.name, str(spec), dict(spec.params), scenario.chain, scenario.chip)
     path = write_report(scenario, out, strategy=strategy)
     click.echo(f"report written to {path}")

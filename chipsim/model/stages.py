@@ -176,7 +176,8 @@ class Chain:
     def activation_elements(self) -> np.ndarray:
         """Elements of a(l), l = 0..L (int64)."""
         column = self._column([stage.elements for stage in self._pattern])
-        return np.concatenate([[math.prod(self.input_shape)], column]).astype(np.int64)
+        first = np.asarray([math.prod(self.input_shape)], dtype=np.int64)
+        return np.concatenate([first, column])
 
     @cached_property
     def activation_bytes(self) -> np.ndarray:
@@ -226,8 +227,8 @@ class Chain:
 
         Only then does a buffer *slot* (the course's unit) mean something.
         """
-        sizes = self.activation_elements
-        return int(sizes[0]) if bool((sizes == sizes[0]).all()) else None
+        first = math.prod(self.input_shape)  # from the pattern: no L-long array is built
+        return first if all(stage.elements == first for stage in self._pattern) else None
 
     @property
     def working_bytes(self) -> int:

@@ -25,7 +25,7 @@ from ..model.networks import course_chain
 from ..model.specs import Spec
 from ..model.stages import Chain
 from ..sim.plan import Plan
-from . import disk_offload, full_store, optimal, plugins, revolve, sqrt_n, stride
+from . import disk_offload, full_store, optimal, plugins, revolve, sqrt_n, stride, work
 
 PlanFunction = Callable[..., Plan]
 
@@ -116,6 +116,7 @@ def make_plan(spec: str | StrategySpec, network: Chain | int, chip: ChipConfig) 
         network = course_chain(network, 1, dtype_bytes=chip.dtype_bytes)
     plan_function, params = function(parsed.name), dict(parsed.params)
     if parsed.name in STRATEGIES:
+        work.check_plan(parsed.name, str(parsed), params, network, chip)
         plan = plan_function(network, chip, **params)
     else:
         plan = plugins.call(parsed.name, plan_function, network, chip, **params)

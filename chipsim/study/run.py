@@ -13,7 +13,7 @@ from ..model.memory import check_math_memory
 from ..model.network import GradientCheck, Network, check_seed
 from ..model.networks import COURSE_LAYERS, COURSE_WIDTH, build_network, course_chain
 from ..model.stages import Chain
-from ..planners import check_slots, make_plan, parse_spec
+from ..planners import check_slots, make_plan, parse_spec, work
 from ..progress import report
 from ..sim.draws import Sampler
 from ..sim.engine import execute, timed
@@ -69,6 +69,9 @@ def simulate(
     if chain.equal_width is not None:  # a plan that cannot fit is refused before it is built
         check_slots(spec.name, str(spec), chain.layers, chip, dict(spec.params))
     plan = make_plan(spec, chain, chip)
+    work.check_run(str(spec), len(plan), chip, math)
+    if replications is not None:
+        work.check_replications(replications, len(plan))
     model = chain.model(seed) if math else None
     trained = chip.training.trained(model) if model is not None else None
     check = None if model is None else GradientCheck(model, trained)  # layer by layer
