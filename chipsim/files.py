@@ -75,8 +75,9 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
         raise ConfigError(f"{path}: not a readable {Path(path).suffix} file ({error})") from None
 
 
-def read_input(path: str | os.PathLike[str], what: str) -> str:
-    """A regular file of at most ``MAX_INPUT_BYTES`` as text; else a one-line ConfigError.
+def read_input(path: str | os.PathLike[str], what: str, limit_bytes: int | None = None) -> str:
+    """A regular file of at most ``limit_bytes`` (default ``MAX_INPUT_BYTES``) as text;
+    else a one-line ConfigError.
 
     ``what`` names the file in messages ("scenario", "stage file"). A device
     (``/dev/zero``), a FIFO or a folder is refused before it is opened, so
@@ -85,17 +86,15 @@ def read_input(path: str | os.PathLike[str], what: str) -> str:
     """
     from .limits import MAX_INPUT_BYTES
 
-    regular_file(path, what)
+    limit = MAX_INPUT_BYTES if limit_bytes is None else limit_bytes
+    regular_file(path, what, limit)
     try:
         with open(path, "rb") as file:
-            data = file.read(MAX_INPUT_BYTES + 1)
+            data = file.read(limit + 1)
     except OSError as error:
         raise ConfigError(f"{what} {path} cannot be read ({error.strerror})") from None
-    if len(data) > MAX_INPUT_BYTES:
-        raise ConfigError(
-            f"{what} {path} is larger than {MAX_INPUT_BYTES // 2**20} MiB "
-            "(chipsim.limits.MAX_INPUT_BYTES)"
-        )
+    if len(data) > limit:
+        raise ConfigError(f"{what} {path} grew past {limit} bytes while read (chipsim.limits)")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

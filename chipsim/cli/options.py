@@ -4,6 +4,8 @@ replication, timing-only and progress options, and checks of output paths."""
 from __future__ import annotations
 
 import functools
+import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -134,6 +136,21 @@ def check_output_path(option: str, path: Path, formats: tuple[str, ...]) -> None
     folder = path.parent
     if not folder.is_dir():
         raise ConfigError(f"{option} {path}: the folder {folder} does not exist")
+    check_regular_target(option, path)
+
+
+def check_regular_target(option: str, path: Path) -> None:
+    """Refuse to write over anything but a regular file: a FIFO, a device, or a symlink to
+    one (``/dev/full``) would be replaced by the atomic rename, or block."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return  # nothing there yet (or a dangling link): the write makes a new file
+    except OSError as error:
+        raise ConfigError(f"{option} {path}: {error.strerror}") from None
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "a device"
+        raise ConfigError(f"{option} {path}: is {kind}, not a regular file; give a file name")
 
 
 def parse_assignments(assignments: tuple[str, ...]) -> dict[str, Any]:

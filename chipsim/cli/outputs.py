@@ -4,12 +4,14 @@ or matplotlib only when it runs."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import click
 
 from ..errors import ConfigError
+from ..limits import MAX_FIGURE_OPS, MAX_TABLE_BYTES, MAX_TOTAL, text_shown
 from ..planners import DEFAULT_COMPARISON
 from .options import (
     STRATEGY_HELP,
@@ -79,6 +81,11 @@ def sweep_command(
 
     if scheduler is not None and backend != "dask":
         raise ConfigError("--scheduler goes with --backend dask")
+    if scheduler is not None and not _SCHEDULER.fullmatch(scheduler):
+        raise ConfigError(
+            f"--scheduler {text_shown(scheduler)}: expected an address such as "
+            "tcp://HOST:PORT (tcp, tls, ucx, ws or wss, with a port)"
+        )
     sweep_seed = scenario_args.pop("seed")
     base = build_scenario(seed=None, **scenario_args)
     grid = parse_grid(grid_items, base)
@@ -104,6 +111,10 @@ def sweep_command(
     )
 
 
+#: A Dask scheduler's address: protocol://host:port.
+_SCHEDULER = re.compile(r"(tcp|tls|ucx|ws|wss)://[^\s/:]+(:[0-9]{1,5})")
+
+
 @click.command(name="plot")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
@@ -113,12 +124,12 @@ def sweep_command(
 )
 @click.option(
     "--slots",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_TOTAL),
     help="For a trace: the chip's buffer slots, drawn as a limit (the buffer in slots).",
 )
 @click.option(
     "--budget-bytes",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_TOTAL),
     help="For a trace: the chip's buffer bytes, drawn as a limit (the buffer in bytes).",
 )
 def plot_command(file: Path, out: Path | None, slots: int | None, budget_bytes: int | None) -> None:
@@ -127,12 +138,13 @@ def plot_command(file: Path, out: Path | None, slots: int | None, budget_bytes: 
     A trace's buffer is drawn in bytes when its activations differ in size (a
     real network) or --budget-bytes is given, in slots otherwise.
     """
-    from ..files import read_table
+    from ..files import read_table, regular_file
     from ..outputs import plots, sweep_plot
     from ..outputs.exports import load_trace
 
     if slots is not None and budget_bytes is not None:
         raise ConfigError("--slots and --budget-bytes both given: give one, the chip's limit")
+    regular_file(file, "plot input", MAX_TABLE_BYTES)  # not a FIFO, a device, a huge file
     target = out or file.with_suffix(".png")
     check_output_path("--out", target, (".png", ".svg", ".pdf"))
     table = read_table(file) if file.suffix.lower() in (".csv", ".parquet") else None
@@ -147,6 +159,11 @@ def plot_command(file: Path, out: Path | None, slots: int | None, budget_bytes: 
         trace = load_trace(file)
         if trace.empty:
             raise ConfigError(f"{file}: nothing to draw: the trace has no ops")
+        if len(trace) > MAX_FIGURE_OPS:
+            raise ConfigError(
+                f"{file}: the trace has {len(trace)} ops; a figure draws at most "
+                f"{MAX_FIGURE_OPS} (chipsim.limits.MAX_FIGURE_OPS)"
+            )
         figure = plots.trace_chart(trace, slots=slots, budget_bytes=budget_bytes, title=file.name)
     plots.save(figure, target)
     click.echo(f"figure written to {target}")
@@ -158,7 +175,7 @@ def plot_command(file: Path, out: Path | None, slots: int | None, budget_bytes: 
 @click.option(
     "--out",
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False),
     help="Folder for report.md, the figures and the traces (made if missing).",
 )
 @click.option(
@@ -167,8 +184,10 @@ def plot_command(file: Path, out: Path | None, slots: int | None, budget_bytes: 
     show_default=True,
     help="The run to trace and draw. " + STRATEGY_HELP,
 )
-def report_command(out: Path, strategy: str, **scenario_args: Any) -> None:
+def report_command(out: str, strategy: str, **scenario_args: Any) -> None:
     """Write a markdown report: comparison, course answers, four figures, traces."""
+    if not out.strip():
+        raise ConfigError("--out is empty; give the report's folder, e.g. --out report")
     from ..outputs.report import write_report
     from ..planners import parse_spec, work
 

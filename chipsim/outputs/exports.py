@@ -21,7 +21,8 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ConfigError
-from ..files import read_table, write_atomically
+from ..files import read_input, read_table, regular_file, write_atomically
+from ..limits import MAX_TABLE_BYTES
 from ..model.ops import OP_KINDS, PORTS
 from ..sim.plan import PHASES
 from ..sim.trace import COLUMNS, ENERGY_COLUMN, LATER_COLUMNS
@@ -107,12 +108,15 @@ def chrome_trace(frame: pd.DataFrame, *, title: str = "") -> dict[str, Any]:
 def load_trace(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read a trace file back into the DataFrame ``Trace.frame()`` gives (same dtypes)."""
     if trace_format(path) == ".json":
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_input(path, "trace", MAX_TABLE_BYTES)
         try:
             frame = _from_chrome(json.loads(text, parse_float=Decimal))
-        except (ValueError, KeyError, TypeError, IndexError) as error:
-            raise ConfigError(f"{path}: not a chipsim Chrome trace ({error!r})") from None
+        except RecursionError:
+            raise ConfigError(f"{path}: not a chipsim Chrome trace (nested too deeply)") from None
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError) as error:
+            raise ConfigError(f"{path}: not a chipsim Chrome trace ({_short(error)})") from None
     else:
+        regular_file(path, "trace")
         frame = read_table(path)
     for name, value in LATER_COLUMNS.items():
         if name not in frame.columns:
@@ -123,8 +127,16 @@ def load_trace(path: str | os.PathLike[str]) -> pd.DataFrame:
     columns = [*COLUMNS, *([ENERGY_COLUMN] if ENERGY_COLUMN in frame.columns else [])]
     try:
         return typed(frame[columns])
-    except (ValueError, TypeError) as error:
-        raise ConfigError(f"{path}: a column has values of the wrong kind ({error})") from None
+    except (ValueError, TypeError, OverflowError) as error:
+        raise ConfigError(
+            f"{path}: a column has values of the wrong kind ({_short(error)})"
+        ) from None
+
+
+def _short(error: BaseException) -> str:
+    """An exception as a short line: its repr, long ones cut (a 400-digit value...)."""
+    text = " ".join(repr(error).split())
+    return text if len(text) <= 200 else text[:200] + "…"
 
 
 def typed(frame: pd.DataFrame) -> pd.DataFrame:
