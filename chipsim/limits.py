@@ -36,7 +36,7 @@ Work, estimated from a plan's closed form before it is built (``chipsim.planners
 - ``MAX_FIGURE_OPS``: ops of a trace drawn as a figure (one bar each):
   ``report``'s traced run and ``plot``'s trace.
 - ``DEFAULT_PLAN_TIMEOUT_S``: how long a third-party strategy may plan
-  (``--plan-timeout``).
+  (``--plan-timeout``, at most ``MAX_PLAN_TIMEOUT_S``, a day).
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ MAX_WORK_BYTES = 2 * 10**9
 MAX_REPLICATIONS = 100_000
 MAX_FIGURE_OPS = 100_000
 DEFAULT_PLAN_TIMEOUT_S = 60.0
+MAX_PLAN_TIMEOUT_S = 86_400.0
 
 #: Measured cost of one op, in seconds and bytes held, by what is done with it: built
 #: into a plan, simulated serially (timing only), simulated with the numpy math, or

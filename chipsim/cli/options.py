@@ -14,8 +14,8 @@ import click
 
 from ..errors import ConfigError
 from ..files import setting_value
-from ..limits import text_shown
-from ..planners import DEFAULT_COMPARISON, STRATEGIES, describe
+from ..limits import DEFAULT_PLAN_TIMEOUT_S, MAX_PLAN_TIMEOUT_S, text_shown
+from ..planners import DEFAULT_COMPARISON, STRATEGIES, deadline, describe
 from ..progress import reporting
 from ..study.guards import check_priced_by_size
 from ..study.presets import find_scenario, rate_warning
@@ -56,7 +56,26 @@ def scenario_options(command: Callable[..., Any]) -> Callable[..., Any]:
     ]
     for option in reversed(options):
         command = option(command)
-    return command
+    return _with_plan_timeout(command)
+
+
+def _with_plan_timeout(command: Callable[..., Any]) -> Callable[..., Any]:
+    """A ``--plan-timeout`` option: how long a third-party strategy may plan."""
+
+    @functools.wraps(command)
+    def wrapped(*args: Any, plan_timeout: float, **kwargs: Any) -> Any:
+        with deadline.limit(plan_timeout):
+            return command(*args, **kwargs)
+
+    option = click.option(
+        "--plan-timeout",
+        type=click.FloatRange(min=0, min_open=True, max=MAX_PLAN_TIMEOUT_S),
+        default=DEFAULT_PLAN_TIMEOUT_S,
+        show_default=True,
+        metavar="SECONDS",
+        help="Stop a third-party strategy (a plugin) that plans longer than this.",
+    )
+    return option(wrapped)
 
 
 strategies_option = click.option(

@@ -102,7 +102,8 @@ class Costs:
         for code, kind in enumerate(PRICE_KINDS):
             rate = self.chip.rate(kind)
             if rate is not None:
-                table[code] = self.work(kind, recorded=code == RECORDED_BWD) / rate
+                with np.errstate(over="ignore"):  # an infinite price is refused in one line
+                    table[code] = self.work(kind, recorded=code == RECORDED_BWD) / rate
         self._measured(table)
         return table
 

@@ -25,7 +25,7 @@ from ..model.networks import course_chain
 from ..model.specs import Spec
 from ..model.stages import Chain
 from ..sim.plan import Plan
-from . import disk_offload, full_store, optimal, plugins, revolve, sqrt_n, stride, work
+from . import deadline, disk_offload, full_store, optimal, plugins, revolve, sqrt_n, stride, work
 
 PlanFunction = Callable[..., Plan]
 
@@ -119,7 +119,15 @@ def make_plan(spec: str | StrategySpec, network: Chain | int, chip: ChipConfig) 
         work.check_plan(parsed.name, str(parsed), params, network, chip)
         plan = plan_function(network, chip, **params)
     else:
-        plan = plugins.call(parsed.name, plan_function, network, chip, **params)
+        label = parsed.name
+        plan = deadline.call_within(
+            label, plugins.call, label, plan_function, network, chip, **params
+        )
+        if plan.layers != network.layers:  # its ops would index past the network's stages
+            raise StrategyError(
+                f"strategy {label} returned a plan for {plan.layers} layers; "
+                f"the network has {network.layers}"
+            )
     plan = plan.up_to(chip.training.lowest_trained(network))
     sizes = network.activation_bytes if network.equal_width is None else None
     return dataclasses.replace(plan, strategy=str(parsed), activation_bytes=sizes)
