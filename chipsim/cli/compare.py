@@ -9,11 +9,10 @@ from typing import Any
 import click
 
 from ..errors import ConfigError, DiskReadError
-from ..model.chip import LATENCY_FIELDS
 from ..outputs import jsonout
 from ..planners import DEFAULT_COMPARISON
 from ..sim.plan import PHASES
-from ..study.analysis import RANKINGS, Outcome, breakeven, compare, rank
+from ..study.analysis import RANKINGS, SOLVABLE_FIELDS, Outcome, breakeven, compare, rank
 from .options import (
     STRATEGY_HELP,
     build_scenario,
@@ -151,8 +150,8 @@ def _numbers(option: str, text: str, kind: type) -> list[Any]:
 @click.option(
     "--param",
     required=True,
-    type=click.Choice(LATENCY_FIELDS),
-    help="The latency to solve for.",
+    type=click.Choice(SOLVABLE_FIELDS),
+    help="The latency or bandwidth to solve for.",
 )
 @click.option("--strategy", required=True, help=STRATEGY_HELP)
 @click.option("--against", required=True, help="The strategy spec to tie with.")

@@ -64,6 +64,9 @@ def describe_breakeven(point: BreakEven) -> str:
 
 def _tie_value(point: BreakEven) -> str:
     value = point.value
+    if point.unit != "ns":  # a bandwidth: bytes or MACs per ns, as a plain number
+        exact = f" [{value}]" if 1 < value.denominator < 10**6 else ""
+        return f"{float(value):.4g} {point.unit}{exact}"
     shown = time_text(float(value))
     if value.denominator == 1:
         return exact_text(shown, int(value), "ns")

@@ -6,8 +6,15 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import isclose
 
-from ..errors import ChipsimError, ConfigError, DiskReadError, NoBreakEven, Refusal
-from ..model.chip import LATENCY_FIELDS
+from ..errors import (
+    ChipsimError,
+    ConfigError,
+    DiskReadError,
+    NoBreakEven,
+    Refusal,
+    did_you_mean,
+)
+from ..model.chip import BANDWIDTH_FIELDS, LATENCY_FIELDS
 from ..model.costs import PRICE_KINDS, Costs
 from ..model.ops import OP_LATENCY_FIELD, RECORDED_BWD
 from ..planners import StrategySpec, make_plan, parse_spec
@@ -177,6 +184,11 @@ class BreakEven:
     phase: str
     latency_ns: int | float  # of both strategies at ``value``, as simulated
 
+    @property
+    def unit(self) -> str:
+        """The unit of ``value``: ns for a latency, bytes or MACs per ns for a bandwidth."""
+        return _unit(self.param)
+
     def to_dict(self) -> dict[str, object]:
         return {
             "param": self.param,
@@ -211,9 +223,10 @@ def breakeven(
     timing only. Only serial timing with fixed latencies is linear like
     this: other chips are refused with a ConfigError.
     """
-    if param not in LATENCY_FIELDS:
+    if param not in SOLVABLE_FIELDS:
         raise ConfigError(
-            f"cannot solve for {param!r}; choose a latency field: {', '.join(LATENCY_FIELDS)}"
+            f"cannot solve for {param!r}; choose a latency or bandwidth field: "
+            f"{', '.join(SOLVABLE_FIELDS)}{did_you_mean(param, SOLVABLE_FIELDS)}"
         )
     if phase not in PHASES:
         raise ConfigError(f"unknown phase {phase!r}; valid phases: {', '.join(PHASES)}")
@@ -230,7 +243,7 @@ def breakeven(
             "use --set mode=serial, fixed latencies and disk_fault_rate=0"
         )
     specs = [str(parse_spec(strategy)), str(parse_spec(against))]
-    value = Fraction(getattr(scenario.chip, param))
+    value = Fraction(getattr(scenario.chip, param) or 1)  # an unset bandwidth: start at 1
     for _ in range(MAX_ROUNDS):
         at_value = _with_value(scenario, param, value)
         chip, chain = at_value.chip, at_value.chain
@@ -240,6 +253,10 @@ def breakeven(
             plan.check_fits(chip, chain)
             lines.append(_latency_line(plan, at_value, param, phase))
         crossing = _crossing(lines, specs, param, phase)
+        if param in BANDWIDTH_FIELDS:  # the lines are in 1/rate: ns per byte or per MAC
+            if crossing == 0:
+                raise NoBreakEven(f"{specs[0]} and {specs[1]} tie only at an infinite {param}")
+            crossing = 1 / crossing
         if crossing == value:
             return _confirm(at_value, param, value, specs, phase, math)
         value = crossing
@@ -251,24 +268,49 @@ def breakeven(
 
 MAX_ROUNDS = 100
 
+#: What ``breakeven`` solves for: a latency, or a bandwidth (its ops' latency is then
+#: linear in its inverse).
+SOLVABLE_FIELDS: tuple[str, ...] = (*LATENCY_FIELDS, *BANDWIDTH_FIELDS)
+#: The bandwidth field that prices each op kind's bytes or multiply-adds.
+RATE_FIELD = {
+    "fwd": "compute_macs_per_ns",
+    "bwd": "compute_macs_per_ns",
+    "loadmem": "mem_bytes_per_ns",
+    "storemem": "mem_bytes_per_ns",
+    "loaddisk": "disk_bytes_per_ns",
+    "storedisk": "disk_bytes_per_ns",
+}
+
 
 def _crossing(
-    lines: list[tuple[Fraction, int]], specs: list[str], param: str, phase: str
+    lines: list[tuple[Fraction, Fraction]], specs: list[str], param: str, phase: str
 ) -> Fraction:
     (intercept_a, slope_a), (intercept_b, slope_b) = lines
     if slope_a == slope_b:
         relation = "always tie" if intercept_a == intercept_b else "never tie"
         raise NoBreakEven(
             f"{specs[0]} and {specs[1]} {relation}: both {phase} latencies change by "
-            f"{slope_a} ns per ns of {param}"
+            + (
+                f"{slope_a} ns per ns of {param}"
+                if param not in BANDWIDTH_FIELDS
+                else f"{slope_a} {_unit(param).split()[0]} over {param}"
+            )
         )
     value = (intercept_b - intercept_a) / (slope_a - slope_b)
     if value < 0:
         raise NoBreakEven(
             f"{specs[0]} and {specs[1]} never tie for {param} >= 0 "
-            f"(the lines cross at {float(value):g} ns)"
+            f"(the lines cross at {float(value):g} {_unit(param, inverse=True)})"
         )
     return value
+
+
+def _unit(param: str, *, inverse: bool = False) -> str:
+    """``param``'s unit, or with ``inverse`` what the latency lines are drawn against."""
+    if param not in BANDWIDTH_FIELDS:
+        return "ns"
+    work = "MACs" if param.startswith("compute") else "bytes"
+    return f"{work} per ns" if not inverse else f"ns per {work[:-1]} (1/{param})"
 
 
 def _with_value(scenario: Scenario, param: str, value: Fraction) -> Scenario:
@@ -277,23 +319,36 @@ def _with_value(scenario: Scenario, param: str, value: Fraction) -> Scenario:
     return scenario.with_overrides(chip={param: exact})
 
 
-def _latency_line(plan: Plan, scenario: Scenario, param: str, phase: str) -> tuple[Fraction, int]:
-    """(intercept, slope) of the phase's serial latency as a function of ``param``.
+def _latency_line(
+    plan: Plan, scenario: Scenario, param: str, phase: str
+) -> tuple[Fraction, Fraction]:
+    """(intercept, slope) of the phase's serial latency as a function of ``param``, or
+    of 1/``param`` for a bandwidth (ns per byte or per multiply-add).
 
-    ``param``'s ops add ``param`` itself (the slope) and their bandwidth
-    term (in the intercept); every other op its full latency.
+    A latency's ops add ``param`` itself (the slope) and their bandwidth term
+    (in the intercept); a bandwidth's ops add their bytes or multiply-adds over
+    it (the slope) and their fixed latency; every other op its full latency.
     """
-    intercept, slope = Fraction(0), 0
-    costs, where = Costs(scenario.chip, scenario.chain), plan.phase_slice(phase)
+    intercept, slope = Fraction(0), Fraction(0)
+    chip, costs, where = (
+        scenario.chip,
+        Costs(scenario.chip, scenario.chain),
+        plan.phase_slice(phase),
+    )
     kinds, layers = plan.price_codes[where], plan.layer_numbers[where]
     for code, kind in enumerate(PRICE_KINDS):
         recorded = code == RECORDED_BWD
-        count, transfer = costs.transfer_fraction(kind, layers[kinds == code], recorded=recorded)
+        chosen = layers[kinds == code]
+        count, transfer = costs.transfer_fraction(kind, chosen, recorded=recorded)
+        fixed = Fraction(chip.op_latency_ns(kind)) * count
         if OP_LATENCY_FIELD[kind] == param:
             slope += count
             intercept += transfer
+        elif RATE_FIELD.get(kind) == param:
+            slope += int(costs.work(kind, recorded=recorded)[chosen].astype(object).sum())
+            intercept += fixed
         else:
-            intercept += transfer + Fraction(scenario.chip.op_latency_ns(kind)) * count
+            intercept += transfer + fixed
     return intercept, slope
 
 
