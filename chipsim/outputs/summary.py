@@ -41,8 +41,10 @@ def summary_columns(outcomes: Sequence[Outcome], scenario: Scenario) -> Columns:
     columns.update(_timed("forward", [r and r.forward.latency_ns for r in ran], TIME_UNITS))
     columns.update(_timed("backward", [r and r.backward.latency_ns for r in ran], TIME_UNITS))
     columns.update(_timed("step", [r and _step_ns(r) for r in ran], TIME_UNITS))
-    approximate = any(o.gap_reference != "optimal" for o in outcomes if o.result is not None)
-    gap_column = "vs_approx_optimal" if approximate else "vs_optimal"
+    references = {o.gap_reference for o in outcomes if o.result is not None}
+    gap_column = "vs_approx_optimal" if references - {"optimal"} else "vs_optimal"
+    if len(references) == 1 and references.pop().startswith("optimal over "):  # N units
+        gap_column = "vs_" + next(o.gap_reference for o in outcomes).replace(" ", "_")
     columns[gap_column] = [_gap(outcome) for outcome in outcomes]
     for name, kind in COUNTS:
         columns[name] = ["-" if r is None else r.backward.ops[kind] for r in ran]

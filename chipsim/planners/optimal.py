@@ -109,6 +109,12 @@ def _plan_bytes(
     schedule = solve_bytes(network.activation_bytes, table, budget, units=units, objective=phases)
     forward, backward = schedule.ops()
     notes = (schedule.rounding.describe(),)
+    if discretised_units(network, chip, units) is not None:
+        notes = (
+            f"optimal over {units} units: the best plan once sizes and the budget are "
+            "rounded to whole units; more units (optimal:units=N) may find a faster one",
+            *notes,
+        )
     return Plan.build(label, network.layers, forward, backward, notes=notes)
 
 
@@ -142,3 +148,20 @@ def _label(objective: str, ns_per_nj: float | None) -> str:
         return "optimal"
     weight = "" if ns_per_nj is None else f",ns_per_nj={ns_per_nj}"
     return f"optimal:objective={objective}{weight}"
+
+
+def discretised_units(network: Chain, chip: ChipConfig, units: int | None = None) -> int | None:
+    """N when ``optimal`` (with ``units``) plans ``network`` over N memory units whose
+    rounding can lose the optimum; None when it plans exactly (equal sizes and prices,
+    or sizes and budget that are whole units). Such a plan is labelled "optimal over N
+    units", and other strategies may beat it."""
+    costs = Costs(chip, network)
+    if costs.uniform:
+        return None
+    from .byte_budget.recurrence import rounding
+
+    count = units or BYTE_UNITS
+    budget = chip.buffer_capacity_bytes(network)
+    unit = rounding(network.activation_bytes, budget, count).unit_bytes
+    whole = budget % unit == 0 and not (network.activation_bytes % unit).any()
+    return None if whole else count

@@ -39,11 +39,16 @@ class Outcome:
     result: RunResult | None
     refusal: Refusal | DiskReadError | None
     gap_to_optimal_pct: float | None = None
+    reference: str | None = None  # "optimal over N units" when the best optimum was cut so
 
     @property
     def gap_reference(self) -> str:
-        """What the gap is measured against: ``optimal``, or ``approximate optimum`` when
-        the chain is beyond the exact planner and ``optimal`` planned it periodically."""
+        """What the gap is measured against: ``optimal``, ``optimal over N units`` when the
+        best optimum compared planned a byte budget over N memory units (it can then be
+        beaten), or ``approximate optimum`` when the chain is beyond the exact planner
+        and ``optimal`` planned it periodically."""
+        if self.reference is not None:
+            return self.reference
         if self.result is None:
             return OPTIMUM
         chip, chain = self.result.chip, self.result.chain
@@ -100,14 +105,14 @@ def compare(
         strategies = [strategies]
     specs = [parse_spec(strategy) for strategy in strategies]
     runs = [_run_or_refusal(scenario, str(spec), math, replications) for spec in specs]
-    ours = next((run for spec, run in zip(specs, runs, strict=True) if _is_optimum(spec)), None)
-    best = _optimum(scenario, ours)
+    optima = [(spec, run) for spec, run in zip(specs, runs, strict=True) if _is_optimum(spec)]
+    best, reference = _optimum(scenario, optima)
     outcomes = []
     for spec, run in zip(specs, runs, strict=True):
         if not isinstance(run, RunResult):
             outcomes.append(Outcome(str(spec), None, run))
         else:
-            outcomes.append(Outcome(str(spec), run, None, _gap(run, best)))
+            outcomes.append(Outcome(str(spec), run, None, _gap(run, best), reference))
     return outcomes
 
 
@@ -126,18 +131,37 @@ def _is_optimum(spec: StrategySpec) -> bool:
 
 
 def _optimum(
-    scenario: Scenario, ours: RunResult | Refusal | DiskReadError | None
-) -> int | float | None:
-    """The optimum's backward latency: from the compared run ``ours`` if there is one,
-    else planned; None when it cannot be planned."""
-    if isinstance(ours, RunResult):
-        return ours.backward.latency_ns
-    if isinstance(ours, Refusal):  # the same refusal planning again would raise
-        return None
+    scenario: Scenario, optima: list[tuple[StrategySpec, RunResult | Refusal | DiskReadError]]
+) -> tuple[int | float | None, str | None]:
+    """The best optimum's backward latency and, when it was planned over memory units,
+    its label: the fastest of the compared ``optimal`` runs (whatever their units), else
+    plain ``optimal`` planned; None when none can be planned."""
+    ran = [(spec, run) for spec, run in optima if isinstance(run, RunResult)]
+    if ran:
+        spec, run = min(ran, key=lambda pair: (pair[1].backward.latency_ns, -_units(pair[0])))
+        return run.backward.latency_ns, _reference(scenario, spec)
+    if optima:  # each refused: planning again would refuse the same way
+        return None, None
     try:
-        return optimal_backward_ns(scenario)
+        return optimal_backward_ns(scenario), _reference(scenario, parse_spec(OPTIMUM))
     except Refusal:
-        return None
+        return None, None
+
+
+def _units(spec: StrategySpec) -> int:
+    """The memory units an ``optimal`` spec plans over: of tied optima, the finest is shown."""
+    from ..planners.optimal import BYTE_UNITS
+
+    return int(dict(spec.params).get("units", BYTE_UNITS))
+
+
+def _reference(scenario: Scenario, spec: StrategySpec) -> str | None:
+    """``optimal over N units`` when ``spec`` plans this scenario over N memory units."""
+    from ..planners.optimal import discretised_units
+
+    units = dict(spec.params).get("units")
+    count = discretised_units(scenario.chain, scenario.chip, units)  # type: ignore[arg-type]
+    return None if count is None else f"optimal over {count} units"
 
 
 def _gap(result: RunResult, best: int | float | None) -> float | None:
