@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import tomllib
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
+from ..files import setting_value
 from ..model import specs
 from ..model.chip import ChipConfig
 from ..model.chip_fields import SIZING_FIELDS
@@ -237,19 +237,22 @@ def _items(item: str, raw: str) -> list[str]:
 def _value(item: str, key: str, raw: str) -> Any:
     """A TOML value, a Python number (``.5``), or for a text field a bare word."""
     raw = raw.strip()
-    try:
-        return tomllib.loads(f"value = {raw}")["value"]
-    except tomllib.TOMLDecodeError as error:
-        if raw.startswith("{"):
-            raise ConfigError(f"--grid {item}: not a valid TOML table {raw} ({error})") from None
+    value = setting_value(raw, f"--grid {item}")  # control characters, 1_000, 0x10: refused
+    if not isinstance(value, str) or raw.startswith(("'", '"')) or not raw.isascii():
+        return _word(item, key, value)
     for kind in (int, float):
         try:
             return kind(raw)
         except ValueError:
             pass
-    if key in TEXT_KEYS:
-        return raw
-    raise ConfigError(f"--grid {item}: {raw!r} is not a number")
+    return _word(item, key, raw)
+
+
+def _word(item: str, key: str, value: Any) -> Any:
+    """A value that is not a Python number: fine for a text field, else not a number."""
+    if not isinstance(value, str) or key in TEXT_KEYS:
+        return value
+    raise ConfigError(f"--grid {item}: {value!r} is not a number")
 
 
 def _is_range(raw: str) -> bool:
@@ -277,10 +280,15 @@ def _range(item: str, raw: str) -> Steps:
         steps = math.inf
     if not steps < MAX_RUNS:
         raise ConfigError(
-            f"--grid {item}: the range has {steps + 1:.3g} values; a sweep has at most "
+            f"--grid {item}: the range has {_count(steps + 1)} values; a sweep has at most "
             f"{MAX_RUNS:,} runs"
         )
     return Steps(start, step, int(steps + 1e-9) + 1)
+
+
+def _count(values: float) -> str:
+    """A range's size for a message: 1,000,001, not 1e+06."""
+    return f"{values:,.0f}" if values < 1e15 else f"about {values:.3g}"
 
 
 def _finite(number: int | float) -> bool:
