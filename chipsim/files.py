@@ -113,7 +113,7 @@ def regular_file(path: str | os.PathLike[str], what: str, limit_bytes: int | Non
         raise ConfigError(f"{what} {path} cannot be read ({reason})") from None
     if not stat.S_ISREG(status.st_mode):
         kind = _kind(status.st_mode)
-        raise ConfigError(f"{what} {path} is not a regular file ({kind}); give a file")
+        raise ConfigError(f"{what} {path} is not a regular file ({kind})")
     if limit_bytes is not None and status.st_size > limit_bytes:
         raise ConfigError(
             f"{what} {path} has {status.st_size} bytes, more than the {limit_bytes} "

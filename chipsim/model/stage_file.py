@@ -30,7 +30,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..files import loads_toml, read_input
-from ..limits import MAX_STAGES
+from ..limits import MAX_DIGITS, MAX_STAGES, shown, text_shown
 from .stages import BACKWARD_MACS_PER_FORWARD, Chain, Stage
 
 #: Every column a stage file may have, and those it must have.
@@ -202,11 +202,11 @@ def _stage(where: str, values: dict[str, Any]) -> Stage:
 
 def _count(where: str, column: str, value: Any) -> int:
     """A whole number >= 0, from a TOML integer or CSV digits."""
-    if isinstance(value, str) and value.isdigit() and value.isascii():
+    if isinstance(value, str) and value.isdigit() and value.isascii() and len(value) <= MAX_DIGITS:
         return int(value)
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
-    raise ConfigError(f"{where}, column {column}: must be a whole number >= 0, got {value!r}")
+    raise ConfigError(f"{where}, column {column}: must be a whole number >= 0, got {_shown(value)}")
 
 
 def _shape(where: str, value: Any, column: str = "output_shape") -> tuple[int, ...]:
@@ -218,14 +218,20 @@ def _shape(where: str, value: Any, column: str = "output_shape") -> tuple[int, .
             return tuple(sizes)  # type: ignore[arg-type]
     raise ConfigError(
         f"{where}, column {column}: must be sizes >= 1 as in 64x56x56 "
-        f"(or a TOML array [64, 56, 56]), got {value!r}"
+        f"(or a TOML array [64, 56, 56]), got {_shown(value)}"
     )
+
+
+def _shown(value: Any) -> str:
+    """A value for a message, long text or a huge number cut short."""
+    return text_shown(value) if isinstance(value, str) else shown(value)[:200]
 
 
 def _size(part: Any) -> int | None:
     if isinstance(part, str):
         part = part.strip()
-        return int(part) if part.isdigit() and part.isascii() and int(part) >= 1 else None
+        plain = part.isdigit() and part.isascii() and len(part) <= MAX_DIGITS
+        return int(part) if plain and int(part) >= 1 else None
     if isinstance(part, int) and not isinstance(part, bool) and part >= 1:
         return part
     return None
