@@ -12,7 +12,7 @@ from ..errors import DoesNotFit
 from ..formatting import bytes_text, energy_text
 from ..model.costs import Costs
 from ..outputs import jsonout
-from ..planners import make_plan
+from ..planners import make_plan, work
 from ..sim.engine import execute
 from ..sim.plan import PHASES
 from ..study.analysis import run_strategy
@@ -124,6 +124,7 @@ def plan_command(strategy: str, as_json: bool, **scenario_args: Any) -> None:
     scenario = build_scenario(**scenario_args)
     chip, chain = scenario.chip, scenario.chain
     plan = make_plan(strategy, chain, chip)
+    work.check_run(plan.strategy, len(plan), chip, math=False)  # printing costs as a run
     if as_json:
         for piece in jsonout.plan_json(plan):  # streamed: a block of ops at a time
             click.echo(piece, nl=False)
