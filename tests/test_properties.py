@@ -5,15 +5,19 @@ Random plans are strategy plans and mutations of them (ops dropped, repeated,
 swapped, shifted, marked prefetch, junk inserted) on L <= 8, 1..4 buffer slots
 and 0..2 staging slots; chips draw integer, float or distributed latencies,
 faults, and either mode. Whatever the input, chipsim either runs it or refuses
-it with a chipsim error; what runs obeys the model.
+it with a chipsim error; what runs obeys the model. Issue 23's fuzzing of the
+command line is here too: random tokens, digits, unicode, huge integers,
+nesting and special paths to every command, answered or refused in one line.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -256,3 +260,118 @@ def test_traces_are_identical_for_the_same_seed_across_processes() -> None:
     with contextlib.redirect_stdout(io.StringIO()) as here:
         exec(TRACE_SCRIPT, namespace)
     assert here.getvalue().strip() == first
+
+
+# --- the command line, fuzzed (issue 23): whatever the tokens, one line and a known status
+
+FUZZ_DIR = Path(tempfile.mkdtemp(prefix="chipsim-fuzz-"))
+FIFO = FUZZ_DIR / "fifo.csv"
+os.mkfifo(FIFO)
+NOISE = FUZZ_DIR / "noise.json"
+NOISE.write_bytes(bytes(range(256)) * 8)
+
+COMMANDS = ("run", "plan", "compare", "breakeven", "pareto", "sweep", "plot", "report", "networks")
+SPECIAL_PATHS = (
+    "/dev/zero",
+    "/dev/full",
+    "/dev/urandom",
+    str(FIFO),
+    str(NOISE),
+    "",
+    ".",
+    "/nope/x.csv",
+)
+HUGE_TEXT = ("9" * 400, "9" * 5000, "-" + "9" * 30, "1e400", "nan", "-0", "1_000", "0x10", "٥")
+NESTED = (*tuple(f"{'[' * n}1{']' * n}" for n in (1, 60, 3000)), "{dist=" * 40)
+NAMES = (
+    "stride:5",
+    "stride:k=2",
+    "sqrt_n",
+    "revolve",
+    "optimal:units=3",
+    "disk-offload:prefetch=1",
+    "mlp:widths=4,,2",
+    "resnet18:batch=1",
+    "mobilenet_v2",
+    "fwd_ns",
+    "loaddisk_ns",
+    "mode",
+)
+KEYS = (
+    *FIELDS,
+    "buffer_slots",
+    "buffer_bytes",
+    "mode",
+    "staging_slots",
+    "mem_bytes_per_ns",
+    "bogus",
+)
+OPTIONS = (
+    "--layers",
+    "--width",
+    "--seed",
+    "--set",
+    "--network",
+    "--strategy",
+    "--replications",
+    "--trace",
+    "--grid",
+    "--out",
+    "--param",
+    "--against",
+    "--budgets",
+    "--weights",
+    "--slots",
+    "--plan-timeout",
+    "--phase",
+    "--rank-by",
+)
+FLAGS = ("--json", "--no-math", "--quiet", "--force")
+
+small_number = st.integers(-3, 24).map(str)
+token = st.one_of(
+    small_number,
+    st.sampled_from(HUGE_TEXT),
+    st.sampled_from(NESTED),
+    st.sampled_from(NAMES),
+    st.sampled_from(SPECIAL_PATHS),
+    st.text(max_size=12),
+    st.text(alphabet="0123456789.,:=-e", max_size=8),
+)
+
+
+@st.composite
+def option_values(draw):
+    """An option and its value: a KEY=VALUE for --set and --grid, a token otherwise."""
+    option = draw(st.sampled_from(OPTIONS))
+    if option in ("--set", "--grid"):
+        return [option, f"{draw(st.sampled_from(KEYS))}={draw(token)}"]
+    if option in ("--trace", "--out"):
+        name = draw(st.sampled_from(["o.csv", "o.json", "o.png", "r", "o.parquet"]))
+        return [option, draw(st.sampled_from([str(FUZZ_DIR / name), *SPECIAL_PATHS]))]
+    return [option, draw(token)]
+
+
+@st.composite
+def command_lines(draw):
+    """A command, perhaps a positional path or word, then options and flags in any order."""
+    words = [draw(st.sampled_from(COMMANDS))]
+    if draw(st.booleans()):
+        words.append(draw(st.one_of(st.sampled_from(SPECIAL_PATHS), token)))
+    for _ in range(draw(st.integers(0, 4))):
+        words += draw(option_values()) if draw(st.booleans()) else [draw(st.sampled_from(FLAGS))]
+    return words
+
+
+@settings(max_examples=150)
+@given(command_lines())
+def test_any_command_line_is_answered_or_refused_in_one_line(words: list[str]) -> None:
+    from click.testing import CliRunner
+
+    from chipsim.cli import main
+
+    result = CliRunner().invoke(main, words, prog_name="chipsim")
+    assert result.exit_code in (0, 2, 3), (words, result.output, result.exception)
+    assert "Traceback" not in result.output, words
+    if result.exit_code != 0:
+        assert len(result.stderr.splitlines()) == 1, (words, result.stderr)

@@ -44,14 +44,14 @@ class _Group(click.Group):
         except click.UsageError as error:  # a command's options, or an unknown command
             _usage_error(error)
         except ChipsimError as error:
-            click.echo(f"chipsim: error: {error}", err=True)
+            _error_line(str(error))
             ctx.exit(error.exit_code)
         except BrokenPipeError:  # e.g. `chipsim compare | head`: the reader left, stop quietly
             sys.stdout = open(os.devnull, "w")  # so the exit flush cannot fail again
             ctx.exit(1)
         except OSError as error:  # a file that could not be read or written: bad input
             where = f"{error.filename}: " if error.filename else ""
-            click.echo(f"chipsim: error: {where}{error.strerror or error}", err=True)
+            _error_line(f"{where}{error.strerror or error}")
             ctx.exit(2)
         except MemoryError:  # the estimates (chipsim.limits) missed: still one line
             click.echo(
@@ -68,11 +68,18 @@ class _Group(click.Group):
             ctx.exit(130)
 
 
+def _error_line(message: str) -> None:
+    """Print ``chipsim: error: MESSAGE`` as one line: a newline or other control
+    character inside it (from a file name, a value) is shown escaped."""
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+    click.echo(f"chipsim: error: {shown}", err=True)
+
+
 def _usage_error(error: click.UsageError) -> NoReturn:
     """Click's usage error as one line (click prints four), exit status 2."""
     command = error.ctx.command_path if error.ctx is not None else "chipsim"
     message = " ".join(error.format_message().split()).rstrip(".")  # choices come one a line
-    click.echo(f"chipsim: error: {message}; see '{command} --help'", err=True)
+    _error_line(f"{message}; see '{command} --help'")
     raise click.exceptions.Exit(error.exit_code)
 
 

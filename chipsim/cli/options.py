@@ -186,5 +186,6 @@ def parse_assignments(assignments: tuple[str, ...]) -> dict[str, Any]:
             raise ConfigError(
                 f"--set {text_shown(text)}: expected KEY=VALUE, e.g. --set loaddisk_ns=50"
             )
-        values[key.strip()] = setting_value(raw, f"--set {text_shown(text, 80)}")
+        shown = text if len(text) <= 80 and text.isprintable() else text_shown(text, 80)
+        values[key.strip()] = setting_value(raw, f"--set {shown}")
     return values

@@ -17,6 +17,7 @@ from .options import (
     STRATEGY_HELP,
     build_scenario,
     check_output_path,
+    check_regular_target,
     scenario_options,
     strategies_option,
     timing_only_option,
@@ -86,6 +87,7 @@ def sweep_command(
             f"--scheduler {text_shown(scheduler)}: expected an address such as "
             "tcp://HOST:PORT (tcp, tls, ucx, ws or wss, with a port)"
         )
+    check_regular_target("--out", out)  # a FIFO would block, a device swallow the rows
     sweep_seed = scenario_args.pop("seed")
     base = build_scenario(seed=None, **scenario_args)
     grid = parse_grid(grid_items, base)
@@ -188,6 +190,8 @@ def report_command(out: str, strategy: str, **scenario_args: Any) -> None:
     """Write a markdown report: comparison, course answers, four figures, traces."""
     if not out.strip():
         raise ConfigError("--out is empty; give the report's folder, e.g. --out report")
+    if Path(out).exists() and not Path(out).is_dir():
+        raise ConfigError(f"--out {out}: exists and is not a folder; give the report's folder")
     from ..outputs.report import write_report
     from ..planners import parse_spec, work
 
