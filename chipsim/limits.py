@@ -35,6 +35,8 @@ Work, estimated from a plan's closed form before it is built (``chipsim.planners
   sooner, and each replication re-times every op of the plan.
 - ``MAX_FIGURE_OPS``: ops of a trace drawn as a figure (one bar each):
   ``report``'s traced run and ``plot``'s trace.
+- ``MAX_PARETO_VALUES``: budgets or weights ``pareto`` sweeps (each budget is
+  planned by ``optimal`` once per weight and objective).
 - ``DEFAULT_PLAN_TIMEOUT_S``: how long a third-party strategy may plan
   (``--plan-timeout``, at most ``MAX_PLAN_TIMEOUT_S``, a day).
 """
@@ -59,6 +61,7 @@ MAX_WORK_SECONDS = 120
 MAX_WORK_BYTES = 2 * 10**9
 MAX_REPLICATIONS = 100_000
 MAX_FIGURE_OPS = 100_000
+MAX_PARETO_VALUES = 100
 DEFAULT_PLAN_TIMEOUT_S = 60.0
 MAX_PLAN_TIMEOUT_S = 86_400.0
 

@@ -9,6 +9,8 @@ from typing import Any
 import click
 
 from ..errors import ConfigError, DiskReadError
+from ..limits import MAX_PARETO_VALUES, text_shown
+from ..model.specs import number
 from ..outputs import jsonout
 from ..planners import DEFAULT_COMPARISON
 from ..sim.plan import PHASES
@@ -133,14 +135,19 @@ def pareto_command(
 def _numbers(option: str, text: str, kind: type) -> list[Any]:
     """``"0,64,128"`` → [0, 64, 128] (``kind`` int or float, each >= 0)."""
     try:
-        values = [kind(part) for part in text.split(",")]
-    except ValueError:
+        values = [number(part, kind, option) for part in text.split(",")]
+    except ConfigError:
         noun = "whole numbers" if kind is int else "numbers"
         raise ConfigError(
-            f"{option} must be {noun} >= 0 separated by commas, got {text!r}"
+            f"{option} must be {noun} >= 0 separated by commas, got {text_shown(text)}"
         ) from None
     if any(not value >= 0 or value == float("inf") for value in values):
-        raise ConfigError(f"{option} must be finite numbers >= 0, got {text!r}")
+        raise ConfigError(f"{option} must be finite numbers >= 0, got {text_shown(text)}")
+    if len(values) > MAX_PARETO_VALUES:  # every budget is planned once per weight, and 3 more
+        raise ConfigError(
+            f"{option} lists {len(values)} values; at most {MAX_PARETO_VALUES} "
+            "(chipsim.limits.MAX_PARETO_VALUES): each budget is planned 3 + (weights) times"
+        )
     return values
 
 
