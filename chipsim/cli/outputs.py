@@ -192,11 +192,11 @@ def report_command(out: str, strategy: str, **scenario_args: Any) -> None:
         raise ConfigError("--out is empty; give the report's folder, e.g. --out report")
     if Path(out).exists() and not Path(out).is_dir():
         raise ConfigError(f"--out {out}: exists and is not a folder; give the report's folder")
-    from ..outputs.report import write_report
     from ..planners import parse_spec, work
 
     scenario = build_scenario(**scenario_args)
     spec = parse_spec(strategy)
     work.check_figure(spec.name, str(spec), dict(spec.params), scenario.chain, scenario.chip)
+    from ..outputs.report import write_report  # matplotlib: only once the report can be drawn
     path = write_report(scenario, out, strategy=strategy)
     click.echo(f"report written to {path}")
