@@ -7,8 +7,9 @@ checkout's code); its peak resident memory is the child's ``ru_maxrss`` from
 ``os.wait4`` and its time the wall clock around it, start-up included (about
 0.5–1 s of it is importing numpy, pandas and click). Best time and least
 memory of REPEATS runs (default 3) are kept; every case must exit 2 or 3 with
-one line on stderr (``compare`` exits 0: its refusals are rows of its table). The special files (a 1 GiB sparse stage table, a FIFO,
-/dev/zero) are made in a temporary folder.
+one line on stderr (``compare`` exits 0: its refusals are rows of its table).
+The special files (a 1 GiB sparse stage table, a FIFO, /dev/zero) are made in
+a temporary folder.
 """
 
 from __future__ import annotations

@@ -198,5 +198,6 @@ def report_command(out: str, strategy: str, **scenario_args: Any) -> None:
     spec = parse_spec(strategy)
     work.check_figure(spec.name, str(spec), dict(spec.params), scenario.chain, scenario.chip)
     from ..outputs.report import write_report  # matplotlib: only once the report can be drawn
+
     path = write_report(scenario, out, strategy=strategy)
     click.echo(f"report written to {path}")
