@@ -235,3 +235,10 @@ def test_compare_measures_gaps_against_the_best_optimum_it_ran() -> None:
     assert "vs_optimal_over_400_units" in text
     run = ok("run", scenario, "--no-math", "--strategy", "optimal:units=400")
     assert "note: optimal over 400 units:" in run
+
+
+def test_grid_keys_and_scenario_keys_suggest_the_closest(tmp_path: Path) -> None:
+    grid = one_line("sweep", "--grid", "loaddisk=5", "--out", str(tmp_path / "o.csv"))
+    assert grid.endswith("did you mean 'loaddisk_ns'?")
+    path = write(tmp_path / "s.toml", "[netwrok]\nlayers = 4\n")
+    assert one_line("run", path).endswith("did you mean 'network'?")

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, did_you_mean
 from ..files import setting_value
 from ..model import specs
 from ..model.chip import ChipConfig
@@ -162,6 +162,7 @@ def parse_grid(items: Sequence[str], base: Scenario) -> dict[str, Sequence[Value
         if key not in GRID_KEYS:
             raise ConfigError(
                 f"--grid {item}: unknown key {key!r}; valid keys: {', '.join(GRID_KEYS)}"
+                + did_you_mean(key, GRID_KEYS)
             )
         if key in grid:
             raise ConfigError(f"--grid {item}: {key} is given twice")
@@ -287,8 +288,8 @@ def _range(item: str, raw: str) -> Steps:
 
 
 def _count(values: float) -> str:
-    """A range's size for a message: 1,000,001, not 1e+06."""
-    return f"{values:,.0f}" if values < 1e15 else f"about {values:.3g}"
+    """A range's size for a message: 1,000,001 near the limit (not 1e+06), 1e+09 far past it."""
+    return f"{values:,.0f}" if values < 10 * MAX_RUNS else f"{values:.3g}"
 
 
 def _finite(number: int | float) -> bool:

@@ -26,7 +26,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, did_you_mean
 from ..files import loads_toml, read_input
 from ..formatting import bytes_text, time_text
 from ..model.chip import BANDWIDTH_FIELDS, ENERGY_FIELDS, LATENCY_FIELDS, ChipConfig
@@ -210,7 +210,10 @@ def _table(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
 def _reject_unknown(data: Mapping[str, Any], valid: tuple[str, ...], where: str, what: str) -> None:
     for key in data:
         if key not in valid:
-            raise ConfigError(f"{where}: unknown {what} {key!r}; valid: {', '.join(valid)}")
+            raise ConfigError(
+                f"{where}: unknown {what} {key!r}; valid: {', '.join(valid)}"
+                + did_you_mean(key, valid)
+            )
 
 
 def _typed(value: Any, kind: type, where: str, expected: str) -> Any:
