@@ -12,9 +12,11 @@ nesting and special paths to every command, answered or refused in one line.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -265,6 +267,7 @@ def test_traces_are_identical_for_the_same_seed_across_processes() -> None:
 # --- the command line, fuzzed (issue 23): whatever the tokens, one line and a known status
 
 FUZZ_DIR = Path(tempfile.mkdtemp(prefix="chipsim-fuzz-"))
+atexit.register(shutil.rmtree, FUZZ_DIR, True)
 FIFO = FUZZ_DIR / "fifo.csv"
 os.mkfifo(FIFO)
 NOISE = FUZZ_DIR / "noise.json"
