@@ -15,9 +15,9 @@ from typing import Any
 
 #: Public name → the module that defines it.
 _EXPORTS: dict[str, str] = {
-    "BreakEven": "study.analysis",
+    "BreakEven": "study.breakeven",
     "Outcome": "study.analysis",
-    "breakeven": "study.analysis",
+    "breakeven": "study.breakeven",
     "compare": "study.analysis",
     "rank": "study.analysis",
     "run_strategy": "study.analysis",

@@ -14,7 +14,8 @@ from ..model.specs import number
 from ..outputs import jsonout
 from ..planners import DEFAULT_COMPARISON
 from ..sim.plan import PHASES
-from ..study.analysis import RANKINGS, SOLVABLE_FIELDS, Outcome, breakeven, compare, rank
+from ..study.analysis import RANKINGS, Outcome, compare, rank
+from ..study.breakeven import SOLVABLE_FIELDS, breakeven
 from .options import (
     STRATEGY_HELP,
     build_scenario,

@@ -12,7 +12,8 @@ from ..formatting import (
 )
 from ..model.ops import OP_KINDS
 from ..sim.plan import PHASES
-from ..study.analysis import BreakEven, Outcome
+from ..study.analysis import Outcome
+from ..study.breakeven import BreakEven
 from ..study.run import RunResult
 from ..study.scenario import Scenario
 

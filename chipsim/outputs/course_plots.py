@@ -15,7 +15,7 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from ..errors import ChipsimError
 from ..planners import make_plan
-from ..study.analysis import breakeven
+from ..study.breakeven import breakeven
 from ..study.scenario import Scenario
 from .axis_units import human, log_if_wide, unit_axis
 from .occupancy import draw_limit

@@ -10,7 +10,8 @@ import pandas as pd
 
 from ..files import write_atomically
 from ..planners import DEFAULT_COMPARISON
-from ..study.analysis import Outcome, breakeven, compare, run_strategy
+from ..study.analysis import Outcome, compare, run_strategy
+from ..study.breakeven import breakeven
 from ..study.run import RunResult
 from ..study.scenario import Scenario
 from . import byte_plots, course_plots, memory_plot, plots
