@@ -231,6 +231,7 @@ def test_compare_measures_gaps_against_the_best_optimum_it_ran() -> None:
     data = json.loads(ok(*args, "--strategy", "optimal:units=1", "--strategy", "optimal"))
     gaps = {r["strategy"]: r["gap_to_optimal_pct"] for r in data["results"]}
     assert min(gaps.values()) == 0.0 and all(gap >= 0 for gap in gaps.values())
+    assert {r["gap_reference"] for r in data["results"]} == {"optimal over 500 units"}
     text = ok("compare", scenario, "--no-math", "--strategy", "optimal:units=400")
     assert "vs_optimal_over_400_units" in text
     run = ok("run", scenario, "--no-math", "--strategy", "optimal:units=400")

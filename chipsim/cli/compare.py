@@ -197,6 +197,7 @@ def _outcome_dict(outcome: Outcome) -> dict[str, Any]:
             "fits": True,
             **outcome.result.to_dict(),
             "gap_to_optimal_pct": outcome.gap_to_optimal_pct,
+            "gap_reference": outcome.gap_reference,  # "optimal over N units" when cut so
         }
     refusal = outcome.refusal
     if isinstance(refusal, DiskReadError):  # it fit and ran, until a read failed
