@@ -13,6 +13,7 @@ The group lives here; the commands live in modules by the work they do:
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Any, NoReturn
 
@@ -70,9 +71,15 @@ class _Group(click.Group):
 
 def _error_line(message: str) -> None:
     """Print ``chipsim: error: MESSAGE`` as one line: a newline or other control
-    character inside it (from a file name, a value) is shown escaped."""
+    character inside it (from a file name, a value) is shown escaped, and a
+    number of over 40 digits by its first digits and its length."""
     shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+    shown = _DIGITS.sub(lambda m: f"{m[0][:8]}…({len(m[0])} digits)", shown)
     click.echo(f"chipsim: error: {shown}", err=True)
+
+
+#: A run of digits too long to read in a message (a 5000-digit value echoed back).
+_DIGITS = re.compile(r"[0-9]{41,}")
 
 
 def _usage_error(error: click.UsageError) -> NoReturn:
