@@ -73,7 +73,7 @@ def one_line(*args: str, code: int = 2) -> str:
 def test_long_chains_are_refused_with_the_estimate_and_the_limit(args: list[str]) -> None:
     message = one_line(*args)
     assert "10000000 layers would take about" in message
-    assert f"the limits are {MAX_PLAN_OPS:.0e} ops, 120 s and 2.0 GB (chipsim.limits)" in message
+    assert f"the limits are {MAX_PLAN_OPS:.0e} ops, 120 s and 2 GiB (chipsim.limits)" in message
 
 
 def test_revolve_at_ten_million_layers_names_its_ops() -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError, PlanTooLarge
+from ..formatting import bytes_text, time_text
 from ..limits import (
     BYTES_PER_OP,
     MAX_FIGURE_OPS,
@@ -30,7 +31,6 @@ from ..limits import (
     SECONDS_PER_REPLICATION,
 )
 from ..model.chip import ChipConfig
-from ..model.memory import size
 from ..model.stages import Chain
 from . import disk_offload, full_store, revolve, sqrt_n, stride
 
@@ -58,17 +58,20 @@ class Estimate:
         )
 
     def __str__(self) -> str:
-        return f"about {self.ops:.3g} ops, {_seconds(self.seconds)} and {size(self.peak_bytes)}"
+        return (
+            f"about {self.ops:.3g} ops, {_seconds(self.seconds)} and {bytes_text(self.peak_bytes)}"
+        )
 
 
 LIMITS = (
     f"the limits are {MAX_PLAN_OPS:.0e} ops, {MAX_WORK_SECONDS} s and "
-    f"{size(MAX_WORK_BYTES)} (chipsim.limits)"
+    f"{bytes_text(MAX_WORK_BYTES)} (chipsim.limits)"
 )
 
 
 def _seconds(value: float) -> str:
-    return f"{value:.2g} s" if value < 10**6 else f"{value:.1e} s"
+    """Seconds for people, in the units every message uses (``chipsim.formatting``)."""
+    return time_text(value * 1e9)
 
 
 def plan_ops(name: str, params: Mapping[str, Any], chain: Chain, chip: ChipConfig) -> int | None:
