@@ -109,11 +109,10 @@ def _plan_bytes(
     schedule = solve_bytes(network.activation_bytes, table, budget, units=units, objective=phases)
     forward, backward = schedule.ops()
     notes = (schedule.rounding.describe(),)
-    if discretised_units(network, chip, units) is not None:
+    if discretised_units(network, chip, units) is not None:  # the label says so
         notes = (
-            f"optimal over {units} units: the best plan once sizes and the budget are "
-            "rounded to whole units; more units (optimal:units=N) may find a faster one",
-            *notes,
+            f"optimal over {units} units: {notes[0]}; more units (optimal:units=N) "
+            "may find a faster plan",
         )
     return Plan.build(label, network.layers, forward, backward, notes=notes)
 
