@@ -273,7 +273,19 @@ os.mkfifo(FIFO)
 NOISE = FUZZ_DIR / "noise.json"
 NOISE.write_bytes(bytes(range(256)) * 8)
 
-COMMANDS = ("run", "plan", "compare", "breakeven", "pareto", "sweep", "plot", "report", "networks")
+COMMANDS = (
+    "run",
+    "plan",
+    "compare",
+    "breakeven",
+    "pareto",
+    "sweep",
+    "plot",
+    "report",
+    "networks",
+    "fit",
+    "scenarios",
+)
 SPECIAL_PATHS = (
     "/dev/zero",
     "/dev/full",
@@ -307,6 +319,7 @@ KEYS = (
     "mode",
     "staging_slots",
     "mem_bytes_per_ns",
+    "memory_bytes",
     "bogus",
 )
 OPTIONS = (
@@ -329,7 +342,7 @@ OPTIONS = (
     "--phase",
     "--rank-by",
 )
-FLAGS = ("--json", "--no-math", "--quiet", "--force")
+FLAGS = ("--json", "--no-math", "--quiet", "--force", "--fixed-latencies")
 
 small_number = st.integers(-3, 24).map(str)
 token = st.one_of(
