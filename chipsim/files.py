@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -104,8 +105,6 @@ def read_input(path: str | os.PathLike[str], what: str, limit_bytes: int | None 
 def regular_file(path: str | os.PathLike[str], what: str, limit_bytes: int | None = None) -> None:
     """Refuse, before opening it, a path that is missing, not a regular file (a device, a
     FIFO, a folder: reading those may block or never end) or larger than ``limit_bytes``."""
-    import stat
-
     try:
         status = os.stat(path)
     except (OSError, ValueError) as error:  # ValueError: a NUL in the path
@@ -123,8 +122,6 @@ def regular_file(path: str | os.PathLike[str], what: str, limit_bytes: int | Non
 
 def _kind(mode: int) -> str:
     """What a non-regular file is, in words."""
-    import stat
-
     kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a device"))
     return next((name for test, name in kinds if test(mode)), "not a plain file")
 
@@ -185,7 +182,7 @@ def setting_value(raw: str, where: str) -> Any:
     import tomllib
 
     if _CONTROL.search(raw):
-        raise ConfigError(f"{where}: the value contains a control character ({raw!r})")
+        raise ConfigError(f"{where}: the value contains a control character")
     text = raw.strip()
     try:
         tomllib.loads(f"value = {text}")
