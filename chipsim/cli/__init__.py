@@ -54,15 +54,8 @@ class _Group(click.Group):
             where = f"{error.filename}: " if error.filename else ""
             _error_line(f"{where}{error.strerror or error}")
             ctx.exit(2)
-        except MemoryError:  # the estimates (chipsim.limits) missed: still one line
-            click.echo(
-                "chipsim: error: out of memory; try a smaller network, fewer layers, "
-                "--no-math or fewer strategies",
-                err=True,
-            )
-            ctx.exit(2)
-        except RecursionError:
-            click.echo("chipsim: error: an input is nested too deeply to read", err=True)
+        except (MemoryError, RecursionError) as error:  # past what chipsim.limits foresaw
+            _error_line(_EXHAUSTED[type(error)])
             ctx.exit(2)
         except KeyboardInterrupt:  # Ctrl-C: one line and 130, as a shell reports SIGINT
             click.echo("chipsim: interrupted", err=True)
@@ -77,6 +70,13 @@ def _error_line(message: str) -> None:
     shown = _DIGITS.sub(lambda m: f"{m[0][:8]}…({len(m[0])} digits)", shown)
     click.echo(f"chipsim: error: {shown}", err=True)
 
+
+#: What running out of memory or stack says: still one line, never a traceback.
+_EXHAUSTED = {
+    MemoryError: "out of memory; try a smaller network, fewer layers, --no-math or "
+    "fewer strategies",
+    RecursionError: "an input is nested too deeply to read",
+}
 
 #: A run of digits too long to read in a message (a 5000-digit value echoed back).
 _DIGITS = re.compile(r"[0-9]{41,}")
