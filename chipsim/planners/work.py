@@ -91,7 +91,7 @@ def plan_ops(name: str, params: Mapping[str, Any], chain: Chain, chip: ChipConfi
         return sum(sum(form[phase].values()) for phase in ("forward", "backward"))
     if name == "revolve":
         slots = params.get("slots") or _chip_slots(chain, chip)
-        return 5 * layers + 2 * revolve.backward_recomputations(layers, max(slots, 1))
+        return 5 * layers + revolve.backward_recomputations(layers, max(slots, 1))
     if name == "optimal":
         return 4 * layers
     return None
