@@ -104,12 +104,14 @@ CSV_ERRORS = [
     (
         "name,output_shape,macs_bwd\ninput,3\nx,4,1\n",
         "line 1: the header lacks column 'macs_fwd'; required: name, output_shape, macs_fwd "
-        "(optional: macs_bwd, params)",
+        "(optional: macs_bwd, params, saved_bytes, fwd_workspace_bytes, bwd_workspace_bytes, "
+        "fwd_ns, bwd_ns, trainable)",
     ),
     (
         f"{HEADER},time_ns\ninput,3,,,,\n",
         "line 1: unknown column 'time_ns'; valid columns: name, output_shape, macs_fwd, "
-        "macs_bwd, params",
+        "macs_bwd, params, saved_bytes, fwd_workspace_bytes, bwd_workspace_bytes, fwd_ns, "
+        "bwd_ns, trainable",
     ),
     ("name,name,output_shape,macs_fwd\n", "line 1: column 'name' appears twice"),
     (
@@ -160,7 +162,11 @@ CSV_ERRORS = [
     ),
     (f"{HEADER}\ninput,3,,,\n", "has no stages; add a row per stage after the input row"),
     (f"{HEADER}\n", "has no rows; its first row is the input, as in input,3x224x224"),
-    ("", "is empty; its first line is the header: name,output_shape,macs_fwd,macs_bwd,params"),
+    (
+        "",
+        "is empty; its first line is the header: name,output_shape,macs_fwd,macs_bwd,params,"
+        "saved_bytes,fwd_workspace_bytes,bwd_workspace_bytes,fwd_ns,bwd_ns,trainable",
+    ),
     (
         f'{HEADER}\ninput,3,,,\n"conv,4,1,,\n',
         "line 3 is not valid CSV: unexpected end of data",
@@ -202,7 +208,8 @@ TOML_ERRORS = [
     (
         "input_shape = [3]\n" + STAGE + "macs_fwd = 1\ntime_ns = 3\n",
         " [[stage]] 1: unknown column 'time_ns'; valid columns: name, output_shape, macs_fwd, "
-        "macs_bwd, params",
+        "macs_bwd, params, saved_bytes, fwd_workspace_bytes, bwd_workspace_bytes, fwd_ns, "
+        "bwd_ns, trainable",
     ),
     (
         "input_shape = [3]\n[[stage]]\nname = 5\noutput_shape = [4]\nmacs_fwd = 1\n",

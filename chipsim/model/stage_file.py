@@ -9,7 +9,18 @@ Columns (docs/networks.md has a worked example):
 - ``macs_bwd`` (optional): the gradient work alone, default 2 × macs_fwd
   (``stages.BACKWARD_MACS_PER_FORWARD``: weight and input gradients; a ``bwd``
   that did not record recomputes the stage first and pays ``macs_fwd`` too);
-- ``params`` (optional): parameter count, default 0.
+- ``params`` (optional): parameter count, default 0;
+- ``saved_bytes``, ``fwd_workspace_bytes``, ``bwd_workspace_bytes`` (optional,
+  bytes, default 0): what a recording forward keeps for the backward besides
+  a(l-1), and the temporaries' peak while the forward or backward runs
+  (docs/networks.md, "What a stage keeps");
+- ``fwd_ns``, ``bwd_ns`` (optional, ns): a profile's measured times, used
+  instead of the price of the stage's MACs (a number >= 0, or empty);
+- ``trainable`` (optional): ``false`` (or ``0``, ``no``) freezes the stage's
+  weights; default true.
+
+Shapes may also be written as PyTorch prints them: ``(1, 16, 32, 32)`` or
+``torch.Size([1, 16, 32, 32])``.
 
 a0, the input, is the CSV's first row, named ``input`` (only its
 output_shape is read; the other columns stay empty or 0), or the TOML's
@@ -23,6 +34,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Iterator
 from os import PathLike
 from pathlib import Path
@@ -31,10 +43,13 @@ from typing import Any
 from ..errors import ConfigError
 from ..files import loads_toml, read_input
 from ..limits import MAX_DIGITS, MAX_STAGES, shown, text_shown
-from .stages import BACKWARD_MACS_PER_FORWARD, Chain, Stage
+from .stages import BACKWARD_MACS_PER_FORWARD, MEASURED_FIELDS, MEMORY_FIELDS, Chain, Stage
 
 #: Every column a stage file may have, and those it must have.
-COLUMNS = ("name", "output_shape", "macs_fwd", "macs_bwd", "params")
+COUNT_COLUMNS = ("macs_bwd", "params", *MEMORY_FIELDS)
+COLUMNS = (
+    "name", "output_shape", "macs_fwd", *COUNT_COLUMNS, *MEASURED_FIELDS, "trainable",
+)  # fmt: skip
 REQUIRED = ("name", "output_shape", "macs_fwd")
 INPUT_NAME = "input"
 
@@ -128,7 +143,7 @@ def _check_header(header: list[str], label: str) -> None:
         if column not in header:
             raise ConfigError(
                 f"{label} line 1: the header lacks column {column!r}; "
-                f"required: {', '.join(REQUIRED)} (optional: macs_bwd, params)"
+                f"required: {', '.join(REQUIRED)} (optional: {', '.join(COLUMNS[3:])})"
             )
 
 
@@ -191,12 +206,44 @@ def _stage(where: str, values: dict[str, Any]) -> Stage:
         raise ConfigError(f"{where}, column name: must be non-empty text, got {name!r}")
     macs_fwd = _count(where, "macs_fwd", values["macs_fwd"])
     default_bwd = BACKWARD_MACS_PER_FORWARD * macs_fwd
+    defaults = {"macs_bwd": default_bwd}
+    counts = {c: _count(where, c, values.get(c, defaults.get(c, 0))) for c in COUNT_COLUMNS}
+    measured = {c: _ns(where, c, values[c]) for c in MEASURED_FIELDS if c in values}
     return Stage(
         name=name.strip(),
         output_shape=_shape(where, values["output_shape"]),
         macs_fwd=macs_fwd,
-        macs_bwd=_count(where, "macs_bwd", values.get("macs_bwd", default_bwd)),
-        params=_count(where, "params", values.get("params", 0)),
+        **counts,
+        **measured,
+        trainable=_flag(where, values.get("trainable", True)),
+    )
+
+
+def _ns(where: str, column: str, value: Any) -> int | float:
+    """A measured time: a number of ns >= 0, from a TOML number or CSV text."""
+    number = value
+    if isinstance(value, str) and len(value) <= MAX_DIGITS:
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+    plain = isinstance(number, (int, float)) and not isinstance(number, bool)
+    if plain and math.isfinite(number) and number >= 0:
+        return int(number) if isinstance(number, float) and number.is_integer() else number
+    raise ConfigError(f"{where}, column {column}: must be a number of ns >= 0, got {_shown(value)}")
+
+
+def _flag(where: str, value: Any) -> bool:
+    """``trainable``: a TOML boolean, or CSV true/false, yes/no, 1/0."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1"):
+        return True
+    if text in ("false", "no", "0"):
+        return False
+    raise ConfigError(
+        f"{where}, column trainable: must be true or false (yes/no, 1/0), got {_shown(value)}"
     )
 
 
@@ -211,7 +258,7 @@ def _count(where: str, column: str, value: Any) -> int:
 
 def _shape(where: str, value: Any, column: str = "output_shape") -> tuple[int, ...]:
     """Sizes >= 1, from text like ``64x56x56`` or a TOML array of integers."""
-    parts = value.lower().split("x") if isinstance(value, str) else value
+    parts = _shape_parts(value) if isinstance(value, str) else value
     if isinstance(parts, list) and parts:
         sizes = [_size(part) for part in parts]
         if all(size is not None for size in sizes):
@@ -220,6 +267,12 @@ def _shape(where: str, value: Any, column: str = "output_shape") -> tuple[int, .
         f"{where}, column {column}: must be sizes >= 1 as in 64x56x56 "
         f"(or a TOML array [64, 56, 56]), got {_shown(value)}"
     )
+
+
+def _shape_parts(text: str) -> list[str]:
+    """``64x56x56``, or PyTorch's ``(1, 16, 32, 32)`` / ``torch.Size([1, 16, 32, 32])``."""
+    inner = text.strip().lower().removeprefix("torch.size").strip("()[] ")
+    return inner.split(",") if "," in inner else inner.split("x")
 
 
 def _shown(value: Any) -> str:
