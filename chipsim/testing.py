@@ -35,9 +35,8 @@ def assert_latency(
     """
     __tracebackhide__ = True
     actual = latency_ns(result, phase)
-    tolerance = max((rel or 0) * _magnitude(expected_ns), abs or 0)
-    difference = actual - expected_ns
-    if _magnitude(difference) <= tolerance:
+    difference, tolerance = _off_by(actual, expected_ns, rel, abs)
+    if difference is None:
         return
     kinds = [
         f"{kind} {count} × {time_text(each)} = {time_text(total)}"
@@ -133,15 +132,24 @@ def assert_energy(
     included), in nJ: exactly unless given a tolerance, as ``assert_latency``."""
     __tracebackhide__ = True
     actual = energy_nj(result, phase)
-    tolerance = max((rel or 0) * _magnitude(expected_nj), abs or 0)
-    difference = actual - expected_nj
-    if _magnitude(difference) <= tolerance:
+    difference, tolerance = _off_by(actual, expected_nj, rel, abs)
+    if difference is None:
         return
     raise AssertionError(
         f"{result.strategy} {phase} energy is {_nj(actual)}, expected {_nj(expected_nj)} "
         f"({_signed(difference, energy_text)}{_percent(difference, expected_nj)}; tolerance "
         f"{energy_text(tolerance)}). Energy by op kind: {_energy_by_kind(result, phase)}."
     )
+
+
+def _off_by(
+    actual: float, expected: float, rel: float | None, abs: float | None
+) -> tuple[float | None, float]:
+    """(actual - expected, or None when within the tolerance; the tolerance): ``rel`` of
+    ``expected`` or ``abs``, the larger one (as in ``pytest.approx``)."""
+    tolerance = max((rel or 0) * _magnitude(expected), abs or 0)
+    difference = actual - expected
+    return (None if _magnitude(difference) <= tolerance else difference), tolerance
 
 
 def energy_nj(result: RunResult, phase: str) -> float:
