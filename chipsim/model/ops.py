@@ -59,6 +59,11 @@ KIND_CODE: dict[str, int] = {kind: code for code, kind in enumerate(OP_KINDS)}
 PORT_CODE_OF_KIND: tuple[int, ...] = tuple(PORTS.index(OP_PORT[kind]) for kind in OP_KINDS)
 
 
+#: How each kind changes the buffer's count of activations: +1 ``storemem``, -1 ``free``.
+BUFFER_CHANGE: tuple[int, ...] = tuple(
+    {"storemem": 1, "free": -1}.get(kind, 0) for kind in OP_KINDS
+)
+
 #: The kinds a plan may mark ``prefetch``.
 LOAD_KINDS: tuple[str, ...] = ("loadmem", "loaddisk")
 

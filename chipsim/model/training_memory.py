@@ -31,7 +31,7 @@ from functools import cached_property
 import numpy as np
 
 from .chip_fields import OPTIMIZER_STATES
-from .ops import KIND_CODE, OP_KINDS
+from .ops import BUFFER_CHANGE, KIND_CODE, OP_KINDS
 from .stages import Chain
 from .training import Training
 
@@ -47,14 +47,15 @@ ROLES: tuple[str, ...] = (
 )
 _FWD, _BWD = KIND_CODE["fwd"], KIND_CODE["bwd"]
 _MOVES = np.array([kind in ("loadmem", "storemem", "loaddisk", "storedisk") for kind in OP_KINDS])
-_KEEPS = np.array([{"storemem": 1, "free": -1}.get(kind, 0) for kind in OP_KINDS])
+_KEEPS = np.array(BUFFER_CHANGE)
 
 
 def checkpoint_room(chain: Chain, memory_bytes: int, training: Training) -> int:
     """The bytes ``memory_bytes`` leaves for checkpoints whatever op runs: what planners
     plan their checkpoints under (``ChipConfig.budget``). It assumes the costliest
-    op in flight and every resident byte at once, so a plan that keeps its
-    checkpoints within it fits; ``check_fits`` then checks the real per-op peak."""
+    op in flight and every resident byte at once, so a plan that records nothing and
+    keeps its checkpoints within it fits; ``check_fits`` checks every plan's real
+    per-op peak, recorded tensors included."""
     sizes = chain.activation_bytes
     below, above = sizes[:-1], sizes[1:]
     held = int(above.max())  # the gradient a backward-phase recomputation holds

@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import DoesNotFit
 from ..formatting import BYTE_UNITS, bytes_text, column_cells, column_unit
 from ..model.budget import Budget
-from ..model.ops import KIND_CODE, OP_KINDS
+from ..model.ops import BUFFER_CHANGE, KIND_CODE
 from ..model.training_memory import MemoryUse, memory_use
 from .plan_checks import PHASES, Columns, staging_barrier_error
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ..model.chip import ChipConfig
     from ..model.stages import Chain
 
-_SLOT_CHANGE = np.array([{"storemem": 1, "free": -1}.get(kind, 0) for kind in OP_KINDS])
+_SLOT_CHANGE = np.array(BUFFER_CHANGE)
 _COMPUTE_CODES = (KIND_CODE["fwd"], KIND_CODE["bwd"])
 
 
