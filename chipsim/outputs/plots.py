@@ -142,8 +142,11 @@ def _mark_phases(axes: Any, frame: pd.DataFrame) -> None:
         return
     boundary = backward["start_ns"].min()
     axes.axvline(boundary, color="black", linestyle="--", linewidth=1)
-    axes.text(boundary, len(PORTS) - 0.45, " backward →", va="bottom", fontsize=9)
     axes.text(boundary, len(PORTS) - 0.45, "← forward ", va="bottom", ha="right", fontsize=9)
+    if boundary > 0.9 * frame["end_ns"].max():  # a short backward phase: upright, in its lane
+        axes.text(boundary, len(PORTS) - 0.5, " backward", rotation=90, va="top", fontsize=9)
+    else:
+        axes.text(boundary, len(PORTS) - 0.45, " backward →", va="bottom", fontsize=9)
 
 
 def _draw_buffer(
