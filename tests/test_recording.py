@@ -103,3 +103,17 @@ def test_traces_on_one_memory_say_which_forwards_recorded_and_the_bytes_in_use()
     assert frame["memory_bytes_used"].tolist() == use_of(plan, ONE_MEMORY, chain).total.tolist()
     assert "record" not in execute(plan, BUFFER.replace({}), chain).trace.frame()
     assert np.array_equal(frame["op"] == "fwd", plan.kind_codes == KIND_CODE["fwd"])
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".json"])
+def test_trace_files_keep_the_memory_columns(tmp_path, suffix: str) -> None:
+    from chipsim.outputs.exports import load_trace, write_trace
+
+    chain = build_network(NETWORK)
+    plan = make_plan("full-store", chain, ONE_MEMORY)
+    frame = execute(plan, ONE_MEMORY, chain).trace.frame()
+    write_trace(frame, tmp_path / f"trace{suffix}")
+    loaded = load_trace(tmp_path / f"trace{suffix}")
+    assert loaded["record"].tolist() == frame["record"].tolist()
+    assert loaded["memory_bytes_used"].tolist() == frame["memory_bytes_used"].tolist()
+    assert loaded["memory_bytes_used"].dtype == np.int64 and loaded["record"].dtype == bool

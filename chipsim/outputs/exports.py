@@ -25,7 +25,7 @@ from ..files import read_input, read_table, regular_file, write_atomically
 from ..limits import MAX_TABLE_BYTES
 from ..model.ops import OP_KINDS, PORTS
 from ..sim.plan import PHASES
-from ..sim.trace import COLUMNS, ENERGY_COLUMN, LATER_COLUMNS
+from ..sim.trace import COLUMNS, ENERGY_COLUMN, LATER_COLUMNS, MEMORY_COLUMNS
 
 TRACE_FORMATS: tuple[str, ...] = (".csv", ".parquet", ".json")
 
@@ -64,7 +64,7 @@ def chrome_trace(frame: pd.DataFrame, *, title: str = "") -> dict[str, Any]:
         _metadata("process_name", 0, f"chipsim {title}".strip()),
         *(_metadata("thread_name", tid, name) for tid, name in enumerate(PORTS, start=1)),
     ]
-    energy = ENERGY_COLUMN in frame.columns
+    extra = _optional(frame)
     for row in frame.itertuples(index=False):
         label = f"{row.op} {row.layer}" + (" (prefetch)" if row.prefetch else "")
         events.append(
@@ -85,7 +85,7 @@ def chrome_trace(frame: pd.DataFrame, *, title: str = "") -> dict[str, Any]:
                     "prefetch": bool(row.prefetch),
                     "attempt": int(row.attempt),
                     "bytes": int(row.bytes),
-                    **({ENERGY_COLUMN: float(row.energy_nj)} if energy else {}),
+                    **{name: _plain(getattr(row, name)) for name in extra},
                 },
             }
         )
@@ -124,7 +124,7 @@ def load_trace(path: str | os.PathLike[str]) -> pd.DataFrame:
     missing = [name for name in COLUMNS if name not in frame.columns]
     if missing:
         raise ConfigError(f"{path}: not a chipsim trace (no column {missing[0]!r})")
-    columns = [*COLUMNS, *([ENERGY_COLUMN] if ENERGY_COLUMN in frame.columns else [])]
+    columns = [*COLUMNS, *_optional(frame)]
     try:
         return typed(frame[columns])
     except (ValueError, TypeError, OverflowError) as error:
@@ -147,8 +147,10 @@ def typed(frame: pd.DataFrame) -> pd.DataFrame:
     for name in ("layer", "buffer_slots_used", "attempt", "bytes", "buffer_bytes_used"):
         frame[name] = frame[name].astype("int64")
     frame["prefetch"] = frame["prefetch"].astype(bool)
-    if ENERGY_COLUMN in frame.columns:
-        frame[ENERGY_COLUMN] = frame[ENERGY_COLUMN].astype("float64")
+    dtypes = ((ENERGY_COLUMN, "float64"), *zip(MEMORY_COLUMNS, (bool, "int64"), strict=True))
+    for name, dtype in dtypes:
+        if name in frame.columns:
+            frame[name] = frame[name].astype(dtype)
     for name in ("start_ns", "end_ns"):
         values = frame[name]
         whole = values.dtype.kind in "iu" or bool((values == values.round()).all())
@@ -173,15 +175,24 @@ def _from_chrome(document: dict[str, Any]) -> pd.DataFrame:
                 "start_ns": _number(Decimal(start)),
                 "end_ns": _number(Decimal(end)),
                 **{name: args.get(name, value) for name, value in LATER_COLUMNS.items()},
-                **({ENERGY_COLUMN: args[ENERGY_COLUMN]} if ENERGY_COLUMN in args else {}),
+                **{name: args[name] for name in _OPTIONAL if name in args},
             }
         )
-    energy = [ENERGY_COLUMN] if rows and ENERGY_COLUMN in rows[0] else []
-    frame = pd.DataFrame(rows, columns=[c for c in (*COLUMNS, *energy) if c not in _DERIVED])
+    extra = [name for name in _OPTIONAL if rows and name in rows[0]]
+    frame = pd.DataFrame(rows, columns=[c for c in (*COLUMNS, *extra) if c not in _DERIVED])
     change = frame["op"].map({"storemem": 1, "free": -1}).fillna(0).astype("int64")
     frame["buffer_slots_used"] = change.cumsum()
     frame["buffer_bytes_used"] = (change * frame["bytes"].astype("int64")).cumsum()
     return frame
+
+
+#: Columns a trace has only on some chips: energy, and one memory's record and bytes in use.
+_OPTIONAL = (ENERGY_COLUMN, *MEMORY_COLUMNS)
+
+
+def _optional(frame: pd.DataFrame) -> list[str]:
+    """The optional columns ``frame`` has, in their order."""
+    return [name for name in _OPTIONAL if name in frame.columns]
 
 
 #: Columns a Chrome trace does not carry per event: the buffer's occupancy, summed back.
