@@ -19,6 +19,7 @@ from ..model.chip import ChipConfig
 from ..model.costs import Costs
 from ..model.stages import Chain
 from ..sim.plan import Plan
+from . import work
 
 #: The built-ins ``optimal`` weighs against its program's plan in one memory.
 CANDIDATES: tuple[tuple[str, dict[str, int]], ...] = (
@@ -40,7 +41,7 @@ def fastest(
     """The program's plan, or the built-in plan that fits and is faster over ``phases``."""
     best, best_ns = programmed, _latency(programmed, network, chip, phases)
     for name, params in CANDIDATES:
-        candidate = _fitting(strategies[name], network, chip, params)
+        candidate = _fitting(name, strategies[name], network, chip, params)
         if candidate is not None and (ns := _latency(candidate, network, chip, phases)) < best_ns:
             best, best_ns = candidate, ns
     if best is programmed:
@@ -53,10 +54,16 @@ def fastest(
 
 
 def _fitting(
-    plan_function: Callable[..., Plan], network: Chain, chip: ChipConfig, params: dict[str, int]
+    name: str,
+    plan_function: Callable[..., Plan],
+    network: Chain,
+    chip: ChipConfig,
+    params: dict[str, int],
 ) -> Plan | None:
-    """The built-in's plan where it can be made and fits the memory, else None."""
+    """The built-in's plan where it is within the work limits, can be made and fits the
+    memory, else None (stride:k=1 on a long chain is never built)."""
     try:
+        work.check_plan(name, name, params, network, chip)
         plan = plan_function(network, chip, **params)
         lowest = chip.training.lowest_trained(network)
         plan.up_to(lowest).check_fits(chip, network)
