@@ -1,7 +1,8 @@
 """The network zoo: stage tables of published architectures, timing only.
 
 Each builder takes keyword-only model parameters (batch, dtype_bytes and the
-architecture's own) and returns a ``Chain`` without numpy math. How each
+architecture's own, declared as ``params.Param``s: the shared ones once) and
+returns a ``Chain`` without numpy math. How each
 network is cut into stages and what is counted: docs/networks.md.
 """
 

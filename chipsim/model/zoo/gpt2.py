@@ -26,44 +26,47 @@ one kernel (``F.gelu``); written out in Python ops it would keep more.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from ...errors import ConfigError
 from ...limits import MAX_LAYERS
 from ..stages import Chain, Stage
 from . import saves
 from .checks import check_common, check_probability, check_whole
 from .layers import Work
+from .params import BATCH, DTYPE_BYTES, SAVES, Param, builder
 from .saves import Act, Keep, Sizes, convention
 
 _MLP_RATIO = 4
 
 
-def gpt2(
-    *,
-    blocks: int = 12,
-    seq: int = 1024,
-    d_model: int = 768,
-    heads: int = 12,
-    vocab: int = 50257,
-    batch: int = 1,
-    dtype_bytes: int = 4,
-    dropout: float = 0.1,
-    saves: str = "pytorch",
-) -> Chain:
+@builder(
+    Param("blocks", int, 12),
+    Param("seq", int, 1024),
+    Param("d_model", int, 768),
+    Param("heads", int, 12),
+    Param("vocab", int, 50257),
+    BATCH,
+    DTYPE_BYTES,
+    Param("dropout", float, 0.1),
+    SAVES,
+)
+def gpt2(p: SimpleNamespace) -> Chain:
     """GPT-2 (defaults: GPT-2 small, 124,439,808 parameters): blocks + 2 stages."""
-    name = "gpt2"
-    _check(name, blocks, seq, d_model, heads, vocab, batch, dtype_bytes)
+    name, seq, d_model, vocab, dropout = "gpt2", p.seq, p.d_model, p.vocab, p.dropout
+    _check(name, p.blocks, seq, d_model, p.heads, vocab, p.batch, p.dtype_bytes)
     check_probability(name, "dropout", dropout)
-    sizes = Sizes(batch, dtype_bytes, convention(name, saves))
+    sizes = Sizes(p.batch, p.dtype_bytes, convention(name, p.saves))
     stages, x = [_embedding(sizes, seq, d_model, vocab, dropout)], Act((seq, d_model))
-    for index in range(1, blocks + 1):
+    for index in range(1, p.blocks + 1):
         work = Work(x, sizes)
-        out = _block(work, x, heads, dropout)
+        out = _block(work, x, p.heads, dropout)
         stages.append(work.stage(f"block{index}", out))
         x = out
     head = Work(x, sizes)
     logits = head.linear(head.layernorm(x), vocab, bias=False, tied=True)
     stages.append(head.stage("ln_f+lm_head", logits))
-    return Chain(name, (batch, seq), stages, dtype_bytes=dtype_bytes)
+    return Chain(name, (p.batch, seq), stages, dtype_bytes=p.dtype_bytes)
 
 
 def _embedding(sizes: Sizes, seq: int, d_model: int, vocab: int, dropout: float) -> Stage:

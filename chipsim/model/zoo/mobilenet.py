@@ -15,9 +15,12 @@ is in_channels × t.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from ..stages import Chain, Stage
 from .checks import check_common, check_image, check_positive
 from .layers import Work
+from .params import BATCH, CLASSES, DTYPE_BYTES, RESOLUTION, SAVES, Param, builder
 from .saves import Act, Sizes, convention, feature
 
 #: torchvision's classifier dropout before the last layer.
@@ -39,22 +42,15 @@ _DIVISOR = 8
 _DOWNSAMPLING = 32
 
 
-def mobilenetv2(
-    *,
-    batch: int = 1,
-    dtype_bytes: int = 4,
-    width_mult: float = 1.0,
-    resolution: int = 224,
-    classes: int = 1000,
-    saves: str = "pytorch",
-) -> Chain:
+@builder(BATCH, DTYPE_BYTES, Param("width_mult", float, 1.0), RESOLUTION, CLASSES, SAVES)
+def mobilenetv2(p: SimpleNamespace) -> Chain:
     """MobileNetV2: stem, 17 inverted-residual blocks, last conv, head (20 stages)."""
-    name = "mobilenetv2"
-    check_common(name, batch, dtype_bytes)
+    name, width_mult = "mobilenetv2", p.width_mult
+    check_common(name, p.batch, p.dtype_bytes)
     check_positive(name, "width_mult", width_mult)
-    check_image(name, resolution, classes, _DOWNSAMPLING)
-    sizes = Sizes(batch, dtype_bytes, convention(name, saves))
-    x = feature(3, resolution, resolution)
+    check_image(name, p.resolution, p.classes, _DOWNSAMPLING)
+    sizes = Sizes(p.batch, p.dtype_bytes, convention(name, p.saves))
+    x = feature(3, p.resolution, p.resolution)
     stem = Work(x, sizes)
     x = stem.relu6(stem.conv(x, make_divisible(_STEM_CHANNELS * width_mult), 3, 2))
     stages = [stem.stage("stem", x)]
@@ -65,9 +61,9 @@ def mobilenetv2(
             x = _inverted_residual(work, x, out_channels, expansion, stride if index == 0 else 1)
             stages.append(work.stage(f"block{row}_{index + 1}", x))
     last = make_divisible(_LAST_CHANNELS * max(1.0, width_mult))
-    stages.extend(_tail(x, last, classes, sizes))
-    input_shape = (batch, 3, resolution, resolution)
-    return Chain(name, input_shape, stages, dtype_bytes=dtype_bytes)
+    stages.extend(_tail(x, last, p.classes, sizes))
+    input_shape = (p.batch, 3, p.resolution, p.resolution)
+    return Chain(name, input_shape, stages, dtype_bytes=p.dtype_bytes)
 
 
 def make_divisible(value: float, divisor: int = _DIVISOR) -> int:

@@ -22,10 +22,13 @@ it on the first 1×1).
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from ...errors import ConfigError
 from ..stages import Chain, Stage
 from .checks import check_common, check_image
 from .layers import Work, strided
+from .params import BATCH, DTYPE_BYTES, SAVES, Param, builder
 from .saves import Act, Sizes, convention, feature
 
 #: Table 1's stages conv2_x..conv5_x: (blocks, width); the first block of every
@@ -37,44 +40,38 @@ _BOTTLENECK_EXPANSION = 4
 _STEMS = {"imagenet": (32, 224, 1000), "cifar": (8, 32, 10)}
 
 
-def resnet18(
-    *,
-    batch: int = 1,
-    dtype_bytes: int = 4,
-    resolution: int | None = None,
-    classes: int | None = None,
-    saves: str = "pytorch",
-    stem: str = "imagenet",
-) -> Chain:
+#: Both ResNets' parameters; resolution and classes default to the stem's.
+_PARAMS = (
+    BATCH,
+    DTYPE_BYTES,
+    Param("resolution", int | None, None),
+    Param("classes", int | None, None),
+    SAVES,
+    Param("stem", str, "imagenet"),
+)
+
+
+@builder(*_PARAMS)
+def resnet18(p: SimpleNamespace) -> Chain:
     """ResNet-18: 8 basic blocks (two 3×3 convs each), 11 stages (10 with ``stem=cifar``)."""
-    sizes = Sizes(batch, dtype_bytes, convention("resnet18", saves))
-    image = (resolution, classes, stem)
-    return _resnet("resnet18", _basic_block, _RESNET18_LAYERS, sizes, *image)
+    return _resnet("resnet18", _basic_block, _RESNET18_LAYERS, p)
 
 
-def resnet50(
-    *,
-    batch: int = 1,
-    dtype_bytes: int = 4,
-    resolution: int | None = None,
-    classes: int | None = None,
-    saves: str = "pytorch",
-    stem: str = "imagenet",
-) -> Chain:
+@builder(*_PARAMS)
+def resnet50(p: SimpleNamespace) -> Chain:
     """ResNet-50: 16 bottleneck blocks (1×1, 3×3, 1×1 ×4), 19 stages (18 with ``stem=cifar``)."""
-    sizes = Sizes(batch, dtype_bytes, convention("resnet50", saves))
-    image = (resolution, classes, stem)
-    return _resnet("resnet50", _bottleneck, _RESNET50_LAYERS, sizes, *image)
+    return _resnet("resnet50", _bottleneck, _RESNET50_LAYERS, p)
 
 
-def _resnet(name, block, layers, sizes: Sizes, resolution, classes, stem) -> Chain:
+def _resnet(name: str, block, layers, p: SimpleNamespace) -> Chain:
     """Stem, the residual blocks of ``layers`` (Table 1's conv2_x..conv5_x), head."""
+    sizes, stem = Sizes(p.batch, p.dtype_bytes, convention(name, p.saves)), p.stem
     check_common(name, sizes.batch, sizes.dtype_bytes)
     if stem not in _STEMS:
         raise ConfigError(f"network {name}: stem must be one of {', '.join(_STEMS)}, got {stem!r}")
     downsampling, default_resolution, default_classes = _STEMS[stem]
-    resolution = default_resolution if resolution is None else resolution
-    classes = default_classes if classes is None else classes
+    resolution = default_resolution if p.resolution is None else p.resolution
+    classes = default_classes if p.classes is None else p.classes
     check_image(name, resolution, classes, downsampling)
     first = _stem if stem == "imagenet" else _cifar_stem
     stages, x = first(feature(3, resolution, resolution), sizes)

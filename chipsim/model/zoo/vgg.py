@@ -14,9 +14,12 @@ the fc6 stage.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from ..stages import Chain, Stage
 from .checks import check_common, check_image
 from .layers import Work
+from .params import BATCH, CLASSES, DTYPE_BYTES, RESOLUTION, SAVES, builder
 from .saves import Act, Sizes, convention, feature
 
 #: Configuration D: conv widths per block, each block ending in a max pool.
@@ -28,20 +31,14 @@ _DOWNSAMPLING = 32
 _DROPOUT = 0.5
 
 
-def vgg16(
-    *,
-    batch: int = 1,
-    dtype_bytes: int = 4,
-    resolution: int = 224,
-    classes: int = 1000,
-    saves: str = "pytorch",
-) -> Chain:
+@builder(BATCH, DTYPE_BYTES, RESOLUTION, CLASSES, SAVES)
+def vgg16(p: SimpleNamespace) -> Chain:
     """VGG-16 (configuration D): 13 conv, 5 pool and 3 FC stages (21)."""
     name = "vgg16"
-    check_common(name, batch, dtype_bytes)
-    check_image(name, resolution, classes, _DOWNSAMPLING)
-    sizes = Sizes(batch, dtype_bytes, convention(name, saves))
-    x = feature(3, resolution, resolution)
+    check_common(name, p.batch, p.dtype_bytes)
+    check_image(name, p.resolution, p.classes, _DOWNSAMPLING)
+    sizes = Sizes(p.batch, p.dtype_bytes, convention(name, p.saves))
+    x = feature(3, p.resolution, p.resolution)
     stages: list[Stage] = []
     for block, widths in enumerate(_BLOCKS, start=1):
         for index, width in enumerate(widths, start=1):
@@ -51,8 +48,9 @@ def vgg16(
         pool = Work(x, sizes)
         x = pool.maxpool(x, feature(x.channels, x.height // 2, x.width // 2))
         stages.append(pool.stage(f"pool{block}", x))
-    stages.extend(_classifier(x, classes, sizes))
-    return Chain(name, (batch, 3, resolution, resolution), stages, dtype_bytes=dtype_bytes)
+    stages.extend(_classifier(x, p.classes, sizes))
+    input_shape = (p.batch, 3, p.resolution, p.resolution)
+    return Chain(name, input_shape, stages, dtype_bytes=p.dtype_bytes)
 
 
 def _classifier(x: Act, classes: int, sizes: Sizes) -> list[Stage]:
