@@ -59,47 +59,55 @@ class Schedule:
             task = stack.pop()
             if isinstance(task, Op):
                 backward.append(task)
-                continue
-            kind, base, n, src, c, in_registers = task
-            store_kind = {MEM: "storemem", DISK: "storedisk"}
-            if kind == "F":
-                choice, j = self.f_choice[src, c, n], int(self.f_split[src, c, n])
-                if choice == NO_STORE:
-                    stack.append(("T", base, n, src, c, False))
-                elif choice in (SPLIT_MEM, SPLIT_DISK):
-                    where = MEM if choice == SPLIT_MEM else DISK
-                    stores.setdefault(base + j, []).append(Op(store_kind[where], base + j))
-                    stack.append(("T", base, j, src, c, False))
-                    if where == MEM:
-                        stack.append(Op("free", base + j))
-                    stack.append(("F", base + j, n - j, where, c - (where == MEM), False))
-                else:
-                    where = MEM if choice == REHOME_MEM else DISK
-                    stores.setdefault(base, []).append(Op(store_kind[where], base))
-                    if where == MEM:
-                        stack.append(Op("free", base))
-                    stack.append(("F", base, n, where, c - (where == MEM), False))
-                continue
-            if not in_registers:
-                backward.append(Op("loadmem" if src == MEM else "loaddisk", base))
-            choice, j = self.t_choice[src, c, n], int(self.t_split[src, c, n])
-            if choice == PEEL:
-                backward.extend(Op("fwd", layer) for layer in range(base + 1, base + n))
-                backward.append(Op("bwd", base + n))
-                if n > 1:
-                    stack.append(("T", base, n - 1, src, c, False))
-            elif choice in (SPLIT_MEM, SPLIT_DISK):
-                where = MEM if choice == SPLIT_MEM else DISK
-                backward.extend(Op("fwd", layer) for layer in range(base + 1, base + j + 1))
-                backward.append(Op(store_kind[where], base + j))
-                stack.append(("T", base, j, src, c, False))
-                if where == MEM:
-                    stack.append(Op("free", base + j))
-                stack.append(("T", base + j, n - j, where, c - (where == MEM), True))
+            elif task[0] == "F":
+                self._forward_task(task, stack, stores)
             else:
-                where = MEM if choice == REHOME_MEM else DISK
-                backward.append(Op(store_kind[where], base))
-                if where == MEM:
-                    stack.append(Op("free", base))
-                stack.append(("T", base, n, where, c - (where == MEM), True))
+                self._backward_task(task, stack, backward)
         return stores, backward
+
+    def _forward_task(self, task: tuple, stack: list, stores: dict[int, list[Op]]) -> None:
+        """An F entry: no store (T's plan), or a forward-phase store of a split or the base."""
+        _, base, n, src, c, _ = task
+        choice, j = self.f_choice[src, c, n], int(self.f_split[src, c, n])
+        if choice == NO_STORE:
+            stack.append(("T", base, n, src, c, False))
+            return
+        where, split = _WHERE[choice], choice in (SPLIT_MEM, SPLIT_DISK)
+        at = base + j if split else base
+        stores.setdefault(at, []).append(Op(_STORE[where], at))
+        if split:
+            stack.append(("T", base, j, src, c, False))
+        _push_stored(stack, "F", at, n - j if split else n, where, c, False)
+
+    def _backward_task(self, task: tuple, stack: list, backward: list[Op]) -> None:
+        """A T entry: load its base unless in registers, then peel, split or re-home."""
+        _, base, n, src, c, in_registers = task
+        if not in_registers:
+            backward.append(Op("loadmem" if src == MEM else "loaddisk", base))
+        choice, j = self.t_choice[src, c, n], int(self.t_split[src, c, n])
+        if choice == PEEL:
+            backward.extend(Op("fwd", layer) for layer in range(base + 1, base + n))
+            backward.append(Op("bwd", base + n))
+            if n > 1:
+                stack.append(("T", base, n - 1, src, c, False))
+        elif choice in (SPLIT_MEM, SPLIT_DISK):
+            backward.extend(Op("fwd", layer) for layer in range(base + 1, base + j + 1))
+            backward.append(Op(_STORE[_WHERE[choice]], base + j))
+            stack.append(("T", base, j, src, c, False))
+            _push_stored(stack, "T", base + j, n - j, _WHERE[choice], c, True)
+        else:
+            backward.append(Op(_STORE[_WHERE[choice]], base))
+            _push_stored(stack, "T", base, n, _WHERE[choice], c, True)
+
+
+#: Where a split or a re-home stores its activation, and the op that stores it there.
+_WHERE = {SPLIT_MEM: MEM, SPLIT_DISK: DISK, REHOME_MEM: MEM, REHOME_DISK: DISK}
+_STORE = {MEM: "storemem", DISK: "storedisk"}
+
+
+def _push_stored(stack: list, kind: str, at: int, n: int, where: int, c: int, held: bool) -> None:
+    """Push the sub-problem whose base is stored at layer ``at`` in ``where`` (with a
+    slot fewer in memory), and under it that slot's free, done once it has run."""
+    if where == MEM:
+        stack.append(Op("free", at))
+    stack.append((kind, at, n, where, c - (where == MEM), held))
