@@ -12,17 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...progress import report
-from .schedule import (
-    DISK,
-    MEM,
-    NO_STORE,
-    PEEL,
-    REHOME_DISK,
-    REHOME_MEM,
-    SPLIT_DISK,
-    SPLIT_MEM,
-    Schedule,
-)
+from .schedule import DISK, MEM, Choice, Schedule
 from .slot_costs import SlotCosts
 
 
@@ -38,7 +28,7 @@ def fill(layers: int, slots: int, costs: SlotCosts, objective: str) -> Schedule:
     """
     t = _Table(slots, layers)
     F = _Table(slots, layers)
-    F.choice[:] = NO_STORE
+    F.choice[:] = Choice.NO_STORE
     for n in range(1, layers + 1):
         _fill_t(t, n, costs)
         _fill_f(F, t, n, costs)
@@ -57,51 +47,51 @@ def _fill_t(t: _Table, n: int, k: SlotCosts) -> None:
     """
     src, ell = k.rows, k.reloads
     if n == 1:
-        best = _Best(np.broadcast_to(ell + k.b, (k.count, t.slots + 1)), 2, PEEL)
+        best = _Best(np.broadcast_to(ell + k.b, (k.count, t.slots + 1)), 2, Choice.PEEL)
     else:
         below, below_ops = t.value[src, :, n - 1], t.ops[src, :, n - 1]
-        best = _Best(ell + (n - 1) * k.f + k.b + below, n + 1 + below_ops, PEEL)
+        best = _Best(ell + (n - 1) * k.f + k.b + below, n + 1 + below_ops, Choice.PEEL)
         steps = np.arange(1, n, dtype=float)  # split sizes j = 1..n-1
         counts = np.arange(1, n, dtype=OPS)  # the same, counting ops
         lower, lower_ops = t.value[src, :, 1:n], t.ops[src, :, 1:n]
         upper, upper_ops = t.upper(MEM, n, slice(0, -1))
         walk = ell[:, :, None] + steps * k.f
         values = walk + k.sm + upper - k.m + lower[:, 1:]
-        best.offer_split(SOME, values, counts + 3 + upper_ops + lower_ops[:, 1:], SPLIT_MEM)
+        best.offer_split(SOME, values, counts + 3 + upper_ops + lower_ops[:, 1:], Choice.SPLIT_MEM)
         if k.use_disk:
             upper, upper_ops = t.upper(DISK, n, ALL)
             values = walk + k.sd + upper - k.d + lower
-            best.offer_split(ALL, values, counts + 2 + upper_ops + lower_ops, SPLIT_DISK)
+            best.offer_split(ALL, values, counts + 2 + upper_ops + lower_ops, Choice.SPLIT_DISK)
     best.store(t, src, n)
     if k.use_disk and k.d < k.m:
         paged = k.m + k.sd + t.value[DISK, :, n] - k.d
-        best.offer((MEM, ALL), paged, 1 + t.ops[DISK, :, n], REHOME_DISK)
+        best.offer((MEM, ALL), paged, 1 + t.ops[DISK, :, n], Choice.REHOME_DISK)
     elif k.use_disk and k.m < k.d:
         kept = k.d + k.sm + t.value[MEM, :-1, n] - k.m
-        best.offer((DISK, SOME), kept, 2 + t.ops[MEM, :-1, n], REHOME_MEM)
+        best.offer((DISK, SOME), kept, 2 + t.ops[MEM, :-1, n], Choice.REHOME_MEM)
     best.store(t, src, n)
 
 
 def _fill_f(F: _Table, t: _Table, n: int, k: SlotCosts) -> None:
     """F[:, :, n]: T with the first sweep paid, or a forward-phase store and the rest above it."""
     src = k.rows
-    best = _Best(t.value[src, :, n], t.ops[src, :, n], NO_STORE)
+    best = _Best(t.value[src, :, n], t.ops[src, :, n], Choice.NO_STORE)
     if n > 1:
         lower, lower_ops = t.value[src, :, 1:n], t.ops[src, :, 1:n]
         upper, upper_ops = F.upper(MEM, n, slice(0, -1))
         values = upper + lower[:, 1:] + k.f_sm
-        best.offer_split(SOME, values, upper_ops + lower_ops[:, 1:] + 2, SPLIT_MEM)
+        best.offer_split(SOME, values, upper_ops + lower_ops[:, 1:] + 2, Choice.SPLIT_MEM)
         if k.use_disk:
             upper, upper_ops = F.upper(DISK, n, ALL)
             values = upper + lower + k.f_sd
-            best.offer_split(ALL, values, upper_ops + lower_ops + 1, SPLIT_DISK)
+            best.offer_split(ALL, values, upper_ops + lower_ops + 1, Choice.SPLIT_DISK)
     best.store(F, src, n)
     if k.use_disk and k.d < k.m:
         value, ops = F.value[DISK, :, n] + k.f_sd, F.ops[DISK, :, n] + 1
-        best.offer((MEM, ALL), value, ops, REHOME_DISK)
+        best.offer((MEM, ALL), value, ops, Choice.REHOME_DISK)
     elif k.use_disk and k.m < k.d:
         value, ops = F.value[MEM, :-1, n] + k.f_sm, F.ops[MEM, :-1, n] + 2
-        best.offer((DISK, SOME), value, ops, REHOME_MEM)
+        best.offer((DISK, SOME), value, ops, Choice.REHOME_MEM)
     best.store(F, src, n)
 
 

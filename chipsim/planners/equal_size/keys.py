@@ -32,17 +32,7 @@ from math import isfinite
 import numpy as np
 
 from ...progress import report
-from .schedule import (
-    DISK,
-    MEM,
-    NO_STORE,
-    PEEL,
-    REHOME_DISK,
-    REHOME_MEM,
-    SPLIT_DISK,
-    SPLIT_MEM,
-    Schedule,
-)
+from .schedule import DISK, MEM, Choice, Schedule
 from .slot_costs import SlotCosts
 
 _NONE = np.iinfo(np.int64).max  # no candidate (and entries never filled)
@@ -120,7 +110,8 @@ class _Fill:
 
     def __init__(self, layers: int, slots: int, costs: SlotCosts, keys: Keys) -> None:
         self.costs, self.keys = costs, keys
-        self.t, self.F = _KeyTable(slots, layers, PEEL), _KeyTable(slots, layers, NO_STORE)
+        self.t = _KeyTable(slots, layers, Choice.PEEL)
+        self.F = _KeyTable(slots, layers, Choice.NO_STORE)
         self.t_uppers, self.f_uppers = _Uppers(slots, layers, costs), _Uppers(slots, layers, costs)
         # Each T entry as the lower part of a split: + ℓ + j·f, and j ops.
         self.lowers = np.zeros((costs.count, slots + 1, layers + 1), dtype=np.int64)
@@ -133,7 +124,7 @@ class _Fill:
         peel = np.array([[keys.key(ell + (n - 1) * keys.f + keys.b)] for ell in reloads])
         below = 2 if n == 1 else (n + 1) + t.key[src, :, n - 1]
         self.candidates.offer(n, peel + below, self.t_uppers, self.lowers)
-        self.candidates.pick(t, src, n, PEEL)
+        self.candidates.pick(t, src, n, Choice.PEEL)
         self._rehome(t, n, keys.m + keys.sd - keys.d, keys.d + keys.sm - keys.m)
         walks = np.array([[keys.key(ell + n * keys.f) + n] for ell in reloads])
         self.lowers[:, :, n] = t.key[src, :, n] + walks
@@ -143,7 +134,7 @@ class _Fill:
         """F[:, :, n]: store nothing, or a forward-phase store and the rest above it."""
         t, F, keys, src = self.t, self.F, self.keys, self.costs.rows
         self.candidates.offer(n, t.key[src, :, n], self.f_uppers, t.key[src])
-        self.candidates.pick(F, src, n, NO_STORE)
+        self.candidates.pick(F, src, n, Choice.NO_STORE)
         self._rehome(F, n, keys.f_sd, keys.f_sm)
         self.f_uppers.record(F, n, keys.key(keys.f_sm) + 2, keys.key(keys.f_sd) + 1)
 
@@ -152,10 +143,10 @@ class _Fill:
         keys, use_disk = self.keys, self.costs.use_disk
         if use_disk and keys.d < keys.m:
             paged = table.key[DISK, :, n] + keys.key(paged_units) + 1
-            table.offer((MEM, slice(None), n), paged, REHOME_DISK)
+            table.offer((MEM, slice(None), n), paged, Choice.REHOME_DISK)
         elif use_disk and keys.m < keys.d:
             kept = table.key[MEM, :-1, n] + keys.key(kept_units) + 2
-            table.offer((DISK, slice(1, None), n), kept, REHOME_MEM)
+            table.offer((DISK, slice(1, None), n), kept, Choice.REHOME_MEM)
 
 
 class _KeyTable:
@@ -218,5 +209,7 @@ class _Candidates:
         first = cells.argmin(axis=2)
         table.key[src, :, n] = np.take_along_axis(cells, first[..., None], axis=2)[..., 0]
         kept, paged = (first >= 1) & (first < n), first >= n
-        table.choice[src, :, n] = np.where(paged, SPLIT_DISK, np.where(kept, SPLIT_MEM, base))
+        table.choice[src, :, n] = np.where(
+            paged, Choice.SPLIT_DISK, np.where(kept, Choice.SPLIT_MEM, base)
+        )
         table.split[src, :, n] = np.where(paged, first - n + 1, first)

@@ -9,15 +9,19 @@ stores and the backward phase's ops.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 
 import numpy as np
 
 from ...model.ops import Op
 from ...sim.plan import Plan
 
-#: The tables' sources (where a base is stored), and the choices an entry records.
+#: The tables' sources: where a base is stored.
 MEM, DISK = 0, 1
-PEEL, SPLIT_MEM, SPLIT_DISK, REHOME_MEM, REHOME_DISK, NO_STORE = range(6)
+#: The choice an entry records (its int8 code in the tables): peel, keep (in memory) or
+#: page (to disk) a split, re-home the base to memory or disk, or (F only) store nothing.
+Choice = IntEnum("Choice", "PEEL SPLIT_MEM SPLIT_DISK REHOME_MEM REHOME_DISK NO_STORE", start=0)
+PEEL, SPLIT_MEM, SPLIT_DISK, REHOME_MEM, REHOME_DISK, NO_STORE = Choice  # by name, too
 
 
 @dataclass(frozen=True)
