@@ -27,7 +27,7 @@ from ..errors import PlanError
 from ..model.chip import ChipConfig
 from ..model.ops import KIND_CODE, OP_KINDS, RECORDED_BWD, Op, OpCounts
 from . import plan_memory as memory
-from .plan_checks import PHASES, check_columns, check_layers, encode_op
+from .plan_checks import LOWEST_LAYER, PHASES, check_columns, check_layers, check_ranges, encode_op
 
 if TYPE_CHECKING:
     from ..model.costs import Costs
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 
 _FWD, _BWD = KIND_CODE["fwd"], KIND_CODE["bwd"]
-_LOWEST_LAYER = np.array([1 if kind in ("fwd", "bwd") else 0 for kind in OP_KINDS], dtype=np.int8)
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,16 +68,7 @@ class Plan:
         check_columns(self)
         if self.prefetch is None:
             object.__setattr__(self, "prefetch", np.zeros(len(self.kind_codes), dtype=bool))
-        low = _LOWEST_LAYER[self.kind_codes]
-        bad = np.flatnonzero((self.layer_numbers < low) | (self.layer_numbers > self.layers))
-        if bad.size:
-            index = int(bad[0])
-            op = self.op(index)
-            raise PlanError(
-                f"{self.strategy}: `{op}` in the {self.phase_of(index)} phase is out of range; "
-                f"{op.kind} takes {_LOWEST_LAYER[KIND_CODE[op.kind]]}..{self.layers} "
-                f"for L={self.layers} ({self.position(index)})"
-            )
+        check_ranges(self)
         if self.prefetch.any():
             _ = self._staging  # refuses a plan holding staging across the phase barrier
 
@@ -105,7 +95,7 @@ class Plan:
         numbers: list[int] = []
         marked: tuple[list[int], list[int]] = ([], [])  # positions of prefetches, records
         forward_ops = 0
-        code_of, lowest = KIND_CODE.get, _LOWEST_LAYER.tolist()
+        code_of, lowest = KIND_CODE.get, LOWEST_LAYER.tolist()
         for phase, ops in (("forward", forward), ("backward", backward)):
             start = len(kinds)
             for op in ops:

@@ -55,6 +55,9 @@ PHASES: tuple[str, ...] = ("forward", "backward")
 
 _CODES = ", ".join(f"{code} {kind}" for code, kind in enumerate(OP_KINDS))
 
+#: The lowest layer of each op kind, by code: fwd and bwd take 1..L, the others 0..L.
+LOWEST_LAYER = np.array([1 if kind in ("fwd", "bwd") else 0 for kind in OP_KINDS], dtype=np.int8)
+
 
 def check_layers(strategy: str, layers: Any) -> None:
     """A plan is for 1..MAX_LAYERS layers."""
@@ -87,12 +90,8 @@ def encode_op(
             f"{strategy}: {where}, `{kind} {layer!r}`: the layer must be a whole number, "
             f"got {layer!r} ({type(layer).__name__})"
         )
-    low = 1 if kind in ("fwd", "bwd") else 0
-    if not low <= layer <= layers:
-        raise PlanError(
-            f"{strategy}: `{kind} {layer}` in the {phase} phase is out of range; "
-            f"{kind} takes {low}..{layers} for L={layers} ({where})"
-        )
+    if not LOWEST_LAYER[KIND_CODE[kind]] <= layer <= layers:
+        raise out_of_range(strategy, f"{kind} {layer}", kind, phase, layers, where)
     prefetch, record = (*op[2:], False, False)[:2]
     for mark, value, kinds in (("prefetch", prefetch, LOAD_KINDS), ("record", record, ("fwd",))):
         if not isinstance(value, (bool, np.bool_)):
@@ -101,10 +100,7 @@ def encode_op(
                 f"got {value!r}"
             )
         if value and kind not in kinds:
-            raise PlanError(
-                f"{strategy}: `{kind} {layer}` in the {phase} phase is marked {mark}; "
-                f"only {' and '.join(kinds)} can {mark} ({where})"
-            )
+            raise wrongly_marked(strategy, f"{kind} {layer}", phase, mark, kinds, where)
     return KIND_CODE[kind], int(layer), bool(prefetch), bool(record)
 
 
@@ -141,14 +137,48 @@ def _check_marks(plan: Columns, count: int, mark: str, kinds: tuple[str, ...]) -
             f"{plan.strategy}: {mark} must be None or an array of {count} bools, one per op, "
             f"got {flags!r}"
         )
-    bad = np.flatnonzero(flags & ~np.isin(plan.kind_codes, [KIND_CODE[kind] for kind in kinds]))
-    if bad.size:
-        index = int(bad[0])
-        op = plan.op(index)
-        raise PlanError(
-            f"{plan.strategy}: `{op.kind} {op.layer}` in the {plan.phase_of(index)} phase is "
-            f"marked {mark}; only {' and '.join(kinds)} can {mark} ({plan.position(index)})"
-        )
+    found = _first(plan, flags & ~np.isin(plan.kind_codes, [KIND_CODE[kind] for kind in kinds]))
+    if found:
+        op, phase, where = found
+        raise wrongly_marked(plan.strategy, f"{op.kind} {op.layer}", phase, mark, kinds, where)
+
+
+def check_ranges(plan: Columns) -> None:
+    """Every op's layer is in its kind's range (``LOWEST_LAYER``..L)."""
+    low = LOWEST_LAYER[plan.kind_codes]
+    found = _first(plan, (plan.layer_numbers < low) | (plan.layer_numbers > plan.layers))
+    if found:
+        op, phase, where = found
+        raise out_of_range(plan.strategy, str(op), op.kind, phase, plan.layers, where)
+
+
+def out_of_range(
+    strategy: str, shown: str, kind: str, phase: str, layers: int, where: str
+) -> PlanError:
+    """The error for an op (``shown``) whose layer is outside its kind's range."""
+    return PlanError(
+        f"{strategy}: `{shown}` in the {phase} phase is out of range; "
+        f"{kind} takes {LOWEST_LAYER[KIND_CODE[kind]]}..{layers} for L={layers} ({where})"
+    )
+
+
+def wrongly_marked(
+    strategy: str, shown: str, phase: str, mark: str, kinds: tuple[str, ...], where: str
+) -> PlanError:
+    """The error for an op (``shown``) marked ``mark`` that only ``kinds`` may carry."""
+    return PlanError(
+        f"{strategy}: `{shown}` in the {phase} phase is marked {mark}; "
+        f"only {' and '.join(kinds)} can {mark} ({where})"
+    )
+
+
+def _first(plan: Columns, flags: np.ndarray) -> tuple[Op, str, str] | None:
+    """The first op where ``flags`` holds, its phase and its position; None if none does."""
+    bad = np.flatnonzero(flags)
+    if not bad.size:
+        return None
+    index = int(bad[0])
+    return plan.op(index), plan.phase_of(index), plan.position(index)
 
 
 def staging_barrier_error(plan: Columns) -> PlanError:
