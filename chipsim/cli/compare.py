@@ -21,17 +21,14 @@ from .options import (
     build_scenario,
     check_output_path,
     replications_option,
-    scenario_options,
+    scenario_command,
     strategies_option,
     timing_only_option,
-    with_progress,
 )
 from .text import comparison_table, describe_breakeven
 
 
-@click.command(name="compare")
-@with_progress
-@scenario_options
+@scenario_command("compare")
 @strategies_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @replications_option
@@ -81,9 +78,7 @@ def compare_command(
         click.echo("\n" + "\n".join(refusals))
 
 
-@click.command(name="pareto")
-@with_progress
-@scenario_options
+@scenario_command("pareto")
 @click.option(
     "--budgets",
     metavar="B,B,...",
@@ -152,9 +147,7 @@ def _numbers(option: str, text: str, kind: type) -> list[Any]:
     return values
 
 
-@click.command(name="breakeven")
-@with_progress
-@scenario_options
+@scenario_command("breakeven")
 @click.option(
     "--param",
     required=True,

@@ -20,7 +20,7 @@ from ..formatting import (
 from ..outputs import jsonout
 from ..study.fit import MAX_BATCH, Fit, batch_of, fit
 from ..study.scenario import Scenario
-from .options import build_scenario, scenario_options, strategies_option, with_progress
+from .options import build_scenario, scenario_command, strategies_option
 
 #: Where the table comes from and how it is searched, printed under it.
 SOURCE = (
@@ -30,9 +30,7 @@ SOURCE = (
 )
 
 
-@click.command(name="fit")
-@with_progress
-@scenario_options
+@scenario_command("fit")
 @strategies_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def fit_command(strategies: tuple[str, ...], as_json: bool, **scenario_args: Any) -> None:

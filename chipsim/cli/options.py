@@ -108,6 +108,16 @@ def with_progress(command: Callable[..., Any]) -> Callable[..., Any]:
     return option(wrapped)
 
 
+def scenario_command(name: str) -> Callable[[Callable[..., Any]], click.Command]:
+    """A command that runs a scenario: named ``name``, with the scenario argument and its
+    overrides (``scenario_options``) and ``--quiet`` (``with_progress``)."""
+
+    def decorate(command: Callable[..., Any]) -> click.Command:
+        return click.command(name=name)(with_progress(scenario_options(command)))
+
+    return decorate
+
+
 timing_only_option = click.option(
     "--no-math",
     "timing_only",

@@ -18,10 +18,10 @@ from .options import (
     build_scenario,
     check_output_path,
     check_regular_target,
+    scenario_command,
     scenario_options,
     strategies_option,
     timing_only_option,
-    with_progress,
 )
 
 
@@ -171,9 +171,7 @@ def plot_command(file: Path, out: Path | None, slots: int | None, budget_bytes: 
     click.echo(f"figure written to {target}")
 
 
-@click.command(name="report")
-@with_progress
-@scenario_options
+@scenario_command("report")
 @click.option(
     "--out",
     required=True,

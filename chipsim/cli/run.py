@@ -21,16 +21,13 @@ from .options import (
     build_scenario,
     check_output_path,
     replications_option,
-    scenario_options,
+    scenario_command,
     timing_only_option,
-    with_progress,
 )
 from .text import format_ns, phase_table
 
 
-@click.command(name="run")
-@with_progress
-@scenario_options
+@scenario_command("run")
 @click.option("--strategy", default="stride:k=5", show_default=True, help=STRATEGY_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option(
@@ -105,9 +102,7 @@ def run(
         click.echo(f"trace: {len(result.trace)} rows written to {trace_path}")
 
 
-@click.command(name="plan")
-@with_progress
-@scenario_options
+@scenario_command("plan")
 @click.option("--strategy", default="stride:k=5", show_default=True, help=STRATEGY_HELP)
 @click.option(
     "--json",
