@@ -11,9 +11,8 @@ parameter, and each builder's order (the order specs list and print) kept.
 from __future__ import annotations
 
 import functools
-import inspect
 from collections.abc import Callable
-from inspect import Parameter
+from inspect import Parameter, Signature
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
@@ -43,7 +42,7 @@ Build = Callable[[SimpleNamespace], Chain]
 def builder(*params: Param) -> Callable[[Build], Callable[..., Chain]]:
     """Make ``build(values)`` a builder taking ``params`` as keyword-only arguments, in
     this order, with their types and defaults; ``build`` reads them as ``values.name``."""
-    signature = inspect.Signature([_keyword(p) for p in params], return_annotation=Chain)
+    signature = Signature([_keyword(p) for p in params], return_annotation=Chain)
 
     def decorate(build: Build) -> Callable[..., Chain]:
         @functools.wraps(build)
