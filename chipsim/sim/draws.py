@@ -11,6 +11,7 @@ neither draws nothing, and its durations are its fixed latencies, exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -20,8 +21,31 @@ from ..model.latency import Distribution
 from ..model.ops import KIND_CODE, OP_LATENCY_FIELD
 from ..model.stages import Chain
 from .plan import Plan
+from .plan_memory import BLOCK_OPS
 
 _LOADDISK = KIND_CODE["loaddisk"]
+
+
+class OpDurations:
+    """Each op's fixed duration, looked up in the price table a slice at a time.
+
+    ``durations[lo:hi]`` equals ``table[price_codes, layer_numbers][lo:hi]`` in
+    ``dtype``, without a column the plan's length: a run without jitter or
+    faults reads its durations a block at a time (``chipsim.sim.trace_rows``).
+    """
+
+    def __init__(self, table: np.ndarray, plan: Plan, dtype: type) -> None:
+        self.table, self.plan, self.dtype = table, plan, np.dtype(dtype)
+
+    def __len__(self) -> int:
+        return len(self.plan)
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        codes, layers = self.plan.price_codes[rows], self.plan.layer_numbers[rows]
+        return self.table[codes, layers].astype(self.dtype, copy=False)
+
+    def whole(self) -> np.ndarray:
+        return self[:]
 
 
 @dataclass(frozen=True)
@@ -30,12 +54,19 @@ class Draws:
 
     ``attempts[i]`` is how many reads plan op i took (1 unless it is a
     faulty ``loaddisk``); ``failed_op`` is the first op whose every read
-    failed (the run stops there), or None.
+    failed (the run stops there), or None. ``durations`` is an array, or
+    an ``OpDurations`` when every op took its fixed price.
     """
 
-    durations_ns: np.ndarray
+    durations: np.ndarray | OpDurations
     attempts: np.ndarray
     failed_op: int | None
+
+    @property
+    def durations_ns(self) -> np.ndarray:
+        """The durations as one array."""
+        durations = self.durations
+        return durations.whole() if isinstance(durations, OpDurations) else durations
 
 
 def draw(
@@ -52,7 +83,8 @@ class Sampler:
     """Draws one plan's timing on one chip, replication after replication.
 
     What every replication shares (each op's expected cost, which ops
-    jitter, where the disk reads are) is worked out once.
+    jitter, where the disk reads are) is worked out once; each op's expected
+    cost stays a lookup in the price table until a draw needs it as a column.
     """
 
     def __init__(self, plan: Plan, chip: ChipConfig, network: Chain | int, seed: int) -> None:
@@ -65,22 +97,34 @@ class Sampler:
             if (field := OP_LATENCY_FIELD[kind]) is not None
             and isinstance(latency := getattr(chip, field), Distribution)
         ]
-        self.transfer_ns = costs.priced_transfer_ns
-        base = costs.of_ops(plan.price_codes, plan.layer_numbers)
-        exact = not self.jittered and base.dtype == np.int64
+        self.transfer_ns = costs.priced_transfer_ns if self.jittered else None
+        self.table = costs.priced_ns
+        exact = not self.jittered and self.table.dtype == np.int64
         if exact:  # whole ns stay int64 while no sum can overflow, even with every retry
             rows = len(plan) * (1 + chip.max_retries * (chip.disk_fault_rate > 0))
-            exact = (int(base.max()) if len(base) else 0) * rows < 2**62
-        self.base_ns = base.astype(np.int64 if exact else np.float64, copy=False)
+            exact = self._largest_price() * rows < 2**62
+        self.fixed = OpDurations(self.table, plan, np.int64 if exact else np.float64)
         self.reads = np.flatnonzero(plan.kind_codes == _LOADDISK)
         self.one_each = np.broadcast_to(np.int64(1), (len(plan),))  # read-only, no memory
 
+    def _largest_price(self) -> int:
+        """The largest price any op of the plan pays (0 for no ops), a block at a time."""
+        prices = OpDurations(self.table, self.plan, self.table.dtype)
+        blocks = (prices[lo : lo + BLOCK_OPS] for lo in range(0, len(prices), BLOCK_OPS))
+        return max((int(block.max()) for block in blocks), default=0)
+
+    @cached_property
+    def base_ns(self) -> np.ndarray:
+        """Each op's expected cost as one column: what jitter and retries start from."""
+        return self.fixed.whole()
+
     def draw(self, replication: int = 0) -> Draws:
         attempts, failed_op = self._read_attempts(replication)
+        if attempts is None and not self.jittered:
+            return Draws(self.fixed, self.one_each, failed_op)
         plan = self.plan
         if attempts is None:
-            rows = plan.price_codes
-            durations = self.base_ns.copy() if self.jittered else self.base_ns
+            rows, durations = plan.price_codes, self.base_ns.copy()
         else:
             rows, durations = (
                 np.repeat(plan.price_codes, attempts),

@@ -26,7 +26,7 @@ op counts.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,8 +44,9 @@ from .draws import Draws, Sampler
 from .machine import Chip
 from .overlap import schedule
 from .plan import PHASES, Plan
-from .plan_memory import use_of
+from .plan_memory import BLOCK_OPS, use_of
 from .trace import Trace
+from .trace_rows import Durations
 
 
 @dataclass(frozen=True)
@@ -111,30 +112,33 @@ def timed(plan: Plan, config: ChipConfig, draws: Draws, chain: Chain | None = No
     only this; ``chain`` fills the trace's byte columns. Raises
     ``DiskReadError`` when a read fails past its retries.
     """
-    if config.mode == "serial":
-        end = np.cumsum(draws.durations_ns)
-        start = np.concatenate([np.zeros(1, dtype=end.dtype), end[:-1]])  # previous op's end
+    if config.mode == "serial":  # each op starts when the previous one ends
+        times: Durations | tuple[np.ndarray, np.ndarray] = draws.durations
     else:
-        start, end = schedule(Chip(config, chain), plan, draws.attempts, draws.durations_ns)
+        times = schedule(Chip(config, chain), plan, draws.attempts, draws.durations_ns)
     if draws.failed_op is not None:
-        raise _read_failure(plan, config, draws, end)
+        raise _read_failure(plan, config, draws, times)
     sizes = None if chain is None else chain.activation_bytes
     energy = None
     if config.has_energy and chain is not None:
         costs = Costs(config, chain)
         energy = (costs.priced_energy_nj, costs.static_nj_per_ns)
-    trace = Trace.of(plan, draws.attempts, start, end, sizes, energy)
+    trace = Trace.of(plan, draws.attempts, times, sizes, energy)
     if config.memory_bytes is not None and chain is not None:
         trace.add_memory(plan.record, use_of(plan, config, chain).total, draws.attempts)
     return trace
 
 
-def _read_failure(plan: Plan, config: ChipConfig, draws: Draws, end: np.ndarray) -> DiskReadError:
+def _read_failure(
+    plan: Plan, config: ChipConfig, draws: Draws, times: Durations | tuple[np.ndarray, np.ndarray]
+) -> DiskReadError:
     index = draws.failed_op
     assert index is not None
     op, phase = plan.op(index), plan.phase_of(index)
     position = index if phase == "forward" else index - plan.forward_ops
-    at = end[int(draws.attempts[: index + 1].sum()) - 1].item()
+    rows = int(draws.attempts[: index + 1].sum())
+    ends = times[1][:rows] if isinstance(times, tuple) else np.cumsum(times[:rows])
+    at = ends[-1].item()
     reads = "its only read" if config.max_retries == 0 else f"all {config.max_retries + 1} reads"
     return DiskReadError(
         f"{plan.strategy}: `{op}` (op {position} of the {phase} phase) failed {reads}, "
@@ -142,6 +146,17 @@ def _read_failure(plan: Plan, config: ChipConfig, draws: Draws, end: np.ndarray)
         f"(disk_fault_rate={config.disk_fault_rate}, max_retries={config.max_retries}); "
         "raise max_retries or lower disk_fault_rate"
     )
+
+
+def _phase_ops(plan: Plan, phase: str) -> Iterator[tuple[str, int, bool, bool]]:
+    """(kind, layer, staged, record) of each op of a phase, read from the columns a block
+    at a time: a long plan never exists as Python lists the plan's length."""
+    first, last, _ = plan.phase_slice(phase).indices(len(plan))
+    for lo in range(first, last, BLOCK_OPS):
+        ops = slice(lo, min(lo + BLOCK_OPS, last))
+        kinds = [OP_KINDS[code] for code in plan.kind_codes[ops].tolist()]
+        layers, staged = plan.layer_numbers[ops].tolist(), plan.staged[ops].tolist()
+        yield from zip(kinds, layers, staged, plan.record[ops].tolist(), strict=True)
 
 
 class _Run:
@@ -177,10 +192,7 @@ class _Run:
         """Apply each op of a phase in order, enforcing the rules as it goes."""
         chip, plan = self.chip, self.plan
         registers, buffer, disk = chip.registers, chip.buffer, chip.disk
-        where = plan.phase_slice(phase)
-        kinds = [OP_KINDS[code] for code in plan.kind_codes[where].tolist()]
-        layers, staged_flags = plan.layer_numbers[where].tolist(), plan.staged[where].tolist()
-        ops = zip(kinds, layers, staged_flags, plan.record[where].tolist(), strict=True)
+        ops = _phase_ops(plan, phase)
         index, kind, layer, staged = 0, "", 0, False  # named in a broken rule's message
         try:
             for index, (kind, layer, staged, record) in enumerate(ops):  # noqa: B007

@@ -197,7 +197,7 @@ class Plan:
     @property
     def buffer_slots_needed(self) -> int:
         """Peak buffer occupancy over the whole plan."""
-        return memory.peak(self.slots_in_use())
+        return memory.peak_in_use(self)
 
     @cached_property
     def _staging(self) -> tuple[np.ndarray, np.ndarray]:
@@ -224,7 +224,7 @@ class Plan:
 
     def buffer_bytes_needed(self, chain: Chain) -> int:
         """Peak buffer bytes over the whole plan on ``chain``'s activations."""
-        return memory.peak(self.bytes_in_use(chain.activation_bytes))
+        return memory.peak_in_use(self, chain.activation_bytes)
 
     def check_fits(self, chip: ChipConfig, chain: Chain | None = None) -> None:
         """Refuse, before anything runs, a plan that needs more room than the chip has

@@ -137,6 +137,8 @@ def _check_marks(plan: Columns, count: int, mark: str, kinds: tuple[str, ...]) -
             f"{plan.strategy}: {mark} must be None or an array of {count} bools, one per op, "
             f"got {flags!r}"
         )
+    if not flags.any():  # nothing marked: no per-op temporaries (isin's are int64)
+        return
     found = _first(plan, flags & ~np.isin(plan.kind_codes, [KIND_CODE[kind] for kind in kinds]))
     if found:
         op, phase, where = found

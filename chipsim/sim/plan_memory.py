@@ -8,6 +8,7 @@ prefetches fill. ``check_fits`` compares the peak with the chip's one byte
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 _SLOT_CHANGE = np.array(BUFFER_CHANGE)
 _COMPUTE_CODES = (KIND_CODE["fwd"], KIND_CODE["bwd"])
+#: Ops a block when a long plan's columns are summed a block at a time (2 MB of int64).
+BLOCK_OPS = 1 << 18
 
 
 def peak(in_use: np.ndarray) -> int:
@@ -39,8 +42,36 @@ def slots_in_use(kind_codes: np.ndarray) -> np.ndarray:
 
 def bytes_in_use(plan: Columns, activation_bytes: np.ndarray) -> np.ndarray:
     """Buffer bytes held after each op, given the bytes of each a(l), l = 0..L."""
-    change = _SLOT_CHANGE[plan.kind_codes] * activation_bytes[plan.layer_numbers]
-    return np.cumsum(change)
+    return np.cumsum(_bytes_change(plan.kind_codes, plan.layer_numbers, activation_bytes))
+
+
+def _bytes_change(codes: np.ndarray, layers: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    return _SLOT_CHANGE[codes] * sizes[layers]
+
+
+def in_use_blocks(
+    plan: Columns, activation_bytes: np.ndarray | None, block_ops: int = BLOCK_OPS
+) -> Iterator[np.ndarray]:
+    """``slots_in_use`` (or, given each a(l)'s bytes, ``bytes_in_use``) a block of ops at a
+    time, equal to it element for element: a long plan's peak or trace needs no column
+    of changes the plan's length (a whole integer running sum, so blocks change no value)."""
+    held = None
+    for lo in range(0, max(len(plan.kind_codes), 1), block_ops):
+        codes = plan.kind_codes[lo : lo + block_ops]
+        if activation_bytes is None:
+            block = slots_in_use(codes)
+        else:
+            block = np.cumsum(_bytes_change(codes, plan.layer_numbers[lo : lo + block_ops],
+                                            activation_bytes))  # fmt: skip
+        if held is not None:
+            block += held
+        held = block[-1] if len(block) else held
+        yield block
+
+
+def peak_in_use(plan: Columns, activation_bytes: np.ndarray | None = None) -> int:
+    """``peak`` of the slots (or bytes) in use, computed a block of ops at a time."""
+    return max((peak(block) for block in in_use_blocks(plan, activation_bytes)), default=0)
 
 
 def check_fits(plan: Columns, chip: ChipConfig, chain: Chain | None) -> None:
@@ -52,7 +83,7 @@ def check_fits(plan: Columns, chip: ChipConfig, chain: Chain | None) -> None:
         sizes = (
             np.ones(plan.layers + 1, dtype=np.int64) if chain is None else chain.activation_bytes
         )
-        chip.budget(chain).refuse_over(plan.strategy, peak(bytes_in_use(plan, sizes)))
+        chip.budget(chain).refuse_over(plan.strategy, peak_in_use(plan, sizes))
     registers = Budget(chip.staging_slots, "staging_slots", slot_bytes=1)
     registers.refuse_over(plan.strategy, peak(staging(plan)[1]))
 

@@ -12,14 +12,15 @@ the memory's bytes in use during each op (``chipsim.model.training_memory``).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from itertools import chain
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..model.ops import OP_KINDS, PORT_CODE_OF_KIND, PORTS, OpCounts
+from ..model.ops import OP_KINDS, PORTS, OpCounts
 from .plan import PHASES, Plan
-
-_DATA_KINDS = ("storemem", "loadmem", "storedisk", "loaddisk", "free")
+from .trace_rows import PORT_OF_KIND, Durations, PlanRows
 
 COLUMNS: tuple[str, ...] = (
     "phase",
@@ -54,9 +55,15 @@ LATER_COLUMNS: dict[str, bool | int] = {
 if TYPE_CHECKING:  # pandas is imported when a frame is made: sweep workers never need it
     import pandas as pd
 
-_PORT_OF_KIND = np.array(PORT_CODE_OF_KIND, dtype=np.int8)
-#: 1 for the kinds that move, store or free an activation's bytes.
-_MOVES = np.array([kind in _DATA_KINDS for kind in OP_KINDS], dtype=np.int64)
+
+class _Column:
+    """A trace column, read through ``Trace.column``: made when first asked for."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, trace: Trace | None, owner: type | None = None) -> np.ndarray:
+        return self if trace is None else trace.column(self.name)  # type: ignore[return-value]
 
 
 class Trace:
@@ -68,7 +75,23 @@ class Trace:
     activation the op moved, stored or freed (0 for fwd and bwd). A
     phase's latency runs from the end of the previous phase (0 for the first)
     to the end of its last op.
+
+    A trace of a run (``Trace.of``) makes each column when it is first read,
+    and its summaries a block of rows at a time (``chipsim.sim.trace_rows``):
+    a long run's trace costs no memory per row until its rows are asked for.
     """
+
+    phase = _Column()
+    op = _Column()
+    layer = _Column()
+    resource = _Column()
+    start_ns = _Column()
+    end_ns = _Column()
+    buffer_slots_used = _Column()
+    prefetch = _Column()
+    attempt = _Column()
+    bytes = _Column()
+    buffer_bytes_used = _Column()
 
     def __init__(
         self,
@@ -86,19 +109,29 @@ class Trace:
         energy_nj: np.ndarray | None = None,
         static_nj_per_ns: float = 0.0,
     ) -> None:
-        self.phase, self.op, self.layer = phase, op, layer
-        self.resource = _PORT_OF_KIND[op]
-        self.start_ns, self.end_ns = start_ns, end_ns
-        self.buffer_slots_used = buffer_slots_used
-        self.prefetch = np.zeros(len(op), dtype=bool) if prefetch is None else prefetch
+        rows = len(op)
         if attempt is None:  # every op took one attempt: a read-only view, no memory per op
-            attempt = np.broadcast_to(np.int64(1), (len(op),))
-        self.attempt = attempt
-        nothing = np.broadcast_to(np.int64(0), (len(op),))
-        self.bytes = nothing if bytes_moved is None else bytes_moved
-        self.buffer_bytes_used = nothing if buffer_bytes_used is None else buffer_bytes_used
+            attempt = np.broadcast_to(np.int64(1), (rows,))
+        nothing = np.broadcast_to(np.int64(0), (rows,))
+        self._columns: dict[str, np.ndarray] = {
+            "phase": phase,
+            "op": op,
+            "layer": layer,
+            "resource": PORT_OF_KIND[op],
+            "start_ns": start_ns,
+            "end_ns": end_ns,
+            "buffer_slots_used": buffer_slots_used,
+            "prefetch": np.zeros(rows, dtype=bool) if prefetch is None else prefetch,
+            "attempt": attempt,
+            "bytes": nothing if bytes_moved is None else bytes_moved,
+            "buffer_bytes_used": nothing if buffer_bytes_used is None else buffer_bytes_used,
+        }
+        if energy_nj is not None:
+            self._columns[ENERGY_COLUMN] = energy_nj
+        self._rows: PlanRows | None = None
+        self._length = rows
         self._phase_bounds_ns = phase_bounds_ns
-        self.energy_nj, self.static_nj_per_ns = energy_nj, static_nj_per_ns
+        self.has_energy, self.static_nj_per_ns = energy_nj is not None, static_nj_per_ns
         self.memory: dict[str, np.ndarray] = {}  # MEMORY_COLUMNS, on a chip with one memory
 
     def add_memory(self, record: np.ndarray, in_use: np.ndarray, attempts: np.ndarray) -> None:
@@ -111,73 +144,69 @@ class Trace:
         cls,
         plan: Plan,
         attempts: np.ndarray,
-        start_ns: np.ndarray,
-        end_ns: np.ndarray,
+        times: Durations | tuple[np.ndarray, np.ndarray],
         activation_bytes: np.ndarray | None = None,
         energy: tuple[np.ndarray, float] | None = None,
     ) -> Trace:
         """The trace of ``plan`` run with these times, one row per attempt of each op.
 
+        ``times`` is each row's duration in a serial run (each row starts when
+        the one before ends), or the (start, end) columns of a schedule;
         ``activation_bytes`` (a(l)'s bytes, l = 0..L) fills the byte columns;
-        ``energy`` (the (kind, index) nJ table and static nJ per ns) the energy.
-
-        A phase runs from the end of the one before (0 for the first) to the
-        latest end among its rows.
+        ``energy`` (the (price code, index) nJ table and static nJ per ns) the
+        energy. A phase runs from the end of the one before (0 for the first)
+        to the latest end among its rows.
         """
-        split = plan.forward_ops
-        rows_before_backward = int(attempts[:split].sum())
-        forward_end = _latest(end_ns[:rows_before_backward], 0)
-        bounds = {
-            "forward": (0, forward_end),
-            "backward": (forward_end, _latest(end_ns[rows_before_backward:], forward_end)),
-        }
-        phase = np.repeat(np.arange(len(PHASES), dtype=np.int8), [split, len(plan) - split])
         sizes = (
             np.zeros(plan.layers + 1, dtype=np.int64)
             if activation_bytes is None
             else activation_bytes
         )
-        moved = _MOVES[plan.kind_codes] * sizes[plan.layer_numbers]
-        none = np.broadcast_to(0.0, (len(plan),))  # read-only: no memory per op without energy
-        spent = none if energy is None else energy[0][plan.price_codes, plan.layer_numbers]
-        static = 0.0 if energy is None else energy[1]
-        columns = (
-            phase,
-            plan.kind_codes,
-            plan.layer_numbers,
-            plan.slots_in_use(),
-            plan.prefetch,
-            moved,
-            plan.bytes_in_use(sizes),
-            spent,
-        )
-        if bool((attempts == 1).all()):
-            attempt = None
+        one_each = bool((attempts == 1).all())
+        rows = PlanRows(plan, None if one_each else attempts, times, sizes,
+                        None if energy is None else energy[0])  # fmt: skip
+        trace = cls.__new__(cls)
+        trace._columns, trace._rows, trace._length = {}, rows, rows.rows
+        trace._phase_bounds_ns = rows.phase_bounds_ns()
+        trace.has_energy = energy is not None
+        trace.static_nj_per_ns = 0.0 if energy is None else energy[1]
+        trace.memory = {}
+        return trace
+
+    def column(self, name: str) -> np.ndarray:
+        """One column whole (``COLUMNS`` or ``ENERGY_COLUMN``), kept once made."""
+        if name not in self._columns:
+            assert self._rows is not None, f"the trace has no column {name}"
+            self._columns[name] = self._rows.whole(name)
+        return self._columns[name]
+
+    def _blocks(self, names: tuple[str, ...]) -> Iterator[dict[str, np.ndarray]]:
+        """Columns a block of rows at a time: whole when made, else from the run's rows."""
+        if self._rows is None or all(name in self._columns for name in names):
+            yield {name: self.column(name) for name in names}
         else:
-            columns = tuple(np.repeat(column, attempts) for column in columns)
-            first = np.repeat(np.cumsum(attempts) - attempts, attempts)
-            attempt = np.arange(len(first), dtype=np.int64) - first + 1
-        phase, op, layer, slots, prefetch, moved, held, spent = columns
-        return cls(
-            phase, op, layer, start_ns, end_ns, slots, bounds, prefetch, attempt, moved, held,
-            spent if energy else None, static,
-        )  # fmt: skip
+            yield from self._rows.blocks(names)
 
     def __len__(self) -> int:
-        return len(self.op)
+        return self._length
 
     def latency_ns(self, phase: str) -> int | float:
         start, end = self._phase_bounds_ns[phase]
         return end - start
 
     @property
-    def has_energy(self) -> bool:
-        return self.energy_nj is not None
+    def energy_nj(self) -> np.ndarray | None:
+        """Each row's dynamic energy, or None when the chip declares none."""
+        return self.column(ENERGY_COLUMN) if self.has_energy else None
 
     def energy_of(self, phase: str) -> float:
         """A phase's energy in nJ: its rows' dynamic energy plus static power over its latency."""
-        assert self.energy_nj is not None, "the chip declares no energy"
-        dynamic = math.fsum(self.energy_nj[self.phase == PHASES.index(phase)].tolist())
+        assert self.has_energy, "the chip declares no energy"
+        code = PHASES.index(phase)
+        blocks = self._blocks(("phase", ENERGY_COLUMN))
+        dynamic = math.fsum(
+            chain.from_iterable(b[ENERGY_COLUMN][b["phase"] == code].tolist() for b in blocks)
+        )  # one exactly rounded sum over every row, as over the whole column
         return dynamic + self.static_nj_per_ns * self.latency_ns(phase)
 
     @property
@@ -187,17 +216,23 @@ class Trace:
 
     def counts(self, phase: str) -> OpCounts:
         """Executed ops of each kind in a phase (every kind listed)."""
-        codes = self.op[self.phase == PHASES.index(phase)]
-        tally = np.bincount(codes, minlength=len(OP_KINDS))
+        code, tally = PHASES.index(phase), np.zeros(len(OP_KINDS), dtype=np.int64)
+        for block in self._blocks(("phase", "op")):
+            tally += np.bincount(block["op"][block["phase"] == code], minlength=len(OP_KINDS))
         return OpCounts(zip(OP_KINDS, tally.tolist(), strict=True))
 
     @property
     def peak_buffer_slots(self) -> int:
-        return max(int(self.buffer_slots_used.max()), 0) if len(self) else 0
+        return self._peak("buffer_slots_used")
 
     @property
     def peak_buffer_bytes(self) -> int:
-        return max(int(self.buffer_bytes_used.max()), 0) if len(self) else 0
+        return self._peak("buffer_bytes_used")
+
+    def _peak(self, name: str) -> int:
+        """The most a column holds after any row (0 for none, or an empty trace)."""
+        blocks = self._blocks((name,))
+        return max(chain([0], (int(block[name].max()) for block in blocks if len(block[name]))))
 
     def frame(self) -> pd.DataFrame:
         """The rows as a DataFrame; phase, op and resource are categoricals."""
@@ -219,12 +254,8 @@ class Trace:
             },
             columns=list(COLUMNS),
         )
-        if self.energy_nj is not None:
+        if self.has_energy:
             frame[ENERGY_COLUMN] = self.energy_nj
         for name, column in self.memory.items():
             frame[name] = column
         return frame
-
-
-def _latest(values: np.ndarray, default: int | float) -> int | float:
-    return values.max().item() if len(values) else default
