@@ -26,23 +26,53 @@ from .plan_memory import BLOCK_OPS
 _LOADDISK = KIND_CODE["loaddisk"]
 
 
-class OpDurations:
-    """Each op's fixed duration, looked up in the price table a slice at a time.
+class Prices:
+    """Each op kind's expected ns at each index on one chip for one network, and the
+    kinds whose latency is a distribution: what a run's draws start from.
 
-    ``durations[lo:hi]`` equals ``table[price_codes, layer_numbers][lo:hi]`` in
-    ``dtype``, without a column the plan's length: a run without jitter or
+    ``table[price code, l]`` is ``Costs.priced_ns``; when every stage is priced
+    alike (an equal-width MLP) it keeps only indices 0 and 1, which is all
+    of it: a long run holds 16 numbers a kind rather than 8 bytes an index.
+    """
+
+    def __init__(self, chip: ChipConfig, chain: Chain) -> None:
+        self.chain = chain
+        costs = Costs(chip, chain)
+        self.jittered = [
+            (code, latency)
+            for code, kind in enumerate(PRICE_KINDS)
+            if (field := OP_LATENCY_FIELD[kind]) is not None
+            and isinstance(latency := getattr(chip, field), Distribution)
+        ]
+        self.transfer_ns = costs.priced_transfer_ns if self.jittered else None
+        table = costs.priced_ns
+        bits = table.view(np.int64)  # int64 or float64: alike means bit for bit
+        alike = table.shape[1] > 2 and all((row[1:] == row[1]).all() for row in bits)
+        self.table = table[:, :2].copy() if alike else table
+        self.alike = alike
+
+    def of_ops(self, codes: np.ndarray, layers: np.ndarray) -> np.ndarray:
+        """The price of each op (price code, layer): ``Costs.of_ops``."""
+        return self.table[codes, np.minimum(layers, 1) if self.alike else layers]
+
+
+class OpDurations:
+    """Each op's fixed duration, priced a slice at a time.
+
+    ``durations[lo:hi]`` is ``prices.of_ops(price_codes, layer_numbers)[lo:hi]``
+    in ``dtype``, with no column the plan's length: a run without jitter or
     faults reads its durations a block at a time (``chipsim.sim.trace_rows``).
     """
 
-    def __init__(self, table: np.ndarray, plan: Plan, dtype: type) -> None:
-        self.table, self.plan, self.dtype = table, plan, np.dtype(dtype)
+    def __init__(self, prices: Prices, plan: Plan, dtype: np.dtype | type) -> None:
+        self.prices, self.plan, self.dtype = prices, plan, np.dtype(dtype)
 
     def __len__(self) -> int:
         return len(self.plan)
 
     def __getitem__(self, rows: slice) -> np.ndarray:
         codes, layers = self.plan.price_codes[rows], self.plan.layer_numbers[rows]
-        return self.table[codes, layers].astype(self.dtype, copy=False)
+        return self.prices.of_ops(codes, layers).astype(self.dtype, copy=False)
 
     def whole(self) -> np.ndarray:
         return self[:]
@@ -85,33 +115,29 @@ class Sampler:
     What every replication shares (each op's expected cost, which ops
     jitter, where the disk reads are) is worked out once; each op's expected
     cost stays a lookup in the price table until a draw needs it as a column.
+    ``prices``, the chip's ``Prices`` for ``network``, spares pricing it again.
     """
 
-    def __init__(self, plan: Plan, chip: ChipConfig, network: Chain | int, seed: int) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        chip: ChipConfig,
+        network: Chain | int,
+        seed: int,
+        prices: Prices | None = None,
+    ) -> None:
         self.plan, self.chip, self.seed = plan, chip, seed
-        chain = network if isinstance(network, Chain) else _equal_width(plan, chip, network)
-        costs = Costs(chip, chain)
-        self.jittered = [
-            (code, latency)
-            for code, kind in enumerate(PRICE_KINDS)
-            if (field := OP_LATENCY_FIELD[kind]) is not None
-            and isinstance(latency := getattr(chip, field), Distribution)
-        ]
-        self.transfer_ns = costs.priced_transfer_ns if self.jittered else None
-        self.table = costs.priced_ns
-        exact = not self.jittered and self.table.dtype == np.int64
+        if prices is None:
+            chain = network if isinstance(network, Chain) else _equal_width(plan, chip, network)
+            prices = Prices(chip, chain)
+        self.jittered, self.transfer_ns = prices.jittered, prices.transfer_ns
+        exact = not self.jittered and prices.table.dtype == np.int64
         if exact:  # whole ns stay int64 while no sum can overflow, even with every retry
             rows = len(plan) * (1 + chip.max_retries * (chip.disk_fault_rate > 0))
-            exact = self._largest_price() * rows < 2**62
-        self.fixed = OpDurations(self.table, plan, np.int64 if exact else np.float64)
+            exact = _largest(OpDurations(prices, plan, np.int64)) * rows < 2**62
+        self.fixed = OpDurations(prices, plan, np.int64 if exact else np.float64)
         self.reads = np.flatnonzero(plan.kind_codes == _LOADDISK)
         self.one_each = np.broadcast_to(np.int64(1), (len(plan),))  # read-only, no memory
-
-    def _largest_price(self) -> int:
-        """The largest price any op of the plan pays (0 for no ops), a block at a time."""
-        prices = OpDurations(self.table, self.plan, self.table.dtype)
-        blocks = (prices[lo : lo + BLOCK_OPS] for lo in range(0, len(prices), BLOCK_OPS))
-        return max((int(block.max()) for block in blocks), default=0)
 
     @cached_property
     def base_ns(self) -> np.ndarray:
@@ -155,6 +181,12 @@ class Sampler:
         attempts[reads] = 1 + np.minimum(failures, self.chip.max_retries)
         exhausted = np.flatnonzero(failures > self.chip.max_retries)
         return attempts, int(reads[exhausted[0]]) if exhausted.size else None
+
+
+def _largest(prices: OpDurations) -> int:
+    """The largest price any op pays (0 for no ops), a block at a time."""
+    blocks = (prices[lo : lo + BLOCK_OPS] for lo in range(0, len(prices), BLOCK_OPS))
+    return max((int(block.max()) for block in blocks), default=0)
 
 
 def _stream(seed: int, replication: int, purpose: int) -> np.random.Generator:

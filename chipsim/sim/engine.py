@@ -40,7 +40,7 @@ from ..model.network import LayerGradients, NumpyNetwork
 from ..model.networks import course_chain
 from ..model.ops import OP_KINDS
 from ..model.stages import Chain
-from .draws import Draws, Sampler
+from .draws import Draws, Prices, Sampler
 from .machine import Chip
 from .overlap import schedule
 from .plan import PHASES, Plan
@@ -68,6 +68,7 @@ def execute(
     replication: int = 0,
     keep_gradients: bool = True,
     on_gradients: Callable[[int, LayerGradients], None] | None = None,
+    prices: Prices | None = None,
 ) -> Execution:
     """Run ``plan`` on a fresh chip; refuses a plan that does not fit before it starts.
 
@@ -79,7 +80,9 @@ def execute(
     more than ``max_retries`` times. With math, each ``bwd`` hands its layer's
     weight gradients to ``on_gradients(layer, gradients)`` (L down to 1) and
     the Execution keeps them all unless ``keep_gradients=False``, which
-    spares a second network's worth of memory.
+    spares a second network's worth of memory. ``prices`` (``draws.Prices`` of
+    ``config`` for ``network``) spares pricing the network again: a long run
+    prices it before it plans, when least else is held.
     """
     chain = network if network is not None else _equal_width(plan, config, width)
     if plan.layers != chain.layers:
@@ -92,7 +95,8 @@ def execute(
     trained = config.training.trained(chain)
     run = _Run(plan, Chip(config, chain), model, keep_gradients, on_gradients, trained)
     run.apply()
-    trace = timed(plan, config, Sampler(plan, config, chain, seed).draw(replication), chain)
+    sampler = Sampler(plan, config, chain, seed, prices)
+    trace = timed(plan, config, sampler.draw(replication), chain)
     gradients = None if model is None or not keep_gradients else run.gradients
     return Execution(trace, run.loss, gradients)  # type: ignore[arg-type]
 

@@ -10,6 +10,7 @@ as an IndexError or a silent fix-up (a layer of 1.5 is not layer 1).
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
@@ -52,6 +53,20 @@ class Columns(Protocol):
 
 #: A plan's phases in order: the forward pass to the loss, then backprop.
 PHASES: tuple[str, ...] = ("forward", "backward")
+
+#: Ops a block when a long plan's columns are checked or summed a block at a time
+#: (2 MB of int64): no temporary the plan's length.
+BLOCK_OPS = 1 << 18
+
+
+def first_where(count: int, test: Callable[[slice], np.ndarray]) -> int | None:
+    """The first op index below ``count`` that ``test`` (a block's bools) marks, or None."""
+    for lo in range(0, count, BLOCK_OPS):
+        marked = np.flatnonzero(test(slice(lo, lo + BLOCK_OPS)))
+        if marked.size:
+            return lo + int(marked[0])
+    return None
+
 
 _CODES = ", ".join(f"{code} {kind}" for code, kind in enumerate(OP_KINDS))
 
@@ -115,9 +130,9 @@ def check_columns(plan: Columns) -> None:
             f"{name}: forward_ops must be a whole number 0..{count} (the plan has {count} ops), "
             f"got {plan.forward_ops!r}"
         )
-    bad = np.flatnonzero((plan.kind_codes < 0) | (plan.kind_codes >= len(OP_KINDS)))
-    if bad.size:
-        index = int(bad[0])
+    codes = plan.kind_codes
+    index = first_where(count, lambda ops: (codes[ops] < 0) | (codes[ops] >= len(OP_KINDS)))
+    if index is not None:
         raise PlanError(
             f"{name}: {plan.position(index)}: kind code {int(plan.kind_codes[index])} is not "
             f"an op; codes are {_CODES}"
@@ -139,7 +154,8 @@ def _check_marks(plan: Columns, count: int, mark: str, kinds: tuple[str, ...]) -
         )
     if not flags.any():  # nothing marked: no per-op temporaries (isin's are int64)
         return
-    found = _first(plan, flags & ~np.isin(plan.kind_codes, [KIND_CODE[kind] for kind in kinds]))
+    codes, allowed = plan.kind_codes, [KIND_CODE[kind] for kind in kinds]
+    found = _first(plan, lambda ops: flags[ops] & ~np.isin(codes[ops], allowed))
     if found:
         op, phase, where = found
         raise wrongly_marked(plan.strategy, f"{op.kind} {op.layer}", phase, mark, kinds, where)
@@ -147,8 +163,12 @@ def _check_marks(plan: Columns, count: int, mark: str, kinds: tuple[str, ...]) -
 
 def check_ranges(plan: Columns) -> None:
     """Every op's layer is in its kind's range (``LOWEST_LAYER``..L)."""
-    low = LOWEST_LAYER[plan.kind_codes]
-    found = _first(plan, (plan.layer_numbers < low) | (plan.layer_numbers > plan.layers))
+
+    def outside(ops: slice) -> np.ndarray:
+        layers = plan.layer_numbers[ops]
+        return (layers < LOWEST_LAYER[plan.kind_codes[ops]]) | (layers > plan.layers)
+
+    found = _first(plan, outside)
     if found:
         op, phase, where = found
         raise out_of_range(plan.strategy, str(op), op.kind, phase, plan.layers, where)
@@ -174,12 +194,12 @@ def wrongly_marked(
     )
 
 
-def _first(plan: Columns, flags: np.ndarray) -> tuple[Op, str, str] | None:
-    """The first op where ``flags`` holds, its phase and its position; None if none does."""
-    bad = np.flatnonzero(flags)
-    if not bad.size:
+def _first(plan: Columns, test: Callable[[slice], np.ndarray]) -> tuple[Op, str, str] | None:
+    """The first op ``test`` marks (``first_where``), its phase and its position; None if
+    it marks none."""
+    index = first_where(len(plan.kind_codes), test)
+    if index is None:
         return None
-    index = int(bad[0])
     return plan.op(index), plan.phase_of(index), plan.position(index)
 
 

@@ -56,10 +56,13 @@ class PlanColumns:
         kinds, numbers = np.empty(self.total, dtype=np.int8), np.empty(self.total, dtype=np.int64)
         codes, firsts, counts = (np.frombuffer(column, dtype=column.typecode) for column in
                                  (self.codes, self.firsts, self.counts))  # fmt: skip
-        starts = np.cumsum(counts, dtype=np.int64) - counts  # each run's first position
+        begin = 0  # the first position of the block's first run
         for block in range(0, len(counts), _BLOCK_RUNS):
             runs = slice(block, block + _BLOCK_RUNS)
-            _expand(kinds, numbers, codes[runs], firsts[runs], counts[runs], starts[runs])
+            ends = np.cumsum(counts[runs], dtype=np.int64) + begin
+            starts = ends - counts[runs]  # each run's first position
+            _expand(kinds, numbers, codes[runs], firsts[runs], counts[runs], starts)
+            begin = int(ends[-1])
         return Plan(strategy, layers, kinds, numbers, self.forward_ops, None, notes)
 
 

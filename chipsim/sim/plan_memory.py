@@ -18,7 +18,7 @@ from ..formatting import BYTE_UNITS, bytes_text, column_cells, column_unit
 from ..model.budget import Budget
 from ..model.ops import BUFFER_CHANGE, KIND_CODE
 from ..model.training_memory import MemoryUse, memory_use
-from .plan_checks import PHASES, Columns, staging_barrier_error
+from .plan_checks import BLOCK_OPS, PHASES, Columns, staging_barrier_error
 
 if TYPE_CHECKING:
     from ..model.chip import ChipConfig
@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 
 _SLOT_CHANGE = np.array(BUFFER_CHANGE)
 _COMPUTE_CODES = (KIND_CODE["fwd"], KIND_CODE["bwd"])
-#: Ops a block when a long plan's columns are summed a block at a time (2 MB of int64).
-BLOCK_OPS = 1 << 18
 
 
 def peak(in_use: np.ndarray) -> int:

@@ -13,9 +13,9 @@ from ..model.memory import check_math_memory
 from ..model.network import GradientCheck, Network, check_seed
 from ..model.networks import COURSE_LAYERS, COURSE_WIDTH, build_network, course_chain
 from ..model.stages import Chain
-from ..planners import check_slots, make_plan, parse_spec, work
+from ..planners import STRATEGIES, StrategySpec, check_slots, make_plan, parse_spec, work
 from ..progress import report
-from ..sim.draws import Sampler
+from ..sim.draws import Prices, Sampler
 from ..sim.engine import execute, timed
 from ..sim.plan import Plan
 from ..sim.trace import Trace
@@ -68,6 +68,7 @@ def simulate(
         check_math_memory(chain)
     if chain.equal_width is not None:  # a plan that cannot fit is refused before it is built
         check_slots(spec.name, str(spec), chain.layers, chip, dict(spec.params))
+    prices = _prices_first(spec, chain, chip) if not math else None
     plan = make_plan(spec, chain, chip)
     work.check_run(str(spec), len(plan), chip, math)
     if replications is not None:
@@ -76,7 +77,13 @@ def simulate(
     trained = chip.training.trained(model) if model is not None else None
     check = None if model is None else GradientCheck(model, trained)  # layer by layer
     execution = execute(
-        plan, chip, model or chain, seed=seed, keep_gradients=False, on_gradients=check
+        plan,
+        chip,
+        model or chain,
+        seed=seed,
+        keep_gradients=False,
+        on_gradients=check,
+        prices=prices,
     )
     difference = None
     if check is not None:
@@ -89,7 +96,7 @@ def simulate(
     trace = execution.trace
     spread = None
     if replications is not None:
-        spread = _replicate(plan, chip, chain, seed, trace, replications)
+        spread = _replicate(plan, chip, chain, seed, trace, replications, prices)
     return RunResult(
         strategy=str(spec),
         layers=chain.layers,
@@ -126,12 +133,29 @@ def _chip_network_seed(
     )
 
 
+def _prices_first(spec: StrategySpec, chain: Chain, chip: ChipConfig) -> Prices | None:
+    """The chip's prices for a timing-only run of a built-in strategy, made before its
+    plan so that pricing a long chain and building its plan never hold memory at once
+    (None for a plug-in). A plan the work limits refuse is refused first, as
+    ``make_plan`` would."""
+    if spec.name not in STRATEGIES:
+        return None
+    work.check_plan(spec.name, str(spec), dict(spec.params), chain, chip)
+    return Prices(chip, chain)
+
+
 def _replicate(
-    plan: Plan, chip: ChipConfig, chain: Chain, seed: int, first: Trace, count: int
+    plan: Plan,
+    chip: ChipConfig,
+    chain: Chain,
+    seed: int,
+    first: Trace,
+    count: int,
+    prices: Prices | None = None,
 ) -> Replications:
     """``count`` draws of the run's timing, ``first`` (the run itself) included."""
     latencies, energies = [first.latency_ns("backward")], [_energy(first)]
-    sampler, failed = Sampler(plan, chip, chain, seed), 0
+    sampler, failed = Sampler(plan, chip, chain, seed, prices), 0
     for replication in range(1, count):
         report("replications", replication + 1, count)
         try:
