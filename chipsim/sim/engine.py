@@ -152,12 +152,14 @@ def _read_failure(
     )
 
 
-def _phase_ops(plan: Plan, phase: str) -> Iterator[tuple[str, int, bool, bool]]:
+def _phase_ops(
+    plan: Plan, phase: str, block_ops: int = BLOCK_OPS
+) -> Iterator[tuple[str, int, bool, bool]]:
     """(kind, layer, staged, record) of each op of a phase, read from the columns a block
     at a time: a long plan never exists as Python lists the plan's length."""
     first, last, _ = plan.phase_slice(phase).indices(len(plan))
-    for lo in range(first, last, BLOCK_OPS):
-        ops = slice(lo, min(lo + BLOCK_OPS, last))
+    for lo in range(first, last, block_ops):
+        ops = slice(lo, min(lo + block_ops, last))
         kinds = [OP_KINDS[code] for code in plan.kind_codes[ops].tolist()]
         layers, staged = plan.layer_numbers[ops].tolist(), plan.staged[ops].tolist()
         yield from zip(kinds, layers, staged, plan.record[ops].tolist(), strict=True)

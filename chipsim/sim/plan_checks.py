@@ -59,10 +59,12 @@ PHASES: tuple[str, ...] = ("forward", "backward")
 BLOCK_OPS = 1 << 18
 
 
-def first_where(count: int, test: Callable[[slice], np.ndarray]) -> int | None:
+def first_where(
+    count: int, test: Callable[[slice], np.ndarray], block_ops: int = BLOCK_OPS
+) -> int | None:
     """The first op index below ``count`` that ``test`` (a block's bools) marks, or None."""
-    for lo in range(0, count, BLOCK_OPS):
-        marked = np.flatnonzero(test(slice(lo, lo + BLOCK_OPS)))
+    for lo in range(0, count, block_ops):
+        marked = np.flatnonzero(test(slice(lo, lo + block_ops)))
         if marked.size:
             return lo + int(marked[0])
     return None

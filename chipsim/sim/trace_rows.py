@@ -42,7 +42,8 @@ class PlanRows:
 
     ``times`` is the durations of a serial run (each row starts when the one
     before ends) or the (start, end) columns a schedule gave; ``sizes`` each
-    a(l)'s bytes, l = 0..L; ``energy`` the (price code, index) nJ table or None.
+    a(l)'s bytes, l = 0..L; ``energy`` the (price code, index) nJ table or None;
+    ``block_ops`` how many ops each block holds.
     """
 
     def __init__(
@@ -52,9 +53,10 @@ class PlanRows:
         times: Durations | tuple[np.ndarray, np.ndarray],
         sizes: np.ndarray,
         energy: np.ndarray | None,
+        block_ops: int = BLOCK_OPS,
     ) -> None:
         self.plan, self.attempts, self.times = plan, attempts, times
-        self.sizes, self.energy = sizes, energy
+        self.sizes, self.energy, self.block_ops = sizes, energy, block_ops
         self.rows = len(plan) if attempts is None else int(attempts.sum())
 
     def whole(self, name: str) -> np.ndarray:
@@ -79,13 +81,13 @@ class PlanRows:
         """The columns ``names`` a block of ops at a time, in row order."""
         plan, attempts = self.plan, self.attempts
         in_use = {
-            name: in_use_blocks(plan, sizes)
+            name: in_use_blocks(plan, sizes, self.block_ops)
             for name, sizes in (("buffer_slots_used", None), ("buffer_bytes_used", self.sizes))
             if name in names
         }
         row, previous_end = 0, None
-        for lo in range(0, max(len(plan), 1), BLOCK_OPS):
-            ops = slice(lo, lo + BLOCK_OPS)
+        for lo in range(0, max(len(plan), 1), self.block_ops):
+            ops = slice(lo, lo + self.block_ops)
             block = {name: next(blocks) for name, blocks in in_use.items()}
             block.update(self._per_op(ops, names))
             tries = None if attempts is None else attempts[ops]
