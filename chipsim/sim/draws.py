@@ -36,7 +36,6 @@ class Prices:
     """
 
     def __init__(self, chip: ChipConfig, chain: Chain) -> None:
-        self.chain = chain
         costs = Costs(chip, chain)
         self.jittered = [
             (code, latency)

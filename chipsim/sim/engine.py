@@ -26,6 +26,7 @@ op counts.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -158,11 +159,16 @@ def _phase_ops(
     """(kind, layer, staged, record) of each op of a phase, read from the columns a block
     at a time: a long plan never exists as Python lists the plan's length."""
     first, last, _ = plan.phase_slice(phase).indices(len(plan))
-    for lo in range(first, last, block_ops):
-        ops = slice(lo, min(lo + block_ops, last))
-        kinds = [OP_KINDS[code] for code in plan.kind_codes[ops].tolist()]
-        layers, staged = plan.layer_numbers[ops].tolist(), plan.staged[ops].tolist()
-        yield from zip(kinds, layers, staged, plan.record[ops].tolist(), strict=True)
+    starts = range(first, last, block_ops)
+    return itertools.chain.from_iterable(
+        _op_block(plan, slice(lo, min(lo + block_ops, last))) for lo in starts
+    )
+
+
+def _op_block(plan: Plan, ops: slice) -> Iterator[tuple[str, int, bool, bool]]:
+    kinds = [OP_KINDS[code] for code in plan.kind_codes[ops].tolist()]
+    layers, staged = plan.layer_numbers[ops].tolist(), plan.staged[ops].tolist()
+    return zip(kinds, layers, staged, plan.record[ops].tolist(), strict=True)
 
 
 class _Run:

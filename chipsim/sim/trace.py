@@ -128,10 +128,19 @@ class Trace:
         }
         if energy_nj is not None:
             self._columns[ENERGY_COLUMN] = energy_nj
-        self._rows: PlanRows | None = None
-        self._length = rows
-        self._phase_bounds_ns = phase_bounds_ns
-        self.has_energy, self.static_nj_per_ns = energy_nj is not None, static_nj_per_ns
+        self._start(None, rows, phase_bounds_ns, energy_nj is not None, static_nj_per_ns)
+
+    def _start(
+        self,
+        rows: PlanRows | None,
+        length: int,
+        phase_bounds_ns: dict[str, tuple[int | float, int | float]],
+        has_energy: bool,
+        static_nj_per_ns: float,
+    ) -> None:
+        """What every trace holds beside its columns (``rows``: where they are made from)."""
+        self._rows, self._length, self._phase_bounds_ns = rows, length, phase_bounds_ns
+        self.has_energy, self.static_nj_per_ns = has_energy, static_nj_per_ns
         self.memory: dict[str, np.ndarray] = {}  # MEMORY_COLUMNS, on a chip with one memory
 
     def add_memory(self, record: np.ndarray, in_use: np.ndarray, attempts: np.ndarray) -> None:
@@ -165,12 +174,10 @@ class Trace:
         one_each = bool((attempts == 1).all())
         rows = PlanRows(plan, None if one_each else attempts, times, sizes,
                         None if energy is None else energy[0])  # fmt: skip
-        trace = cls.__new__(cls)
-        trace._columns, trace._rows, trace._length = {}, rows, rows.rows
-        trace._phase_bounds_ns = rows.phase_bounds_ns()
-        trace.has_energy = energy is not None
-        trace.static_nj_per_ns = 0.0 if energy is None else energy[1]
-        trace.memory = {}
+        trace = cls.__new__(cls)  # no column made yet: each is made when first read
+        trace._columns = {}
+        static = 0.0 if energy is None else energy[1]
+        trace._start(rows, rows.rows, rows.phase_bounds_ns(), energy is not None, static)
         return trace
 
     def column(self, name: str) -> np.ndarray:
