@@ -1,7 +1,7 @@
 """A run's trace rows, computed from its plan and timing a block of ops at a time.
 
-A trace of a 10⁶-layer plan has 13.6 million rows: eleven columns of them
-would take about 600 MB. ``PlanRows`` keeps what the rows are made of (the
+A trace of a 10⁶-layer revolve plan has 13.6 million rows: its eleven columns
+would take about 700 MB. ``PlanRows`` keeps what the rows are made of (the
 plan's columns, the attempts, the durations or the scheduled times, the byte
 and energy tables) and makes any columns asked for a block of ops at a time,
 so a summary (a phase's latency, its op counts, the buffer's peak) never
@@ -22,6 +22,7 @@ from .plan import Plan
 from .plan_memory import BLOCK_OPS, in_use_blocks
 
 _DATA_KINDS = ("storemem", "loadmem", "storedisk", "loaddisk", "free")
+#: Each op kind's port code (the ``resource`` column).
 PORT_OF_KIND = np.array(PORT_CODE_OF_KIND, dtype=np.int8)
 #: 1 for the kinds that move, store or free an activation's bytes.
 _MOVES = np.array([kind in _DATA_KINDS for kind in OP_KINDS], dtype=np.int64)
