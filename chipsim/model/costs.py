@@ -196,14 +196,18 @@ class Costs:
         the op's expected ns. ``weighted``: ns + ``ns_per_nj`` × that energy.
         Every DP prices plans through this one table.
         """
+        return self.priced_objective_table(objective, ns_per_nj)[: len(OP_KINDS)]
+
+    def priced_objective_table(self, objective: str, ns_per_nj: float = 0.0) -> np.ndarray:
+        """``objective_table`` by price code: a recorded stage's ``bwd`` in the last row."""
         if objective not in PLAN_OBJECTIVES:
             raise ConfigError(
                 f"objective must be one of {', '.join(PLAN_OBJECTIVES)}, got {objective!r}"
             )
         if objective == "time":
-            return self.ns.astype(float)
-        energy = self.energy_nj + self.static_nj_per_ns * self.ns
-        return energy if objective == "energy" else self.ns + ns_per_nj * energy
+            return self.priced_ns.astype(float)
+        energy = self.priced_energy_nj + self.static_nj_per_ns * self.priced_ns
+        return energy if objective == "energy" else self.priced_ns + ns_per_nj * energy
 
     def transfer_fraction(
         self, kind: str, layers: np.ndarray, *, recorded: bool = False
