@@ -1,25 +1,25 @@
-"""``optimal`` on a chip with one memory (``memory_bytes``): the fastest plan that fits.
+"""The safety net where the one-memory DP rounds: the fastest of its plan and the built-ins.
 
-The dynamic programs plan checkpoints, paging and recomputation under the room
-the memory leaves at its worst (``ChipConfig.budget``); they do not yet choose
-which forwards record (rotor's F_all versus F_ck), and their room is a bound,
-not each op's exact peak. Until a program over recording and per-op memory
-lands, ``optimal`` here also prices every built-in plan that fits the memory
-exactly (full-store and sqrt-n record as frameworks do; stride:k for k = 1..5,
-revolve and disk-offload) and keeps the fastest, so it is never beaten by one of
-them; its note says which plan won. Ties keep the program's plan.
+Where every byte figure is a whole number of units the DP is exact, and no
+plan beats it. Where its units round, a built-in plan that fits the memory
+byte for byte could be faster than the DP's rounded optimum; ``optimal`` then
+also prices every built-in plan that fits (full-store and sqrt-n record as
+frameworks do; stride:k for k = 1..5, revolve and disk-offload) and keeps the
+fastest, so it is never beaten by one of them; its note says which plan won.
+Ties keep the DP's plan.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
-from ..errors import ChipsimError
-from ..model.chip import ChipConfig
-from ..model.costs import Costs
-from ..model.stages import Chain
-from ..sim.plan import Plan
-from . import work
+from ...errors import ChipsimError, DoesNotFit
+from ...model.chip import ChipConfig
+from ...model.costs import Costs
+from ...model.stages import Chain
+from ...sim.plan import Plan
+from .. import work
 
 #: The built-ins ``optimal`` weighs against its program's plan in one memory.
 CANDIDATES: tuple[tuple[str, dict[str, int]], ...] = (
@@ -32,20 +32,26 @@ CANDIDATES: tuple[tuple[str, dict[str, int]], ...] = (
 
 
 def fastest(
-    programmed: Plan,
+    programmed: Plan | DoesNotFit,
     network: Chain,
     chip: ChipConfig,
     phases: str,
     strategies: dict[str, Callable[..., Plan]],
 ) -> Plan:
-    """The program's plan, or the built-in plan that fits and is faster over ``phases``."""
-    best, best_ns = programmed, _latency(programmed, network, chip, phases)
+    """The program's plan, or the built-in plan that fits and is faster over ``phases``;
+    where the program found none (its refusal), the fastest built-in that fits, else
+    that refusal."""
+    refused = isinstance(programmed, DoesNotFit)
+    best = None if refused else programmed
+    best_ns = math.inf if best is None else _latency(best, network, chip, phases)
     for name, params in CANDIDATES:
         candidate = _fitting(name, strategies[name], network, chip, params)
         if candidate is not None and (ns := _latency(candidate, network, chip, phases)) < best_ns:
             best, best_ns = candidate, ns
+    if best is None:
+        raise programmed
     if best is programmed:
-        return programmed
+        return best
     note = f"in one memory the fastest plan that fits is {best.strategy}'s"
     return Plan(
         programmed.strategy, best.layers, best.kind_codes, best.layer_numbers,

@@ -1,0 +1,159 @@
+"""``optimal`` on a chip with one memory (``memory_bytes``): exact over recording,
+keeping, paging and recomputing each stage, under every op's own peak.
+
+rotor's choice (Beaumont, Eyraud-Dubois, Herrmann, Joly and Shilova, "Optimal
+checkpointing for heterogeneous chains", 2019) of recording a stage's forward
+(F_all) or only checkpointing its output (F_ck), in SPEC.md's model with a disk
+and with the op in flight's activations, gradients and workspace
+(``needs.py``) checked against what the memory has free at that instant. No
+code is rotor's.
+
+The tables (``kernel.py``). T[p, r, s, t, m] is the least cost of reversing
+stages t..e+1 (e: the stage below the lowest trained one, 0 when all train)
+with dL/da(t) held, a(s) kept at p (the buffer, or inputs for a0; or disk),
+stage t's saved tensors kept (r = 1) or not, and m units free besides all
+that is kept; it starts with a(s) not in registers. With ℓ the base's load,
+W(s, k) the forwards s+1..k, b_r(t) a recorded (r) or recomputing ``bwd t``::
+
+    T[p, r, s, t, m] = min(
+      peel, q ∈ {0, 1}:  ℓ + W(s, t-1) + b_r(t) + T[p, q, s, t-1, m + r·sv(t) - q·sv(t-1)],
+      split at s < k < t, to p' ∈ {buffer, disk}, recording k or not (ρ):
+          ℓ + W(s, k) + store(p', k) + T[p', r, k, t, m - [p' = buffer]·a(k) - ρ·sv(k)]
+              - load(p', k) + T[p, ρ, s, k, m + r·sv(t) - ρ·sv(k)],
+      re-home a(s) to the other place first (T°: the entry without its own re-home))
+
+each option only where every op it runs fits m (``needs.py``). An entry with
+nothing left (t = s, or t <= e) costs the free of a buffered base above e.
+F[p, s, m] is the forward sweep on from a(s), storing and recording as T's
+splits do (stores priced only for the ``total`` objective), then the backward
+phase; the plan is F[buffer, 0, room].
+
+Why recording needs no more state than r. Recording stage l in a sweep that
+does not end at l (the sweep goes on to fwd l+1 without storing a(l)) is never
+better than recording it in the last sweep through fwd l before ``bwd l``:
+same cost, and its saved tensors live a shorter time. That last sweep ends at l:
+either a(l) is stored next (a split at l, or the forward phase keeping a(l)),
+or ``bwd l+1`` runs next (the peel into top l+1), or l = L at the end of the
+forward phase. So every recorded stage is the top of the next part (q, ρ).
+Keeping, paging and recomputing follow the byte DP's argument
+(``chipsim.planners.byte_budget.recurrence``). tests/test_one_memory_optimal.py
+checks the optimum against a search over every valid plan (Dijkstra, byte
+exact, every op's memory as ``training_memory`` counts it) on random chains of
+up to 6 stages, with and without disk, with partial training and both update
+rules.
+
+Complexity: O(L²·M) entries of four kinds, each trying O(L) splits four ways;
+``kernel.py`` runs compiled where numba is installed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...errors import DoesNotFit, PlanTooLarge
+from ...model.ops import Op
+from ...model.stages import Chain
+from ...model.training import Training
+from . import kernel
+from .built_ins import fastest as fastest
+from .emit import plan_ops
+from .needs import Needs, keep_nothing_peak_bytes, needs_of, room_bytes
+
+#: Candidates (≈ 8·L³/6·units) planned in pure Python, without numba: about 30 s.
+MAX_PYTHON_CANDIDATES = 3 * 10**7
+#: Table bytes (value, ops, tag, moved for 4·(L+1)²·(units+1) entries) planned at most.
+MAX_TABLE_BYTES = 2 * 2**30
+
+
+@dataclass(frozen=True)
+class MemorySchedule:
+    """The optimum over the DP's model: its cost, needs and ops."""
+
+    value: float
+    needs: Needs
+    forward: list[Op]
+    backward: list[Op]
+
+
+def solve(
+    chain: Chain,
+    memory_bytes: int,
+    training: Training,
+    prices: np.ndarray,
+    *,
+    units: int,
+    use_disk: bool = True,
+    objective: str = "backward",
+    label: str = "optimal",
+) -> MemorySchedule:
+    """The least-cost plan of ``chain`` in ``memory_bytes`` of one memory; ``prices`` is
+    (price code, l), rows in ``PRICE_CODES`` order (a recorded ``bwd`` last)."""
+    check_work(label, chain.layers, units)
+    if room_bytes(chain, memory_bytes, training) < 0:
+        least = least_memory_bytes(chain, training, prices, units, use_disk)
+        raise DoesNotFit(
+            label,
+            least,
+            memory_bytes,
+            "memory_bytes",
+            None,
+            ": the weights and optimizer state alone do not fit",
+        )
+    needs, t_tab, f_tab = _tables(chain, memory_bytes, training, prices, units, use_disk, objective)
+    value = float(f_tab[0][kernel.MEM, 0, needs.room_units])
+    if not np.isfinite(value):
+        least = least_memory_bytes(chain, training, prices, units, use_disk)
+        raise DoesNotFit(
+            label,
+            least,
+            memory_bytes,
+            "memory_bytes",
+            None,
+            ": no plan fits every op, however it recomputes, records or pages",
+        )
+    if objective == "total":
+        value += float(prices[kernel.LM, 0] + prices[kernel.FWD, 1:].sum())
+    forward, backward = plan_ops(t_tab, f_tab, needs, training.lowest_trained(chain) - 1)
+    return MemorySchedule(value, needs, forward, backward)
+
+
+def _tables(chain, memory_bytes, training, prices, units, use_disk, objective):
+    """(needs, T, F) of ``chain`` in ``memory_bytes``."""
+    needs = needs_of(chain, memory_bytes, training, units)
+    end = training.lowest_trained(chain) - 1
+    prices = np.ascontiguousarray(prices, dtype=float)
+    t_tab = kernel.fill_t(needs.columns(), prices, end, use_disk, needs.room_units)
+    f_tab = kernel.fill_f(t_tab, needs.columns(), prices, end, use_disk, objective == "total")
+    return needs, t_tab, f_tab
+
+
+def least_memory_bytes(
+    chain: Chain, training: Training, prices: np.ndarray, units: int, use_disk: bool = True
+) -> int:
+    """The least ``memory_bytes`` in which a plan fits, to within one memory unit: the first
+    room F reaches, planned in twice the room of the plan that keeps nothing."""
+    resident = training.resident_bytes(chain)
+    roomy = resident + 2 * (keep_nothing_peak_bytes(chain, training) - resident)
+    needs, _, f_tab = _tables(chain, roomy, training, prices, units, use_disk, "backward")
+    reached = np.flatnonzero(np.isfinite(f_tab[0][kernel.MEM, 0]))
+    return resident + int(reached[0]) * needs.unit_bytes
+
+
+def check_work(label: str, layers: int, units: int) -> None:
+    """Refuse tables too large to hold, or to fill without numba, before any is made."""
+    table_bytes = 4 * (layers + 1) ** 2 * (units + 1) * 17
+    candidates = 8 * layers**3 * units // 6
+    if table_bytes > MAX_TABLE_BYTES:
+        raise PlanTooLarge(
+            f"{label}: {layers} stages with {units} memory units need {table_bytes / 2**30:.1f} "
+            f"GiB of tables (the limit is {MAX_TABLE_BYTES / 2**30:.0f} GiB); use fewer units "
+            "(e.g. optimal:units=100) or fewer, larger stages"
+        )
+    if not kernel.COMPILED and candidates > MAX_PYTHON_CANDIDATES:
+        raise PlanTooLarge(
+            f"{label}: {layers} stages with {units} memory units need ~{candidates:.1e} steps, "
+            f"too many without numba (limit {MAX_PYTHON_CANDIDATES:.0e}); install "
+            "chipsim[fast] or use fewer units (e.g. optimal:units=50)"
+        )
