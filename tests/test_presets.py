@@ -102,7 +102,10 @@ def test_accelerator_presets_declare_energy_and_mcu_presets_say_they_do_not() ->
         )
     scenario = chipsim.find_scenario("accelerator-train")
     result = chipsim.simulate("optimal:objective=energy", scenario, math=False)
-    assert result.energy_nj == pytest.approx(51.95e9, rel=1e-3)  # batch 2048 (issue 20)
+    # batch 2048 (issue 20); the exact one-memory DP records, so it spends less than
+    # sqrt-n (51.67e9 nJ), the best built-in that fits
+    assert result.energy_nj == pytest.approx(40.67e9, rel=1e-3)
+    assert result.energy_nj < chipsim.simulate("sqrt-n", scenario, math=False).energy_nj
     code, out, _ = invoke("pareto", "accelerator", "--budgets", "0,8192", "--weights", "1")
     assert code == 0 and "yes" in out
     for name in ("mcu", "mcu-train"):

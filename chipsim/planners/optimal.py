@@ -5,8 +5,9 @@ Decides for every activation whether to keep it in the buffer, page it to
 disk or recompute it, and when to free slots, by dynamic programming over the
 chain. Checkpoints may be stored in either phase (slots are just memory).
 
-On a chip with one memory (``memory_bytes``) it also weighs the built-in plans
-that fit the memory and keeps the fastest (one_memory.py says why).
+On a chip with one memory (``memory_bytes``) it is the one-memory DP of
+``one_memory/``: exact over recording, keeping, paging and recomputing each
+stage, under every op's own peak.
 
 Which planner: a chain whose activations share one size and price plans
 exactly by the dynamic program of optimal_slots.py (its recurrence and why it
@@ -17,10 +18,11 @@ is exact are there), or periodically beyond that program's reach
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 
-from ..errors import PlanTooLarge, StrategyError
+from ..errors import DoesNotFit, PlanTooLarge, StrategyError
 from ..model.chip import ENERGY_FIELDS, ChipConfig
 from ..model.costs import Costs
 from ..model.stages import Chain
@@ -59,12 +61,53 @@ def plan(
     if units is not None:
         require_positive("optimal", "units", units)
         label += f"{':' if label == 'optimal' else ','}units={units}"
-    planned = _programmed(network, chip, table, phases, units, label)
-    if chip.memory_bytes is None or objective not in ("backward", "total"):
-        return planned
+    if chip.memory_bytes is not None:
+        return _plan_in_memory(network, chip, objective, ns_per_nj, units, label)
+    return _programmed(network, chip, table, phases, units, label)
+
+
+def _plan_in_memory(
+    network: Chain,
+    chip: ChipConfig,
+    objective: str,
+    ns_per_nj: float | None,
+    units: int | None,
+    label: str,
+) -> Plan:
+    """The one-memory DP's plan; where its units round, the fastest of it and the
+    built-in plans that fit (``one_memory.built_ins``), so none of them beats it."""
     from . import STRATEGIES, one_memory  # loaded when a chip has one memory
 
+    priced, phases = _PRICED[objective]
+    prices = Costs(chip, network).priced_objective_table(priced, ns_per_nj or 0.0)
+    count = units or BYTE_UNITS
+    plan_in = functools.partial(
+        one_memory.solve, network, training=chip.training, prices=prices, units=count,
+        objective=phases, label=label,
+    )  # fmt: skip
+    exact = one_memory.needs_of(network, chip.memory_bytes, chip.training, count).exact
+    try:
+        schedule = plan_in(chip.memory_bytes)
+    except DoesNotFit as refusal:
+        schedule = plan_in(refusal.bytes_needed)  # the least memory: its plan's peak says why
+        try:
+            _built(schedule, label, network).check_fits(chip, network)
+        except DoesNotFit as at_peak:
+            if exact or priced != "time":
+                raise
+            return one_memory.fastest(at_peak, network, chip, phases, STRATEGIES)
+    note = schedule.needs.describe()
+    if not schedule.needs.exact:
+        note = f"optimal over {count} units: {note}; more units may find a faster plan"
+    planned = _built(schedule, label, network, note)
+    if schedule.needs.exact or priced != "time":
+        return planned
     return one_memory.fastest(planned, network, chip, phases, STRATEGIES)
+
+
+def _built(schedule, label: str, network: Chain, *notes: str) -> Plan:
+    """The one-memory DP's plan, as it runs: backprop ending at the lowest trained stage."""
+    return Plan.build(label, network.layers, schedule.forward, schedule.backward, notes=notes)
 
 
 def _programmed(
