@@ -83,21 +83,19 @@ the bit.)
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator
 from itertools import accumulate
 
 import numpy as np
 import simpy
 
 from ..errors import ModelViolation
-from ..model.ops import KIND_CODE, PORT_CODE_OF_KIND, PORTS
+from ..model.ops import PORT_CODE_OF_KIND, PORTS
 from .machine import Chip
+from .overlap_deps import Moments, dependencies, waits
 from .plan import Plan
 
-Place = tuple[str, int]
-_WORKING: Place = ("register", 0)
-_GRADIENT: Place = ("gradient", 0)
+__all__ = ["dependencies", "schedule"]
 
 
 def schedule(
@@ -106,24 +104,24 @@ def schedule(
     """Start and end times of every trace row (an op's attempts are consecutive rows)."""
     env, run = chip.env, _Run(chip, plan, attempts.tolist(), durations_ns.tolist())
     processes = [
-        env.process(run.port(chip.ports[name], ops))
-        for name, ops in zip(PORTS, run.ops_by_port(), strict=True)
+        env.process(run.port(chip.ports[name], code, ops))
+        for code, (name, ops) in enumerate(zip(PORTS, run.ops_by_port(), strict=True))
         if ops
     ]
-    processes.append(env.process(run.staging()))
     top = env.process(_all(processes))
     try:
         env.run(until=top)
     except RuntimeError:  # SimPy ran out of events with ops still waiting: name the first
-        if all(run.start.passed):
+        stuck = [index for index in run.waiting if index is not None]
+        if not stuck:
             raise
-        raise _deadlock(plan, run.start.passed.index(False)) from None
+        raise _deadlock(plan, min(stuck)) from None
     dtype = durations_ns.dtype
     return np.array(run.row_start, dtype=dtype), np.array(run.row_end, dtype=dtype)
 
 
 def _all(processes: list[simpy.Process]) -> Generator[simpy.Event, object, None]:
-    """The top process: done when every port's and the staging registers' process is."""
+    """The top process: done when every port's process is."""
     yield from processes
 
 
@@ -135,46 +133,29 @@ def _deadlock(plan: Plan, index: int) -> ModelViolation:
     )
 
 
-class _Moments:
-    """One moment per op (its start, its end, or its register taken), as it comes.
+class _Run:
+    """One overlapped run: the plan's ops, their times as they happen, the moments waited for.
 
-    A moment gets a SimPy event only when a process waits for it before it
-    has come: one event for all its waiters, succeeded when it comes.
+    A moment (``overlap_deps.Moments``) has come when ``passed[id]``; a process
+    that must wait for one that has not yields ``events[id]``, made when first
+    needed: for an op's end, the timeout that ends it (or, before that is
+    scheduled, a plain event whose waiters then move onto it); else a plain
+    event, succeeded when the moment comes.
     """
 
-    def __init__(self, env: simpy.Environment, count: int) -> None:
-        self.env = env
-        self.passed = [False] * count
-        self.events: dict[int, simpy.Event] = {}
-
-    def event(self, index: int) -> simpy.Event:
-        if index not in self.events:
-            self.events[index] = self.env.event()
-        return self.events[index]
-
-    def come(self, index: int) -> None:
-        self.passed[index] = True
-        event = self.events.pop(index, None)
-        if event is not None:
-            event.succeed()
-
-
-class _Run:
-    """One overlapped run: the plan's ops, their times as they happen, the moments waited for."""
-
     def __init__(self, chip: Chip, plan: Plan, attempts: list, durations: list) -> None:
-        count, self.env, self.forward_ops = len(plan), chip.env, plan.forward_ops
-        self.slots, self.durations = chip.config.staging_slots, durations
-        self.waits = dependencies(plan)
+        self.env, self.durations, self.ids = chip.env, durations, Moments(len(plan))
+        self.waits = waits(plan, chip.config.staging_slots)
+        self.end_seen, self.closes_forward = self.waits.end_seen, self.waits.closes_forward
         self.port_of = [PORT_CODE_OF_KIND[code] for code in plan.kind_codes.tolist()]
-        self.prefetch, staged = plan.prefetch.tolist(), plan.staged.tolist()
-        self.consumers = [i for i in range(count) if staged[i] and not self.prefetch[i]]
         self.first_row = list(accumulate(attempts, initial=0))
         self.row_start, self.row_end = [0] * len(durations), [0] * len(durations)
-        self.start, self.end, self.took = (_Moments(self.env, count) for _ in range(3))
-        self.forward_end, self.forward_left = _Moments(self.env, 1), self.forward_ops
-        if not self.forward_left:
-            self.forward_end.come(0)
+        self.passed = [False] * (self.ids.never + 1)
+        self.passed[self.ids.always] = True
+        self.events: dict[int, simpy.Event] = {}
+        self.forward_left = sum(self.waits.closes_forward)
+        self.passed[self.ids.forward_end] = not self.forward_left
+        self.waiting: list[int | None] = [None] * len(PORTS)  # the op each port waits to start
 
     def ops_by_port(self) -> list[list[int]]:
         """Each port's ops, in plan order."""
@@ -184,117 +165,106 @@ class _Run:
         return ops
 
     def port(
-        self, resource: simpy.Resource, ops: list[int]
+        self, resource: simpy.Resource, code: int, ops: list[int]
     ) -> Generator[simpy.Event, object, None]:
-        """One port's process: its ops in plan order, each when what it waits for has come."""
+        """One port's process: its ops in plan order, each when what it waits for has come.
+
+        Each start runs a batch of ops (``_batch``) in one timeout. The process then
+        waits for what its next op waits for, and only then for that timeout (at
+        once if it is over): one wake-up where two would come at the same time.
+        """
+        passed, waits = self.passed, self.waits
+        first, second, third = waits.first, waits.second, waits.third
         with resource.request() as granted:
             yield granted
-            for index in ops:
-                yield from self._until(self._port_waits(index))
-                yield from self._perform(index)
+            k, last, timeout = 0, 0, None
+            while k < len(ops):
+                index = self.waiting[code] = ops[k]
+                for moment in (first[index], second[index], third[index]):
+                    if not passed[moment]:
+                        yield self._event(moment)
+                self.waiting[code] = None
+                if timeout is not None:
+                    yield timeout
+                    self._ended(last)
+                last, k, timeout, row = self._batch(ops, k, None)
+                while row is not None:  # an attempt the clock cannot land on from the start
+                    yield timeout
+                    last, k, timeout, row = self._batch(ops, k, row)
+                if waits.closes_forward[last]:  # the backward phase waits for it: end it on time
+                    yield timeout
+                    self._ended(last)
+                    timeout = None
+            if timeout is not None:
+                yield timeout
+                self._ended(last)
 
-    def _port_waits(self, index: int) -> Iterator[tuple[_Moments, int]]:
-        if self.prefetch[index]:
-            yield self.took, index  # taken when everything else it waits for had come
-            return
-        port = self.port_of[index]
-        yield from ((self.end, j) for j in self.waits[index] if self.port_of[j] != port)
-        if index >= self.forward_ops:
-            yield self.forward_end, 0
+    def _batch(self, ops: list[int], k: int, from_row: int | None) -> tuple:
+        """Start ``ops[k]`` now (from attempt row ``from_row``, else its first), and each
+        next op that joins it: their attempts one after another, as one timeout, as
+        long as the clock lands on each end exactly. Returns the last op run, the
+        next k, the timeout and, if the timeout ends inside ``ops[k]``, the row to
+        go on from."""
+        env, durations, passed = self.env, self.durations, self.passed
+        first_row, row_start, row_end = self.first_row, self.row_start, self.row_end
+        waits, end_seen = self.waits, self.end_seen
+        now = time = env.now
+        delay, last = None, ops[k - 1]
+        while True:
+            index = ops[k]
+            rows = range(first_row[index] if from_row is None else from_row, first_row[index + 1])
+            for row in rows:
+                end = time + durations[row]
+                if delay is None:
+                    delay = durations[row]  # SimPy adds it to now: exactly ``end``
+                elif now + (end - now) == end:
+                    delay = end - now
+                elif row == first_row[index]:
+                    return last, k, self._timeout(last, delay), None
+                else:
+                    return index, k, env.timeout(delay), row
+                row_start[row], row_end[row] = time, end
+                time = end
+            k, from_row, last = k + 1, None, index
+            if end_seen[index] or k == len(ops) or not waits.joins[ops[k]]:
+                break
+            following = ops[k]
+            if not (
+                passed[waits.first[following]]
+                and passed[waits.second[following]]
+                and passed[waits.third[following]]
+            ):
+                break
+        return index, k, self._timeout(index, delay), None
 
-    def _perform(self, index: int) -> Generator[simpy.Event, object, None]:
-        """Op ``index`` from now: its attempts one after another, each one timeout."""
-        self.start.come(index)  # a staged fwd/bwd hands its register back as it starts
-        for row in range(self.first_row[index], self.first_row[index + 1]):
-            self.row_start[row] = self.env.now
-            yield self.env.timeout(self.durations[row])
-            self.row_end[row] = self.env.now
-        self.end.come(index)
-        if index < self.forward_ops:
+    def _timeout(self, index: int, delay: float) -> simpy.Timeout:
+        """The timeout that ends op ``index``: the event its waiters wait on, if any."""
+        timeout = self.env.timeout(delay)
+        if self.end_seen[index]:
+            waiting = self.events.pop(index, None)
+            if waiting is not None:  # waiters from before it started: onto the timeout
+                timeout.callbacks.extend(waiting.callbacks)
+            self.events[index] = timeout
+        return timeout
+
+    def _ended(self, index: int) -> None:
+        """Op ``index``, the last of a timeout, has ended."""
+        self.passed[index] = True
+        self.events.pop(index, None)
+        if self.closes_forward[index]:
             self.forward_left -= 1
             if not self.forward_left:
-                self.forward_end.come(0)
+                self._come(self.ids.forward_end)
 
-    def staging(self) -> Generator[simpy.Event, object, None]:
-        """The staging registers' process: each prefetch takes one, in plan order."""
-        ahead_on_port, last_on_port = [], [None] * len(PORTS)
-        for index, port in enumerate(self.port_of):
-            ahead_on_port.append(last_on_port[port])
-            last_on_port[port] = index
-        prefetches = [index for index, fetches in enumerate(self.prefetch) if fetches]
-        for taken, index in enumerate(prefetches):
-            yield from self._until(self._staging_waits(index, ahead_on_port[index]))
-            if taken >= self.slots:  # every register is out: wait for one to come back
-                if taken - self.slots >= len(self.consumers):
-                    yield self.env.event()  # none ever will: a deadlock
-                yield from self._until([(self.start, self.consumers[taken - self.slots])])
-            self.took.come(index)
+    def _event(self, moment: int) -> simpy.Event:
+        """The event a process waits on for a moment that has not come."""
+        if moment not in self.events:
+            self.events[moment] = self.env.event()
+        return self.events[moment]
 
-    def _staging_waits(
-        self, index: int, ahead_on_port: int | None
-    ) -> Iterator[tuple[_Moments, int]]:
-        yield from ((self.end, j) for j in self.waits[index])
-        if index >= self.forward_ops:
-            yield self.forward_end, 0
-        if index:
-            yield self.start, index - 1
-        if ahead_on_port is not None:
-            yield self.start, ahead_on_port
-
-    def _until(
-        self, moments: Iterable[tuple[_Moments, int]]
-    ) -> Generator[simpy.Event, object, None]:
-        """Wait until each moment has come, checking each after the wait before."""
-        for kind, index in moments:
-            if not kind.passed[index]:
-                yield kind.event(index)
-
-
-def dependencies(plan: Plan) -> list[tuple[int, ...]]:
-    """For each op, the earlier ops whose end it must wait for (see the module docstring)."""
-    last_writer: dict[Place, int] = {}
-    readers: dict[Place, list[int]] = {}
-    staged_by: dict[Place, deque[int]] = {}  # loads whose copy is still in staging, oldest first
-    result = []
-    ops = zip(
-        plan.kind_codes.tolist(), plan.layer_numbers.tolist(), plan.staged.tolist(), strict=True
-    )
-    for index, (code, layer, staged) in enumerate(ops):
-        reads, writes = _places(code, layer, staged)
-        waits = set()
-        for place in reads:
-            if place[0] == "staging":
-                waits.add(staged_by[place].popleft())
-            elif place in last_writer:
-                waits.add(last_writer[place])
-        for place in writes:
-            if place[0] != "staging":
-                waits.update(readers.get(place, ()))
-                waits.update([last_writer[place]] if place in last_writer else [])
-        for place in reads:
-            readers.setdefault(place, []).append(index)
-        for place in writes:
-            if place[0] == "staging":
-                staged_by.setdefault(place, deque()).append(index)
-            else:
-                last_writer[place], readers[place] = index, []
-        result.append(tuple(sorted(waits)))
-    return result
-
-
-def _places(code: int, layer: int, staged: bool) -> tuple[tuple[Place, ...], tuple[Place, ...]]:
-    """(places read, places written) by one op."""
-    if code in (KIND_CODE["fwd"], KIND_CODE["bwd"]):
-        source = ("staging", layer - 1) if staged else _WORKING
-        if code == KIND_CODE["fwd"]:
-            return (source,), (_WORKING,)
-        return (source, _GRADIENT), (_GRADIENT,)
-    if code in (KIND_CODE["loadmem"], KIND_CODE["loaddisk"]):
-        where = "buffer" if code == KIND_CODE["loadmem"] else "disk"
-        target = ("staging", layer) if staged else _WORKING
-        return (((where, layer),) if (where, layer) != ("buffer", 0) else ()), (target,)
-    if code == KIND_CODE["storemem"]:
-        return (_WORKING,), (("buffer", layer),)
-    if code == KIND_CODE["storedisk"]:
-        return (_WORKING,), (("disk", layer),)
-    return (), (("buffer", layer),)  # free
+    def _come(self, moment: int) -> None:
+        """A moment other than an op's end has come: wake whoever waits for it."""
+        self.passed[moment] = True
+        event = self.events.pop(moment, None)
+        if event is not None:
+            event.succeed()
