@@ -25,9 +25,9 @@ SPECS = (
 )
 
 #: SimPy events of a run besides its ops' timeouts: starting and ending each process
-#: (three ports, the top one), each port's grant and release, and the forward phase's
-#: end: 2·4 + 2·3 + 1.
-RUN_EVENTS = 15
+#: (three ports, the top one) and the run's stop when the top one ends, each port's
+#: grant and release, and the forward phase's end: 2·4 + 1 + 2·3 + 1.
+RUN_EVENTS = 16
 
 _STORE_CODES = (KIND_CODE["storedisk"], KIND_CODE["storemem"])
 

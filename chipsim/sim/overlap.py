@@ -155,7 +155,7 @@ class _Run:
         self.events: dict[int, simpy.Event] = {}
         self.forward_left = sum(self.waits.closes_forward)
         self.passed[self.ids.forward_end] = not self.forward_left
-        self.waiting: list[int | None] = [None] * len(PORTS)  # the op each port waits to start
+        self.waiting: list[int | None] = [None] * len(PORTS)  # the op a port last waited to start
 
     def ops_by_port(self) -> list[list[int]]:
         """Each port's ops, in plan order."""
@@ -169,83 +169,70 @@ class _Run:
     ) -> Generator[simpy.Event, object, None]:
         """One port's process: its ops in plan order, each when what it waits for has come.
 
-        Each start runs a batch of ops (``_batch``) in one timeout. The process then
-        waits for what its next op waits for, and only then for that timeout (at
-        once if it is over): one wake-up where two would come at the same time.
+        From each start, the op and each next op that joins it (``Waits.joins``,
+        with what it waits for come) run their attempts one after another in one
+        timeout, where the clock lands exactly on the last end (else one per
+        stretch where it does). The process then waits for what its next op
+        waits for, and only then for that timeout (at once if it is over): one
+        wake-up where two would come at the same time. One function: a call per
+        op would cost about what SimPy's own step does.
         """
-        passed, waits = self.passed, self.waits
-        first, second, third = waits.first, waits.second, waits.third
+        env, passed, events, waiting = self.env, self.passed, self.events, self.waiting
+        first, second, third = self.waits.first, self.waits.second, self.waits.third
+        joins, end_seen, closes_forward = self.waits.joins, self.end_seen, self.closes_forward
+        first_row, durations = self.first_row, self.durations
+        row_start, row_end, timeout = self.row_start, self.row_end, env.timeout
         with resource.request() as granted:
             yield granted
-            k, last, timeout = 0, 0, None
+            k, last, pending = 0, 0, None
             while k < len(ops):
-                index = self.waiting[code] = ops[k]
+                index = ops[k]
                 for moment in (first[index], second[index], third[index]):
                     if not passed[moment]:
+                        waiting[code] = index
                         yield self._event(moment)
-                self.waiting[code] = None
-                if timeout is not None:
-                    yield timeout
+                if pending is not None:
+                    yield pending
                     self._ended(last)
-                last, k, timeout, row = self._batch(ops, k, None)
-                while row is not None:  # an attempt the clock cannot land on from the start
-                    yield timeout
-                    last, k, timeout, row = self._batch(ops, k, row)
-                if waits.closes_forward[last]:  # the backward phase waits for it: end it on time
-                    yield timeout
+                now = time = env.now
+                delay = None
+                while True:  # the ops of one timeout
+                    index = ops[k]
+                    for row in range(first_row[index], first_row[index + 1]):
+                        end = time + durations[row]
+                        if delay is None:
+                            delay = durations[row]  # SimPy adds it to now: exactly ``end``
+                        elif now + (end - now) == end:
+                            delay = end - now
+                        else:  # the clock cannot land on ``end`` from ``now``: go there first
+                            yield timeout(delay)
+                            now, delay = time, durations[row]
+                        row_start[row], row_end[row] = time, end
+                        time = end
+                    k += 1
+                    if end_seen[index] or k == len(ops) or not joins[ops[k]]:
+                        break
+                    following = ops[k]
+                    if not (
+                        passed[first[following]]
+                        and passed[second[following]]
+                        and passed[third[following]]
+                    ):
+                        break
+                last, pending = index, timeout(delay)
+                if end_seen[index]:
+                    early = events.get(index)
+                    if early is not None:  # waiters from before it started: onto the timeout
+                        pending.callbacks.extend(early.callbacks)
+                    events[index] = pending
+                if closes_forward[index]:  # the backward phase waits for it: end it on time
+                    yield pending
                     self._ended(last)
-                    timeout = None
-            if timeout is not None:
-                yield timeout
+                    pending = None
+            waiting[code] = None
+            if pending is not None:
+                yield pending
                 self._ended(last)
-
-    def _batch(self, ops: list[int], k: int, from_row: int | None) -> tuple:
-        """Start ``ops[k]`` now (from attempt row ``from_row``, else its first), and each
-        next op that joins it: their attempts one after another, as one timeout, as
-        long as the clock lands on each end exactly. Returns the last op run, the
-        next k, the timeout and, if the timeout ends inside ``ops[k]``, the row to
-        go on from."""
-        env, durations, passed = self.env, self.durations, self.passed
-        first_row, row_start, row_end = self.first_row, self.row_start, self.row_end
-        waits, end_seen = self.waits, self.end_seen
-        now = time = env.now
-        delay, last = None, ops[k - 1]
-        while True:
-            index = ops[k]
-            rows = range(first_row[index] if from_row is None else from_row, first_row[index + 1])
-            for row in rows:
-                end = time + durations[row]
-                if delay is None:
-                    delay = durations[row]  # SimPy adds it to now: exactly ``end``
-                elif now + (end - now) == end:
-                    delay = end - now
-                elif row == first_row[index]:
-                    return last, k, self._timeout(last, delay), None
-                else:
-                    return index, k, env.timeout(delay), row
-                row_start[row], row_end[row] = time, end
-                time = end
-            k, from_row, last = k + 1, None, index
-            if end_seen[index] or k == len(ops) or not waits.joins[ops[k]]:
-                break
-            following = ops[k]
-            if not (
-                passed[waits.first[following]]
-                and passed[waits.second[following]]
-                and passed[waits.third[following]]
-            ):
-                break
-        return index, k, self._timeout(index, delay), None
-
-    def _timeout(self, index: int, delay: float) -> simpy.Timeout:
-        """The timeout that ends op ``index``: the event its waiters wait on, if any."""
-        timeout = self.env.timeout(delay)
-        if self.end_seen[index]:
-            waiting = self.events.pop(index, None)
-            if waiting is not None:  # waiters from before it started: onto the timeout
-                timeout.callbacks.extend(waiting.callbacks)
-            self.events[index] = timeout
-        return timeout
 
     def _ended(self, index: int) -> None:
         """Op ``index``, the last of a timeout, has ended."""
