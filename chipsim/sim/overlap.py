@@ -34,10 +34,10 @@ times it waits for and its port's previous end, and ends its duration later
 (or starts), none is later than in serial mode: overlapped latency is never
 above serial.
 
-That holds bit for bit with float latencies too. In the simulation below a
-waiting process resumes at the time of the last moment it waited for, so an
-op's start, ``env.now``, is exactly the latest of the times it waits for, and
-its end is SimPy's ``env.now + delay``: one addition. An op starts at the end
+That holds bit for bit with float latencies too. In the simulation below an
+op starts at ``env.now`` when what it waits for has come, which is exactly the
+latest of those times, and each attempt ends at its start plus its duration:
+one addition, as SimPy's ``env.now + delay`` would make it. An op starts at the end
 (or start) of an earlier op, which by induction is no later than serial op i-1's
 end, serial op i's start; its end is start + duration, rounded, and serial's
 running sum (``np.cumsum``, one addition after another) rounds the same
@@ -52,39 +52,43 @@ phase earlier, and the two differences may then round apart in the last bits.
 The times come from a SimPy simulation on the chip's clock (``Chip.env``).
 Each port with ops is one process: it holds its port (a capacity-1
 ``simpy.Resource`` of ``Chip.ports``) for the whole run, as the port's only
-user, and runs its ops in plan order, each attempt one ``env.timeout``. One
-more process hands out the staging registers: for each prefetch, in plan
-order, it waits for the prefetch's data, the forward phase's end if it is in
-the backward phase, the starts of the op before it in the plan and on its
-port, and a register (the start of the consumer that hands it back), and
-takes it then, possibly while the load's port still runs the op before. A
-port process starts a prefetch when its register is taken, any other op when
-its data, its places and (in the backward phase) the forward phase's end are
-ready; what it waits for on its own port is over by then. Each such moment
-(an op's start, its end, a register taken, the forward phase's end) becomes a
-SimPy event only if a process comes to wait for it before it has happened:
-one event shared by its waiters, created then; a moment already past costs
-nothing. An op so schedules its timeout (one per attempt) and at most one
-event each for its start, its end and, for a prefetch, its register: at most
-4 for an op read once, 1.5 to 2 on the benchmark plans
-(``benchmarks/README.md``), plus 17 at most per run (process starts and ends,
-port grants and releases, the forward phase's end). Fewer are not to be had
-this way: an op's duration is a timeout, and a moment some process waits for
-before it comes must be an event for the process to resume on.
+user, and runs its ops in plan order, each when what it waits for has come
+(``overlap_deps.waits``, found for the whole plan with numpy): the latest end
+it depends on on each other port (a port ends its ops in plan order, and its
+own earlier ops are over), and in the backward phase the forward phase's end.
+A prefetch waits for its register instead: prefetches take registers in plan
+order, so the n-th takes one when the n-1 before it have and its own
+conditions hold; each start among those comes when the ends its op waits for
+(and its port's previous op's) have, so the register is waited for as those
+ends, the latest on each port so far. Nothing but ends is waited for, and an
+op's end is the timeout that ends it: a process that comes to wait before the
+op has started yields a plain event, whose waiters move onto that timeout when
+it is made (``Event.callbacks``), so it is never scheduled. From each start a
+port runs its op and each next op that nobody else waits on in between (the
+next one starts when this one ends, with what it waits for already come),
+their attempts one after another, in one timeout, whose end the clock lands
+on exactly (checked, else one timeout per stretch where it does). It then
+waits for what its next op waits for and only then for that timeout, at once
+if it is over, so one wake-up serves where two would come at the same time.
+So a run schedules at most one timeout per attempt, 1 per op on
+disk-offload and 0.64 per op on stride (``benchmarks/README.md``), and 16
+more events at most (process starts and ends, the run's stop, port grants and
+releases, the forward phase's end).
 
-A plan that does not fit may wait for a register no op hands back: SimPy
-then runs out of events, and ``env.run(until=top_process)`` turns that into
-a ``ModelViolation`` naming the first op that never started. (Until issue 13
-each op was a SimPy process of its own, about 9 events an op; for a while the
-times were then computed in one pass with no SimPy at all. Both are kept as
-oracles in ``tests/overlap_reference.py``, checked to give the same times to
-the bit.)
+A plan that does not fit may wait for a register no op hands back, or for an
+op after it on its port: SimPy then runs out of events, and
+``env.run(until=top_process)`` turns that into a ``ModelViolation`` naming the
+first op that never started. (Until issue 13 each op was a SimPy process of
+its own, about 9 events an op; for a while the times were then computed in
+one pass with no SimPy at all. Both are kept as oracles in
+``tests/overlap_reference.py``, checked to give the same times to the bit.
+Until issue 21 a process handed out the registers and starts and registers
+taken were events too: 1.5 to 2 events per op.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
-from itertools import accumulate
 
 import numpy as np
 import simpy
@@ -102,10 +106,10 @@ def schedule(
     chip: Chip, plan: Plan, attempts: np.ndarray, durations_ns: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Start and end times of every trace row (an op's attempts are consecutive rows)."""
-    env, run = chip.env, _Run(chip, plan, attempts.tolist(), durations_ns.tolist())
+    env, run = chip.env, _Run(chip, plan, attempts, durations_ns.tolist())
     processes = [
         env.process(run.port(chip.ports[name], code, ops))
-        for code, (name, ops) in enumerate(zip(PORTS, run.ops_by_port(), strict=True))
+        for code, (name, ops) in enumerate(zip(PORTS, _ops_by_port(plan), strict=True))
         if ops
     ]
     top = env.process(_all(processes))
@@ -118,6 +122,12 @@ def schedule(
         raise _deadlock(plan, min(stuck)) from None
     dtype = durations_ns.dtype
     return np.array(run.row_start, dtype=dtype), np.array(run.row_end, dtype=dtype)
+
+
+def _ops_by_port(plan: Plan) -> list[list[int]]:
+    """Each port's ops, in plan order."""
+    port = np.asarray(PORT_CODE_OF_KIND)[plan.kind_codes]
+    return [np.flatnonzero(port == code).tolist() for code in range(len(PORTS))]
 
 
 def _all(processes: list[simpy.Process]) -> Generator[simpy.Event, object, None]:
@@ -143,12 +153,11 @@ class _Run:
     event, succeeded when the moment comes.
     """
 
-    def __init__(self, chip: Chip, plan: Plan, attempts: list, durations: list) -> None:
+    def __init__(self, chip: Chip, plan: Plan, attempts: np.ndarray, durations: list) -> None:
         self.env, self.durations, self.ids = chip.env, durations, Moments(len(plan))
         self.waits = waits(plan, chip.config.staging_slots)
         self.end_seen, self.closes_forward = self.waits.end_seen, self.waits.closes_forward
-        self.port_of = [PORT_CODE_OF_KIND[code] for code in plan.kind_codes.tolist()]
-        self.first_row = list(accumulate(attempts, initial=0))
+        self.first_row = np.concatenate([[0], np.cumsum(attempts)]).tolist()
         self.row_start, self.row_end = [0] * len(durations), [0] * len(durations)
         self.passed = [False] * (self.ids.never + 1)
         self.passed[self.ids.always] = True
@@ -156,13 +165,6 @@ class _Run:
         self.forward_left = sum(self.waits.closes_forward)
         self.passed[self.ids.forward_end] = not self.forward_left
         self.waiting: list[int | None] = [None] * len(PORTS)  # the op a port last waited to start
-
-    def ops_by_port(self) -> list[list[int]]:
-        """Each port's ops, in plan order."""
-        ops: list[list[int]] = [[] for _ in PORTS]
-        for index, port in enumerate(self.port_of):
-            ops[port].append(index)
-        return ops
 
     def port(
         self, resource: simpy.Resource, code: int, ops: list[int]
@@ -190,10 +192,16 @@ class _Run:
                 for moment in (first[index], second[index], third[index]):
                     if not passed[moment]:
                         waiting[code] = index
-                        yield self._event(moment)
+                        event = events.get(moment)
+                        if event is None:
+                            event = events[moment] = env.event()
+                        yield event
                 if pending is not None:
-                    yield pending
-                    self._ended(last)
+                    if pending.callbacks is not None:  # not over yet
+                        yield pending
+                    passed[last] = True
+                    if end_seen[last]:
+                        del events[last]
                 now = time = env.now
                 delay = None
                 while True:  # the ops of one timeout
