@@ -189,13 +189,15 @@ class _Run:
             k, last, pending = 0, 0, None
             while k < len(ops):
                 index = ops[k]
-                for moment in (first[index], second[index], third[index]):
-                    if not passed[moment]:
-                        waiting[code] = index
-                        event = events.get(moment)
-                        if event is None:
-                            event = events[moment] = env.event()
-                        yield event
+                a, b, c = first[index], second[index], third[index]
+                if not (passed[a] and passed[b] and passed[c]):
+                    waiting[code] = index
+                    for moment in (a, b, c):
+                        if not passed[moment]:
+                            event = events.get(moment)
+                            if event is None:
+                                event = events[moment] = env.event()
+                            yield event
                 if pending is not None:
                     if pending.callbacks is not None:  # not over yet
                         yield pending
