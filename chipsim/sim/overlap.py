@@ -106,7 +106,7 @@ def schedule(
     chip: Chip, plan: Plan, attempts: np.ndarray, durations_ns: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Start and end times of every trace row (an op's attempts are consecutive rows)."""
-    env, run = chip.env, _Run(chip, plan, attempts, durations_ns.tolist())
+    env, run = chip.env, _Run(chip, plan, attempts, durations_ns)
     processes = [
         env.process(run.port(chip.ports[name], code, ops))
         for code, (name, ops) in enumerate(zip(PORTS, _ops_by_port(plan), strict=True))
@@ -153,12 +153,16 @@ class _Run:
     event, succeeded when the moment comes.
     """
 
-    def __init__(self, chip: Chip, plan: Plan, attempts: np.ndarray, durations: list) -> None:
-        self.env, self.durations, self.ids = chip.env, durations, Moments(len(plan))
+    def __init__(
+        self, chip: Chip, plan: Plan, attempts: np.ndarray, durations_ns: np.ndarray
+    ) -> None:
+        self.env, self.ids = chip.env, Moments(len(plan))
+        self.durations = durations = durations_ns.tolist()
         self.waits = waits(plan, chip.config.staging_slots)
         self.end_seen, self.closes_forward = self.waits.end_seen, self.waits.closes_forward
         self.first_row = np.concatenate([[0], np.cumsum(attempts)]).tolist()
         self.row_start, self.row_end = [0] * len(durations), [0] * len(durations)
+        self.exact = durations_ns.dtype.kind in "iu"  # integer sums: every end is reached exactly
         self.passed = [False] * (self.ids.never + 1)
         self.passed[self.ids.always] = True
         self.events: dict[int, simpy.Event] = {}
@@ -184,10 +188,11 @@ class _Run:
         joins, end_seen, closes_forward = self.waits.joins, self.end_seen, self.closes_forward
         first_row, durations = self.first_row, self.durations
         row_start, row_end, timeout = self.row_start, self.row_end, env.timeout
+        exact, count, ops = self.exact, len(ops), [*ops, len(first)]  # its join is False
         with resource.request() as granted:
             yield granted
             k, last, pending = 0, 0, None
-            while k < len(ops):
+            while k < count:
                 index = ops[k]
                 a, b, c = first[index], second[index], third[index]
                 if not (passed[a] and passed[b] and passed[c]):
@@ -212,7 +217,7 @@ class _Run:
                         end = time + durations[row]
                         if delay is None:
                             delay = durations[row]  # SimPy adds it to now: exactly ``end``
-                        elif now + (end - now) == end:
+                        elif exact or now + (end - now) == end:
                             delay = end - now
                         else:  # the clock cannot land on ``end`` from ``now``: go there first
                             yield timeout(delay)
@@ -220,7 +225,7 @@ class _Run:
                         row_start[row], row_end[row] = time, end
                         time = end
                     k += 1
-                    if end_seen[index] or k == len(ops) or not joins[ops[k]]:
+                    if not joins[ops[k]]:  # also when ``index`` ends a timeout (``end_seen``)
                         break
                     following = ops[k]
                     if not (

@@ -126,7 +126,8 @@ class Waits:
     op i's port waits for once the op before it on the port has ended.
     ``end_seen[i]``: whether any port waits for op i's end. ``joins[i]``: op i
     may run in the timeout of the op before it on its port, if what it waits
-    for has come by then. ``closes_forward[i]``: op i is the last forward op on
+    for has come by then (never when that op's end is seen; ``joins[count]``
+    is False). ``closes_forward[i]``: op i is the last forward op on
     its port. (Flat lists of ints and bools: a list per op costs more to make.)
     """
 
@@ -176,7 +177,7 @@ def waits(plan: Plan, staging_slots: int) -> Waits:
         _ids(second, ids).tolist(),
         third.tolist(),
         end_seen[:count].tolist(),
-        joins.tolist(),
+        [*joins.tolist(), False],  # and none for no op (a port's last)
         closes_forward.tolist(),
     )
 
