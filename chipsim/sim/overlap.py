@@ -89,6 +89,7 @@ taken were events too: 1.5 to 2 events per op.)
 from __future__ import annotations
 
 from collections.abc import Generator
+from itertools import accumulate
 
 import numpy as np
 import simpy
@@ -189,6 +190,7 @@ class _Run:
         first_row, durations = self.first_row, self.durations
         row_start, row_end, timeout = self.row_start, self.row_end, env.timeout
         exact, count, ops = self.exact, len(ops), [*ops, len(first)]  # its join is False
+        run_to = self.waits.run_to
         with resource.request() as granted:
             yield granted
             k, last, pending = 0, 0, None
@@ -210,37 +212,36 @@ class _Run:
                     if end_seen[last]:
                         del events[last]
                 now = time = env.now
-                delay = None
-                while True:  # the ops of one timeout
+                rows = []  # this timeout's stretches of rows, kept for float durations
+                while True:  # the ops of one timeout, a run of steady ones at a time
+                    run = run_to[index]
+                    first_at, end_at = first_row[index], first_row[run + 1]
+                    if end_at - first_at == 1:
+                        end = time + durations[first_at]
+                        row_start[first_at], row_end[first_at], time = time, end, end
+                    else:  # one addition after another, as SimPy's clock would make them
+                        ends = list(accumulate(durations[first_at:end_at], initial=time))
+                        row_start[first_at:end_at], row_end[first_at:end_at] = ends[:-1], ends[1:]
+                        time = ends[-1]
+                    if not exact:
+                        rows.append((first_at, end_at))
+                    k += run - index + 1
                     index = ops[k]
-                    for row in range(first_row[index], first_row[index + 1]):
-                        end = time + durations[row]
-                        if delay is None:
-                            delay = durations[row]  # SimPy adds it to now: exactly ``end``
-                        elif exact or now + (end - now) == end:
-                            delay = end - now
-                        else:  # the clock cannot land on ``end`` from ``now``: go there first
-                            yield timeout(delay)
-                            now, delay = time, durations[row]
-                        row_start[row], row_end[row] = time, end
-                        time = end
-                    k += 1
-                    if not joins[ops[k]]:  # also when ``index`` ends a timeout (``end_seen``)
-                        break
-                    following = ops[k]
                     if not (
-                        passed[first[following]]
-                        and passed[second[following]]
-                        and passed[third[following]]
+                        joins[index]
+                        and passed[first[index]]
+                        and passed[second[index]]
+                        and passed[third[index]]
                     ):
                         break
-                last, pending = index, timeout(delay)
-                if end_seen[index]:
-                    early = events.get(index)
+                delay = time - now if exact else (yield from self._land(now, time, rows))
+                last, pending = run, timeout(delay)
+                if end_seen[last]:
+                    early = events.get(last)
                     if early is not None:  # waiters from before it started: onto the timeout
                         pending.callbacks.extend(early.callbacks)
-                    events[index] = pending
-                if closes_forward[index]:  # the backward phase waits for it: end it on time
+                    events[last] = pending
+                if closes_forward[last]:  # the backward phase waits for it: end it on time
                     yield pending
                     self._ended(last)
                     pending = None
@@ -248,6 +249,24 @@ class _Run:
             if pending is not None:
                 yield pending
                 self._ended(last)
+
+    def _land(
+        self, now: float, time: float, rows: list[tuple[int, int]]
+    ) -> Generator[simpy.Event, object, float]:
+        """The delay of a timeout from ``now`` to the float ``time`` that ends ``rows``.
+
+        One row's is its duration, which SimPy adds to ``now``: exactly its end.
+        Else ``time - now`` if the clock lands exactly on ``time`` with it;
+        if not, a timeout per row but the last, each its duration, and the last's."""
+        durations = self.durations
+        if len(rows) == 1 and rows[0][1] - rows[0][0] == 1:
+            return durations[rows[0][0]]
+        if now + (time - now) == time:
+            return time - now
+        flat = [row for first_at, end_at in rows for row in range(first_at, end_at)]
+        for row in flat[:-1]:
+            yield self.env.timeout(durations[row])
+        return durations[flat[-1]]
 
     def _ended(self, index: int) -> None:
         """Op ``index``, the last of a timeout, has ended."""

@@ -128,7 +128,9 @@ class Waits:
     may run in the timeout of the op before it on its port, if what it waits
     for has come by then (never when that op's end is seen; ``joins[count]``
     is False). ``closes_forward[i]``: op i is the last forward op on
-    its port. (Flat lists of ints and bools: a list per op costs more to make.)
+    its port. ``run_to[i]``: the last of the ops i+1, i+2, ... that are each
+    next on i's port and join for sure (nothing to wait for elsewhere), or i.
+    (Flat lists of ints and bools: a list per op costs more to make.)
     """
 
     first: list[int]
@@ -137,6 +139,7 @@ class Waits:
     end_seen: list[bool]
     joins: list[bool]
     closes_forward: list[bool]
+    run_to: list[int]
 
 
 class Moments:
@@ -172,6 +175,7 @@ def waits(plan: Plan, staging_slots: int) -> Waits:
         closes_forward[np.flatnonzero(port[: plan.forward_ops] == port_code)[-1:]] = True
     end_seen[:count] |= closes_forward
     joins = ~plan.prefetch & (ahead >= 0) & ~end_seen[ahead]
+    steady = joins & (ahead == index - 1) & (first < 0) & (second < 0)
     return Waits(
         _ids(first, ids).tolist(),
         _ids(second, ids).tolist(),
@@ -179,7 +183,16 @@ def waits(plan: Plan, staging_slots: int) -> Waits:
         end_seen[:count].tolist(),
         [*joins.tolist(), False],  # and none for no op (a port's last)
         closes_forward.tolist(),
+        _runs(steady).tolist(),
     )
+
+
+def _runs(steady: np.ndarray) -> np.ndarray:
+    """For each op, the last of the ops after it that each join the one before for sure
+    (``steady``: next in the plan, same port, nothing to wait for on another port)."""
+    index = np.arange(len(steady))
+    unsteady = np.where(steady, len(steady), index)  # where a run cannot go on
+    return np.minimum.accumulate(np.append(unsteady[1:], len(steady))[::-1])[::-1] - 1
 
 
 def _register_waits(
@@ -222,7 +235,7 @@ def _ids(ends: np.ndarray, ids: Moments) -> np.ndarray:
 
 def _latest_ends(plan: Plan, port: np.ndarray) -> np.ndarray:
     """(port, op): the latest op on that port whose end the op waits for, or -1."""
-    waiter, waited = dependency_pairs(plan)
+    waiter, waited = _pairs(plan)
     latest = np.full((len(PORTS), len(plan)), -1, dtype=np.int64)
     np.maximum.at(latest, (port[waited], waiter), waited)
     return latest
