@@ -277,12 +277,6 @@ class _Run:
             if not self.forward_left:
                 self._come(self.ids.forward_end)
 
-    def _event(self, moment: int) -> simpy.Event:
-        """The event a process waits on for a moment that has not come."""
-        if moment not in self.events:
-            self.events[moment] = self.env.event()
-        return self.events[moment]
-
     def _come(self, moment: int) -> None:
         """A moment other than an op's end has come: wake whoever waits for it."""
         self.passed[moment] = True
