@@ -41,15 +41,15 @@ def _pairs(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
     """``dependency_pairs``, some more than once, in no order."""
     op, place, write = _accesses(plan)
     count = len(plan)
-    order = np.argsort((place * count + op) * 2 + write, kind="stable")
-    op, place, write = op[order], place[order], write[order]
+    order = np.argsort((place.astype(np.int64) * count + op) * 2 + write, kind="stable")
+    op, place, write = op[order], place[order], write[order]  # int32: half the memory traffic
     staging = (place >= _STAGING) & (place < _STAGING + plan.layers + 1)
     first, group = _groups(place)
-    position = np.arange(len(op))
+    position = np.arange(len(op), dtype=np.int32)
     before = np.maximum.accumulate(np.where(write, position, -1))  # last write up to here
-    before = np.concatenate([[-1], before[:-1]])  # ... strictly before
+    before = np.concatenate([np.full(1, -1, np.int32), before[:-1]])  # ... strictly before
     after = np.minimum.accumulate(np.where(write, position, len(op))[::-1])[::-1]
-    after = np.concatenate([after[1:], [len(op)]])  # first write strictly after
+    after = np.concatenate([after[1:], np.full(1, len(op), np.int32)])  # first write after
     group_first, group_last = first[group], np.append(first[1:], len(op))[group] - 1
     waits_before = ~staging & (before >= group_first)
     waits_after = ~staging & ~write & (after <= group_last)
@@ -70,9 +70,9 @@ def dependencies(plan: Plan) -> list[tuple[int, ...]]:
 
 def _accesses(plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every (op, place, is a write) of the plan: at most two reads and a write per op."""
-    codes, layers, staged = plan.kind_codes, plan.layer_numbers.astype(np.int64), plan.staged
+    codes, layers, staged = plan.kind_codes, plan.layer_numbers.astype(np.int32), plan.staged
     stage, buffer, disk = (_STAGING + k * (plan.layers + 1) + layers for k in range(3))
-    working = np.full(len(codes), _WORKING)
+    working = np.full(len(codes), _WORKING, dtype=np.int32)
     is_ = {kind: codes == code for kind, code in KIND_CODE.items()}
     computes, loads = is_["fwd"] | is_["bwd"], is_["loadmem"] | is_["loaddisk"]
     stores = is_["storemem"] | is_["storedisk"]
@@ -81,16 +81,16 @@ def _accesses(plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     loaded = is_["loaddisk"] | (is_["loadmem"] & (layers != 0))  # a0 in inputs: no read
     reads = (
         (computes, source),
-        (is_["bwd"], np.full(len(codes), _GRADIENT)),
+        (is_["bwd"], np.full(len(codes), _GRADIENT, dtype=np.int32)),
         (loaded, stored),
         (stores, working),
     )
     written = np.select(
         [is_["fwd"], is_["bwd"], loads],
-        [working, np.full(len(codes), _GRADIENT), np.where(staged, stage, working)],
+        [working, np.full(len(codes), _GRADIENT, dtype=np.int32), np.where(staged, stage, working)],
         stored,  # a store or a free
     )
-    index = np.arange(len(codes))
+    index = np.arange(len(codes), dtype=np.int32)
     ops = [index[mask] for mask, _ in reads] + [index]
     places = [where[mask] for mask, where in reads] + [written]
     flags = [np.zeros(int(mask.sum()), dtype=bool) for mask, _ in reads] + [
@@ -102,7 +102,7 @@ def _accesses(plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _groups(place: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where each place's run of the sorted accesses begins, and each access's run."""
     begins = np.concatenate([[True], place[1:] != place[:-1]])
-    return np.flatnonzero(begins), np.cumsum(begins) - 1
+    return np.flatnonzero(begins).astype(np.int32), np.cumsum(begins, dtype=np.int32) - 1
 
 
 def _staged_copies(
@@ -110,8 +110,8 @@ def _staged_copies(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(read, write) positions: the n-th read of a staging register takes the n-th copy."""
     reads, writes = staging & ~write, staging & write
-    reads_before = np.cumsum(reads) - reads
-    writes_before = np.cumsum(writes) - writes
+    reads_before = np.cumsum(reads, dtype=np.int32) - reads
+    writes_before = np.cumsum(writes, dtype=np.int32) - writes
     taken = reads_before - reads_before[group_first]  # copies this register gave before
     copy = writes_before[group_first] + taken
     read_at = np.flatnonzero(reads)
@@ -165,8 +165,10 @@ def waits(plan: Plan, staging_slots: int) -> Waits:
     fetches = index[plan.prefetch]
     ends, backward, never = _register_waits(plan, staging_slots, port, latest, ahead)
     latest[:, fetches] = ends
-    third = np.where(index >= plan.forward_ops, ids.forward_end, ids.always)
-    third[fetches] = np.where(never, ids.never, np.where(backward, ids.forward_end, ids.always))
+    third = [ids.always] * plan.forward_ops + [ids.forward_end] * (count - plan.forward_ops)
+    registers = np.where(never, ids.never, np.where(backward, ids.forward_end, ids.always))
+    for fetch, moment in zip(fetches.tolist(), registers.tolist(), strict=True):
+        third[fetch] = moment  # few: a list of two values is quicker made this way
     first, second = (latest[(port + shift) % len(PORTS), index] for shift in (1, 2))
     end_seen = np.zeros(count + 1, dtype=bool)  # the last: no op (-1)
     end_seen[first] = end_seen[second] = True
@@ -179,7 +181,7 @@ def waits(plan: Plan, staging_slots: int) -> Waits:
     return Waits(
         _ids(first, ids).tolist(),
         _ids(second, ids).tolist(),
-        third.tolist(),
+        third,
         end_seen[:count].tolist(),
         [*joins.tolist(), False],  # and none for no op (a port's last)
         closes_forward.tolist(),
