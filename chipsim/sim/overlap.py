@@ -66,14 +66,15 @@ op has started yields a plain event, whose waiters move onto that timeout when
 it is made (``Event.callbacks``), so it is never scheduled. From each start a
 port runs its op and each next op that nobody else waits on in between (the
 next one starts when this one ends, with what it waits for already come),
-their attempts one after another, in one timeout, whose end the clock lands
-on exactly (checked, else one timeout per stretch where it does). It then
+their attempts one after another, in one timeout; with integer durations the
+clock lands on its end exactly, with floats that is checked (``_land``), else
+each attempt gets its own timeout, its duration, as before. It then
 waits for what its next op waits for and only then for that timeout, at once
 if it is over, so one wake-up serves where two would come at the same time.
-So a run schedules at most one timeout per attempt, 1 per op on
-disk-offload and 0.64 per op on stride (``benchmarks/README.md``), and 16
-more events at most (process starts and ends, the run's stop, port grants and
-releases, the forward phase's end).
+So a run schedules at most one timeout per attempt (1 per op on
+disk-offload, 0.48 to 0.83 on stride and sqrt-n: ``benchmarks/README.md``)
+and 16 more events at most (process starts and ends, the run's stop, port
+grants and releases, the forward phase's end).
 
 A plan that does not fit may wait for a register no op hands back, or for an
 op after it on its port: SimPy then runs out of events, and
@@ -178,8 +179,9 @@ class _Run:
 
         From each start, the op and each next op that joins it (``Waits.joins``,
         with what it waits for come) run their attempts one after another in one
-        timeout, where the clock lands exactly on the last end (else one per
-        stretch where it does). The process then waits for what its next op
+        timeout (``_land``: one per attempt where the clock cannot land exactly on
+        a float end). Runs of ops that join for sure (``Waits.run_to``) are summed
+        with one ``accumulate``. The process then waits for what its next op
         waits for, and only then for that timeout (at once if it is over): one
         wake-up where two would come at the same time. One function: a call per
         op would cost about what SimPy's own step does.
