@@ -6,21 +6,24 @@ taken in plan order), a staging register (a ``simpy.Container``) for a
 prefetch. This is the model chipsim used until issue 13 (about 9 events per
 op). ``one_pass_schedule``: the same times computed in one pass over the
 plan with no SimPy at all, which replaced it for a while. ``chipsim.sim.overlap``
-is a SimPy simulation again, one process per port and at most 4 events per
+is a SimPy simulation again, one process per port and at most one timeout per
 op; ``tests/test_overlap_reference.py`` checks that all three agree to the bit.
+Both oracles take what each op waits for from ``reference_dependencies``, the
+per-op Python sets chipsim used until issue 21, so they share no code with it.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Generator
 
 import numpy as np
 import simpy
 
 from chipsim.errors import ModelViolation
-from chipsim.model.ops import PORT_CODE_OF_KIND, PORTS
+from chipsim.model.ops import KIND_CODE, PORT_CODE_OF_KIND, PORTS
 from chipsim.sim.machine import Chip
-from chipsim.sim.overlap import _deadlock, dependencies
+from chipsim.sim.overlap import _deadlock
 from chipsim.sim.plan import Plan
 
 
@@ -46,7 +49,7 @@ def reference_schedule(
     took_staging = {index: env.event() for index in range(count) if prefetch[index]}
     forward_done = env.event()  # one plain event: an AllOf in every wait would be O(L²)
     env.process(_succeed_when(env.all_of(finished[:forward]), forward_done))
-    waits_for = dependencies(plan)
+    waits_for = reference_dependencies(plan)
     ahead_on_port, ahead_in_staging = _predecessors(port_of, prefetch)
 
     def run(index: int) -> Generator[simpy.Event, object, None]:
@@ -129,7 +132,7 @@ def one_pass_schedule(
     port_start, port_end = [0] * len(PORTS), [0] * len(PORTS)
     handed_back: list = []  # when each staging register came back, in plan order
     took, prefetches, forward_end = 0, 0, 0
-    for index, waits in enumerate(dependencies(plan)):
+    for index, waits in enumerate(reference_dependencies(plan)):
         if index == forward:
             forward_end = max(op_end, default=0)
         port = port_of[index]
@@ -156,3 +159,60 @@ def one_pass_schedule(
         port_end[port] = time
     dtype = durations_ns.dtype
     return np.array(starts, dtype=dtype), np.array(ends, dtype=dtype)
+
+
+Place = tuple[str, int]
+_WORKING: Place = ("register", 0)
+_GRADIENT: Place = ("gradient", 0)
+
+
+def reference_dependencies(plan: Plan) -> list[tuple[int, ...]]:
+    """For each op, the earlier ops whose end it must wait for: chipsim's per-op Python
+    sets until issue 21, kept to check ``chipsim.sim.overlap_deps`` (``chipsim.sim.overlap``'s
+    docstring says what an op waits for)."""
+    last_writer: dict[Place, int] = {}
+    readers: dict[Place, list[int]] = {}
+    staged_by: dict[Place, deque[int]] = {}  # loads whose copy is still in staging, oldest first
+    result = []
+    ops = zip(
+        plan.kind_codes.tolist(), plan.layer_numbers.tolist(), plan.staged.tolist(), strict=True
+    )
+    for index, (code, layer, staged) in enumerate(ops):
+        reads, writes = _places(code, layer, staged)
+        waits = set()
+        for place in reads:
+            if place[0] == "staging":
+                waits.add(staged_by[place].popleft())
+            elif place in last_writer:
+                waits.add(last_writer[place])
+        for place in writes:
+            if place[0] != "staging":
+                waits.update(readers.get(place, ()))
+                waits.update([last_writer[place]] if place in last_writer else [])
+        for place in reads:
+            readers.setdefault(place, []).append(index)
+        for place in writes:
+            if place[0] == "staging":
+                staged_by.setdefault(place, deque()).append(index)
+            else:
+                last_writer[place], readers[place] = index, []
+        result.append(tuple(sorted(waits)))
+    return result
+
+
+def _places(code: int, layer: int, staged: bool) -> tuple[tuple[Place, ...], tuple[Place, ...]]:
+    """(places read, places written) by one op."""
+    if code in (KIND_CODE["fwd"], KIND_CODE["bwd"]):
+        source = ("staging", layer - 1) if staged else _WORKING
+        if code == KIND_CODE["fwd"]:
+            return (source,), (_WORKING,)
+        return (source, _GRADIENT), (_GRADIENT,)
+    if code in (KIND_CODE["loadmem"], KIND_CODE["loaddisk"]):
+        where = "buffer" if code == KIND_CODE["loadmem"] else "disk"
+        target = ("staging", layer) if staged else _WORKING
+        return (((where, layer),) if (where, layer) != ("buffer", 0) else ()), (target,)
+    if code == KIND_CODE["storemem"]:
+        return (_WORKING,), (("buffer", layer),)
+    if code == KIND_CODE["storedisk"]:
+        return (_WORKING,), (("disk", layer),)
+    return (), (("buffer", layer),)  # free

@@ -63,3 +63,22 @@ def test_an_overlapping_forward_phase_keeps_every_op_time_at_most_serial() -> No
     serial, overlapped = both_modes(plan, chip)
     assert serial.latency_ns("forward") == 10 + 20 + 3 + 5 + 20
     assert overlapped.latency_ns("forward") == 10 + 20 + 5 + 20  # the stores overlap
+
+
+def test_ops_sharing_a_timeout_whose_end_the_clock_cannot_land_on_keep_their_times() -> None:
+    """The compute port starts fwd 1 at 2.361... and fwd 2 joins it; from that start no
+    delay lands SimPy's clock on fwd 2's float end (start + (end - start) != end), so
+    each op gets its own timeout: the times are still the running sums, to the bit."""
+    from chipsim.sim.machine import Chip
+    from chipsim.sim.overlap import schedule
+
+    start, first, second = 2.3610439906809866, 41.38840783228648, 0.6190872243333312
+    assert start + (((start + first) + second) - start) != (start + first) + second
+    plan = Plan.build("two-fwds", 2, [Op("loadmem", 0), Op("fwd", 1), Op("fwd", 2)], [])
+    chip = Chip(ChipConfig(mode="overlapped"))
+    begun, ended = schedule(
+        chip, plan, np.ones(3, dtype=np.int64), np.array([start, first, second])
+    )
+    assert begun.tolist() == [0.0, start, start + first]
+    assert ended.tolist() == [start, start + first, (start + first) + second]
+    assert chip.env.now == (start + first) + second

@@ -1,5 +1,6 @@
 """Overlapped timing as a SimPy simulation equals both models it replaced, to the bit,
-and spends at most 4 SimPy events per op."""
+spends at most one SimPy event per attempt, and finds what each op waits for as the
+per-op Python sets did."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ import numpy as np
 from conftest import ALL_STRATEGIES
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
-from overlap_reference import one_pass_schedule, reference_schedule
+from overlap_reference import one_pass_schedule, reference_dependencies, reference_schedule
 
 from chipsim import ChipConfig, DoesNotFit, make_plan
 from chipsim.model.ops import KIND_CODE
 from chipsim.sim.machine import Chip
 from chipsim.sim.overlap import schedule
+from chipsim.sim.overlap_deps import dependencies
 from chipsim.sim.plan import Plan
 
 SPECS = (
@@ -22,10 +24,10 @@ SPECS = (
     "stride:k=2,prefetch=3",
 )
 
-#: SimPy events of a run besides its ops': starting and ending each process (three
-#: ports, the staging registers', the top one), each port's grant and release, and
-#: the forward phase's end: 2·5 + 2·3 + 1.
-RUN_EVENTS = 17
+#: SimPy events of a run besides its ops' timeouts: starting and ending each process
+#: (three ports, the top one) and the run's stop when the top one ends, each port's
+#: grant and release, and the forward phase's end: 2·4 + 1 + 2·3 + 1.
+RUN_EVENTS = 16
 
 _STORE_CODES = (KIND_CODE["storedisk"], KIND_CODE["storemem"])
 
@@ -82,7 +84,7 @@ def _counting(chip: Chip) -> list[int]:
     mixed=st.booleans(),
     longest_ns=st.sampled_from((3, 50)),
 )
-def test_the_simpy_model_equals_both_oracles_within_four_events_an_op(
+def test_the_simpy_model_equals_both_oracles_within_one_event_an_attempt(
     spec: str,
     layers: int,
     staging_slots: int,
@@ -94,8 +96,8 @@ def test_the_simpy_model_equals_both_oracles_within_four_events_an_op(
 ) -> None:
     """Random durations per trace row (ints, many equal when short, or floats with
     rounding to show), some ops retried, prefetches moved between ports: the same start
-    and end of every row, of the same dtype; and no more SimPy events than one per
-    attempt plus one for each op's start and end and each prefetch's register."""
+    and end of every row, of the same dtype; and no more SimPy events than one timeout
+    per attempt (ops that follow one another on a port share one) and the run's own."""
     chip = ChipConfig(buffer_slots=64, staging_slots=staging_slots, mode="overlapped")
     plan = make_plan(spec, layers, chip)
     try:
@@ -115,4 +117,26 @@ def test_the_simpy_model_equals_both_oracles_within_four_events_an_op(
         for mine, theirs in zip((start, end), expected, strict=True):
             assert mine.dtype == theirs.dtype
             assert np.array_equal(mine, theirs)
-    assert events[0] <= rows + 2 * len(plan) + int(plan.prefetch.sum()) + RUN_EVENTS
+    assert events[0] <= rows + RUN_EVENTS
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    spec=st.sampled_from(SPECS),
+    layers=st.integers(1, 30),
+    staging_slots=st.integers(0, 4),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_the_vectorised_dependencies_equal_the_per_op_sets(
+    spec: str, layers: int, staging_slots: int, seed: int
+) -> None:
+    """What each op waits for, found for the whole plan at once with numpy, is what the
+    per-op Python sets found, op by op (also on plans with transfers moved between ports)."""
+    chip = ChipConfig(buffer_slots=64, staging_slots=staging_slots)
+    plan = make_plan(spec, layers, chip)
+    try:
+        plan.check_fits(chip, None)
+    except DoesNotFit:
+        assume(False)
+    for case in (plan, _mixed(plan, np.random.default_rng(seed))):
+        assert dependencies(case) == reference_dependencies(case)

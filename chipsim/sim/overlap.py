@@ -34,10 +34,10 @@ times it waits for and its port's previous end, and ends its duration later
 (or starts), none is later than in serial mode: overlapped latency is never
 above serial.
 
-That holds bit for bit with float latencies too. In the simulation below a
-waiting process resumes at the time of the last moment it waited for, so an
-op's start, ``env.now``, is exactly the latest of the times it waits for, and
-its end is SimPy's ``env.now + delay``: one addition. An op starts at the end
+That holds bit for bit with float latencies too. In the simulation below an
+op starts at ``env.now`` when what it waits for has come, which is exactly the
+latest of those times, and each attempt ends at its start plus its duration:
+one addition, as SimPy's ``env.now + delay`` would make it. An op starts at the end
 (or start) of an earlier op, which by induction is no later than serial op i-1's
 end, serial op i's start; its end is start + duration, rounded, and serial's
 running sum (``np.cumsum``, one addition after another) rounds the same
@@ -52,78 +52,88 @@ phase earlier, and the two differences may then round apart in the last bits.
 The times come from a SimPy simulation on the chip's clock (``Chip.env``).
 Each port with ops is one process: it holds its port (a capacity-1
 ``simpy.Resource`` of ``Chip.ports``) for the whole run, as the port's only
-user, and runs its ops in plan order, each attempt one ``env.timeout``. One
-more process hands out the staging registers: for each prefetch, in plan
-order, it waits for the prefetch's data, the forward phase's end if it is in
-the backward phase, the starts of the op before it in the plan and on its
-port, and a register (the start of the consumer that hands it back), and
-takes it then, possibly while the load's port still runs the op before. A
-port process starts a prefetch when its register is taken, any other op when
-its data, its places and (in the backward phase) the forward phase's end are
-ready; what it waits for on its own port is over by then. Each such moment
-(an op's start, its end, a register taken, the forward phase's end) becomes a
-SimPy event only if a process comes to wait for it before it has happened:
-one event shared by its waiters, created then; a moment already past costs
-nothing. An op so schedules its timeout (one per attempt) and at most one
-event each for its start, its end and, for a prefetch, its register: at most
-4 for an op read once, 1.5 to 2 on the benchmark plans
-(``benchmarks/README.md``), plus 17 at most per run (process starts and ends,
-port grants and releases, the forward phase's end). Fewer are not to be had
-this way: an op's duration is a timeout, and a moment some process waits for
-before it comes must be an event for the process to resume on.
+user, and runs its ops in plan order, each when what it waits for has come
+(``overlap_deps.waits``, found for the whole plan with numpy): the latest end
+it depends on on each other port (a port ends its ops in plan order, and its
+own earlier ops are over), and in the backward phase the forward phase's end.
+A prefetch waits for its register instead: prefetches take registers in plan
+order, so the n-th takes one when the n-1 before it have and its own
+conditions hold; each start among those comes when the ends its op waits for
+(and its port's previous op's) have, so the register is waited for as those
+ends, the latest on each port so far. Nothing but ends is waited for, and an
+op's end is the timeout that ends it: a process that comes to wait before the
+op has started yields a plain event, whose waiters move onto that timeout when
+it is made (``Event.callbacks``), so it is never scheduled. From each start a
+port runs its op and each next op that nobody else waits on in between (the
+next one starts when this one ends, with what it waits for already come),
+their attempts one after another, in one timeout; with integer durations the
+clock lands on its end exactly, with floats that is checked (``_land``), else
+each attempt gets its own timeout, its duration, as before. It then
+waits for what its next op waits for and only then for that timeout, at once
+if it is over, so one wake-up serves where two would come at the same time.
+So a run schedules at most one timeout per attempt (1 per op on
+disk-offload, 0.48 to 0.83 on stride and sqrt-n: ``benchmarks/README.md``)
+and 16 more events at most (process starts and ends, the run's stop, port
+grants and releases, the forward phase's end).
 
-A plan that does not fit may wait for a register no op hands back: SimPy
-then runs out of events, and ``env.run(until=top_process)`` turns that into
-a ``ModelViolation`` naming the first op that never started. (Until issue 13
-each op was a SimPy process of its own, about 9 events an op; for a while the
-times were then computed in one pass with no SimPy at all. Both are kept as
-oracles in ``tests/overlap_reference.py``, checked to give the same times to
-the bit.)
+A plan that does not fit may wait for a register no op hands back, or for an
+op after it on its port: SimPy then runs out of events, and
+``env.run(until=top_process)`` turns that into a ``ModelViolation`` naming the
+first op that never started. (Until issue 13 each op was a SimPy process of
+its own, about 9 events an op; for a while the times were then computed in
+one pass with no SimPy at all. Both are kept as oracles in
+``tests/overlap_reference.py``, checked to give the same times to the bit.
+Until issue 21 a process handed out the registers and starts and registers
+taken were events too: 1.5 to 2 events per op.)
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator
 from itertools import accumulate
 
 import numpy as np
 import simpy
 
 from ..errors import ModelViolation
-from ..model.ops import KIND_CODE, PORT_CODE_OF_KIND, PORTS
+from ..model.ops import PORT_CODE_OF_KIND, PORTS
 from .machine import Chip
+from .overlap_deps import Moments, dependencies, waits
 from .plan import Plan
 
-Place = tuple[str, int]
-_WORKING: Place = ("register", 0)
-_GRADIENT: Place = ("gradient", 0)
+__all__ = ["dependencies", "schedule"]
 
 
 def schedule(
     chip: Chip, plan: Plan, attempts: np.ndarray, durations_ns: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Start and end times of every trace row (an op's attempts are consecutive rows)."""
-    env, run = chip.env, _Run(chip, plan, attempts.tolist(), durations_ns.tolist())
+    env, run = chip.env, _Run(chip, plan, attempts, durations_ns)
     processes = [
-        env.process(run.port(chip.ports[name], ops))
-        for name, ops in zip(PORTS, run.ops_by_port(), strict=True)
+        env.process(run.port(chip.ports[name], code, ops))
+        for code, (name, ops) in enumerate(zip(PORTS, _ops_by_port(plan), strict=True))
         if ops
     ]
-    processes.append(env.process(run.staging()))
     top = env.process(_all(processes))
     try:
         env.run(until=top)
     except RuntimeError:  # SimPy ran out of events with ops still waiting: name the first
-        if all(run.start.passed):
+        stuck = [index for index in run.waiting if index is not None]
+        if not stuck:
             raise
-        raise _deadlock(plan, run.start.passed.index(False)) from None
+        raise _deadlock(plan, min(stuck)) from None
     dtype = durations_ns.dtype
     return np.array(run.row_start, dtype=dtype), np.array(run.row_end, dtype=dtype)
 
 
+def _ops_by_port(plan: Plan) -> list[list[int]]:
+    """Each port's ops, in plan order."""
+    port = np.asarray(PORT_CODE_OF_KIND)[plan.kind_codes]
+    return [np.flatnonzero(port == code).tolist() for code in range(len(PORTS))]
+
+
 def _all(processes: list[simpy.Process]) -> Generator[simpy.Event, object, None]:
-    """The top process: done when every port's and the staging registers' process is."""
+    """The top process: done when every port's process is."""
     yield from processes
 
 
@@ -135,166 +145,143 @@ def _deadlock(plan: Plan, index: int) -> ModelViolation:
     )
 
 
-class _Moments:
-    """One moment per op (its start, its end, or its register taken), as it comes.
+class _Run:
+    """One overlapped run: the plan's ops, their times as they happen, the moments waited for.
 
-    A moment gets a SimPy event only when a process waits for it before it
-    has come: one event for all its waiters, succeeded when it comes.
+    A moment (``overlap_deps.Moments``) has come when ``passed[id]``; a process
+    that must wait for one that has not yields ``events[id]``, made when first
+    needed: for an op's end, the timeout that ends it (or, before that is
+    scheduled, a plain event whose waiters then move onto it); else a plain
+    event, succeeded when the moment comes.
     """
 
-    def __init__(self, env: simpy.Environment, count: int) -> None:
-        self.env = env
-        self.passed = [False] * count
-        self.events: dict[int, simpy.Event] = {}
-
-    def event(self, index: int) -> simpy.Event:
-        if index not in self.events:
-            self.events[index] = self.env.event()
-        return self.events[index]
-
-    def come(self, index: int) -> None:
-        self.passed[index] = True
-        event = self.events.pop(index, None)
-        if event is not None:
-            event.succeed()
-
-
-class _Run:
-    """One overlapped run: the plan's ops, their times as they happen, the moments waited for."""
-
-    def __init__(self, chip: Chip, plan: Plan, attempts: list, durations: list) -> None:
-        count, self.env, self.forward_ops = len(plan), chip.env, plan.forward_ops
-        self.slots, self.durations = chip.config.staging_slots, durations
-        self.waits = dependencies(plan)
-        self.port_of = [PORT_CODE_OF_KIND[code] for code in plan.kind_codes.tolist()]
-        self.prefetch, staged = plan.prefetch.tolist(), plan.staged.tolist()
-        self.consumers = [i for i in range(count) if staged[i] and not self.prefetch[i]]
-        self.first_row = list(accumulate(attempts, initial=0))
+    def __init__(
+        self, chip: Chip, plan: Plan, attempts: np.ndarray, durations_ns: np.ndarray
+    ) -> None:
+        self.env, self.ids = chip.env, Moments(len(plan))
+        self.durations = durations = durations_ns.tolist()
+        self.waits = waits(plan, chip.config.staging_slots)
+        self.end_seen, self.closes_forward = self.waits.end_seen, self.waits.closes_forward
+        self.first_row = np.concatenate([[0], np.cumsum(attempts)]).tolist()
         self.row_start, self.row_end = [0] * len(durations), [0] * len(durations)
-        self.start, self.end, self.took = (_Moments(self.env, count) for _ in range(3))
-        self.forward_end, self.forward_left = _Moments(self.env, 1), self.forward_ops
-        if not self.forward_left:
-            self.forward_end.come(0)
-
-    def ops_by_port(self) -> list[list[int]]:
-        """Each port's ops, in plan order."""
-        ops: list[list[int]] = [[] for _ in PORTS]
-        for index, port in enumerate(self.port_of):
-            ops[port].append(index)
-        return ops
+        self.exact = durations_ns.dtype.kind in "iu"  # integer sums: every end is reached exactly
+        self.passed = [False] * (self.ids.never + 1)
+        self.passed[self.ids.always] = True
+        self.events: dict[int, simpy.Event] = {}
+        self.forward_left = sum(self.waits.closes_forward)
+        self.passed[self.ids.forward_end] = not self.forward_left
+        self.waiting: list[int | None] = [None] * len(PORTS)  # the op a port last waited to start
 
     def port(
-        self, resource: simpy.Resource, ops: list[int]
+        self, resource: simpy.Resource, code: int, ops: list[int]
     ) -> Generator[simpy.Event, object, None]:
-        """One port's process: its ops in plan order, each when what it waits for has come."""
+        """One port's process: its ops in plan order, each when what it waits for has come.
+
+        From each start, the op and each next op that joins it (``Waits.joins``,
+        with what it waits for come) run their attempts one after another in one
+        timeout (``_land``: one per attempt where the clock cannot land exactly on
+        a float end). Runs of ops that join for sure (``Waits.run_to``) are summed
+        with one ``accumulate``. The process then waits for what its next op
+        waits for, and only then for that timeout (at once if it is over): one
+        wake-up where two would come at the same time. One function: a call per
+        op would cost about what SimPy's own step does.
+        """
+        env, passed, events, waiting = self.env, self.passed, self.events, self.waiting
+        first, second, third = self.waits.first, self.waits.second, self.waits.third
+        joins, end_seen, closes_forward = self.waits.joins, self.end_seen, self.closes_forward
+        first_row, durations = self.first_row, self.durations
+        row_start, row_end, timeout = self.row_start, self.row_end, env.timeout
+        exact, count, ops = self.exact, len(ops), [*ops, len(first)]  # its join is False
+        run_to = self.waits.run_to
         with resource.request() as granted:
             yield granted
-            for index in ops:
-                yield from self._until(self._port_waits(index))
-                yield from self._perform(index)
+            k, last, pending = 0, 0, None
+            while k < count:
+                index = ops[k]
+                a, b, c = first[index], second[index], third[index]
+                if not (passed[a] and passed[b] and passed[c]):
+                    waiting[code] = index
+                    for moment in (a, b, c):
+                        if not passed[moment]:
+                            event = events.get(moment)
+                            if event is None:
+                                event = events[moment] = env.event()
+                            yield event
+                if pending is not None:
+                    if pending.callbacks is not None:  # not over yet
+                        yield pending
+                    passed[last] = True
+                    if end_seen[last]:
+                        del events[last]
+                now = time = env.now
+                rows = []  # this timeout's stretches of rows, kept for float durations
+                while True:  # the ops of one timeout, a run of steady ones at a time
+                    run = run_to[index]
+                    first_at, end_at = first_row[index], first_row[run + 1]
+                    if end_at - first_at == 1:
+                        end = time + durations[first_at]
+                        row_start[first_at], row_end[first_at], time = time, end, end
+                    else:  # one addition after another, as SimPy's clock would make them
+                        ends = list(accumulate(durations[first_at:end_at], initial=time))
+                        row_start[first_at:end_at], row_end[first_at:end_at] = ends[:-1], ends[1:]
+                        time = ends[-1]
+                    if not exact:
+                        rows.append((first_at, end_at))
+                    k += run - index + 1
+                    index = ops[k]
+                    if not (
+                        joins[index]
+                        and passed[first[index]]
+                        and passed[second[index]]
+                        and passed[third[index]]
+                    ):
+                        break
+                delay = time - now if exact else (yield from self._land(now, time, rows))
+                last, pending = run, timeout(delay)
+                if end_seen[last]:
+                    early = events.get(last)
+                    if early is not None:  # waiters from before it started: onto the timeout
+                        pending.callbacks.extend(early.callbacks)
+                    events[last] = pending
+                if closes_forward[last]:  # the backward phase waits for it: end it on time
+                    yield pending
+                    self._ended(last)
+                    pending = None
+            waiting[code] = None
+            if pending is not None:
+                yield pending
+                self._ended(last)
 
-    def _port_waits(self, index: int) -> Iterator[tuple[_Moments, int]]:
-        if self.prefetch[index]:
-            yield self.took, index  # taken when everything else it waits for had come
-            return
-        port = self.port_of[index]
-        yield from ((self.end, j) for j in self.waits[index] if self.port_of[j] != port)
-        if index >= self.forward_ops:
-            yield self.forward_end, 0
+    def _land(
+        self, now: float, time: float, rows: list[tuple[int, int]]
+    ) -> Generator[simpy.Event, object, float]:
+        """The delay of a timeout from ``now`` to the float ``time`` that ends ``rows``.
 
-    def _perform(self, index: int) -> Generator[simpy.Event, object, None]:
-        """Op ``index`` from now: its attempts one after another, each one timeout."""
-        self.start.come(index)  # a staged fwd/bwd hands its register back as it starts
-        for row in range(self.first_row[index], self.first_row[index + 1]):
-            self.row_start[row] = self.env.now
-            yield self.env.timeout(self.durations[row])
-            self.row_end[row] = self.env.now
-        self.end.come(index)
-        if index < self.forward_ops:
+        One row's is its duration, which SimPy adds to ``now``: exactly its end.
+        Else ``time - now`` if the clock lands exactly on ``time`` with it;
+        if not, a timeout per row but the last, each its duration, and the last's."""
+        durations = self.durations
+        if len(rows) == 1 and rows[0][1] - rows[0][0] == 1:
+            return durations[rows[0][0]]
+        if now + (time - now) == time:
+            return time - now
+        flat = [row for first_at, end_at in rows for row in range(first_at, end_at)]
+        for row in flat[:-1]:
+            yield self.env.timeout(durations[row])
+        return durations[flat[-1]]
+
+    def _ended(self, index: int) -> None:
+        """Op ``index``, the last of a timeout, has ended."""
+        self.passed[index] = True
+        self.events.pop(index, None)
+        if self.closes_forward[index]:
             self.forward_left -= 1
             if not self.forward_left:
-                self.forward_end.come(0)
+                self._come(self.ids.forward_end)
 
-    def staging(self) -> Generator[simpy.Event, object, None]:
-        """The staging registers' process: each prefetch takes one, in plan order."""
-        ahead_on_port, last_on_port = [], [None] * len(PORTS)
-        for index, port in enumerate(self.port_of):
-            ahead_on_port.append(last_on_port[port])
-            last_on_port[port] = index
-        prefetches = [index for index, fetches in enumerate(self.prefetch) if fetches]
-        for taken, index in enumerate(prefetches):
-            yield from self._until(self._staging_waits(index, ahead_on_port[index]))
-            if taken >= self.slots:  # every register is out: wait for one to come back
-                if taken - self.slots >= len(self.consumers):
-                    yield self.env.event()  # none ever will: a deadlock
-                yield from self._until([(self.start, self.consumers[taken - self.slots])])
-            self.took.come(index)
-
-    def _staging_waits(
-        self, index: int, ahead_on_port: int | None
-    ) -> Iterator[tuple[_Moments, int]]:
-        yield from ((self.end, j) for j in self.waits[index])
-        if index >= self.forward_ops:
-            yield self.forward_end, 0
-        if index:
-            yield self.start, index - 1
-        if ahead_on_port is not None:
-            yield self.start, ahead_on_port
-
-    def _until(
-        self, moments: Iterable[tuple[_Moments, int]]
-    ) -> Generator[simpy.Event, object, None]:
-        """Wait until each moment has come, checking each after the wait before."""
-        for kind, index in moments:
-            if not kind.passed[index]:
-                yield kind.event(index)
-
-
-def dependencies(plan: Plan) -> list[tuple[int, ...]]:
-    """For each op, the earlier ops whose end it must wait for (see the module docstring)."""
-    last_writer: dict[Place, int] = {}
-    readers: dict[Place, list[int]] = {}
-    staged_by: dict[Place, deque[int]] = {}  # loads whose copy is still in staging, oldest first
-    result = []
-    ops = zip(
-        plan.kind_codes.tolist(), plan.layer_numbers.tolist(), plan.staged.tolist(), strict=True
-    )
-    for index, (code, layer, staged) in enumerate(ops):
-        reads, writes = _places(code, layer, staged)
-        waits = set()
-        for place in reads:
-            if place[0] == "staging":
-                waits.add(staged_by[place].popleft())
-            elif place in last_writer:
-                waits.add(last_writer[place])
-        for place in writes:
-            if place[0] != "staging":
-                waits.update(readers.get(place, ()))
-                waits.update([last_writer[place]] if place in last_writer else [])
-        for place in reads:
-            readers.setdefault(place, []).append(index)
-        for place in writes:
-            if place[0] == "staging":
-                staged_by.setdefault(place, deque()).append(index)
-            else:
-                last_writer[place], readers[place] = index, []
-        result.append(tuple(sorted(waits)))
-    return result
-
-
-def _places(code: int, layer: int, staged: bool) -> tuple[tuple[Place, ...], tuple[Place, ...]]:
-    """(places read, places written) by one op."""
-    if code in (KIND_CODE["fwd"], KIND_CODE["bwd"]):
-        source = ("staging", layer - 1) if staged else _WORKING
-        if code == KIND_CODE["fwd"]:
-            return (source,), (_WORKING,)
-        return (source, _GRADIENT), (_GRADIENT,)
-    if code in (KIND_CODE["loadmem"], KIND_CODE["loaddisk"]):
-        where = "buffer" if code == KIND_CODE["loadmem"] else "disk"
-        target = ("staging", layer) if staged else _WORKING
-        return (((where, layer),) if (where, layer) != ("buffer", 0) else ()), (target,)
-    if code == KIND_CODE["storemem"]:
-        return (_WORKING,), (("buffer", layer),)
-    if code == KIND_CODE["storedisk"]:
-        return (_WORKING,), (("disk", layer),)
-    return (), (("buffer", layer),)  # free
+    def _come(self, moment: int) -> None:
+        """A moment other than an op's end has come: wake whoever waits for it."""
+        self.passed[moment] = True
+        event = self.events.pop(moment, None)
+        if event is not None:
+            event.succeed()
