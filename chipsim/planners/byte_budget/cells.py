@@ -28,13 +28,14 @@ its parts' ops, and the first candidate's tag.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from .layout import DISK, SPLIT_DISK, SPLIT_MEM
 
 TAG = 1 << 16  # splits are int16, so choice * TAG + split keeps both
 TIE = 1 << 40  # another candidate reaches the same least value
-jit = njit(cache=True, boundscheck=False, nogil=True)
+jit = njit(cache=True, boundscheck=False, nogil=True, _nrt=False)
 
 
 @jit
@@ -46,100 +47,122 @@ def pick(value, tag, candidate, candidate_tag):
 
 
 @jit
-def both_places(best_v, best_t, rows, span, heads, k):
-    """Offer the memory and disk splits at k to both places' cells."""
+def both_places(best_v, best_t, rows, span, heads):
+    """Offer every memory and disk split to both places' cells. Tables are indexed
+    whole, not sliced: a slice per k costs reference counting."""
     t_v, _, up_v, _, disk_v, _ = rows
-    base, _, _, disk_top = span
+    base, top, _, disk_top = span
     _, mem, disk, minus = heads
-    low0, low1, up, less = t_v[0, base, k], t_v[1, base, k], up_v[k], minus[k]
-    paged = disk_v[DISK, k, disk_top]
-    mem0, mem1, disk0, disk1 = mem[0, k], mem[1, k], disk[0, k], disk[1, k]
-    mem_tag, disk_tag = SPLIT_MEM * TAG + k, SPLIT_DISK * TAG + k
-    value0, tag0, value1, tag1 = best_v[0], best_t[0], best_v[1], best_t[1]
-    for m in range(up.shape[0]):
-        v, t = pick(value0[m], tag0[m], (mem0 + up[m]) + low0[m], mem_tag)
-        value0[m], tag0[m] = pick(v, t, ((disk0 + paged[m]) - less) + low0[m], disk_tag)
-        v, t = pick(value1[m], tag1[m], (mem1 + up[m]) + low1[m], mem_tag)
-        value1[m], tag1[m] = pick(v, t, ((disk1 + paged[m]) - less) + low1[m], disk_tag)
+    for k in range(base + 1, top):
+        mem0, mem1, disk0, disk1 = mem[0, k], mem[1, k], disk[0, k], disk[1, k]
+        mem_tag, disk_tag, less = SPLIT_MEM * TAG + k, SPLIT_DISK * TAG + k, minus[k]
+        for m in range(best_v.shape[1]):
+            up, paged = up_v[k, m], disk_v[DISK, k, disk_top, m]
+            low0, low1 = t_v[0, base, k, m], t_v[1, base, k, m]
+            v, t = pick(best_v[0, m], best_t[0, m], (mem0 + up) + low0, mem_tag)
+            best_v[0, m], best_t[0, m] = pick(v, t, ((disk0 + paged) - less) + low0, disk_tag)
+            v, t = pick(best_v[1, m], best_t[1, m], (mem1 + up) + low1, mem_tag)
+            best_v[1, m], best_t[1, m] = pick(v, t, ((disk1 + paged) - less) + low1, disk_tag)
 
 
 @jit
-def memory_only(best_v, best_t, rows, span, heads, k):
-    """Offer the memory split at k to the buffer's cell (no disk)."""
-    low, up, head, tag = rows[0][0, span[0], k], rows[2][k], heads[1][0, k], SPLIT_MEM * TAG + k
-    value, tags = best_v[0], best_t[0]
-    for m in range(up.shape[0]):
-        value[m], tags[m] = pick(value[m], tags[m], (head + up[m]) + low[m], tag)
+def memory_only(best_v, best_t, rows, span, heads):
+    """Offer every memory split to the buffer's cell (no disk), as ``both_places``."""
+    t_v, up_v, mem = rows[0], rows[2], heads[1]
+    base, top = span[0], span[1]
+    for k in range(base + 1, top):
+        head, tag = mem[0, k], SPLIT_MEM * TAG + k
+        for m in range(best_v.shape[1]):
+            value = (head + up_v[k, m]) + t_v[0, base, k, m]
+            best_v[0, m], best_t[0, m] = pick(best_v[0, m], best_t[0, m], value, tag)
 
 
 @jit
-def ops_of(place, m, tag, rows, span, steps):
-    """The ops of the candidate ``tag`` names, at free unit m."""
-    t_o, up_o, disk_o = rows[1], rows[3], rows[5]
-    base, _, first, disk_top = span
-    k = tag % TAG
-    if tag == steps[3]:
-        return steps[0] + t_o[place, base, first, m]
-    if tag // TAG == SPLIT_MEM:
-        return steps[1][k] + up_o[k, m] + t_o[place, base, k, m]
-    return steps[2][k] + disk_o[DISK, k, disk_top, m] + t_o[place, base, k, m]
+def ops_of(m, tag, parts, steps):
+    """The ops of the candidate ``tag`` names at free unit m; ``parts`` = (lower,
+    upper, disk) ops by (k, m), the first candidate's lower part at k = ``steps[4]``."""
+    low_o, up_o, disk_o = parts
+    k, choice = tag & (TAG - 1), tag // TAG
+    if choice == SPLIT_MEM:
+        return steps[1][k] + up_o[k, m] + low_o[k, m]
+    if choice == SPLIT_DISK:
+        return steps[2][k] + disk_o[k, m] + low_o[k, m]
+    return steps[0] + low_o[steps[4], m]
 
 
 @jit
-def value_of(place, m, tag, rows, span, heads):
-    """The value of the candidate ``tag`` names, at free unit m."""
-    t_v, up_v, disk_v = rows[0], rows[2], rows[4]
-    base, _, first, disk_top = span
-    k = tag % TAG
-    if tag // TAG == SPLIT_MEM:
-        return (heads[1][place, k] + up_v[k, m]) + t_v[place, base, k, m]
-    if tag // TAG == SPLIT_DISK:
-        paged = heads[2][place, k] + disk_v[DISK, k, disk_top, m]
-        return (paged - heads[3][k]) + t_v[place, base, k, m]
-    return heads[0][place] + t_v[place, base, first, m]
+def value_of(m, tag, parts, heads):
+    """The value of the candidate ``tag`` names at free unit m (as ``ops_of``; ``heads``
+    this place's: first, memory splits' and disk splits' by k, minus by k)."""
+    low_v, up_v, disk_v = parts
+    k, choice = tag & (TAG - 1), tag // TAG
+    if choice == SPLIT_MEM:
+        return (heads[1][k] + up_v[k, m]) + low_v[k, m]
+    if choice == SPLIT_DISK:
+        return ((heads[2][k] + disk_v[k, m]) - heads[3][k]) + low_v[k, m]
+    return heads[0] + low_v[heads[4], m]
 
 
 @jit
-def exact(place, m, rows, span, heads, steps, use_disk):
+def exact(m, values, ops, heads, steps, splits):
     """(value, tag, ops) at a tied unit: every candidate in tables.py's order, each
     taken only where strictly better (less value, or the same and fewer ops)."""
-    base, top = span[0], span[1]
     tag = steps[3]
-    value = value_of(place, m, tag, rows, span, heads)
-    ops = ops_of(place, m, tag, rows, span, steps)
-    for choice in range(SPLIT_MEM, SPLIT_DISK + 1 if use_disk else SPLIT_MEM + 1):
-        for k in range(base + 1, top):
+    value, count = value_of(m, tag, values, heads), ops_of(m, tag, ops, steps)
+    for choice in range(SPLIT_MEM, splits[2] + 1):
+        for k in range(splits[0], splits[1]):
             new_tag = choice * TAG + k
-            new = value_of(place, m, new_tag, rows, span, heads)
-            new_ops = ops_of(place, m, new_tag, rows, span, steps)
-            if (new < value) | ((new == value) & (new_ops < ops)):
-                value, tag, ops = new, new_tag, new_ops
-    return value, tag, ops
+            new, new_ops = value_of(m, new_tag, values, heads), ops_of(m, new_tag, ops, steps)
+            if (new < value) | ((new == value) & (new_ops < count)):
+                value, tag, count = new, new_tag, new_ops
+    return value, tag, count
+
+
+@jit
+def settle(best, values, ops, heads, steps, splits):
+    """One place's cell once every split is offered: offer the first candidate, then
+    take each unit's ops from its winner's tag, or, where candidates tie, let ``exact``
+    pick the winner."""
+    value, count, tags = best
+    head, row, first_tag = heads[0], values[0][heads[4]], steps[3]
+    ties = 0
+    for m in range(value.shape[0]):
+        value[m], tags[m] = pick(value[m], tags[m], head + row[m], first_tag)
+        ties |= tags[m]
+    low_o, up_o, disk_o = ops
+    first_ops, mem_ops, disk_ops = low_o[heads[4]], steps[1], steps[2]
+    for m in range(value.shape[0]):  # ops_of, written out: a call per unit costs more
+        k, choice = tags[m] & (TAG - 1), (tags[m] & ~TIE) // TAG
+        if choice == SPLIT_MEM:
+            count[m] = mem_ops[k] + up_o[k, m] + low_o[k, m]
+        elif choice == SPLIT_DISK:
+            count[m] = disk_ops[k] + disk_o[k, m] + low_o[k, m]
+        else:
+            count[m] = steps[0] + first_ops[m]
+    if ties & TIE:
+        for m in range(value.shape[0]):
+            if tags[m] & TIE:
+                value[m], tags[m], count[m] = exact(m, values, ops, heads, steps, splits)
 
 
 @jit
 def best_pair(best, rows, span, heads, steps, use_disk):
     """Both places' cells over ``span``: values, ops and tags in ``best``."""
     best_v, best_o, best_t = best
-    base, top, first, _ = span
+    t_v, t_o, up_v, up_o, disk_v, disk_o = rows
+    base, top, first, disk_top = span
     places = 2 if use_disk else 1
     for place in range(places):
-        row = rows[0][place, base, first]
-        for m in range(best_v.shape[1]):
-            best_v[place, m] = heads[0][place] + row[m]
-            best_t[place, m] = steps[3]
-    for k in range(base + 1, top):
-        if use_disk:
-            both_places(best_v, best_t, rows, span, heads, k)
-        else:
-            memory_only(best_v, best_t, rows, span, heads, k)
+        best_v[place] = np.inf
+        best_t[place] = 0
+    if use_disk:
+        both_places(best_v, best_t, rows, span, heads)
+    else:
+        memory_only(best_v, best_t, rows, span, heads)
+    splits = (base + 1, top, SPLIT_DISK if use_disk else SPLIT_MEM)
     for place in range(places):
-        for m in range(best_v.shape[1]):
-            tag = best_t[place, m]
-            if tag & TIE:
-                best_v[place, m], tag, best_o[place, m] = exact(
-                    place, m, rows, span, heads, steps, use_disk
-                )
-                best_t[place, m] = tag
-            else:
-                best_o[place, m] = ops_of(place, m, tag, rows, span, steps)
+        values = (t_v[place, base], up_v, disk_v[DISK, :, disk_top])
+        ops = (t_o[place, base], up_o, disk_o[DISK, :, disk_top])
+        part = (heads[0][place], heads[1][place], heads[2][place], heads[3], first)
+        cell = (best_v[place], best_o[place], best_t[place])
+        settle(cell, values, ops, part, (steps[0], steps[1], steps[2], steps[3], first), splits)

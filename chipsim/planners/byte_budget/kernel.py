@@ -18,45 +18,51 @@ from ...progress import report
 from . import layout as lay
 from .cells import TAG, best_pair
 
-jit = njit(cache=True, boundscheck=False, nogil=True)
+jit = njit(cache=True, boundscheck=False, nogil=True, _nrt=False)
 
 
 @jit
 def keep(tables, key, best, places):
     """Write the first ``places`` cells of ``best`` into the tables at ``key`` = (base, top)."""
     values, ops, choice, split, _ = tables
-    best_v, best_o, best_t = best
     base, top = key
     for place in range(places):
-        for m in range(best_v.shape[1]):
-            values[place, base, top, m] = best_v[place, m]
-            ops[place, base, top, m] = best_o[place, m]
-            choice[place, base, top, m] = best_t[place, m] // TAG
-            split[place, base, top, m] = best_t[place, m] % TAG
+        value, count, tag = best[0][place], best[1][place], best[2][place]
+        value_row, ops_row = values[place, base, top], ops[place, base, top]
+        choice_row, split_row = choice[place, base, top], split[place, base, top]
+        for m in range(value.shape[0]):
+            value_row[m], ops_row[m] = value[m], count[m]
+            choice_row[m], split_row[m] = tag[m] // TAG, tag[m] & (TAG - 1)
+
+
+@jit
+def split_heads(prices, walk, stored, base, top, heads, steps):
+    """The parts of each split's value and ops that depend on the base and k alone."""
+    first, mem, disk, _ = heads
+    reload = (prices[lay.LM, base], prices[lay.LD, base])
+    for place in range(2):
+        first[place] = reload[place] + walk[top - 1] - walk[base] + prices[lay.BWD, top]
+        for k in range(base + 1, top):
+            mem[place, k] = reload[place] + walk[k] - walk[base] + stored[k]
+            disk[place, k] = reload[place] + walk[k] - walk[base] + prices[lay.SD, k]
+    for k in range(base + 1, top):
+        steps[1][k], steps[2][k] = k - base + 3, k - base + 1
 
 
 @jit
 def t_pair(prices, walk, stored, tables, span, upper, scratch):
     """T°[place, base, top] for both places (tables._cell), into ``scratch``'s best."""
-    best, first, mem, disk, steps_mem, steps_disk = scratch
+    best, heads, steps = scratch[0], scratch[1:5], scratch[5:]
     base, top, places = span
-    reload = (prices[lay.LM, base], prices[lay.LD, base])
-    for place in range(places):
-        first[place] = reload[place] + walk[top - 1] - walk[base] + prices[lay.BWD, top]
-        for k in range(base + 1, top):
-            mem[place, k] = reload[place] + walk[k] - walk[base] + stored[k]
-            disk[place, k] = reload[place] + walk[k] - walk[base] + prices[lay.SD, k]
     if top - base == 1:
         for place in range(places):
-            best[0][place] = reload[place] + prices[lay.BWD, top]
-            best[1][place] = 2
+            reload = prices[lay.LM, base] if place == lay.MEM else prices[lay.LD, base]
+            best[0][place], best[1][place] = reload + prices[lay.BWD, top], 2
             best[2][place] = lay.PEEL * TAG
         return
-    for k in range(base + 1, top):
-        steps_mem[k], steps_disk[k] = k - base + 3, k - base + 1
+    steps = (top - base + 1, steps[0], steps[1], lay.PEEL * TAG)
+    split_heads(prices, walk, stored, base, top, heads, steps)
     rows = (tables[0], tables[1], upper[0], upper[1], tables[0], tables[1])
-    heads = (first, mem, disk, prices[lay.LD])
-    steps = (top - base + 1, steps_mem, steps_disk, lay.PEEL * TAG)
     best_pair(best, rows, (base, top, top - 1, top), heads, steps, places == 2)
 
 
@@ -64,12 +70,11 @@ def t_pair(prices, walk, stored, tables, span, upper, scratch):
 def fill_t_top(prices, walk, stored, size, use_disk, tables, top, upper, scratch):
     """Every T[place, base, top] for one top, bases downwards (tables.fill_t's inner loop)."""
     t_v, t_o, _, _, moved = tables
-    best = scratch[0]
-    upper[0][:] = np.inf
-    upper[1][:] = 0
+    best, places = scratch[0], 2 if use_disk else 1
+    upper[0][:], upper[1][:] = np.inf, 0
     for base in range(top - 1, -1, -1):
-        t_pair(prices, walk, stored, tables, (base, top, 2 if use_disk else 1), upper, scratch)
-        keep(tables, (base, top), best, 2 if use_disk else 1)
+        t_pair(prices, walk, stored, tables, (base, top, places), upper, scratch)
+        keep(tables, (base, top), best, places)
         if use_disk:
             rehome(prices, stored, size, t_v, t_o, moved, base, top, best[0], best[1])
         if base >= 1:
@@ -119,21 +124,18 @@ def shift_up(out_v, out_o, row_v, row_o, by, minus_v, minus_o):
 def fill_f_all(t_v, t_o, charged, size, use_disk, tables, upper, scratch):
     """F for every base, downwards (tables.fill_f); F's tables hold the top-L column only."""
     f_v, f_o, _, _, moved = tables
-    best, first, mem, disk, steps_mem, steps_disk = scratch
+    best, heads, (steps_mem, steps_disk) = scratch[0], scratch[1:5], scratch[5:]
     stored, paged = charged
     layers = t_v.shape[1] - 1
-    upper[0][:] = np.inf
-    upper[1][:] = 0
-    first[:] = 0.0
-    steps_mem[:], steps_disk[:] = 2, 1
+    heads[0][:], heads[3][:], steps_mem[:], steps_disk[:] = 0.0, 0.0, 2, 1
     for place in range(2):
-        mem[place], disk[place] = stored, paged
-    heads = (first, mem, disk, np.zeros_like(paged))
+        for k in range(layers + 1):
+            heads[1][place, k], heads[2][place, k] = stored[k], paged[k]
     rows = (t_v, t_o, upper[0], upper[1], f_v, f_o)
+    upper[0][:], upper[1][:] = np.inf, 0
+    steps = (0, steps_mem, steps_disk, lay.NO_STORE * TAG)
     for base in range(layers - 1, -1, -1):
-        span = (base, layers, layers, 0)
-        steps = (0, steps_mem, steps_disk, lay.NO_STORE * TAG)
-        best_pair(best, rows, span, heads, steps, use_disk)
+        best_pair(best, rows, (base, layers, layers, 0), heads, steps, use_disk)
         keep(tables, (base, 0), best, 2 if use_disk else 1)
         if base == 0 and use_disk:  # the forward phase may page a0
             move(f_v[lay.MEM, 0, 0], f_o[lay.MEM, 0, 0], moved[lay.MEM, 0, 0], paged[0], 1,
@@ -150,6 +152,7 @@ def fill_tables(prices: np.ndarray, size: np.ndarray, budget: int, use_disk: boo
     walk = np.concatenate([[0.0], np.cumsum(prices[lay.FWD, 1:])])
     stored = prices[lay.SM] + prices[lay.FREE]
     upper, scratch = _scratch(layers, budget)
+    scratch[4][:] = prices[lay.LD]  # a disk split's upper part starts with a(k) loaded
     for top in range(1, layers + 1):
         report("planning", top * (top - 1) // 2, layers * (layers + 1) // 2)  # ~ cells so far
         fill_t_top(prices, walk, stored, size, use_disk, t_tab.columns(), top, upper, scratch)
@@ -159,11 +162,16 @@ def fill_tables(prices: np.ndarray, size: np.ndarray, budget: int, use_disk: boo
 
 
 def _scratch(layers: int, budget: int) -> tuple[tuple, tuple]:
-    """The upper parts (values, ops by k), and a (base, top)'s cells and their parts."""
-    rows = (layers + 1, budget + 1)
+    """The upper parts (values, ops by k), both places' cells, and the parts of a
+    base's cells: heads (first, memory split, disk split, minus) and steps."""
+    rows, cells = (layers + 1, budget + 1), (2, budget + 1)
     upper = (np.empty(rows), np.empty(rows, dtype=np.int64))
-    best = (np.empty((2, budget + 1)), np.empty((2, budget + 1), np.int64),
-            np.empty((2, budget + 1), np.int64))  # fmt: skip
-    heads = (np.empty(2), np.empty((2, layers + 1)), np.empty((2, layers + 1)))
+    best = (np.empty(cells), np.empty(cells, np.int64), np.empty(cells, np.int64))
+    heads = (
+        np.empty(2),
+        np.empty((2, layers + 1)),
+        np.empty((2, layers + 1)),
+        np.empty(layers + 1),
+    )
     steps = (np.empty(layers + 1, np.int64), np.empty(layers + 1, np.int64))
     return upper, (best, *heads, *steps)
