@@ -11,6 +11,8 @@ re-homes, as tables.py does.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 from numba import njit
 
@@ -64,6 +66,13 @@ def t_pair(prices, walk, stored, tables, span, upper, scratch):
     split_heads(prices, walk, stored, base, top, heads, steps)
     rows = (tables[0], tables[1], upper[0], upper[1], tables[0], tables[1])
     best_pair(best, rows, (base, top, top - 1, top), heads, steps, places == 2)
+
+
+@jit
+def fill_t_tops(prices, walk, stored, size, use_disk, tables, tops, upper, scratch):
+    """Every T[place, base, top] for tops in range(*tops), bases downwards (tables.fill_t)."""
+    for top in range(*tops):
+        fill_t_top(prices, walk, stored, size, use_disk, tables, top, upper, scratch)
 
 
 @jit
@@ -121,6 +130,23 @@ def shift_up(out_v, out_o, row_v, row_o, by, minus_v, minus_o):
 
 
 @jit
+def blank(tables, use_disk, forward):
+    """Set every entry the fill will not write as a blank ``Tables`` has it: no plan (inf,
+    0 ops, choice and split 0) and no move."""
+    values, ops, choice, split, moved = tables
+    places = 2 if use_disk else 1
+    for place in range(2):
+        for base in range(values.shape[1]):
+            for top in range(values.shape[2]):
+                moved[place, base, top] = False
+                written = base < values.shape[1] - 1 if forward else top > base
+                if place >= places or not written:
+                    values[place, base, top] = np.inf
+                    ops[place, base, top], choice[place, base, top] = 0, 0
+                    split[place, base, top] = 0
+
+
+@jit
 def fill_f_all(t_v, t_o, charged, size, use_disk, tables, upper, scratch):
     """F for every base, downwards (tables.fill_f); F's tables hold the top-L column only."""
     f_v, f_o, _, _, moved = tables
@@ -148,17 +174,26 @@ def fill_f_all(t_v, t_o, charged, size, use_disk, tables, upper, scratch):
 def fill_tables(prices: np.ndarray, size: np.ndarray, budget: int, use_disk: bool, objective: str):
     """(T, F) as ``tables.fill_t`` and ``tables.fill_f`` give them, compiled."""
     layers = len(size) - 1
-    t_tab, f_tab = lay.Tables(layers, budget), lay.Tables(layers, budget, tops=1)
+    t_tab, f_tab = lay.Tables(layers, budget, blank=False), lay.Tables(layers, budget, 1, False)
+    blank(t_tab.columns(), use_disk, False)
+    blank(f_tab.columns(), use_disk, True)
     walk = np.concatenate([[0.0], np.cumsum(prices[lay.FWD, 1:])])
     stored = prices[lay.SM] + prices[lay.FREE]
     upper, scratch = _scratch(layers, budget)
     scratch[4][:] = prices[lay.LD]  # a disk split's upper part starts with a(k) loaded
-    for top in range(1, layers + 1):
-        report("planning", top * (top - 1) // 2, layers * (layers + 1) // 2)  # ~ cells so far
-        fill_t_top(prices, walk, stored, size, use_disk, t_tab.columns(), top, upper, scratch)
+    for tops in _chunks(layers):  # a call each: few calls from Python, progress between
+        report("planning", tops[0] ** 3, (layers + 1) ** 3)  # ~ candidates so far
+        fill_t_tops(prices, walk, stored, size, use_disk, t_tab.columns(), tops, upper, scratch)
     charged = lay.charges(prices, objective)
     fill_f_all(t_tab.value, t_tab.ops, charged, size, use_disk, f_tab.columns(), upper, scratch)
     return t_tab, f_tab
+
+
+def _chunks(layers: int, count: int = 16) -> list[tuple[int, int]]:
+    """Tops 1..L cut into at most ``count`` ranges of about equal work (tops up to t
+    cost about t³)."""
+    ends = sorted({max(1, round((layers + 1) * (i / count) ** (1 / 3))) for i in range(count + 1)})
+    return list(pairwise(ends))  # the last end is L + 1
 
 
 def _scratch(layers: int, budget: int) -> tuple[tuple, tuple]:
