@@ -24,17 +24,40 @@ jit = njit(cache=True, boundscheck=False, nogil=True, _nrt=False)
 
 
 @jit
-def keep(tables, key, best, places):
-    """Write the first ``places`` cells of ``best`` into the tables at ``key`` = (base, top)."""
-    values, ops, choice, split, _ = tables
+def keep(tables, key, best, places, moves):
+    """Write the cells of ``best`` into the tables at ``key`` = (base, top), each place
+    with its offer to re-home first (tables._rehome): ``moves`` = per place (head,
+    steps, shift, offered), read from the other place's cell before any move."""
+    values, ops, choice, split, moved = tables
     base, top = key
+    last = best[0].shape[1] - 1
     for place in range(places):
+        head, steps, shift, offered = moves[place]
         value, count, tag = best[0][place], best[1][place], best[2][place]
-        value_row, ops_row = values[place, base, top], ops[place, base, top]
-        choice_row, split_row = choice[place, base, top], split[place, base, top]
-        for m in range(value.shape[0]):
-            value_row[m], ops_row[m] = value[m], count[m]
-            choice_row[m], split_row[m] = tag[m] // TAG, tag[m] & (TAG - 1)
+        other_v, other_o = best[0][1 - place], best[1][1 - place]
+        for m in range(last + 1):
+            j = min(m + shift, last)
+            new = head + other_v[max(j, 0)] if j >= 0 else head + np.inf
+            new_ops = steps + other_o[max(j, 0)] if j >= 0 else steps
+            better = offered & ((new < value[m]) | ((new == value[m]) & (new_ops < count[m])))
+            values[place, base, top, m] = new if better else value[m]
+            ops[place, base, top, m] = new_ops if better else count[m]
+            choice[place, base, top, m], split[place, base, top, m] = (
+                tag[m] // TAG,
+                tag[m] & (TAG - 1),
+            )
+            moved[place, base, top, m] = better
+
+
+@jit
+def rehomes(prices, stored, size, base, use_disk):
+    """T's moves for ``keep``: the buffer's base to disk (frees it; a0 stays in inputs,
+    nothing to free), a paged base back to the buffer; none without a disk."""
+    freed = size[base] if base > 0 else 0
+    to_disk = prices[lay.LM, base] + prices[lay.SD, base] - prices[lay.LD, base]
+    to_memory = prices[lay.LD, base] + stored[base] - prices[lay.LM, base]
+    return ((to_disk, 2 if base > 0 else 1, freed, use_disk),
+            (to_memory, 2, -size[base], use_disk and base > 0))  # fmt: skip
 
 
 @jit
@@ -78,45 +101,15 @@ def fill_t_tops(prices, walk, stored, size, use_disk, tables, tops, upper, scrat
 @jit
 def fill_t_top(prices, walk, stored, size, use_disk, tables, top, upper, scratch):
     """Every T[place, base, top] for one top, bases downwards (tables.fill_t's inner loop)."""
-    t_v, t_o, _, _, moved = tables
+    t_v, t_o = tables[0], tables[1]
     best, places = scratch[0], 2 if use_disk else 1
     upper[0][:], upper[1][:] = np.inf, 0
     for base in range(top - 1, -1, -1):
         t_pair(prices, walk, stored, tables, (base, top, places), upper, scratch)
-        keep(tables, (base, top), best, places)
-        if use_disk:
-            rehome(prices, stored, size, t_v, t_o, moved, base, top, best[0], best[1])
+        keep(tables, (base, top), best, places, rehomes(prices, stored, size, base, use_disk))
         if base >= 1:
             shift_up(upper[0][base], upper[1][base], t_v[lay.MEM, base, top],
                      t_o[lay.MEM, base, top], size[base], prices[lay.LM, base], 1)  # fmt: skip
-
-
-@jit
-def move(values, ops, moved, head, steps, other_v, other_o, shift):
-    """Offer re-homing first: ``head + other[m + shift]`` (the last entry past the end,
-    inf before the first), ops ``steps + other_o``, where strictly better."""
-    last = values.shape[0] - 1
-    for m in range(values.shape[0]):
-        j = min(m + shift, last)
-        value = head + other_v[j] if j >= 0 else head + np.inf
-        count = steps + other_o[j] if j >= 0 else steps
-        better = (value < values[m]) | ((value == values[m]) & (count < ops[m]))
-        moved[m] = better
-        if better:
-            values[m], ops[m] = value, count
-
-
-@jit
-def rehome(prices, stored, size, t_v, t_o, moved, base, top, cell_v, cell_o):
-    """Offer each source's move to the other place, read from the cells before moves."""
-    freed = size[base] if base > 0 else 0  # a0 stays in inputs: nothing to free
-    head = prices[lay.LM, base] + prices[lay.SD, base] - prices[lay.LD, base]
-    move(t_v[lay.MEM, base, top], t_o[lay.MEM, base, top], moved[lay.MEM, base, top], head,
-         2 if base > 0 else 1, cell_v[lay.DISK], cell_o[lay.DISK], freed)  # fmt: skip
-    if base > 0:
-        head = prices[lay.LD, base] + stored[base] - prices[lay.LM, base]
-        move(t_v[lay.DISK, base, top], t_o[lay.DISK, base, top], moved[lay.DISK, base, top], head,
-             2, cell_v[lay.MEM], cell_o[lay.MEM], -size[base])  # fmt: skip
 
 
 @jit
@@ -138,18 +131,17 @@ def blank(tables, use_disk, forward):
     for place in range(2):
         for base in range(values.shape[1]):
             for top in range(values.shape[2]):
-                moved[place, base, top] = False
                 written = base < values.shape[1] - 1 if forward else top > base
                 if place >= places or not written:
                     values[place, base, top] = np.inf
                     ops[place, base, top], choice[place, base, top] = 0, 0
-                    split[place, base, top] = 0
+                    split[place, base, top], moved[place, base, top] = 0, False
 
 
 @jit
 def fill_f_all(t_v, t_o, charged, size, use_disk, tables, upper, scratch):
     """F for every base, downwards (tables.fill_f); F's tables hold the top-L column only."""
-    f_v, f_o, _, _, moved = tables
+    f_v, f_o = tables[0], tables[1]
     best, heads, (steps_mem, steps_disk) = scratch[0], scratch[1:5], scratch[5:]
     stored, paged = charged
     layers = t_v.shape[1] - 1
@@ -162,10 +154,8 @@ def fill_f_all(t_v, t_o, charged, size, use_disk, tables, upper, scratch):
     steps = (0, steps_mem, steps_disk, lay.NO_STORE * TAG)
     for base in range(layers - 1, -1, -1):
         best_pair(best, rows, (base, layers, layers, 0), heads, steps, use_disk)
-        keep(tables, (base, 0), best, 2 if use_disk else 1)
-        if base == 0 and use_disk:  # the forward phase may page a0
-            move(f_v[lay.MEM, 0, 0], f_o[lay.MEM, 0, 0], moved[lay.MEM, 0, 0], paged[0], 1,
-                 f_v[lay.DISK, 0, 0], f_o[lay.DISK, 0, 0], 0)  # fmt: skip
+        page = (paged[0], 1, 0, use_disk and base == 0)  # the forward phase may page a0
+        keep(tables, (base, 0), best, 2 if use_disk else 1, (page, (0.0, 0, 0, False)))
         if base >= 1:
             shift_up(upper[0][base], upper[1][base], f_v[lay.MEM, base, 0],
                      f_o[lay.MEM, base, 0], size[base], 0.0, 0)  # fmt: skip
