@@ -24,29 +24,25 @@ jit = njit(cache=True, boundscheck=False, nogil=True, _nrt=False)
 
 
 @jit
-def keep(tables, key, best, places, moves):
+def keep(tables, key, best, places, moves, shifted):
     """Write the cells of ``best`` into the tables at ``key`` = (base, top), each place
     with its offer to re-home first (tables._rehome): ``moves`` = per place (head,
-    steps, shift, offered), read from the other place's cell before any move."""
+    steps, shift, offered), read from the other place's cell before any move (shifted
+    into ``shifted``)."""
     values, ops, choice, split, moved = tables
     base, top = key
-    last = best[0].shape[1] - 1
     for place in range(places):
         head, steps, shift, offered = moves[place]
         value, count, tag = best[0][place], best[1][place], best[2][place]
-        other_v, other_o = best[0][1 - place], best[1][1 - place]
-        for m in range(last + 1):
-            j = min(m + shift, last)
-            new = head + other_v[max(j, 0)] if j >= 0 else head + np.inf
-            new_ops = steps + other_o[max(j, 0)] if j >= 0 else steps
+        other_v, other_o = shifted[0][place], shifted[1][place]
+        shift_row(other_v, other_o, best[0][1 - place], best[1][1 - place], shift, 0.0, 0)
+        for m in range(value.shape[0]):
+            new, new_ops = head + other_v[m], steps + other_o[m]
             better = offered & ((new < value[m]) | ((new == value[m]) & (new_ops < count[m])))
             values[place, base, top, m] = new if better else value[m]
             ops[place, base, top, m] = new_ops if better else count[m]
-            choice[place, base, top, m], split[place, base, top, m] = (
-                tag[m] // TAG,
-                tag[m] & (TAG - 1),
-            )
-            moved[place, base, top, m] = better
+            choice[place, base, top, m] = tag[m] // TAG
+            split[place, base, top, m], moved[place, base, top, m] = tag[m] & (TAG - 1), better
 
 
 @jit
@@ -77,7 +73,7 @@ def split_heads(prices, walk, stored, base, top, heads, steps):
 @jit
 def t_pair(prices, walk, stored, tables, span, upper, scratch):
     """T°[place, base, top] for both places (tables._cell), into ``scratch``'s best."""
-    best, heads, steps = scratch[0], scratch[1:5], scratch[5:]
+    best, heads, steps = scratch[0], scratch[1:5], scratch[5:7]
     base, top, places = span
     if top - base == 1:
         for place in range(places):
@@ -106,20 +102,27 @@ def fill_t_top(prices, walk, stored, size, use_disk, tables, top, upper, scratch
     upper[0][:], upper[1][:] = np.inf, 0
     for base in range(top - 1, -1, -1):
         t_pair(prices, walk, stored, tables, (base, top, places), upper, scratch)
-        keep(tables, (base, top), best, places, rehomes(prices, stored, size, base, use_disk))
+        moves = rehomes(prices, stored, size, base, use_disk)
+        keep(tables, (base, top), best, places, moves, scratch[7])
         if base >= 1:
-            shift_up(upper[0][base], upper[1][base], t_v[lay.MEM, base, top],
-                     t_o[lay.MEM, base, top], size[base], prices[lay.LM, base], 1)  # fmt: skip
+            shift_row(upper[0][base], upper[1][base], t_v[lay.MEM, base, top],
+                      t_o[lay.MEM, base, top], -size[base], prices[lay.LM, base], 1)  # fmt: skip
 
 
 @jit
-def shift_up(out_v, out_o, row_v, row_o, by, minus_v, minus_o):
-    """``row[m - by] - minus`` for each m (inf and 0 where m < by)."""
-    for m in range(out_v.shape[0]):
-        if m >= by:
-            out_v[m], out_o[m] = row_v[m - by] - minus_v, row_o[m - by] - minus_o
-        else:
-            out_v[m], out_o[m] = np.inf, 0
+def shift_row(out_v, out_o, row_v, row_o, shift, minus_v, minus_o):
+    """``row[m + shift] - minus`` for each m: inf and 0 ops before the row's first entry,
+    its last entry past its end."""
+    units = out_v.shape[0]
+    low = min(units, max(0, -shift))
+    high = max(low, units - max(shift, 0))
+    for m in range(low):
+        out_v[m], out_o[m] = np.inf, 0
+    for i in range(high - low):  # unsigned indices: no wraparound test, so it vectorises
+        m, j = np.uint64(low + i), np.uint64(low + i + shift)
+        out_v[m], out_o[m] = row_v[j] - minus_v, row_o[j] - minus_o
+    for m in range(high, units):
+        out_v[m], out_o[m] = row_v[units - 1] - minus_v, row_o[units - 1] - minus_o
 
 
 @jit
@@ -142,7 +145,7 @@ def blank(tables, use_disk, forward):
 def fill_f_all(t_v, t_o, charged, size, use_disk, tables, upper, scratch):
     """F for every base, downwards (tables.fill_f); F's tables hold the top-L column only."""
     f_v, f_o = tables[0], tables[1]
-    best, heads, (steps_mem, steps_disk) = scratch[0], scratch[1:5], scratch[5:]
+    best, heads, (steps_mem, steps_disk) = scratch[0], scratch[1:5], scratch[5:7]
     stored, paged = charged
     layers = t_v.shape[1] - 1
     heads[0][:], heads[3][:], steps_mem[:], steps_disk[:] = 0.0, 0.0, 2, 1
@@ -155,10 +158,10 @@ def fill_f_all(t_v, t_o, charged, size, use_disk, tables, upper, scratch):
     for base in range(layers - 1, -1, -1):
         best_pair(best, rows, (base, layers, layers, 0), heads, steps, use_disk)
         page = (paged[0], 1, 0, use_disk and base == 0)  # the forward phase may page a0
-        keep(tables, (base, 0), best, 2 if use_disk else 1, (page, (0.0, 0, 0, False)))
+        keep(tables, (base, 0), best, 2 if use_disk else 1, (page, (0.0, 0, 0, False)), scratch[7])
         if base >= 1:
-            shift_up(upper[0][base], upper[1][base], f_v[lay.MEM, base, 0],
-                     f_o[lay.MEM, base, 0], size[base], 0.0, 0)  # fmt: skip
+            shift_row(upper[0][base], upper[1][base], f_v[lay.MEM, base, 0],
+                      f_o[lay.MEM, base, 0], -size[base], 0.0, 0)  # fmt: skip
 
 
 def fill_tables(prices: np.ndarray, size: np.ndarray, budget: int, use_disk: bool, objective: str):
@@ -199,4 +202,5 @@ def _scratch(layers: int, budget: int) -> tuple[tuple, tuple]:
         np.empty(layers + 1),
     )
     steps = (np.empty(layers + 1, np.int64), np.empty(layers + 1, np.int64))
-    return upper, (best, *heads, *steps)
+    shifted = (np.empty(cells), np.empty(cells, np.int64))  # cells as a move reads them
+    return upper, (best, *heads, *steps, shifted)
