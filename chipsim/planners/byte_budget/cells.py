@@ -6,9 +6,11 @@ ties to fewer ops, then to the first offered. That is the least
 (value, ops, offer order), whatever order candidates are looked at in, so here
 one pass over m per k offers all four splits that read T[., k, top] (two places
 × two kinds), each of those rows read once, and keeps only the least value and
-its tag (choice · TAG + k), with a TIE bit where two candidates reach it. Only
-at tied units are the ops compared (``exact``, in tables.py's order); elsewhere
-the winner's ops are read back from its tag (``ops_of``).
+its tag (choice · TAG + k), with a TIE bit where two candidates reach it. Cells
+start at inf and take the first candidate last (``settle``): a tie between infs
+is cleared by any finite candidate, and the first is finite. Only at tied units
+are the ops compared (``exact``, in tables.py's order; none on the benchmark's
+chains); elsewhere the winner's ops are read back from its tag.
 
 Every value is the float sum tables.py adds, in its order:
 ``(head + upper) + lower`` for a memory split (its ``- 0.0`` changes no value) and
