@@ -6,10 +6,8 @@ ties to fewer ops, then to the first offered. That is the least
 (value, ops, offer order), whatever order candidates are looked at in, so here
 one pass over m per k offers all four splits that read T[., k, top] (two places
 × two kinds), each of those rows read once, and keeps only the least value and
-its tag (choice · TAG + k), with a TIE bit where two candidates reach it. Cells
-start at inf and take the first candidate last (``settle``): a tie between infs
-is cleared by any finite candidate, and the first is finite. Only at tied units
-are the ops compared (``exact``, in tables.py's order; none on the benchmark's
+its tag (choice · TAG + k), with a TIE bit where two candidates reach it. Only
+at tied units are the ops compared (``exact``, in tables.py's order; none on the benchmark's
 chains); elsewhere the winner's ops are read back from its tag.
 
 Every value is the float sum tables.py adds, in its order:
@@ -30,7 +28,6 @@ its parts' ops, and the first candidate's tag.
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 from .layout import DISK, SPLIT_DISK, SPLIT_MEM
@@ -122,14 +119,12 @@ def exact(m, values, ops, heads, steps, splits):
 
 @jit
 def settle(best, values, ops, heads, steps, splits):
-    """One place's cell once every split is offered: offer the first candidate, then
-    take each unit's ops from its winner's tag, or, where candidates tie, let ``exact``
+    """One place's cell once every candidate is offered: take each unit's ops from its
+    winner's tag, or, where candidates tie, let ``exact``
     pick the winner."""
     value, count, tags = best
-    head, row, first_tag = heads[0], values[0][heads[4]], steps[3]
     ties = 0
     for m in range(value.shape[0]):
-        value[m], tags[m] = pick(value[m], tags[m], head + row[m], first_tag)
         ties |= tags[m]
     low_o, up_o, disk_o = ops
     first_ops, mem_ops, disk_ops = low_o[heads[4]], steps[1], steps[2]
@@ -154,9 +149,10 @@ def best_pair(best, rows, span, heads, steps, use_disk):
     t_v, t_o, up_v, up_o, disk_v, disk_o = rows
     base, top, first, disk_top = span
     places = 2 if use_disk else 1
-    for place in range(places):
-        best_v[place] = np.inf
-        best_t[place] = 0
+    for place in range(places):  # the first candidate: its parts are computed already
+        row, head = t_v[place, base, first], heads[0][place]
+        for m in range(best_v.shape[1]):
+            best_v[place, m], best_t[place, m] = head + row[m], steps[3]
     if use_disk:
         both_places(best_v, best_t, rows, span, heads)
     else:
