@@ -120,8 +120,7 @@ def exact(m, values, ops, heads, steps, splits):
 @jit
 def settle(best, values, ops, heads, steps, splits):
     """One place's cell once every candidate is offered: take each unit's ops from its
-    winner's tag, or, where candidates tie, let ``exact``
-    pick the winner."""
+    winner's tag, or, where candidates tie, let ``exact`` pick the winner."""
     value, count, tags = best
     ties = 0
     for m in range(value.shape[0]):
