@@ -105,8 +105,7 @@ def fill_t_top(prices, walk, stored, size, use_disk, tables, top, upper, scratch
     """Every T[place, base, top] for one top, bases downwards (tables.fill_t's inner loop)."""
     t_v, t_o = tables[0], tables[1]
     best, places = scratch[0], 2 if use_disk else 1
-    upper[0][:], upper[1][:] = np.inf, 0
-    for base in range(top - 1, -1, -1):
+    for base in range(top - 1, -1, -1):  # upper[k] is set (below) before any base < k reads it
         t_pair(prices, walk, stored, tables, (base, top, places), upper, scratch)
         moves = rehomes(prices, stored, size, base, use_disk)
         keep(tables, (base, top), best, places, moves, scratch[7])
