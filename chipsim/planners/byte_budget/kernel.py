@@ -11,7 +11,7 @@ What the time goes to (``benchmarks/byte_dp_vs_rotor.py``): the splits, about
 0.3 ns a candidate; writing the tables, which are 20 bytes an entry and half of
 them never computed (base >= top) but still set (``blank``); and per-call costs,
 kept down by few calls from Python (``_chunks``), no slices or calls per unit,
-and no reference counting (``_nrt=False``: nothing here allocates).
+and no reference counting (``cells._no_refcounts``).
 """
 
 from __future__ import annotations
@@ -19,13 +19,10 @@ from __future__ import annotations
 from itertools import pairwise
 
 import numpy as np
-from numba import njit
 
 from ...progress import report
 from . import layout as lay
-from .cells import TAG, best_pair
-
-jit = njit(cache=True, boundscheck=False, nogil=True, _nrt=False)
+from .cells import TAG, best_pair, jit
 
 
 @jit
