@@ -64,3 +64,22 @@ def test_solve_bytes_plans_the_same_with_either_fill(
     plain = solve_bytes(sizes, prices, budget, **options)
     assert compiled.value == plain.value
     assert compiled.ops() == plain.ops()
+
+
+def test_the_kernel_compiles_without_reference_counting() -> None:
+    """The installed numba has the option that drops reference counting (without it the
+    kernel is right but slower: benchmarks/README.md, "Against rotor")."""
+    from chipsim.planners.byte_budget import cells
+
+    assert cells._no_refcounts() == {"_nrt": False}
+
+
+def test_a_fill_without_a_disk_leaves_the_disk_entries_blank() -> None:
+    """The kernel's tables start unset: what it does not compute must be set as numpy's are."""
+    sizes = np.array([4, 3, 2, 5, 1])
+    prices = np.arange(35, dtype=float).reshape(7, 5) % 5
+    t_tab, f_tab = kernel.fill_tables(prices, sizes, 9, False, "backward")
+    for table in (t_tab, f_tab):
+        assert np.isinf(table.value[tables.DISK]).all()
+        assert not table.ops[tables.DISK].any() and not table.moved.any()
+    assert np.isinf(t_tab.value[tables.MEM, 2, :3]).all()  # base >= top: never computed

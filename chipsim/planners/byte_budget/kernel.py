@@ -1,225 +1,208 @@
-"""The byte DP's fill compiled by numba: the same cells as ``tables.py``, bit for bit.
+"""The byte DP's fill compiled by numba: the same tables as ``tables.py``, bit for bit.
 
-``tables.py`` fills T and F with numpy, one (source, base, top) cell at a time,
+``tables.py`` fills T and F with numpy, one (place, base, top) cell at a time,
 vectorised over the free units m; each cell costs tens of numpy calls and
-about eight passes over its (splits × units) candidates. Here each cell is
-one loop over m per split, in machine code: about 1 ns a candidate instead
-of about 20 (``benchmarks/byte_dp_vs_rotor.py``).
+about eight passes over its (splits × units) candidates. Here ``cells.py``
+fills both places' cells of a (base, top) at once, and this module walks the
+(base, top) pairs in tables.py's order, writes each cell with its re-home
+(``keep``) and shifts the rows later cells read (``shift_row``).
 
-Bit for bit: every value is the same float sum, added in the same order as
-in ``tables.py`` (``((walked + stored) + upper) + lower`` and so on; LLVM
-does not reassociate without fastmath). Ties go the same way: candidates
-are offered in tables.py's order (peel, the memory splits by k, the disk
-splits by k), each taken only where strictly better (less value, or the
-same value and fewer ops), which picks what its ``_best`` and ``_offer`` pick.
-A memory split stores the table's a(k) − lm(k) shifted up, and a disk split
-subtracts ld(k) after adding T[DISK, k, t]: ``offer``'s ``minus`` is 0.0 for
-the first (x − 0.0 is x, exactly) and ld(k) for the second.
-
-The best of a cell is kept as (value, ops, tag), tag = choice · TAG + split.
+What the time goes to (``benchmarks/byte_dp_vs_rotor.py``): the splits, about
+0.3 ns a candidate; writing the tables, which are 20 bytes an entry and half of
+them never computed (base >= top) but still set (``blank``); and per-call costs,
+kept down by few calls from Python (``_chunks``), no slices or calls per unit,
+and no reference counting (``cells._no_refcounts``).
 """
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
-from numba import njit
 
 from ...progress import report
-from .layout import (
-    BWD,
-    DISK,
-    FREE,
-    FWD,
-    LD,
-    LM,
-    MEM,
-    NO_STORE,
-    PEEL,
-    SD,
-    SM,
-    SPLIT_DISK,
-    SPLIT_MEM,
-    Tables,
-    charges,
-)
-
-TAG = 1 << 16  # splits are int16, so choice * TAG + split keeps both
-jit = njit(cache=True, boundscheck=False, nogil=True)
+from . import layout as lay
+from .cells import TAG, best_pair, jit
 
 
 @jit
-def offer(best_v, best_o, best_t, head, minus, steps, up_v, up_o, low_v, low_o, tag):
-    """Take ``((head + up) - minus) + low`` (ops ``steps + up_o + low_o``) where strictly
-    better than the best so far: less value, or the same value and fewer ops."""
-    for m in range(best_v.shape[0]):
-        value = head + up_v[m] - minus + low_v[m]
-        ops = steps + up_o[m] + low_o[m]
-        old_v, old_o = best_v[m], best_o[m]
-        better = (value < old_v) | ((value == old_v) & (ops < old_o))
-        best_v[m] = value if better else old_v
-        best_o[m] = ops if better else old_o
-        best_t[m] = tag if better else best_t[m]
+def keep(tables, key, best, places, moves, shifted):
+    """Write the cells of ``best`` into the tables at ``key`` = (base, top), each place
+    with its offer to re-home first (tables._rehome): ``moves`` = per place (head,
+    steps, shift, offered), read from the other place's cell before any move (shifted
+    into ``shifted``)."""
+    values, ops, choice, split, moved = tables
+    base, top = key
+    for place in range(places):
+        head, steps, shift, offered = moves[place]
+        value, count, tag = best[0][place], best[1][place], best[2][place]
+        other_v, other_o = shifted[0][place], shifted[1][place]
+        if offered:
+            shift_row(other_v, other_o, best[0][1 - place], best[1][1 - place], shift, 0.0, 0)
+        for m in range(value.shape[0]):
+            new, new_ops = head + other_v[m], steps + other_o[m]
+            better = offered & ((new < value[m]) | ((new == value[m]) & (new_ops < count[m])))
+            values[place, base, top, m] = new if better else value[m]
+            ops[place, base, top, m] = new_ops if better else count[m]
+            choice[place, base, top, m] = tag[m] // TAG
+            split[place, base, top, m], moved[place, base, top, m] = tag[m] & (TAG - 1), better
 
 
 @jit
-def start(best_v, best_o, best_t, head, steps, low_v, low_o, tag):
-    """The first candidate of a cell: ``head + low`` (ops ``steps + low_o``)."""
-    for m in range(best_v.shape[0]):
-        best_v[m] = head + low_v[m]
-        best_o[m] = steps + low_o[m]
-        best_t[m] = tag
+def rehomes(prices, stored, size, base, use_disk):
+    """T's moves for ``keep``: the buffer's base to disk (frees it; a0 stays in inputs,
+    nothing to free), a paged base back to the buffer; none without a disk."""
+    freed = size[base] if base > 0 else 0
+    to_disk = prices[lay.LM, base] + prices[lay.SD, base] - prices[lay.LD, base]
+    to_memory = prices[lay.LD, base] + stored[base] - prices[lay.LM, base]
+    return ((to_disk, 2 if base > 0 else 1, freed, use_disk),
+            (to_memory, 2, -size[base], use_disk and base > 0))  # fmt: skip
 
 
 @jit
-def keep(values, ops, choice, split, key, best_v, best_o, best_t):
-    """Write a cell's best into the tables at ``key`` = (src, base, top)."""
-    src, base, top = key
-    for m in range(best_v.shape[0]):
-        values[src, base, top, m] = best_v[m]
-        ops[src, base, top, m] = best_o[m]
-        choice[src, base, top, m] = best_t[m] // TAG
-        split[src, base, top, m] = best_t[m] % TAG
+def split_heads(prices, walk, stored, base, top, heads, steps):
+    """The parts of each split's value and ops that depend on the base and k alone."""
+    first, mem, disk, _ = heads
+    reload = (prices[lay.LM, base], prices[lay.LD, base])
+    for place in range(2):
+        first[place] = reload[place] + walk[top - 1] - walk[base] + prices[lay.BWD, top]
+        for k in range(base + 1, top):
+            mem[place, k] = reload[place] + walk[k] - walk[base] + stored[k]
+            disk[place, k] = reload[place] + walk[k] - walk[base] + prices[lay.SD, k]
+    for k in range(base + 1, top):
+        steps[1][k], steps[2][k] = k - base + 3, k - base + 1
 
 
 @jit
-def t_cell(prices, walk, stored, t_v, t_o, upper_v, upper_o, src, base, top, use_disk, best):
-    """T°[src, base, top, :]: the peel, then every split (tables._cell)."""
-    best_v, best_o, best_t = best
-    reload = prices[LM, base] if src == MEM else prices[LD, base]
+def t_pair(prices, walk, stored, tables, span, upper, scratch):
+    """T°[place, base, top] for both places (tables._cell), into ``scratch``'s best."""
+    best, heads, steps = scratch[0], scratch[1:5], scratch[5:7]
+    base, top, places = span
     if top - base == 1:
-        best_v[:] = reload + prices[BWD, top]
-        best_o[:] = 2
-        best_t[:] = PEEL * TAG
+        for place in range(places):
+            reload = prices[lay.LM, base] if place == lay.MEM else prices[lay.LD, base]
+            best[0][place], best[1][place] = reload + prices[lay.BWD, top], 2
+            best[2][place] = lay.PEEL * TAG
         return
-    peel = reload + walk[top - 1] - walk[base] + prices[BWD, top]
-    low_v, low_o = t_v[src, base], t_o[src, base]
-    start(best_v, best_o, best_t, peel, top - base + 1, low_v[top - 1], low_o[top - 1], PEEL * TAG)
-    for k in range(base + 1, top):
-        head = reload + walk[k] - walk[base] + stored[k]
-        tag = SPLIT_MEM * TAG + k
-        offer(best_v, best_o, best_t, head, 0.0, k - base + 3, upper_v[k], upper_o[k],
-              low_v[k], low_o[k], tag)  # fmt: skip
-    if use_disk:
-        for k in range(base + 1, top):
-            head = reload + walk[k] - walk[base] + prices[SD, k]
-            tag = SPLIT_DISK * TAG + k
-            offer(best_v, best_o, best_t, head, prices[LD, k], k - base + 1, t_v[DISK, k, top],
-                  t_o[DISK, k, top], low_v[k], low_o[k], tag)  # fmt: skip
+    steps = (top - base + 1, steps[0], steps[1], lay.PEEL * TAG)
+    split_heads(prices, walk, stored, base, top, heads, steps)
+    rows = (tables[0], tables[1], upper[0], upper[1], tables[0], tables[1])
+    best_pair(best, rows, (base, top, top - 1, top), heads, steps, places == 2)
 
 
 @jit
-def move(values, ops, moved, head, steps, other_v, other_o, shift):
-    """Offer re-homing first: ``head + other[m + shift]`` (the last entry past the end,
-    inf before the first), ops ``steps + other_o``, where strictly better."""
-    last = values.shape[0] - 1
-    for m in range(values.shape[0]):
-        j = min(m + shift, last)
-        value = head + other_v[j] if j >= 0 else head + np.inf
-        count = steps + other_o[j] if j >= 0 else steps
-        better = (value < values[m]) | ((value == values[m]) & (count < ops[m]))
-        moved[m] = better
-        if better:
-            values[m], ops[m] = value, count
+def fill_t_tops(prices, walk, stored, size, use_disk, tables, tops, upper, scratch):
+    """Every T[place, base, top] for tops in range(*tops), bases downwards (tables.fill_t)."""
+    for top in range(*tops):
+        fill_t_top(prices, walk, stored, size, use_disk, tables, top, upper, scratch)
 
 
 @jit
-def rehome(prices, stored, size, t_v, t_o, moved, base, top, cell_v, cell_o):
-    """Offer each source's move to the other place, read from the cells before moves."""
-    freed = size[base] if base > 0 else 0  # a0 stays in inputs: nothing to free
-    head = prices[LM, base] + prices[SD, base] - prices[LD, base]
-    move(t_v[MEM, base, top], t_o[MEM, base, top], moved[MEM, base, top], head,
-         2 if base > 0 else 1, cell_v[DISK], cell_o[DISK], freed)  # fmt: skip
-    if base > 0:
-        head = prices[LD, base] + stored[base] - prices[LM, base]
-        move(t_v[DISK, base, top], t_o[DISK, base, top], moved[DISK, base, top], head,
-             2, cell_v[MEM], cell_o[MEM], -size[base])  # fmt: skip
-
-
-@jit
-def shift_up(out_v, out_o, row_v, row_o, by, minus_v, minus_o):
-    """``row[m - by] - minus`` for each m (inf and 0 where m < by)."""
-    for m in range(out_v.shape[0]):
-        if m >= by:
-            out_v[m], out_o[m] = row_v[m - by] - minus_v, row_o[m - by] - minus_o
-        else:
-            out_v[m], out_o[m] = np.inf, 0
-
-
-@jit
-def fill_t_top(prices, walk, stored, size, use_disk, tables, top, upper_v, upper_o, scratch):
-    """Every T[src, base, top] for one top, bases downwards (tables.fill_t's inner loop)."""
-    t_v, t_o, choice, split, moved = tables
-    best_t, cell_v, cell_o = scratch
-    upper_v[:] = np.inf
-    upper_o[:] = 0
-    for base in range(top - 1, -1, -1):
-        for src in range(2 if use_disk else 1):
-            best = (cell_v[src], cell_o[src], best_t)
-            t_cell(prices, walk, stored, t_v, t_o, upper_v, upper_o, src, base, top, use_disk, best)
-            keep(t_v, t_o, choice, split, (src, base, top), cell_v[src], cell_o[src], best_t)
-        if use_disk:
-            rehome(prices, stored, size, t_v, t_o, moved, base, top, cell_v, cell_o)
+def fill_t_top(prices, walk, stored, size, use_disk, tables, top, upper, scratch):
+    """Every T[place, base, top] for one top, bases downwards (tables.fill_t's inner loop)."""
+    t_v, t_o = tables[0], tables[1]
+    best, places = scratch[0], 2 if use_disk else 1
+    for base in range(top - 1, -1, -1):  # upper[k] is set (below) before any base < k reads it
+        t_pair(prices, walk, stored, tables, (base, top, places), upper, scratch)
+        moves = rehomes(prices, stored, size, base, use_disk)
+        keep(tables, (base, top), best, places, moves, scratch[7])
         if base >= 1:
-            shift_up(upper_v[base], upper_o[base], t_v[MEM, base, top], t_o[MEM, base, top],
-                     size[base], prices[LM, base], 1)  # fmt: skip
+            shift_row(upper[0][base], upper[1][base], t_v[lay.MEM, base, top],
+                      t_o[lay.MEM, base, top], -size[base], prices[lay.LM, base], 1)  # fmt: skip
 
 
 @jit
-def f_cell(t_v, t_o, f_v, f_o, stored, paged, upper_v, upper_o, src, base, use_disk, best):
-    """F[src, base, :]: no store, then every split (tables.fill_f's cell)."""
-    best_v, best_o, best_t = best
-    top = t_v.shape[2] - 1
-    start(best_v, best_o, best_t, 0.0, 0, t_v[src, base, top], t_o[src, base, top],
-          NO_STORE * TAG)  # fmt: skip
-    low_v, low_o = t_v[src, base], t_o[src, base]
-    for k in range(base + 1, top):
-        offer(best_v, best_o, best_t, stored[k], 0.0, 2, upper_v[k], upper_o[k], low_v[k],
-              low_o[k], SPLIT_MEM * TAG + k)  # fmt: skip
-    if use_disk:
-        for k in range(base + 1, top):
-            offer(best_v, best_o, best_t, paged[k], 0.0, 1, f_v[DISK, k, 0], f_o[DISK, k, 0],
-                  low_v[k], low_o[k], SPLIT_DISK * TAG + k)  # fmt: skip
+def shift_row(out_v, out_o, row_v, row_o, shift, minus_v, minus_o):
+    """``row[m + shift] - minus`` for each m: inf and 0 ops before the row's first entry,
+    its last entry past its end."""
+    units = out_v.shape[0]
+    low = min(units, max(0, -shift))
+    high = max(low, units - max(shift, 0))
+    for m in range(low):
+        out_v[m], out_o[m] = np.inf, 0
+    for i in range(high - low):  # unsigned indices: no wraparound test, so it vectorises
+        m, j = np.uint64(low + i), np.uint64(low + i + shift)
+        out_v[m], out_o[m] = row_v[j] - minus_v, row_o[j] - minus_o
+    for m in range(high, units):
+        out_v[m], out_o[m] = row_v[units - 1] - minus_v, row_o[units - 1] - minus_o
 
 
 @jit
-def fill_f_all(t_v, t_o, stored, paged, size, use_disk, tables, upper_v, upper_o, scratch):
+def blank(tables, use_disk, forward):
+    """Set every entry the fill will not write as a blank ``Tables`` has it: no plan (inf,
+    0 ops, choice and split 0) and no move."""
+    values, ops, choice, split, moved = tables
+    places = 2 if use_disk else 1
+    for place in range(2):
+        for base in range(values.shape[1]):
+            for top in range(values.shape[2]):
+                written = base < values.shape[1] - 1 if forward else top > base
+                if place >= places or not written:
+                    values[place, base, top] = np.inf
+                    ops[place, base, top], choice[place, base, top] = 0, 0
+                    split[place, base, top], moved[place, base, top] = 0, False
+
+
+@jit
+def fill_f_all(t_v, t_o, charged, size, use_disk, tables, upper, scratch):
     """F for every base, downwards (tables.fill_f); F's tables hold the top-L column only."""
-    f_v, f_o, choice, split, moved = tables
-    best_v, best_o, best_t = scratch
-    upper_v[:] = np.inf
-    upper_o[:] = 0
-    for base in range(t_v.shape[1] - 2, -1, -1):
-        for src in range(2 if use_disk else 1):
-            best = (best_v, best_o, best_t)
-            f_cell(t_v, t_o, f_v, f_o, stored, paged, upper_v, upper_o, src, base, use_disk, best)
-            keep(f_v, f_o, choice, split, (src, base, 0), best_v, best_o, best_t)
-        if base == 0 and use_disk:  # the forward phase may page a0
-            move(f_v[MEM, 0, 0], f_o[MEM, 0, 0], moved[MEM, 0, 0], paged[0], 1,
-                 f_v[DISK, 0, 0], f_o[DISK, 0, 0], 0)  # fmt: skip
+    f_v, f_o = tables[0], tables[1]
+    best, heads, (steps_mem, steps_disk) = scratch[0], scratch[1:5], scratch[5:7]
+    stored, paged = charged
+    layers = t_v.shape[1] - 1
+    heads[0][:], heads[3][:], steps_mem[:], steps_disk[:] = 0.0, 0.0, 2, 1
+    for place in range(2):
+        for k in range(layers + 1):
+            heads[1][place, k], heads[2][place, k] = stored[k], paged[k]
+    rows = (t_v, t_o, upper[0], upper[1], f_v, f_o)
+    upper[0][:], upper[1][:] = np.inf, 0
+    steps = (0, steps_mem, steps_disk, lay.NO_STORE * TAG)
+    for base in range(layers - 1, -1, -1):
+        best_pair(best, rows, (base, layers, layers, 0), heads, steps, use_disk)
+        page = (paged[0], 1, 0, use_disk and base == 0)  # the forward phase may page a0
+        keep(tables, (base, 0), best, 2 if use_disk else 1, (page, (0.0, 0, 0, False)), scratch[7])
         if base >= 1:
-            shift_up(upper_v[base], upper_o[base], f_v[MEM, base, 0], f_o[MEM, base, 0],
-                     size[base], 0.0, 0)  # fmt: skip
+            shift_row(upper[0][base], upper[1][base], f_v[lay.MEM, base, 0],
+                      f_o[lay.MEM, base, 0], -size[base], 0.0, 0)  # fmt: skip
 
 
 def fill_tables(prices: np.ndarray, size: np.ndarray, budget: int, use_disk: bool, objective: str):
     """(T, F) as ``tables.fill_t`` and ``tables.fill_f`` give them, compiled."""
     layers = len(size) - 1
-    t_tab, f_tab = Tables(layers, budget), Tables(layers, budget, tops=1)
-    walk = np.concatenate([[0.0], np.cumsum(prices[FWD, 1:])])
-    stored = prices[SM] + prices[FREE]
-    upper, best = _rows(layers + 1, budget + 1), _rows(1, budget + 1)
-    cells = (best[2][0], *_rows(2, budget + 1)[:2])
-    for top in range(1, layers + 1):
-        report("planning", top * (top - 1) // 2, layers * (layers + 1) // 2)  # ~ cells so far
-        fill_t_top(prices, walk, stored, size, use_disk, t_tab.columns(), top, *upper[:2], cells)
-    stored, paged = charges(prices, objective)
-    rows = tuple(row[0] for row in best)
-    t_columns = (t_tab.value, t_tab.ops)
-    fill_f_all(*t_columns, stored, paged, size, use_disk, f_tab.columns(), *upper[:2], rows)
+    t_tab, f_tab = lay.Tables(layers, budget, blank=False), lay.Tables(layers, budget, 1, False)
+    blank(t_tab.columns(), use_disk, False)
+    blank(f_tab.columns(), use_disk, True)
+    walk = np.concatenate([[0.0], np.cumsum(prices[lay.FWD, 1:])])
+    stored = prices[lay.SM] + prices[lay.FREE]
+    upper, scratch = _scratch(layers, budget)
+    scratch[4][:] = prices[lay.LD]  # a disk split's upper part starts with a(k) loaded
+    for tops in _chunks(layers):  # a call each: few calls from Python, progress between
+        report("planning", tops[0] ** 3, (layers + 1) ** 3)  # ~ candidates so far
+        fill_t_tops(prices, walk, stored, size, use_disk, t_tab.columns(), tops, upper, scratch)
+    charged = lay.charges(prices, objective)
+    fill_f_all(t_tab.value, t_tab.ops, charged, size, use_disk, f_tab.columns(), upper, scratch)
     return t_tab, f_tab
 
 
-def _rows(count: int, units: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Scratch rows: values, ops and tags."""
-    shape = (count, units)
-    return np.empty(shape), np.empty(shape, dtype=np.int64), np.empty(shape, dtype=np.int64)
+def _chunks(layers: int, count: int = 16) -> list[tuple[int, int]]:
+    """Tops 1..L cut into at most ``count`` ranges of about equal work (tops up to t
+    cost about t³)."""
+    ends = sorted({max(1, round((layers + 1) * (i / count) ** (1 / 3))) for i in range(count + 1)})
+    return list(pairwise(ends))  # the last end is L + 1
+
+
+def _scratch(layers: int, budget: int) -> tuple[tuple, tuple]:
+    """The upper parts (values, ops by k), both places' cells, and the parts of a
+    base's cells: heads (first, memory split, disk split, minus) and steps."""
+    rows, cells = (layers + 1, budget + 1), (2, budget + 1)
+    upper = (np.empty(rows), np.empty(rows, dtype=np.int64))
+    best = (np.empty(cells), np.empty(cells, np.int64), np.empty(cells, np.int64))
+    heads = (
+        np.empty(2),
+        np.empty((2, layers + 1)),
+        np.empty((2, layers + 1)),
+        np.empty(layers + 1),
+    )
+    steps = (np.empty(layers + 1, np.int64), np.empty(layers + 1, np.int64))
+    shifted = (np.empty(cells), np.empty(cells, np.int64))  # cells as a move reads them
+    return upper, (best, *heads, *steps, shifted)

@@ -18,16 +18,31 @@ class Tables:
     F's tables have one top (``tops=1``), L's: index them with t = 0.
     """
 
-    def __init__(self, layers: int, units: int, tops: int | None = None) -> None:
+    def __init__(
+        self, layers: int, units: int, tops: int | None = None, blank: bool = True
+    ) -> None:
         shape = (2, layers + 1, layers + 1 if tops is None else tops, units + 1)
-        self.value = np.full(shape, np.inf)
-        self.ops = np.zeros(shape, dtype=np.int64)
-        self.choice = np.zeros(shape, dtype=np.int8)  # without the re-home
-        self.split = np.zeros(shape, dtype=np.int16)
-        self.moved = np.zeros(shape, dtype=bool)  # the entry re-homes its base first
+        kinds = (np.float64, np.int64, np.int8, np.int16, np.bool_)
+        size = int(np.prod(shape))
+        # One block for all five: the allocator maps and reuses one large block at far
+        # less cost than five. ``blank=False`` leaves it unset, for a fill that writes
+        # every entry (kernel.py).
+        block = (np.zeros if blank else np.empty)(size * sum(map(_itemsize, kinds)), np.uint8)
+        columns, start = [], 0
+        for kind in kinds:
+            columns.append(block[start : start + size * _itemsize(kind)].view(kind).reshape(shape))
+            start += size * _itemsize(kind)
+        self.value, self.ops, self.choice, self.split, self.moved = columns
+        if blank:
+            self.value[...] = np.inf
+        # choice: without the re-home; moved: the entry re-homes its base first
 
     def columns(self) -> tuple[np.ndarray, ...]:
         return self.value, self.ops, self.choice, self.split, self.moved
+
+
+def _itemsize(kind: type) -> int:
+    return np.dtype(kind).itemsize
 
 
 def charges(prices: np.ndarray, objective: str) -> tuple[np.ndarray, np.ndarray]:
