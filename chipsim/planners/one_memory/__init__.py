@@ -91,28 +91,17 @@ def solve(
     """The least-cost plan of ``chain`` in ``memory_bytes`` of one memory; ``prices`` is
     (price code, l), rows in ``PRICE_CODES`` order (a recorded ``bwd`` last)."""
     check_work(label, chain.layers, units)
-    if room_bytes(chain, memory_bytes, training) < 0:
+
+    def refusal(why: str) -> DoesNotFit:
         least = least_memory_bytes(chain, training, prices, units, use_disk)
-        raise DoesNotFit(
-            label,
-            least,
-            memory_bytes,
-            "memory_bytes",
-            None,
-            ": the weights and optimizer state alone do not fit",
-        )
+        return DoesNotFit(label, least, memory_bytes, "memory_bytes", None, f": {why}")
+
+    if room_bytes(chain, memory_bytes, training) < 0:
+        raise refusal("the weights and optimizer state alone do not fit")
     needs, t_tab, f_tab = _tables(chain, memory_bytes, training, prices, units, use_disk, objective)
     value = float(f_tab[0][kernel.MEM, 0, needs.room_units])
     if not np.isfinite(value):
-        least = least_memory_bytes(chain, training, prices, units, use_disk)
-        raise DoesNotFit(
-            label,
-            least,
-            memory_bytes,
-            "memory_bytes",
-            None,
-            ": no plan fits every op, however it recomputes, records or pages",
-        )
+        raise refusal("no plan fits every op, however it recomputes, records or pages")
     if objective == "total":
         value += float(prices[kernel.LM, 0] + prices[kernel.FWD, 1:].sum())
     forward, backward = plan_ops(t_tab, f_tab, needs, training.lowest_trained(chain) - 1)

@@ -56,11 +56,7 @@ def _backward(t_tab, needs: Needs, end: int, task: tuple) -> Iterator[Op]:
     saved, activation = needs.saved, needs.activation
     stack: list = [(*task, False, True)]
     while stack:
-        item = stack.pop()
-        if isinstance(item, Op):
-            yield item
-            continue
-        src, record, base, top, free, in_registers, may_move = item
+        src, record, base, top, free, in_registers, may_move = stack.pop()
         free = min(free, needs.room_units)
         if top <= max(base, end):
             continue
@@ -68,13 +64,9 @@ def _backward(t_tab, needs: Needs, end: int, task: tuple) -> Iterator[Op]:
         if not in_registers:
             yield Op(_LOAD[src], base)
         if may_move and moved[src, record, base, top, free]:
-            other = DISK if src == MEM else MEM
-            yield Op(_STORE[other], base)
-            if src == MEM and base > 0:
-                yield Op("free", base)
-            shift = int(activation[base]) if base > 0 else 0
-            free += shift if src == MEM else -shift
-            stack.append((other, record, base, top, free, True, False))
+            ops, gained = _rehome(src, base, int(activation[base]))
+            yield from ops
+            stack.append((DISK + MEM - src, record, base, top, free + gained, True, False))
             continue
         choice, keep, split, freed = untag(int(tags[src, record, base, top, free]))
         back = int(saved[top]) if record else 0
@@ -100,3 +92,14 @@ def _backward(t_tab, needs: Needs, end: int, task: tuple) -> Iterator[Op]:
         buffered = int(activation[split]) if place == MEM else 0
         stack.append((src, keep, base, split, free + back - kept, False, True))
         stack.append((place, record, split, top, free - buffered - kept, True, True))
+
+
+def _rehome(src: int, base: int, units: int) -> tuple[list[Op], int]:
+    """The ops that move the base (in registers) to the other place, and the units that
+    frees: a buffered base's, or minus them where it moves into the buffer (a0 lives in
+    inputs and takes none)."""
+    if src == MEM and base == 0:
+        return [Op("storedisk", 0)], 0
+    if src == MEM:
+        return [Op("storedisk", base), Op("free", base)], units
+    return [Op("storemem", base)], -units
