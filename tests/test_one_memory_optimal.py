@@ -22,6 +22,7 @@ from chipsim.model.costs import Costs
 from chipsim.model.stages import Chain, Stage
 from chipsim.planners import one_memory
 from chipsim.planners.one_memory import kernel
+from chipsim.planners.optimal import discretised_units
 from chipsim.sim.plan_memory import use_of
 
 LATENCIES = (("fwd_ns", 3), ("bwd_ns", 3), ("loadmem_ns", 4), ("storemem_ns", 4),
@@ -202,3 +203,10 @@ def test_a_plan_that_drops_a_checkpoint_can_be_cheaper_than_any_persistent_one()
     assert optimal_cost(free_form, prices, "backward") == 42.0
     assert optimal_cost(persistent, prices, "backward") == dp_value(chain, chip, True, "backward")
     assert dp_value(chain, chip, True, "backward") == 43.0
+
+
+def test_a_label_says_over_n_units_only_where_the_memory_units_round() -> None:
+    chain, chip = random_case(np.random.default_rng(13), 3, "per_step", "all")
+    assert discretised_units(chain, chip, EXACT) is None  # one unit is one byte
+    odd = chip.replace({"memory_bytes": chip.training.resident_bytes(chain) + 1001})
+    assert discretised_units(chain, odd, 7) == 7  # 1001 B in 7 units of 143 B: sizes round

@@ -197,12 +197,16 @@ def discretised_units(network: Chain, chip: ChipConfig, units: int | None = None
     rounding can lose the optimum; None when it plans exactly (equal sizes and prices,
     or sizes and budget that are whole units). Such a plan is labelled "optimal over N
     units", and other strategies may beat it."""
+    count = units or BYTE_UNITS
+    if chip.memory_bytes is not None:
+        from .one_memory import needs_of
+
+        return None if needs_of(network, chip.memory_bytes, chip.training, count).exact else count
     costs = Costs(chip, network)
     if costs.uniform:
         return None
     from .byte_budget.recurrence import rounding
 
-    count = units or BYTE_UNITS
     budget = chip.buffer_capacity_bytes(network)
     unit = rounding(network.activation_bytes, budget, count).unit_bytes
     whole = budget % unit == 0 and not (network.activation_bytes % unit).any()
