@@ -15,9 +15,13 @@ import dataclasses
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from exhaustive_memory import Problem, optimal_cost, replay
 
 from chipsim import ChipConfig, DoesNotFit, PlanTooLarge, make_plan
+from chipsim.cli import main
+from chipsim.cli.options import build_scenario
+from chipsim.formatting import bytes_text
 from chipsim.model.costs import Costs
 from chipsim.model.stages import Chain, Stage
 from chipsim.planners import one_memory
@@ -210,3 +214,15 @@ def test_a_label_says_over_n_units_only_where_the_memory_units_round() -> None:
     assert discretised_units(chain, chip, EXACT) is None  # one unit is one byte
     odd = chip.replace({"memory_bytes": chip.training.resident_bytes(chain) + 1001})
     assert discretised_units(chain, odd, 7) == 7  # 1001 B in 7 units of 143 B: sizes round
+
+
+def test_chipsim_plan_on_one_memory_lists_recording_forwards_and_the_peak_used() -> None:
+    network = "mobilenetv2:width_mult=0.35,resolution=112,dtype_bytes=1,classes=10,saves=deployed"
+    args = ["plan", "mcu-train", "--set", "train=last:1", "--network", network]
+    result = CliRunner().invoke(main, [*args, "--strategy", "optimal"])
+    assert result.exit_code == 0, result.output
+    assert "  fwd 20 (record)  " in result.output  # the op and its column stay apart
+    scenario = build_scenario("mcu-train", None, None, None, ("train=last:1",), network)
+    plan = make_plan("optimal", scenario.chain, scenario.chip)
+    peak = bytes_text(use_of(plan, scenario.chip, scenario.chain).peak_bytes)
+    assert f"fits the chip: {peak} of the 256 KiB memory at its peak" in result.output

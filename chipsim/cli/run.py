@@ -10,11 +10,14 @@ import click
 
 from ..errors import DoesNotFit
 from ..formatting import bytes_text, energy_text
+from ..model.chip import ChipConfig
 from ..model.costs import Costs
+from ..model.stages import Chain
 from ..outputs import jsonout
 from ..planners import make_plan, work
 from ..sim.engine import execute
-from ..sim.plan import PHASES
+from ..sim.plan import PHASES, Plan
+from ..sim.plan_memory import use_of
 from ..study.analysis import run_strategy
 from .options import (
     STRATEGY_HELP,
@@ -139,13 +142,19 @@ def plan_command(strategy: str, as_json: bool, **scenario_args: Any) -> None:
         latencies = ", ".join(f"{phase} {format_ns(trace.latency_ns(phase))}" for phase in PHASES)
         click.echo(f"predicted latency (overlapped{expected}, no faults): {latencies}")
     staging = plan.staging_slots_needed
-    room = (
-        f"{plan.buffer_slots_needed} of {chip.buffer_slots} buffer slots"
-        if chip.buffer_slots is not None
-        else f"{bytes_text(plan.buffer_bytes_needed(chain))} of the "
-        f"{bytes_text(chip.buffer_bytes)} buffer"
-    )
+    room = _room_used(plan, chip, chain)
     click.echo(
         f"fits the chip: {room}"
         + (f", {staging} of {chip.staging_slots} staging slots" if staging else "")
     )
+
+
+def _room_used(plan: Plan, chip: ChipConfig, chain: Chain) -> str:
+    """What a plan that fits uses of the chip: its one memory's peak, or the buffer's."""
+    if chip.memory_bytes is not None:
+        peak = use_of(plan, chip, chain).peak_bytes
+        return f"{bytes_text(peak)} of the {bytes_text(chip.memory_bytes)} memory at its peak"
+    if chip.buffer_slots is not None:
+        return f"{plan.buffer_slots_needed} of {chip.buffer_slots} buffer slots"
+    needed = bytes_text(plan.buffer_bytes_needed(chain))
+    return f"{needed} of the {bytes_text(chip.buffer_bytes)} buffer"

@@ -187,9 +187,10 @@ def listing(plan: Columns, activation_bytes: np.ndarray | None = None) -> str:
     ]
     lines.extend(f"note: {note}" for note in plan.notes)
     after = iter(shown)
-    pad = 26 if staging else 14  # room for "loaddisk 123 (prefetch)"
-    for name in PHASES:
-        ops = plan.phase(name)
+    phases = {name: [str(op) for op in plan.phase(name)] for name in PHASES}
+    longest = max((len(op) for ops in phases.values() for op in ops), default=0)
+    pad = max(26 if staging else 14, longest + 2)  # "loaddisk 123 (prefetch)", "fwd 20 (record)"
+    for name, ops in phases.items():
         lines.append(f"{name} ({len(ops)} ops; {unit} in use after each):")
-        lines.extend(f"  {op!s:<{pad}}{next(after)}" for op in ops)
+        lines.extend(f"  {op:<{pad}}{next(after)}" for op in ops)
     return "\n".join(lines)
