@@ -121,13 +121,22 @@ def _tables(chain, memory_bytes, training, prices, units, use_disk, objective):
 def least_memory_bytes(
     chain: Chain, training: Training, prices: np.ndarray, units: int, use_disk: bool = True
 ) -> int:
-    """The least ``memory_bytes`` in which a plan fits, to within one memory unit: the first
-    room F reaches, planned in twice the room of the plan that keeps nothing."""
+    """The least ``memory_bytes`` in which the DP finds a plan, to within its rounding:
+    the first room F reaches, planned in twice the room of the plan that keeps nothing,
+    then again in the room found (finer units)."""
     resident = training.resident_bytes(chain)
     roomy = resident + 2 * (keep_nothing_peak_bytes(chain, training) - resident)
-    needs, _, f_tab = _tables(chain, roomy, training, prices, units, use_disk, "backward")
+    least = _first_reached(chain, roomy, training, prices, units, use_disk) or roomy
+    return _first_reached(chain, least, training, prices, units, use_disk) or least
+
+
+def _first_reached(chain, memory_bytes, training, prices, units, use_disk) -> int | None:
+    """The least memory at which F, planned in ``memory_bytes``, has a plan (None: none)."""
+    needs, _, f_tab = _tables(chain, memory_bytes, training, prices, units, use_disk, "backward")
     reached = np.flatnonzero(np.isfinite(f_tab[0][kernel.MEM, 0]))
-    return resident + int(reached[0]) * needs.unit_bytes
+    if not reached.size:
+        return None
+    return training.resident_bytes(chain) + int(reached[0]) * needs.unit_bytes
 
 
 def check_work(label: str, layers: int, units: int) -> None:
