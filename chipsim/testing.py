@@ -8,6 +8,7 @@ the difference, which op kinds account for the time, and the longest ops.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from operator import abs as _magnitude  # the builtin, which a parameter below shadows
 from typing import TYPE_CHECKING, Any
 
 from .formatting import bytes_of, bytes_text, energy_text, exact_text, time_text
@@ -91,8 +92,7 @@ def assert_fits(
     memory: int | None = None,
 ) -> None:
     """Assert the run never held more than ``slots`` activations or ``bytes`` bytes in the
-    buffer, or (on a chip with one memory) more than ``memory`` bytes in it at any op
-    (give any of them)."""
+    buffer, or more than ``memory`` bytes in a chip's one memory at any op (any of them)."""
     __tracebackhide__ = True
     if slots is None and bytes is None and memory is None:
         raise TypeError("assert_fits() needs slots=N, bytes=B or memory=M")
@@ -196,10 +196,6 @@ def explain_difference(left: Mapping[str, object], right: Mapping[str, object]) 
 def _check_phase(phase: str) -> None:
     if phase not in PHASE_CHOICES:
         raise ValueError(f"unknown phase {phase!r}; valid: {', '.join(PHASE_CHOICES)}")
-
-
-def _magnitude(value: float) -> float:
-    return value if value >= 0 else -value
 
 
 def _longest_ops(result: RunResult, phase: str) -> str:

@@ -25,7 +25,7 @@ from chipsim.formatting import bytes_text
 from chipsim.model.costs import Costs
 from chipsim.model.stages import Chain, Stage
 from chipsim.planners import one_memory
-from chipsim.planners.one_memory import kernel
+from chipsim.planners.one_memory import forward, kernel
 from chipsim.planners.optimal import discretised_units
 from chipsim.sim.plan_memory import use_of
 
@@ -156,9 +156,9 @@ def test_the_compiled_fill_and_the_python_loops_give_the_same_tables() -> None:
     compiled, python = kernel.fill_t(*args), kernel.fill_t.py_func(*args)
     for ours, theirs in zip(compiled, python, strict=True):
         assert np.array_equal(ours, theirs)
-    forward = kernel.fill_f(compiled, needs.columns(), prices, 0, True, False)
-    assert all(np.array_equal(a, b) for a, b in zip(forward, kernel.fill_f.py_func(
-        compiled, needs.columns(), prices, 0, True, False), strict=True))  # fmt: skip
+    f_args = (compiled, needs.columns(), prices, 0, True, False)
+    f_tables = zip(forward.fill_f(*f_args), forward.fill_f.py_func(*f_args), strict=True)
+    assert all(np.array_equal(ours, theirs) for ours, theirs in f_tables)
 
 
 def test_a_memory_no_plan_fits_is_refused_with_the_least_that_does_and_its_peak() -> None:

@@ -56,7 +56,7 @@ from ...errors import DoesNotFit, PlanTooLarge
 from ...model.ops import Op
 from ...model.stages import Chain
 from ...model.training import Training
-from . import kernel
+from . import forward, kernel
 from .built_ins import fastest as fastest
 from .emit import plan_ops
 from .needs import Needs, keep_nothing_peak_bytes, needs_of, room_bytes
@@ -114,7 +114,7 @@ def _tables(chain, memory_bytes, training, prices, units, use_disk, objective):
     end = training.lowest_trained(chain) - 1
     prices = np.ascontiguousarray(prices, dtype=float)
     t_tab = kernel.fill_t(needs.columns(), prices, end, use_disk, needs.room_units)
-    f_tab = kernel.fill_f(t_tab, needs.columns(), prices, end, use_disk, objective == "total")
+    f_tab = forward.fill_f(t_tab, needs.columns(), prices, end, use_disk, objective == "total")
     return needs, t_tab, f_tab
 
 

@@ -1,89 +1,37 @@
-"""The one-memory DP's fill: T over (place, record, base, top, free units) and F over
-(place, base, free units), as ``__init__``'s docstring defines them.
-
-Plain loops over the free units m, compiled by numba where it is installed (the
-``fast`` extra) and run as Python elsewhere: one source, so both give the same
-tables to the bit; without numba only small chains are planned
-(``MAX_PYTHON_CANDIDATES``). Each entry keeps its least cost, its op count (ties
-go to fewer ops) and a tag saying how: ``split · 16 + freed · 8 + choice · 2 + record``
-(freed: the sweep is the base's last use, and frees it right after loading it).
+"""The one-memory DP's table T over (place, record, base, top, free units), as
+``__init__``'s docstring defines it (F, the forward phase's, is ``forward.py``'s);
+each entry and its offers are ``entries.py``'s. Without numba the same loops run as Python, and only
+small chains are planned (``MAX_PYTHON_CANDIDATES``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-try:
-    from numba import njit
-except ImportError:  # the ``fast`` extra is not installed: the same loops, in Python
-    COMPILED = False
+from .entries import (
+    BWD,
+    COMPILED,
+    DISK,
+    DONE,
+    FREE,
+    FWD,
+    LD,
+    LM,
+    MEM,
+    PEEL,
+    RECORDED_BWD,
+    SD,
+    SM,
+    SPLIT_DISK,
+    SPLIT_MEM,
+    jit,
+    offer,
+    offer_split,
+    tag_of,
+    untag,
+)
 
-    def jit(function):
-        return function
-else:
-    COMPILED = True
-    jit = njit(cache=True, boundscheck=False, nogil=True)
-
-MEM, DISK = 0, 1
-PEEL, SPLIT_MEM, SPLIT_DISK, DONE = range(4)
-#: Price rows, in ``chipsim.model.ops.PRICE_CODES`` order.
-FWD, BWD, SM, LM, SD, LD, FREE, RECORDED_BWD = range(8)
-
-
-@jit
-def tag_of(choice: int, record: int, split: int, freed: int = 0) -> int:
-    return split * 16 + freed * 8 + choice * 2 + record
-
-
-def untag(tag: int) -> tuple[int, int, int, int]:
-    """(choice, record, split, freed) of an entry's tag."""
-    return (tag >> 1) & 3, tag & 1, tag >> 4, (tag >> 3) & 1
-
-
-@jit
-def offer(best, need, head, steps, low_v, low_o, low_shift, tag, low_floor=0):
-    """Offer ``head + low[m + low_shift]`` to each m >= need where strictly better: less
-    cost, or the same and fewer ops. ``best`` is (value, ops, tag) of one entry; an
-    index past the row's end reads its end (more room than the memory has is unused)."""
-    top = best[0].shape[0] - 1
-    start, stop = max(need, low_floor - low_shift, 0), min(top, top - low_shift)
-    take(best, start, stop, head, steps, low_v, low_o, low_shift, low_v, low_o, 0, 0.0, tag)
-    for m in range(max(start, stop + 1), top + 1):
-        take(best, m, m, head, steps, low_v, low_o, top - m, low_v, low_o, 0, 0.0, tag)
-
-
-@jit
-def offer_split(
-    best, need, head, steps, up_v, up_o, up_shift, low_v, low_o, low_shift, tag, floors=(0, 0)
-):
-    """Offer ``head + up[m + up_shift] + low[m + low_shift]``: a split's upper part, then
-    its lower part, to each m >= need where strictly better. ``floors``: the first finite
-    entry of each part (entries grow no worse with m, so nothing below can be taken)."""
-    top = best[0].shape[0] - 1
-    start = max(need, floors[0] - up_shift, floors[1] - low_shift, 0)
-    stop = top - max(up_shift, low_shift, 0)
-    take(best, start, stop, head, steps, up_v, up_o, up_shift, low_v, low_o, low_shift, 1.0, tag)
-    for m in range(max(start, stop + 1), top + 1):
-        upper, lower = min(m + up_shift, top) - m, min(m + low_shift, top) - m
-        take(best, m, m, head, steps, up_v, up_o, upper, low_v, low_o, lower, 1.0, tag)
-
-
-@jit
-def take(best, start, stop, head, steps, a_v, a_o, a_shift, b_v, b_o, b_shift, with_b, tag):
-    """For m in start..stop: take ``head + a[m + a_shift] (+ b[m + b_shift] if with_b)``
-    where strictly better; unconditional stores, so that the loop vectorises."""
-    value, ops, tags = best
-    b_ops = 1 if with_b else 0
-    for m in range(start, stop + 1):
-        v = head + a_v[m + a_shift]
-        if with_b:
-            v += b_v[m + b_shift]
-        o = steps + a_o[m + a_shift] + b_ops * b_o[m + b_shift]
-        old_v, old_o = value[m], ops[m]
-        better = (v < old_v) | ((v == old_v) & (o < old_o))
-        value[m] = v if better else old_v
-        ops[m] = o if better else old_o
-        tags[m] = tag if better else tags[m]
+__all__ = ["COMPILED", "DISK", "MEM", "PEEL", "SPLIT_MEM", "fill_t", "untag"]
 
 
 @jit
@@ -296,71 +244,3 @@ def fill_t(needs, prices, end, use_disk, units):
             fill_rehomes(t_tab, needs, prices, places, base, top)
             set_floors(t_tab, base, top)
     return t_tab
-
-
-@jit
-def fill_f(t_tab, needs, prices, end, use_disk, total):
-    """F: the forward sweep from a(base) in registers, its stores and records, then the
-    whole backward phase; index [place, base, m]. Stores are priced when ``total``."""
-    a, saved, fneed, _, _, walkmax = needs
-    t_value, t_ops = t_tab[0], t_tab[1]
-    layers, units = a.shape[0] - 1, t_value.shape[-1] - 1
-    places = 2 if use_disk else 1
-    charged = 1.0 if total else 0.0
-    shape = (2, layers + 1, units + 1)
-    f_tab = (
-        np.full(shape, np.inf),
-        np.zeros(shape, np.int32),
-        np.zeros(shape, np.int32),
-        np.zeros(shape, np.bool_),
-    )
-    for base in range(layers - 1, -1, -1):
-        for src in range(places):
-            best = (f_tab[0][src, base], f_tab[1][src, base], f_tab[2][src, base])
-            for keep in range(2 if layers > end else 1):
-                kept = saved[layers] if keep else 0
-                need = max(walkmax[base, layers - 1], fneed[layers] + kept)
-                offer(
-                    best,
-                    need,
-                    0.0,
-                    0,
-                    t_value[src, keep, base, layers],
-                    t_ops[src, keep, base, layers],
-                    -kept,
-                    tag_of(PEEL, keep, 0),
-                )
-            for split in range(base + 1, layers):
-                for keep in range(2 if split > end else 1):
-                    kept = saved[split] if keep else 0
-                    forward = max(walkmax[base, split - 1], fneed[split] + kept)
-                    for place in range(places):
-                        buffered = a[split] if place == MEM else 0
-                        need = max(forward, a[split] + buffered + kept)
-                        head = charged * prices[SM if place == MEM else SD, split]
-                        choice = SPLIT_MEM if place == MEM else SPLIT_DISK
-                        offer_split(
-                            best,
-                            need,
-                            head,
-                            1,
-                            f_tab[0][place, split],
-                            f_tab[1][place, split],
-                            -buffered - kept,
-                            t_value[src, keep, base, split],
-                            t_ops[src, keep, base, split],
-                            -kept,
-                            tag_of(choice, keep, split),
-                        )
-        if base == 0 and use_disk:  # the forward phase may page a0
-            _page_input(f_tab, a, charged * prices[SD, 0])
-    return f_tab
-
-
-@jit
-def _page_input(f_tab, a, head):
-    value, ops, _, moved = f_tab
-    for m in range(a[0], value.shape[-1]):
-        v, o = head + value[DISK, 0, m], 1 + ops[DISK, 0, m]
-        if v < value[MEM, 0, m] or (v == value[MEM, 0, m] and o < ops[MEM, 0, m]):
-            value[MEM, 0, m], ops[MEM, 0, m], moved[MEM, 0, m] = v, o, True
