@@ -183,9 +183,12 @@ def test_weights_that_do_not_fit_are_refused_saying_so() -> None:
         make_plan("optimal", chain, tiny)
 
 
-def test_tables_too_large_are_refused_before_any_is_made() -> None:
+def test_tables_too_large_or_too_slow_are_refused_before_any_is_made() -> None:
     with pytest.raises(PlanTooLarge, match=r"GiB of tables .* use fewer units"):
         one_memory.check_work("optimal", 400, 500)
+    with pytest.raises(PlanTooLarge, match=r"e\+09 steps, too many .* use fewer units"):
+        one_memory.check_work("optimal", 250, 300)  # 1.2 GiB of tables, 6.2e9 candidates
+    one_memory.check_work("optimal", 100, 500)  # 6.7e8 candidates, 350 MiB: planned
 
 
 def test_a_plan_that_drops_a_checkpoint_can_be_cheaper_than_any_persistent_one() -> None:

@@ -53,6 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...errors import DoesNotFit, PlanTooLarge
+from ...limits import MAX_WORK_BYTES
 from ...model.ops import Op
 from ...model.stages import Chain
 from ...model.training import Training
@@ -61,10 +62,9 @@ from .built_ins import fastest as fastest
 from .emit import plan_ops
 from .needs import Needs, keep_nothing_peak_bytes, needs_of, room_bytes
 
-#: Candidates (≈ 8·L³/6·units) planned in pure Python, without numba: about 30 s.
-MAX_PYTHON_CANDIDATES = 3 * 10**7
-#: Table bytes (value, ops, tag, moved for 4·(L+1)²·(units+1) entries) planned at most.
-MAX_TABLE_BYTES = 2 * 2**30
+#: Candidates (≈ 8·L³/6·units) planned at most: about 30 s compiled (L = 50 at 500 units,
+#: 8·10⁷ candidates, takes 0.2-0.8 s here), or in pure Python without numba.
+MAX_CANDIDATES = {True: 3 * 10**9, False: 3 * 10**7}
 
 
 @dataclass(frozen=True)
@@ -140,18 +140,18 @@ def _first_reached(chain, memory_bytes, training, prices, units, use_disk) -> in
 
 
 def check_work(label: str, layers: int, units: int) -> None:
-    """Refuse tables too large to hold, or to fill without numba, before any is made."""
-    table_bytes = 4 * (layers + 1) ** 2 * (units + 1) * 17
+    """Refuse tables too large to hold, or to fill in reasonable time, before any is made."""
+    table_bytes = 4 * (layers + 1) ** 2 * (units + 1) * 17  # value, ops, tag, moved
     candidates = 8 * layers**3 * units // 6
-    if table_bytes > MAX_TABLE_BYTES:
+    fewer = "use fewer units (e.g. optimal:units=100) or fewer, larger stages"
+    if table_bytes > MAX_WORK_BYTES:
         raise PlanTooLarge(
             f"{label}: {layers} stages with {units} memory units need {table_bytes / 2**30:.1f} "
-            f"GiB of tables (the limit is {MAX_TABLE_BYTES / 2**30:.0f} GiB); use fewer units "
-            "(e.g. optimal:units=100) or fewer, larger stages"
+            f"GiB of tables (the limit is {MAX_WORK_BYTES / 2**30:.0f} GiB); {fewer}"
         )
-    if not kernel.COMPILED and candidates > MAX_PYTHON_CANDIDATES:
+    if candidates > MAX_CANDIDATES[kernel.COMPILED]:
+        without = "" if kernel.COMPILED else " without numba (install chipsim[fast])"
         raise PlanTooLarge(
             f"{label}: {layers} stages with {units} memory units need ~{candidates:.1e} steps, "
-            f"too many without numba (limit {MAX_PYTHON_CANDIDATES:.0e}); install "
-            "chipsim[fast] or use fewer units (e.g. optimal:units=50)"
+            f"too many{without} (limit {MAX_CANDIDATES[kernel.COMPILED]:.0e}); {fewer}"
         )

@@ -1,7 +1,7 @@
 """The one-memory DP's table T over (place, record, base, top, free units), as
 ``__init__``'s docstring defines it (F, the forward phase's, is ``forward.py``'s);
-each entry and its offers are ``entries.py``'s. Without numba the same loops run as Python, and only
-small chains are planned (``MAX_PYTHON_CANDIDATES``).
+each entry and its offers are ``entries.py``'s. Without numba the same loops run as
+Python, and only small chains are planned (``MAX_CANDIDATES``).
 """
 
 from __future__ import annotations
