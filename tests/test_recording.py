@@ -57,6 +57,19 @@ def test_sqrt_n_replays_each_segment_recording_as_torch_checkpoint_does() -> Non
     assert backward_ns("sqrt-n", ONE_MEMORY) == replays + 3 * 64 + 2 * 256 + 3 * 256 + 2 * 128
 
 
+def test_stride_in_one_memory_is_torch_checkpoint_with_segments_of_k() -> None:
+    # stride:k=3 on 4 stages: segments 1..3 and 4; the replay of 1..2 records, so bwd 2
+    # and bwd 1 pay gradients alone; on the buffer chip it stays the course's method
+    network = build_network(NETWORK)
+    plan = make_plan("stride:k=3", network, ONE_MEMORY)
+    segments = make_plan("sqrt-n:segment=3", network, ONE_MEMORY)
+    assert [str(op) for op in plan.backward] == [str(op) for op in segments.backward]
+    assert [str(op) for op in plan.backward if op.kind in ("fwd", "bwd")] == [
+        "bwd 4", "fwd 1 (record)", "fwd 2 (record)", "bwd 3", "bwd 2", "bwd 1"
+    ]  # fmt: skip
+    assert not make_plan("stride:k=3", network, BUFFER).record.any()
+
+
 @pytest.mark.parametrize("network", [NETWORK, "resmlp:width=8,blocks=5"])
 @pytest.mark.parametrize("strategy", ["full-store", "sqrt-n", "stride:k=2", "revolve"])
 def test_gradients_stay_bitwise_equal_to_plain_backprop_when_forwards_record(

@@ -16,6 +16,12 @@ Closed form, with L = q·k + r (q = ⌊L/k⌋, r = L mod k):
 
 The course (L = 10, k = 5): 20 fwd and 10 loadmem, 20·20 + 10·10 = 500 ns.
 
+In one memory (a chip with ``memory_bytes``, where forwards record) it is
+``torch.utils.checkpoint`` with segments of k layers: the plan of
+``sqrt-n:segment=k``, which keeps the segment boundaries and re-runs each segment
+once, recording, before backpropagating through it (``sqrt_n.py``). With
+``prefetch`` it keeps the course's method.
+
 ``prefetch=D`` issues each step's checkpoint load D steps early into a
 staging register (``common.prefetch_loads``), so in overlapped mode it runs
 while the compute unit recomputes; counts and serial latency are unchanged.
@@ -27,13 +33,15 @@ to hide behind.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 from ..model.chip import ChipConfig
 from ..model.ops import Op
 from ..model.stages import Chain
 from ..sim.plan import Plan
-from .common import forward_sweep, prefetch_loads, require_positive
+from . import sqrt_n
+from .common import forward_sweep, prefetch_loads, records, require_positive
 
 
 def plan(network: Chain, chip: ChipConfig, *, k: int, prefetch: int = 0) -> Plan:
@@ -41,6 +49,8 @@ def plan(network: Chain, chip: ChipConfig, *, k: int, prefetch: int = 0) -> Plan
     layers = network.layers
     require_positive("stride", "k", k)
     require_positive("stride", "prefetch", prefetch, low=0)
+    if records(chip) and not prefetch:  # torch.utils.checkpoint, segments of k
+        return dataclasses.replace(sqrt_n.plan(network, chip, segment=k), strategy=f"stride:k={k}")
     forward = forward_sweep(layers, keep=range(k, layers + 1, k))
     backward = prefetch_loads(_backward(layers, k), prefetch)
     return Plan.build(f"stride:k={k}", layers, forward, backward)
