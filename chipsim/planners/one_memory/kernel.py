@@ -164,63 +164,39 @@ def fill_cell(t_tab, needs, prices, walk, end, places, src, record, base, top):
 
 
 @jit
-def fill_rehomes(t_tab, needs, prices, src_count, base, top):
+def fill_rehomes(t_tab, needs, prices, places, base, top):
     """Offer moving the base to the other place first (T°'s entries, read before any
     move is taken): buffer → disk frees its units, disk → buffer takes them."""
-    value, ops = t_tab[0], t_tab[1]
-    a, gneed = needs[0], needs[3]
-    if src_count < 2:
+    if places < 2:
         return
-    freed = a[base] if base > 0 else 0
+    value, ops = t_tab[0], t_tab[1]
+    units, pending = needs[0][base], needs[3][top]
     for record in range(2):
-        to_disk_v = value[DISK, record, base, top].copy()
-        to_disk_o = ops[DISK, record, base, top].copy()
-        to_mem_v = value[MEM, record, base, top].copy()
-        to_mem_o = ops[MEM, record, base, top].copy()
-        head = prices[LM, base] + prices[SD, base] - prices[LD, base]
+        on_disk = (value[DISK, record, base, top].copy(), ops[DISK, record, base, top].copy())
+        in_memory = (value[MEM, record, base, top].copy(), ops[MEM, record, base, top].copy())
+        to_disk = prices[LM, base] + prices[SD, base] - prices[LD, base]
+        if base > 0:  # a0 lives in inputs: nothing to free
+            to_disk += prices[FREE, base]
+        freed = units if base > 0 else 0
+        need = units + pending
+        steps = 2 if base > 0 else 1  # loadmem, storedisk (, free), less the disk's load
+        _move(t_tab, (MEM, record, base, top), need, to_disk, steps, on_disk, freed)
         if base > 0:
-            head += prices[FREE, base]
-        _move(
-            t_tab,
-            MEM,
-            record,
-            base,
-            top,
-            a[base] + gneed[top],
-            head,
-            1 + (base > 0),
-            to_disk_v,
-            to_disk_o,
-            freed,
-        )
-        if base > 0:
-            head = prices[LD, base] + prices[SM, base] - prices[LM, base]
-            _move(
-                t_tab,
-                DISK,
-                record,
-                base,
-                top,
-                2 * a[base] + gneed[top],
-                head,
-                1,
-                to_mem_v,
-                to_mem_o,
-                -a[base],
-            )
+            to_memory = prices[LD, base] + prices[SM, base] - prices[LM, base]
+            _move(t_tab, (DISK, record, base, top), need + units, to_memory, 1, in_memory, -units)
 
 
 @jit
-def _move(t_tab, src, record, base, top, need, head, steps, other_v, other_o, shift):
-    value, ops, moved = t_tab[0], t_tab[1], t_tab[3]
-    key = (src, record, base, top)
-    row_v, row_o, row_m = value[key], ops[key], moved[key]
+def _move(t_tab, key, need, head, steps, other, shift):
+    """Take ``head + other[m + shift]`` where strictly better, marking the entry moved."""
+    row_v, row_o, row_m = t_tab[0][key], t_tab[1][key], t_tab[3][key]
+    other_v, other_o = other
     last = row_v.shape[0] - 1
     for m in range(max(need, 0), last + 1):
-        other = min(m + shift, last)
-        if other < 0:
+        index = min(m + shift, last)
+        if index < 0:
             continue
-        v, o = head + other_v[other], steps + other_o[other]
+        v, o = head + other_v[index], steps + other_o[index]
         if v < row_v[m] or (v == row_v[m] and o < row_o[m]):
             row_v[m], row_o[m], row_m[m] = v, o, True
 
