@@ -25,7 +25,7 @@ from chipsim.formatting import bytes_text
 from chipsim.model.costs import Costs
 from chipsim.model.stages import Chain, Stage
 from chipsim.planners import one_memory
-from chipsim.planners.one_memory import forward, kernel
+from chipsim.planners.one_memory import entries, forward, kernel
 from chipsim.planners.optimal import discretised_units
 from chipsim.sim.plan_memory import use_of
 
@@ -229,3 +229,20 @@ def test_chipsim_plan_on_one_memory_lists_recording_forwards_and_the_peak_used()
     plan = make_plan("optimal", scenario.chain, scenario.chip)
     peak = bytes_text(use_of(plan, scenario.chip, scenario.chain).peak_bytes)
     assert f"fits the chip: {peak} of the 256 KiB memory at its peak" in result.output
+
+
+def test_without_numba_the_sliced_offer_takes_what_the_loop_takes() -> None:
+    """The Python fallback's inner step (numpy slices) against the compiled loop's source,
+    on rows with ties in value (fewer ops win) and infinite entries."""
+    rng = np.random.default_rng(14)
+    take_loop = getattr(entries.take, "py_func", entries.take)
+    for _ in range(50):
+        best = (rng.integers(0, 4, 40).astype(float), rng.integers(0, 9, 40).astype(np.int32),
+                np.zeros(40, np.int32))  # fmt: skip
+        best[0][rng.random(40) < 0.2] = np.inf
+        rows = [rng.integers(0, 4, 60).astype(float), rng.integers(0, 9, 60).astype(np.int32)]
+        args = (3, 30, 1.0, 2, *rows, 5, *rows, 11, float(rng.integers(0, 2)), 7)
+        looped, sliced = tuple(c.copy() for c in best), tuple(c.copy() for c in best)
+        take_loop(looped, *args)
+        entries.take_sliced(sliced, *args)
+        assert all(np.array_equal(x, y) for x, y in zip(looped, sliced, strict=True))
