@@ -85,7 +85,6 @@ def _plan_in_memory(
         one_memory.solve, network, training=chip.training, prices=prices, units=count,
         objective=phases, label=label,
     )  # fmt: skip
-    exact = one_memory.needs_of(network, chip.memory_bytes, chip.training, count).exact
     try:
         schedule = plan_in(chip.memory_bytes)
     except DoesNotFit as refusal:
@@ -93,7 +92,8 @@ def _plan_in_memory(
         try:
             _built(schedule, label, network).check_fits(chip, network)
         except DoesNotFit as at_peak:
-            if exact or priced != "time":
+            needs = one_memory.needs_of(network, chip.memory_bytes, chip.training, count)
+            if needs.exact or priced != "time":
                 raise
             return one_memory.fastest(at_peak, network, chip, phases, STRATEGIES)
     note = schedule.needs.describe()
