@@ -69,9 +69,9 @@ def test_solve_bytes_plans_the_same_with_either_fill(
 def test_the_kernel_compiles_without_reference_counting() -> None:
     """The installed numba has the option that drops reference counting (without it the
     kernel is right but slower: benchmarks/README.md, "Against rotor")."""
-    from chipsim.planners.byte_budget import cells
+    from chipsim.planners import compiled
 
-    assert cells._no_refcounts() == {"_nrt": False}
+    assert compiled._no_refcounts() == {"_nrt": False}
 
 
 def test_a_fill_without_a_disk_leaves_the_disk_entries_blank() -> None:

@@ -241,7 +241,8 @@ def test_without_numba_the_sliced_offer_takes_what_the_loop_takes() -> None:
                 np.zeros(40, np.int32))  # fmt: skip
         best[0][rng.random(40) < 0.2] = np.inf
         rows = [rng.integers(0, 4, 60).astype(float), rng.integers(0, 9, 60).astype(np.int32)]
-        args = (3, 30, 1.0, 2, *rows, 5, *rows, 11, float(rng.integers(0, 2)), 7)
+        other = [rng.integers(0, 4, 60).astype(float), rng.integers(0, 9, 60).astype(np.int32)]
+        args = (3, 30, 1.0, 2, *rows, 5, *other, 11, 7)
         looped, sliced = tuple(c.copy() for c in best), tuple(c.copy() for c in best)
         take_loop(looped, *args)
         entries.take_sliced(sliced, *args)

@@ -28,26 +28,11 @@ its parts' ops, and the first candidate's tag.
 
 from __future__ import annotations
 
-from numba import njit
-
+from ..compiled import bare_jit as jit
 from .layout import DISK, SPLIT_DISK, SPLIT_MEM
 
 TAG = 1 << 16  # splits are int16, so choice * TAG + split keeps both
 TIE = 1 << 40  # another candidate reaches the same least value
-
-
-def _no_refcounts() -> dict[str, bool]:
-    """``_nrt=False`` where this numba has it (a private option, there for years): no
-    reference counting, an atomic add per array a call or slice touches, which was a
-    tenth of the small tables' time. Nothing compiled here allocates, as it requires."""
-    try:
-        from numba.core.options import DefaultOptions
-    except ImportError:  # pragma: no cover - a numba without it only runs slower
-        return {}
-    return {"_nrt": False} if hasattr(DefaultOptions, "_nrt") else {}
-
-
-jit = njit(cache=True, boundscheck=False, nogil=True, **_no_refcounts())
 
 
 @jit

@@ -11,7 +11,7 @@ What the time goes to (``benchmarks/byte_dp_vs_rotor.py``): the splits, about
 0.3 ns a candidate; writing the tables, which are 20 bytes an entry and half of
 them never computed (base >= top) but still set (``blank``); and per-call costs,
 kept down by few calls from Python (``_chunks``), no slices or calls per unit,
-and no reference counting (``cells._no_refcounts``).
+and no reference counting (``chipsim.planners.compiled.bare_jit``).
 """
 
 from __future__ import annotations

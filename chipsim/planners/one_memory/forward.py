@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .entries import DISK, MEM, PEEL, SD, SM, SPLIT_DISK, SPLIT_MEM, jit, offer, offer_split, tag_of
+from ..compiled import jit
+from .entries import DISK, MEM, PEEL, SD, SM, SPLIT_DISK, SPLIT_MEM, offer, offer_split, tag_of
 
 
 @jit
@@ -17,13 +18,14 @@ def fill_f(t_tab, needs, prices, end, use_disk, total):
     layers, units = a.shape[0] - 1, t_value.shape[-1] - 1
     places = 2 if use_disk else 1
     charged = 1.0 if total else 0.0
-    shape = (2, layers + 1, units + 1)
+    shape = (places, layers + 1, units + 1)
     f_tab = (
         np.full(shape, np.inf),
         np.zeros(shape, np.int32),
         np.zeros(shape, np.int32),
         np.zeros(shape, np.bool_),
     )
+    nothing = (t_value[MEM, 0, 0, 0], t_ops[MEM, 0, 0, 0])  # the empty reversal: 0 at every m
     for base in range(layers - 1, -1, -1):
         for src in range(places):
             best = (f_tab[0][src, base], f_tab[1][src, base], f_tab[2][src, base])
@@ -39,6 +41,7 @@ def fill_f(t_tab, needs, prices, end, use_disk, total):
                     t_ops[src, keep, base, layers],
                     -kept,
                     tag_of(PEEL, keep, 0),
+                    nothing,
                 )
             for split in range(base + 1, layers):
                 for keep in range(2 if split > end else 1):
@@ -54,12 +57,8 @@ def fill_f(t_tab, needs, prices, end, use_disk, total):
                             need,
                             head,
                             1,
-                            f_tab[0][place, split],
-                            f_tab[1][place, split],
-                            -buffered - kept,
-                            t_value[src, keep, base, split],
-                            t_ops[src, keep, base, split],
-                            -kept,
+                            (f_tab[0][place, split], f_tab[1][place, split], -buffered - kept),
+                            (t_value[src, keep, base, split], t_ops[src, keep, base, split], -kept),
                             tag_of(choice, keep, split),
                         )
         if base == 0 and use_disk:  # the forward phase may page a0

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..compiled import COMPILED, bare_jit, jit
 from .entries import (
     BWD,
-    COMPILED,
     DISK,
     DONE,
     FREE,
@@ -24,7 +24,6 @@ from .entries import (
     SM,
     SPLIT_DISK,
     SPLIT_MEM,
-    jit,
     offer,
     offer_split,
     tag_of,
@@ -35,10 +34,10 @@ __all__ = ["COMPILED", "DISK", "MEM", "PEEL", "SPLIT_MEM", "fill_t", "untag"]
 
 
 @jit
-def new_tables(layers, units):
+def new_tables(layers, units, places):
     """T's (value, ops, tag, moved, floor), all infinite; index [place, record, base, top,
-    m] (floor: [place, record, base, top])."""
-    shape = (2, 2, layers + 1, layers + 1, units + 1)
+    m] (floor: [place, record, base, top]); the disk's entries only where it is used."""
+    shape = (places, 2, layers + 1, layers + 1, units + 1)
     return (
         np.full(shape, np.inf),
         np.zeros(shape, np.int32),
@@ -63,11 +62,11 @@ def fill_terminals(t_tab, end, places):
                 floor[src, 0, base, top] = 0
 
 
-@jit
+@bare_jit
 def set_floors(t_tab, base, top):
     """Each (place, record) entry's first finite m at (base, top)."""
     value, floor = t_tab[0], t_tab[4]
-    for src in range(2):
+    for src in range(value.shape[0]):
         for record in range(2):
             row = value[src, record, base, top]
             first = row.shape[0]
@@ -78,7 +77,7 @@ def set_floors(t_tab, base, top):
             floor[src, record, base, top] = first
 
 
-@jit
+@bare_jit
 def last_use(a, prices, src, base, end, final):
     """The ways a sweep from the base may treat it, (units gained, price, ops, freed)
     each, and how many there are: where the sweep is its ``final`` use, a buffered base
@@ -91,7 +90,7 @@ def last_use(a, prices, src, base, end, final):
     return ((a[base], prices[FREE, base], 1, 1), kept), 1 if base > end else 2
 
 
-@jit
+@bare_jit
 def fill_cell(t_tab, needs, prices, walk, end, places, src, record, base, top):
     """T°[src, record, base, top, :]: the best peel or split, the base not re-homed."""
     value, ops, tags, _, floor = t_tab
@@ -101,6 +100,7 @@ def fill_cell(t_tab, needs, prices, walk, end, places, src, record, base, top):
         ops[src, record, base, top],
         tags[src, record, base, top],
     )
+    nothing = (value[MEM, 0, 0, 0], ops[MEM, 0, 0, 0])  # the empty reversal: 0 at every m
     pending = gneed[top]
     load = a[base] + pending
     reload = prices[LM if src == MEM else LD, base]
@@ -128,6 +128,7 @@ def fill_cell(t_tab, needs, prices, walk, end, places, src, record, base, top):
                 lower[1],
                 back - kept + gained,
                 tag_of(PEEL, keep, 0, freed),
+                nothing,
                 floor[src, keep, base, top - 1],
             )
     for split in range(base + 1, top):
@@ -152,12 +153,12 @@ def fill_cell(t_tab, needs, prices, walk, end, places, src, record, base, top):
                         need,
                         head,
                         split - base + 1 + freeing,
-                        value[place, record, split, top],
-                        ops[place, record, split, top],
-                        gained - buffered - kept,
-                        low_v,
-                        low_o,
-                        back - kept + gained,
+                        (
+                            value[place, record, split, top],
+                            ops[place, record, split, top],
+                            gained - buffered - kept,
+                        ),
+                        (low_v, low_o, back - kept + gained),
                         tag_of(choice, keep, split, freed),
                         (floor[place, record, split, top], floor[src, keep, base, split]),
                     )
@@ -207,7 +208,7 @@ def fill_t(needs, prices, end, use_disk, units):
     a = needs[0]
     layers = a.shape[0] - 1
     places = 2 if use_disk else 1
-    t_tab = new_tables(layers, units)
+    t_tab = new_tables(layers, units, places)
     walk = np.zeros(layers + 1)
     for layer in range(1, layers + 1):
         walk[layer] = walk[layer - 1] + prices[FWD, layer]

@@ -1,0 +1,36 @@
+"""numba for the planners' dynamic programs, where the ``fast`` extra installs it.
+
+``jit`` compiles a function that may allocate arrays; ``bare_jit`` one that does
+not, compiled without reference counting (``_nrt=False``, a private option that
+numba has had for years): no atomic add for each array a call or slice touches,
+which was a tenth to a quarter of the tables' time. Without numba both return the
+function as it is, and the planners run it as Python (``COMPILED`` says which).
+"""
+
+from __future__ import annotations
+
+try:
+    from numba import njit
+except ImportError:  # the ``fast`` extra is not installed: the same loops, in Python
+    COMPILED = False
+
+    def jit(function):
+        return function
+
+    bare_jit = jit
+else:
+    COMPILED = True
+    jit = njit(cache=True, boundscheck=False, nogil=True)
+
+
+def _no_refcounts() -> dict[str, bool]:
+    """``_nrt=False`` where this numba has it; a numba without it only runs slower."""
+    try:
+        from numba.core.options import DefaultOptions
+    except ImportError:  # pragma: no cover
+        return {}
+    return {"_nrt": False} if hasattr(DefaultOptions, "_nrt") else {}
+
+
+if COMPILED:
+    bare_jit = njit(cache=True, boundscheck=False, nogil=True, **_no_refcounts())
