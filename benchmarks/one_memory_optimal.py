@@ -30,9 +30,10 @@ from chipsim.planners.one_memory import kernel
 LAYERS, REPEATS = 50, 3
 
 
-def chain() -> Chain:
+def chain(layers: int = LAYERS) -> Chain:
+    """The seeded CNN-like stand-in of the docstring, at ``layers`` stages."""
     rng = np.random.default_rng(0)
-    elements = np.geomspace(802_816, 25_088, LAYERS) * rng.uniform(0.7, 1.3, LAYERS)
+    elements = np.geomspace(802_816, 25_088, layers) * rng.uniform(0.7, 1.3, layers)
     stages = [
         Stage(f"s{index}", (int(n),), int(n) * 9, int(n) * 18, int(n) // 8, saved_bytes=int(n) * 8)
         for index, n in enumerate(elements, start=1)
