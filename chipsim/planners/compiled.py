@@ -5,6 +5,13 @@ not, compiled without reference counting (``_nrt=False``, a private option that
 numba has had for years): no atomic add for each array a call or slice touches,
 which was a tenth to a quarter of the tables' time. Without numba both return the
 function as it is, and the planners run it as Python (``COMPILED`` says which).
+
+numba caches each function's machine code beside its module, keyed by that
+module's own file: a function compiled into another (a caller in ``kernel.py``
+of ``entries.take``) keeps the callee's old code until its own file changes.
+After editing a compiled module in a checkout, delete the caches
+(``find chipsim -name '*.nb[ic]' -delete``) before testing or timing it;
+an installed release writes every file anew, so it never runs stale code.
 """
 
 from __future__ import annotations
