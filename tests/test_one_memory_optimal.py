@@ -12,6 +12,10 @@ pins one such chain.
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -147,18 +151,34 @@ def test_no_built_in_plan_that_fits_is_faster(seed: int) -> None:
                 assert best <= plan.latency_ns(costs, "backward"), spec
 
 
-def test_the_compiled_fill_and_the_python_loops_give_the_same_tables() -> None:
-    """Without numba the kernel's loops run as Python: the same tables, bit for bit."""
-    chain, chip = random_case(np.random.default_rng(9), 5, "per_step", "all")
-    needs = one_memory.needs_of(chain, chip.memory_bytes, chip.training, 300)
+def fill_tables(seed: int, units: int, use_disk: bool) -> list[np.ndarray]:
+    """Every array of T and F for a random 5-stage case, compiled or not as imported."""
+    chain, chip = random_case(np.random.default_rng(seed), 5, "per_step", "all")
+    needs = one_memory.needs_of(chain, chip.memory_bytes, chip.training, units)
     prices = Costs(chip, chain).priced_objective_table("time")
-    args = (needs.columns(), prices, 0, True, needs.room_units)
-    compiled, python = kernel.fill_t(*args), kernel.fill_t.py_func(*args)
-    for ours, theirs in zip(compiled, python, strict=True):
-        assert np.array_equal(ours, theirs)
-    f_args = (compiled, needs.columns(), prices, 0, True, False)
-    f_tables = zip(forward.fill_f(*f_args), forward.fill_f.py_func(*f_args), strict=True)
-    assert all(np.array_equal(ours, theirs) for ours, theirs in f_tables)
+    t_tab = kernel.fill_t(needs.columns(), prices, 0, use_disk, needs.room_units)
+    return [*t_tab, *forward.fill_f(t_tab, needs.columns(), prices, 0, use_disk, False)]
+
+
+@pytest.mark.parametrize("use_disk", [True, False])
+def test_without_numba_the_same_loops_as_python_give_the_same_tables(tmp_path, use_disk) -> None:
+    """Without numba (no ``fast`` extra) the kernel runs as Python, its innermost step as
+    numpy slices: the same tables, bit for bit. A subprocess hides numba from Python."""
+    assert kernel.COMPILED  # the test extra installs numba: this process compiles
+    script = (
+        "import sys; sys.modules['numba'] = None\n"
+        "import numpy as np, test_one_memory_optimal as t\n"
+        "assert not t.kernel.COMPILED\n"
+        f"np.savez(sys.argv[1], *t.fill_tables(9, 300, {use_disk}))\n"
+    )
+    saved = tmp_path / "python.npz"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), *sys.path])}
+    subprocess.run([sys.executable, "-c", script, str(saved)], check=True, env=env)
+    python = np.load(saved)
+    compiled = fill_tables(9, 300, use_disk)
+    assert len(python.files) == len(compiled) == 9
+    for index, array in enumerate(compiled):
+        assert np.array_equal(array, python[f"arr_{index}"]), index
 
 
 def test_a_memory_no_plan_fits_is_refused_with_the_least_that_does_and_its_peak() -> None:
