@@ -24,14 +24,17 @@ fills its whole table for one budget from Python inputs (chipsim: T and F, what
 ``solve`` fills; rotor: a fresh ``RkTable`` and ``get_opt``), best of ``REPEATS``
 taking turns. chipsim is timed without the disk (rotor's problem) and with it (twice
 the places: four times the candidates). Before timing, at L = 25 with 125 units, the
-compiled tables are checked equal, entry for entry, to the same loops run as Python.
+compiled tables are checked equal, entry for entry, to the same loops run as Python
+(numba hidden from a subprocess).
 """
 
 from __future__ import annotations
 
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
 import types
 from pathlib import Path
@@ -86,23 +89,30 @@ def rotor_chain(needs: one_memory.Needs, prices: np.ndarray) -> types.SimpleName
     )
 
 
-def fill(needs: one_memory.Needs, prices: np.ndarray, use_disk: bool, python: bool = False):
-    """T and F, as ``solve`` fills them (``python``: the same loops, not compiled)."""
-    fill_t, fill_f = kernel.fill_t, forward.fill_f
-    if python:
-        fill_t, fill_f = fill_t.py_func, fill_f.py_func
-    t_tab = fill_t(needs.columns(), prices, 0, use_disk, needs.room_units)
-    return t_tab, fill_f(t_tab, needs.columns(), prices, 0, use_disk, False)
+def fill(needs: one_memory.Needs, prices: np.ndarray, use_disk: bool) -> list[np.ndarray]:
+    """Every array of T and F, as ``solve`` fills them."""
+    t_tab = kernel.fill_t(needs.columns(), prices, 0, use_disk, needs.room_units)
+    return [*t_tab, *forward.fill_f(t_tab, needs.columns(), prices, 0, use_disk, False)]
 
 
 def check_equal() -> None:
-    """The compiled tables equal the Python loops', every entry of every table."""
-    needs, prices = problem(25, 125)
-    for use_disk in (False, True):
-        compiled, python = fill(needs, prices, use_disk), fill(needs, prices, use_disk, True)
-        for ours, theirs in zip(compiled, python, strict=True):
-            for mine, reference in zip(ours, theirs, strict=True):
-                assert np.array_equal(mine, reference), "compiled tables differ from Python's"
+    """The compiled tables equal those of the same loops run as Python (numba hidden from
+    a subprocess), every entry of every table."""
+    script = (
+        "import sys; sys.modules['numba'] = None\n"
+        "import numpy as np, one_memory_vs_rotor as b\n"
+        "assert not b.kernel.COMPILED\n"
+        "np.savez(sys.argv[1], *b.fill(*b.problem(25, 125), True))\n"
+    )
+    here = Path(__file__).resolve().parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(here), str(here.parent)])}
+    with tempfile.TemporaryDirectory() as folder:
+        saved = Path(folder) / "python.npz"
+        subprocess.run([sys.executable, "-c", script, str(saved)], check=True, env=env)
+        python = np.load(saved)
+        compiled = fill(*problem(25, 125), True)
+        for index, array in enumerate(compiled):
+            assert np.array_equal(array, python[f"arr_{index}"]), "tables differ from Python's"
 
 
 def best_seconds(works: dict) -> dict[str, float]:
