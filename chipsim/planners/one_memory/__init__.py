@@ -62,8 +62,9 @@ from .built_ins import fastest as fastest
 from .emit import plan_ops
 from .needs import Needs, keep_nothing_peak_bytes, needs_of, room_bytes
 
-#: Candidates (≈ 8·L³/6·units) planned at most: about 30 s compiled (L = 50 at 500 units,
-#: 8·10⁷ candidates, takes 0.2-0.8 s here), or in pure Python without numba.
+#: Candidates (≈ 8·L³/6·units) planned at most: about 10 s compiled with the disk (L = 50
+#: at 500 units, 8·10⁷ candidates, takes 0.07 s without the disk and 0.25 s with it here),
+#: or in pure Python without numba. The tables' bytes are counted for both places.
 MAX_CANDIDATES = {True: 3 * 10**9, False: 3 * 10**7}
 
 
