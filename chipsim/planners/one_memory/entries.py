@@ -11,6 +11,8 @@ the bit (tests/test_one_memory_optimal.py).
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..compiled import COMPILED, bare_jit
 
 MEM, DISK = 0, 1
@@ -52,9 +54,18 @@ def offer_split(best, need, head, steps, upper, lower, tag, floors=(0, 0)):
     up_v, up_o, up_shift = upper
     low_v, low_o, low_shift = lower
     take(best, start, inside, head, steps, up_v, up_o, up_shift, low_v, low_o, low_shift, tag)
-    for m in range(max(start, inside + 1), end + 1):
-        up, low = min(m + up_shift, end) - m, min(m + low_shift, end) - m
-        take(best, m, m, head, steps, up_v, up_o, up, low_v, low_o, low, tag)
+    after = max(start, inside + 1)
+    take_past_end(best, after, head, steps, up_v, up_o, up_shift, low_v, low_o, low_shift, tag)
+
+
+@bare_jit
+def take_past_end(best, start, head, steps, a_v, a_o, a_shift, b_v, b_o, b_shift, tag):
+    """``take`` for m from ``start`` to the row's end, where an index passes its row's
+    end and reads the end instead: one m at a time (a few units of a split)."""
+    end = best[0].shape[0] - 1
+    for m in range(start, end + 1):
+        a, b = min(m + a_shift, end) - m, min(m + b_shift, end) - m
+        take(best, m, m, head, steps, a_v, a_o, a, b_v, b_o, b, tag)
 
 
 @bare_jit
@@ -85,17 +96,24 @@ def keep_better(best, m, value, ops, tag):
 
 
 def take_sliced(best, start, stop, head, steps, a_v, a_o, a_shift, b_v, b_o, b_shift, tag):
-    """``take`` in numpy slices, for Python without numba: the same sums in the same
-    order and the same choices, tens of times faster than its loop run as Python."""
+    """``take`` and ``take_past_end`` in numpy, for Python without numba: each index
+    clamped at its row's end, then the same sums in the same order and the same
+    choices, tens of times faster than the loops run as Python."""
     if stop < start:
         return
-    rows = slice(start, stop + 1)
-    a, b = slice(start + a_shift, stop + 1 + a_shift), slice(start + b_shift, stop + 1 + b_shift)
+    m = np.arange(start, stop + 1)
+    a, b = np.minimum(m + a_shift, len(a_v) - 1), np.minimum(m + b_shift, len(b_v) - 1)
     v, o = head + a_v[a] + b_v[b], steps + a_o[a] + b_o[b]
-    value, ops, tags = (column[rows] for column in best)
+    value, ops, tags = (column[start : stop + 1] for column in best)
     better = (v < value) | ((v == value) & (o < ops))
     value[better], ops[better], tags[better] = v[better], o[better], tag
 
 
-if not COMPILED:  # the callers, plain Python then, find this one
-    take = take_sliced
+def take_past_end_sliced(best, start, head, steps, a_v, a_o, a_shift, b_v, b_o, b_shift, tag):
+    """``take_past_end`` in numpy: one call for all its units."""
+    stop = len(best[0]) - 1
+    take_sliced(best, start, stop, head, steps, a_v, a_o, a_shift, b_v, b_o, b_shift, tag)
+
+
+if not COMPILED:  # the callers, plain Python then, find these
+    take, take_past_end = take_sliced, take_past_end_sliced
