@@ -202,6 +202,17 @@ def _move(t_tab, key, need, head, steps, other, shift):
             row_v[m], row_o[m], row_m[m] = v, o, True
 
 
+def _move_sliced(t_tab, key, need, head, steps, other, shift):
+    """``_move`` in numpy, for Python without numba: the same sums and choices."""
+    row_v, row_o, row_m = t_tab[0][key], t_tab[1][key], t_tab[3][key]
+    last = row_v.shape[0] - 1
+    m = np.arange(max(need, 0, -shift), last + 1)  # below -shift the index would be < 0
+    index = np.minimum(m + shift, last)
+    v, o = head + other[0][index], steps + other[1][index]
+    better = (v < row_v[m]) | ((v == row_v[m]) & (o < row_o[m]))
+    row_v[m[better]], row_o[m[better]], row_m[m[better]] = v[better], o[better], True
+
+
 @jit
 def fill_t(needs, prices, end, use_disk, units):
     """T for every top above the end, base downwards from the top."""
@@ -221,3 +232,7 @@ def fill_t(needs, prices, end, use_disk, units):
             fill_rehomes(t_tab, needs, prices, places, base, top)
             set_floors(t_tab, base, top)
     return t_tab
+
+
+if not COMPILED:  # fill_rehomes, plain Python then, finds this one
+    _move = _move_sliced
