@@ -35,7 +35,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-import time
 import types
 from pathlib import Path
 
@@ -43,7 +42,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's chipsim
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from byte_dp_vs_rotor import load_rotor
+from byte_dp_vs_rotor import REPEATS, best_seconds, load_rotor
 from one_memory_optimal import chain
 
 from chipsim import ChipConfig
@@ -52,7 +51,6 @@ from chipsim.model.training_memory import checkpoint_room
 from chipsim.planners import one_memory
 from chipsim.planners.one_memory import forward, kernel
 
-REPEATS = 5
 CASES = ((25, 500), (50, 500), (100, 500), (200, 500), (50, 125), (50, 250), (50, 1000))
 
 
@@ -78,8 +76,8 @@ def rotor_chain(needs: one_memory.Needs, prices: np.ndarray) -> types.SimpleName
     return types.SimpleNamespace(
         ln=layers,
         nb_sol=[1] * (layers + 1),
-        fw=[[time] for time in fwd] + [[0.0]],
-        bw=[[time] for time in bwd] + [[0.0]],
+        fw=[[price] for price in fwd] + [[0.0]],
+        bw=[[price] for price in bwd] + [[0.0]],
         cw=sizes,
         cbw=[[0]] + [[size] for size in kept] + [[0]],
         fwd_tmp=[[0]] * (layers + 1),
@@ -113,16 +111,6 @@ def check_equal() -> None:
         compiled = fill(*problem(25, 125), True)
         for index, array in enumerate(compiled):
             assert np.array_equal(array, python[f"arr_{index}"]), "tables differ from Python's"
-
-
-def best_seconds(works: dict) -> dict[str, float]:
-    best = dict.fromkeys(works, float("inf"))
-    for _ in range(REPEATS):
-        for name, work in works.items():
-            start = time.perf_counter()
-            work()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
 
 
 def case_seconds(rotor: types.ModuleType, layers: int, units: int) -> tuple[float, ...]:
