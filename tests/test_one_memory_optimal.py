@@ -151,31 +151,34 @@ def test_no_built_in_plan_that_fits_is_faster(seed: int) -> None:
                 assert best <= plan.latency_ns(costs, "backward"), spec
 
 
-def fill_tables(seed: int, units: int, use_disk: bool) -> list[np.ndarray]:
+def fill_tables(seed: int, units: int, use_disk: bool, train: str) -> list[np.ndarray]:
     """Every array of T and F for a random 5-stage case, compiled or not as imported."""
-    chain, chip = random_case(np.random.default_rng(seed), 5, "per_step", "all")
+    chain, chip = random_case(np.random.default_rng(seed), 5, "per_step", train)
     needs = one_memory.needs_of(chain, chip.memory_bytes, chip.training, units)
     prices = Costs(chip, chain).priced_objective_table("time")
-    t_tab = kernel.fill_t(needs.columns(), prices, 0, use_disk, needs.room_units)
-    return [*t_tab, *forward.fill_f(t_tab, needs.columns(), prices, 0, use_disk, False)]
+    end = chip.training.lowest_trained(chain) - 1
+    t_tab = kernel.fill_t(needs.columns(), prices, end, use_disk, needs.room_units)
+    return [*t_tab, *forward.fill_f(t_tab, needs.columns(), prices, end, use_disk, False)]
 
 
-@pytest.mark.parametrize("use_disk", [True, False])
-def test_without_numba_the_same_loops_as_python_give_the_same_tables(tmp_path, use_disk) -> None:
-    """Without numba (no ``fast`` extra) the kernel runs as Python, its innermost step as
-    numpy slices: the same tables, bit for bit. A subprocess hides numba from Python."""
+@pytest.mark.parametrize(("use_disk", "train"), [(True, "all"), (False, "all"), (True, "last:2")])
+def test_without_numba_the_same_loops_as_python_give_the_same_tables(
+    tmp_path, use_disk, train
+) -> None:
+    """Without numba (no ``fast`` extra) the kernel runs as Python, its innermost steps as
+    numpy: the same tables, bit for bit. A subprocess hides numba from Python."""
     assert kernel.COMPILED  # the test extra installs numba: this process compiles
     script = (
         "import sys; sys.modules['numba'] = None\n"
         "import numpy as np, test_one_memory_optimal as t\n"
         "assert not t.kernel.COMPILED\n"
-        f"np.savez(sys.argv[1], *t.fill_tables(9, 300, {use_disk}))\n"
+        f"np.savez(sys.argv[1], *t.fill_tables(9, 300, {use_disk}, {train!r}))\n"
     )
     saved = tmp_path / "python.npz"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), *sys.path])}
     subprocess.run([sys.executable, "-c", script, str(saved)], check=True, env=env)
     python = np.load(saved)
-    compiled = fill_tables(9, 300, use_disk)
+    compiled = fill_tables(9, 300, use_disk, train)
     assert len(python.files) == len(compiled) == 9
     for index, array in enumerate(compiled):
         assert np.array_equal(array, python[f"arr_{index}"]), index
@@ -252,18 +255,25 @@ def test_chipsim_plan_on_one_memory_lists_recording_forwards_and_the_peak_used()
 
 
 def test_without_numba_the_sliced_offer_takes_what_the_loop_takes() -> None:
-    """The Python fallback's inner step (numpy slices) against the compiled loop's source,
-    on rows with ties in value (fewer ops win) and infinite entries."""
+    """The Python fallback's inner steps (numpy) against the compiled loops' source, on
+    rows with ties in value (fewer ops win) and infinite entries, every row as long as
+    the entry's; ``take_past_end`` reads indices past the end as the end."""
     rng = np.random.default_rng(14)
     take_loop = getattr(entries.take, "py_func", entries.take)
+    past_end_loop = getattr(entries.take_past_end, "py_func", entries.take_past_end)
     for _ in range(50):
         best = (rng.integers(0, 4, 40).astype(float), rng.integers(0, 9, 40).astype(np.int32),
                 np.zeros(40, np.int32))  # fmt: skip
         best[0][rng.random(40) < 0.2] = np.inf
-        rows = [rng.integers(0, 4, 60).astype(float), rng.integers(0, 9, 60).astype(np.int32)]
-        other = [rng.integers(0, 4, 60).astype(float), rng.integers(0, 9, 60).astype(np.int32)]
-        args = (3, 30, 1.0, 2, *rows, 5, *other, 11, 7)
-        looped, sliced = tuple(c.copy() for c in best), tuple(c.copy() for c in best)
-        take_loop(looped, *args)
-        entries.take_sliced(sliced, *args)
-        assert all(np.array_equal(x, y) for x, y in zip(looped, sliced, strict=True))
+        rows = [rng.integers(0, 4, 40).astype(float), rng.integers(0, 9, 40).astype(np.int32)]
+        other = [rng.integers(0, 4, 40).astype(float), rng.integers(0, 9, 40).astype(np.int32)]
+        cases = (
+            (take_loop, entries.take_sliced, (3, 28, 1.0, 2, *rows, 5, *other, 11, 7)),
+            (past_end_loop, entries.take_past_end_sliced, (25, 1.0, 2, *rows, 5, *other, 11, 7)),
+        )
+        for loop, sliced_take, args in cases:
+            looped, sliced = tuple(c.copy() for c in best), tuple(c.copy() for c in best)
+            loop(looped, *args)
+            sliced_take(sliced, *args)
+            assert all(np.array_equal(x, y) for x, y in zip(looped, sliced, strict=True))
+            assert not np.array_equal(looped[2], best[2])  # some entry took the candidate

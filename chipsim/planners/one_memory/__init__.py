@@ -64,7 +64,7 @@ from .needs import Needs, keep_nothing_peak_bytes, needs_of, room_bytes
 
 #: Candidates (≈ 8·L³/6·units) planned at most: about 10 s compiled with the disk (L = 50
 #: at 500 units, 8·10⁷ candidates, takes 0.07 s without the disk and 0.25 s with it here),
-#: or in pure Python without numba. The tables' bytes are counted for both places.
+#: or in pure Python without numba.
 MAX_CANDIDATES = {True: 3 * 10**9, False: 3 * 10**7}
 
 
@@ -142,7 +142,7 @@ def _first_reached(chain, memory_bytes, training, prices, units, use_disk) -> in
 
 def check_work(label: str, layers: int, units: int) -> None:
     """Refuse tables too large to hold, or to fill in reasonable time, before any is made."""
-    table_bytes = 4 * (layers + 1) ** 2 * (units + 1) * 17  # value, ops, tag, moved
+    table_bytes = 4 * (layers + 1) ** 2 * (units + 1) * 17  # value, ops, tag, moved; disk's too
     candidates = 8 * layers**3 * units // 6
     fewer = "use fewer units (e.g. optimal:units=100) or fewer, larger stages"
     if table_bytes > MAX_WORK_BYTES:

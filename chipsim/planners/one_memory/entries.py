@@ -4,9 +4,9 @@ An entry keeps its least cost, its op count (ties go to fewer ops) and a tag
 saying how: ``split · 16 + freed · 8 + choice · 2 + record`` (freed: the sweep is
 the base's last use, and frees it right after loading it). The loops run over
 the free units m, compiled by numba where it is installed (the ``fast`` extra)
-and as Python elsewhere, where the innermost step, ``take``, runs as numpy slices
-(``take_sliced``): the same sums in the same order, so the tables are the same to
-the bit (tests/test_one_memory_optimal.py).
+and as Python elsewhere, where the innermost steps run as numpy (``take_sliced``
+and ``take_past_end_sliced`` here, ``kernel._move_sliced``): the same sums in the
+same order, so the tables are the same to the bit (tests/test_one_memory_optimal.py).
 """
 
 from __future__ import annotations
@@ -32,13 +32,13 @@ def untag(tag: int) -> tuple[int, int, int, int]:
 
 
 @bare_jit
-def offer(best, need, head, steps, low_v, low_o, low_shift, tag, nothing, low_floor=0):
-    """Offer ``head + low[m + low_shift]`` to each m >= need where strictly better: less
-    cost, or the same and fewer ops. ``best`` is (value, ops, tag) of one entry.
-    ``nothing`` is (value, ops) of the empty reversal, 0 at every m: offered as the
-    second part of a split, as adding 0.0 changes no cost."""
-    lower = (nothing[0], nothing[1], 0)
-    offer_split(best, need, head, steps, (low_v, low_o, low_shift), lower, tag, (low_floor, 0))
+def offer(best, need, head, steps, part_v, part_o, part_shift, tag, nothing, part_floor=0):
+    """Offer ``head + part[m + part_shift]`` to each m >= need where strictly better:
+    less cost, or the same and fewer ops. ``best`` is (value, ops, tag) of one entry.
+    ``nothing`` is (value, ops) of the empty reversal, 0 at every m, offered as a
+    split's lower part: the sum is ``(head + part) + 0.0``, the same cost."""
+    part, zero = (part_v, part_o, part_shift), (nothing[0], nothing[1], 0)
+    offer_split(best, need, head, steps, part, zero, tag, (part_floor, 0))
 
 
 @bare_jit
@@ -97,12 +97,13 @@ def keep_better(best, m, value, ops, tag):
 
 def take_sliced(best, start, stop, head, steps, a_v, a_o, a_shift, b_v, b_o, b_shift, tag):
     """``take`` and ``take_past_end`` in numpy, for Python without numba: each index
-    clamped at its row's end, then the same sums in the same order and the same
-    choices, tens of times faster than the loops run as Python."""
+    clamped at the row's end (every row is as long as ``best``'s), then the same sums
+    in the same order and the same choices, tens of times faster than the loops run
+    as Python."""
     if stop < start:
         return
-    m = np.arange(start, stop + 1)
-    a, b = np.minimum(m + a_shift, len(a_v) - 1), np.minimum(m + b_shift, len(b_v) - 1)
+    m, end = np.arange(start, stop + 1), len(best[0]) - 1
+    a, b = np.minimum(m + a_shift, end), np.minimum(m + b_shift, end)
     v, o = head + a_v[a] + b_v[b], steps + a_o[a] + b_o[b]
     value, ops, tags = (column[start : stop + 1] for column in best)
     better = (v < value) | ((v == value) & (o < ops))
