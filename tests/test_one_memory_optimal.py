@@ -277,3 +277,20 @@ def test_without_numba_the_sliced_offer_takes_what_the_loop_takes() -> None:
             sliced_take(sliced, *args)
             assert all(np.array_equal(x, y) for x, y in zip(looped, sliced, strict=True))
             assert not np.array_equal(looped[2], best[2])  # some entry took the candidate
+
+
+def test_where_the_least_memory_rounds_out_too_optimal_answers_with_what_fits() -> None:
+    """At accelerator-train's largest batch for optimal, 4000 units round every plan out,
+    and the least memory they name has no plan at its own units either. optimal then
+    keeps the fastest built-in that fits (priced in time, the units rounding), or, for
+    energy, refuses with the first refusal's figures: never "needs what the chip has"."""
+    network = "resnet50:batch=6609,dtype_bytes=2"
+    scenario = build_scenario("accelerator-train", None, None, None, (), network)
+    chain, chip = scenario.chain, scenario.chip
+    plan = make_plan("optimal:units=4000", chain, chip)
+    assert plan.notes[-1] == "in one memory the fastest plan that fits is disk-offload's"
+    assert use_of(plan, chip, chain).peak_bytes <= chip.memory_bytes
+    with pytest.raises(DoesNotFit) as refused:
+        make_plan("optimal:objective=energy,units=4000", chain, chip)
+    assert refused.value.bytes_available == chip.memory_bytes == 80_000_000_000
+    assert refused.value.bytes_needed == 80_035_767_492

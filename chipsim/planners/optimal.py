@@ -88,14 +88,12 @@ def _plan_in_memory(
     try:
         schedule = plan_in(chip.memory_bytes)
     except DoesNotFit as refusal:
-        schedule = plan_in(refusal.bytes_needed)  # the least memory: its plan's peak says why
-        try:
-            _built(schedule, label, network).check_fits(chip, network)
-        except DoesNotFit as at_peak:
+        schedule, why = _least_memory_plan(plan_in, refusal, label, network, chip)
+        if why is not None:
             needs = one_memory.needs_of(network, chip.memory_bytes, chip.training, count)
             if needs.exact or priced != "time":
-                raise
-            return one_memory.fastest(at_peak, network, chip, phases, STRATEGIES)
+                raise why from None
+            return one_memory.fastest(why, network, chip, phases, STRATEGIES)
     note = schedule.needs.describe()
     if not schedule.needs.exact:
         note = f"optimal over {count} units: {note}; more units may find a faster plan"
@@ -103,6 +101,21 @@ def _plan_in_memory(
     if schedule.needs.exact or priced != "time":
         return planned
     return one_memory.fastest(planned, network, chip, phases, STRATEGIES)
+
+
+def _least_memory_plan(plan_in, refusal: DoesNotFit, label: str, network: Chain, chip):
+    """(the plan at the least memory the refusal names, why it does not fit the chip):
+    its peak op and what is live there, or, where that memory (a figure rounded too)
+    has no plan at its own units either, the refusal itself; (plan, None) if it fits."""
+    try:
+        schedule = plan_in(refusal.bytes_needed)
+    except DoesNotFit:
+        return None, refusal
+    try:
+        _built(schedule, label, network).check_fits(chip, network)
+    except DoesNotFit as at_peak:
+        return schedule, at_peak
+    return schedule, None
 
 
 def _built(schedule, label: str, network: Chain, *notes: str) -> Plan:
