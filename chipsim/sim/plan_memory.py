@@ -83,7 +83,7 @@ def check_fits(plan: Columns, chip: ChipConfig, chain: Chain | None) -> None:
         )
         chip.budget(chain).refuse_over(plan.strategy, peak_in_use(plan, sizes))
     registers = Budget(chip.staging_slots, "staging_slots", slot_bytes=1)
-    registers.refuse_over(plan.strategy, peak(staging(plan)[1]))
+    registers.refuse_over(plan.strategy, plan.staging_slots_needed)  # a Plan caches it
 
 
 def use_of(plan: Columns, chip: ChipConfig, chain: Chain) -> MemoryUse:
