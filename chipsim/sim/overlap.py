@@ -96,9 +96,10 @@ import numpy as np
 import simpy
 
 from ..errors import ModelViolation
-from ..model.ops import PORT_CODE_OF_KIND, PORTS
+from ..model.ops import PORTS
 from .machine import Chip
-from .overlap_deps import Moments, dependencies, waits
+from .overlap_deps import dependencies
+from .overlap_waits import Moments, waits
 from .plan import Plan
 
 __all__ = ["dependencies", "schedule"]
@@ -111,7 +112,7 @@ def schedule(
     env, run = chip.env, _Run(chip, plan, attempts, durations_ns)
     processes = [
         env.process(run.port(chip.ports[name], code, ops))
-        for code, (name, ops) in enumerate(zip(PORTS, _ops_by_port(plan), strict=True))
+        for code, (name, ops) in enumerate(zip(PORTS, _ops_by_driver(run.waits.driver), strict=True))
         if ops
     ]
     top = env.process(_all(processes))
@@ -126,10 +127,9 @@ def schedule(
     return np.array(run.row_start, dtype=dtype), np.array(run.row_end, dtype=dtype)
 
 
-def _ops_by_port(plan: Plan) -> list[list[int]]:
-    """Each port's ops, in plan order."""
-    port = np.asarray(PORT_CODE_OF_KIND)[plan.kind_codes]
-    return [np.flatnonzero(port == code).tolist() for code in range(len(PORTS))]
+def _ops_by_driver(driver: np.ndarray) -> list[list[int]]:
+    """The ops each port's process runs, in plan order."""
+    return [np.flatnonzero(driver == code).tolist() for code in range(len(PORTS))]
 
 
 def _all(processes: list[simpy.Process]) -> Generator[simpy.Event, object, None]:

@@ -18,12 +18,11 @@ order they were written. Per-op Python sets were 21 % of an overlapped run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
 
-from ..model.ops import KIND_CODE, PORT_CODE_OF_KIND, PORTS
+from ..model.ops import KIND_CODE
 from .plan import Plan
 
 _WORKING, _GRADIENT, _STAGING = 0, 1, 2  # place ids; staging, buffer, disk: one per layer
@@ -31,13 +30,13 @@ _WORKING, _GRADIENT, _STAGING = 0, 1, 2  # place ids; staging, buffer, disk: one
 
 def dependency_pairs(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
     """(op, earlier op whose end it waits for), unique, sorted by op then earlier op."""
-    waiter, waited = _pairs(plan)
+    waiter, waited = dependency_pairs_unsorted(plan)
     pairs = np.sort(waiter * len(plan) + waited)
     pairs = pairs[np.concatenate([[True], pairs[1:] != pairs[:-1]])]  # np.unique is slower
     return pairs // len(plan), pairs % len(plan)
 
 
-def _pairs(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
+def dependency_pairs_unsorted(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
     """``dependency_pairs``, some more than once, in no order."""
     op, place, write = _accesses(plan)
     count = len(plan)
@@ -116,137 +115,3 @@ def _staged_copies(
     copy = writes_before[group_first] + taken
     read_at = np.flatnonzero(reads)
     return read_at, np.flatnonzero(writes)[copy[read_at]]
-
-
-@dataclass(frozen=True)
-class Waits:
-    """What each port's process waits for before it starts an op, as moment ids.
-
-    ``first[i]``, ``second[i]``, ``third[i]``: the three moments (``Moments``)
-    op i's port waits for once the op before it on the port has ended.
-    ``end_seen[i]``: whether any port waits for op i's end. ``joins[i]``: op i
-    may run in the timeout of the op before it on its port, if what it waits
-    for has come by then (never when that op's end is seen; ``joins[count]``
-    is False). ``closes_forward[i]``: op i is the last forward op on
-    its port. ``run_to[i]``: the last of the ops i+1, i+2, ... that are each
-    next on i's port and join for sure (nothing to wait for elsewhere), or i.
-    (Flat lists of ints and bools: a list per op costs more to make.)
-    """
-
-    first: list[int]
-    second: list[int]
-    third: list[int]
-    end_seen: list[bool]
-    joins: list[bool]
-    closes_forward: list[bool]
-    run_to: list[int]
-
-
-class Moments:
-    """Moment ids of a run of ``count`` ops: each op's end (its index), then the forward
-    phase's end, one that has always come and one that never will."""
-
-    def __init__(self, count: int) -> None:
-        self.forward_end, self.always, self.never = count, count + 1, count + 2
-
-
-def waits(plan: Plan, staging_slots: int) -> Waits:
-    """What each op waits for (``dependency_pairs``) as its port's process checks it.
-
-    An op waits for the latest end it depends on on each other port (a port
-    ends its ops in plan order, so that is all of them there; on its own port
-    they have ended) and, in the backward phase, the forward phase's end. A
-    prefetch waits for a register instead (``_register_waits``), which waits
-    for those too.
-    """
-    count, ids = len(plan), Moments(len(plan))
-    port = np.asarray(PORT_CODE_OF_KIND)[plan.kind_codes]
-    latest, index, ahead = _latest_ends(plan, port), np.arange(count), _ahead_on_port(port)
-    fetches = index[plan.prefetch]
-    ends, backward, never = _register_waits(plan, staging_slots, port, latest, ahead)
-    latest[:, fetches] = ends
-    third = [ids.always] * plan.forward_ops + [ids.forward_end] * (count - plan.forward_ops)
-    registers = np.where(never, ids.never, np.where(backward, ids.forward_end, ids.always))
-    for fetch, moment in zip(fetches.tolist(), registers.tolist(), strict=True):
-        third[fetch] = moment  # few: a list of two values is quicker made this way
-    first, second = (latest[(port + shift) % len(PORTS), index] for shift in (1, 2))
-    end_seen = np.zeros(count + 1, dtype=bool)  # the last: no op (-1)
-    end_seen[first] = end_seen[second] = True
-    closes_forward = np.zeros(count, dtype=bool)
-    for port_code in range(len(PORTS)):
-        closes_forward[np.flatnonzero(port[: plan.forward_ops] == port_code)[-1:]] = True
-    end_seen[:count] |= closes_forward
-    joins = ~plan.prefetch & (ahead >= 0) & ~end_seen[ahead]
-    steady = joins & (ahead == index - 1) & (first < 0) & (second < 0)
-    return Waits(
-        _ids(first, ids).tolist(),
-        _ids(second, ids).tolist(),
-        third,
-        end_seen[:count].tolist(),
-        [*joins.tolist(), False],  # and none for no op (a port's last)
-        closes_forward.tolist(),
-        _runs(steady).tolist(),
-    )
-
-
-def _runs(steady: np.ndarray) -> np.ndarray:
-    """For each op, the last of the ops after it that each join the one before for sure
-    (``steady``: next in the plan, same port, nothing to wait for on another port)."""
-    index = np.arange(len(steady))
-    unsteady = np.where(steady, len(steady), index)  # where a run cannot go on
-    return np.minimum.accumulate(np.append(unsteady[1:], len(steady))[::-1])[::-1] - 1
-
-
-def _register_waits(
-    plan: Plan, staging_slots: int, port: np.ndarray, latest: np.ndarray, ahead: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each prefetch in plan order: (latest end it waits for on each port, whether it
-    waits for the forward phase's end, whether it waits forever).
-
-    Prefetches take registers in plan order, each when its data is ready, the op
-    before it in the plan and the op before it on its port have started, and a
-    register is free: handed back by the start of the (n - slots)-th staged
-    fwd/bwd, none for the first ``slots``, never if there is none. An op starts
-    when its port has ended the op before and what it waits for has come, so
-    each start is waited for as those ends; in plan order, the latest so far."""
-    fetches = np.flatnonzero(plan.prefetch)
-    ends, backward = latest[:, fetches].copy(), fetches >= plan.forward_ops
-    consumers = np.flatnonzero(plan.staged & ~plan.prefetch)
-    back = np.arange(len(fetches)) - staging_slots
-    never = back >= len(consumers)
-    handed_back = np.append(consumers, -1)[
-        np.where(back < 0, len(consumers), np.minimum(back, len(consumers)))
-    ]
-    for started in (fetches - 1, ahead[fetches], handed_back):
-        some, op = started >= 0, np.maximum(started, 0)
-        waits = some & ~plan.prefetch[op]  # a prefetch's register was taken before this one's
-        ends = np.maximum(ends, np.where(waits, latest[:, op], -1))
-        column = np.arange(len(fetches))
-        ends[port[op], column] = np.maximum(ends[port[op], column], np.where(some, ahead[op], -1))
-        backward |= waits & (op >= plan.forward_ops)
-    ends = np.maximum.accumulate(ends, axis=1)
-    never |= ends[port[fetches], np.arange(len(fetches))] >= fetches  # its own end, or later
-    accumulate = np.logical_or.accumulate
-    return ends, accumulate(backward), accumulate(never)
-
-
-def _ids(ends: np.ndarray, ids: Moments) -> np.ndarray:
-    """Ops' ends as moment ids, and none (-1) as the moment that has always come."""
-    return np.where(ends >= 0, ends, ids.always)
-
-
-def _latest_ends(plan: Plan, port: np.ndarray) -> np.ndarray:
-    """(port, op): the latest op on that port whose end the op waits for, or -1."""
-    waiter, waited = _pairs(plan)
-    latest = np.full((len(PORTS), len(plan)), -1, dtype=np.int64)
-    np.maximum.at(latest, (port[waited], waiter), waited)
-    return latest
-
-
-def _ahead_on_port(port: np.ndarray) -> np.ndarray:
-    """The op before each op on its port, or -1."""
-    ahead = np.full(len(port), -1, dtype=np.int64)
-    for port_code in range(len(PORTS)):
-        ops = np.flatnonzero(port == port_code)
-        ahead[ops[1:]] = ops[:-1]
-    return ahead

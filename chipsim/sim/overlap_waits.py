@@ -1,0 +1,209 @@
+"""What each process of an overlapped run waits for before it starts an op, as moment ids.
+
+Built for the whole plan with numpy from the data dependencies
+(``overlap_deps``) and the chains (``overlap_chains``): each op is run by
+its *driver*'s process (its port's, unless a chain crossing ports carries it),
+which runs its ops in plan order. The ops a driver runs end in plan order (each
+waits for the one before it: a chained op for its end, any other op for its
+port's previous op, which the driver ran last), so an op waits for the
+latest term it has among each other driver's ops, and terms of its own
+driver have ended when it gets there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..model.ops import PORT_CODE_OF_KIND, PORTS
+from .overlap_chains import chained, closing_ops, drivers
+from .overlap_deps import dependency_pairs_unsorted
+from .plan import Plan
+
+
+class Moments:
+    """Moment ids of a run of ``count`` ops: each op's end (its index), then the forward
+    phase's end, one that has always come and one that never will."""
+
+    def __init__(self, count: int) -> None:
+        self.forward_end, self.always, self.never = count, count + 1, count + 2
+
+
+@dataclass(frozen=True)
+class Waits:
+    """What each driver's process waits for before it starts an op, as moment ids.
+
+    ``driver[i]``: the port whose process runs op i. ``first[i]``, ``second[i]``,
+    ``third[i]``: the three moments (``Moments``) it waits for once the op
+    before it on its driver has ended (all "always" for an op chained to the one
+    before). ``end_seen[i]``: whether any other driver waits for op i's end
+    (its timeout must end there). ``joins[i]``: op i may run in the timeout
+    of the op before it on its driver, if what it waits for has come by then
+    (``joins[count]`` is False). ``closes_forward[i]``: op i is the last
+    forward op of its driver. ``run_to[i]``: the last of the ops i+1, i+2, ...
+    that each follow on i's driver, chained and unseen, or i. (Flat lists of
+    ints and bools: a list per op costs more to make.)
+    """
+
+    driver: np.ndarray
+    first: list[int]
+    second: list[int]
+    third: list[int]
+    end_seen: list[bool]
+    joins: list[bool]
+    closes_forward: list[bool]
+    run_to: list[int]
+
+
+def waits(plan: Plan, staging_slots: int) -> Waits:
+    """What each op waits for, as its driver's process checks it."""
+    count, ids = len(plan), Moments(len(plan))
+    port = np.asarray(PORT_CODE_OF_KIND)[plan.kind_codes]
+    ahead = _ahead_in(port)
+    data = dependency_pairs_unsorted(plan)
+    start_terms = _start_terms(plan, staging_slots, ahead)
+    end_terms, fetches = _with_port_order(data, ahead), np.flatnonzero(plan.prefetch)
+    follows = chained(plan.forward_ops, port, end_terms, _in_turn(start_terms, fetches))
+    driver = drivers(port, follows)
+    follows &= driver == np.append(-1, driver[:-1])  # chained, and on the same driver
+    latest = _latest(driver, data, count)
+    own = latest[:, fetches]  # a prefetch's data: the register it takes is taken after
+    _add_port_order(latest, driver, ahead, np.flatnonzero(ahead >= 0))
+    ends, backward, never = _register_waits(plan, driver, latest, own, start_terms, ahead)
+    latest[:, fetches] = ends
+    _add_port_order(latest, driver, ahead, fetches[ahead[fetches] >= 0])
+    latest[:, follows] = -1
+    index = np.arange(count)
+    first, second = (latest[(driver + shift) % len(PORTS), index] for shift in (1, 2))
+    third = _third(plan, ids, fetches, backward, never, follows)
+    closers = np.zeros(count, dtype=bool)
+    closers[closing_ops(driver, plan.forward_ops)] = True
+    end_seen = np.zeros(count + 1, dtype=bool)  # the last: no op (-1)
+    end_seen[first] = end_seen[second] = True
+    end_seen[:count] |= closers
+    behind = _ahead_in(driver)
+    joins = ~plan.prefetch & (behind >= 0) & ~end_seen[behind] & ((ahead == behind) | follows)
+    return Waits(
+        driver,
+        _ids(first, ids).tolist(),
+        _ids(second, ids).tolist(),
+        third,
+        end_seen[:count].tolist(),
+        [*joins.tolist(), False],  # and none for no op (a driver's last)
+        closers.tolist(),
+        _runs(follows & ~end_seen[index - 1]).tolist(),
+    )
+
+
+def _third(
+    plan: Plan, ids: Moments, fetches: np.ndarray, backward: np.ndarray, never: np.ndarray,
+    follows: np.ndarray,
+) -> list[int]:
+    """Per op: the forward phase's end in the backward phase, a prefetch's register."""
+    count, forward = len(plan), plan.forward_ops
+    third = np.full(count, ids.always)
+    third[forward:] = ids.forward_end
+    third[fetches] = np.where(never, ids.never, np.where(backward, ids.forward_end, ids.always))
+    third[follows] = ids.always
+    return third.tolist()
+
+
+def _start_terms(
+    plan: Plan, staging_slots: int, ahead: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(prefetch, op whose start it waits for): the op before it in the plan and on its
+    port, and the fwd/bwd that hands its register back: the (n - slots)-th staged one,
+    or ``len(plan)`` if none will. (And the previous prefetch's register: ``_in_turn``.)"""
+    fetches = np.flatnonzero(plan.prefetch)
+    consumers = np.flatnonzero(plan.staged & ~plan.prefetch)
+    back = np.arange(len(fetches)) - staging_slots
+    handed_back = np.append(consumers, len(plan))[np.clip(back, -1, len(consumers))]
+    handed_back[back < 0] = -1
+    started = np.concatenate([fetches - 1, ahead[fetches], handed_back])
+    waiter = np.tile(fetches, 3)
+    return waiter[started >= 0], started[started >= 0]
+
+
+def _in_turn(
+    start_terms: tuple[np.ndarray, np.ndarray], fetches: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``start_terms`` and each prefetch's previous one, whose register it takes after."""
+    return np.append(start_terms[0], fetches[1:]), np.append(start_terms[1], fetches[:-1])
+
+
+def _register_waits(
+    plan: Plan, driver: np.ndarray, latest: np.ndarray, own: np.ndarray,
+    start_terms: tuple[np.ndarray, ...], ahead: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each prefetch in plan order: (latest end it waits for on each driver, whether
+    it waits for the forward phase's end, whether it waits forever).
+
+    Prefetches take registers in plan order, each when its data is ready and the ops
+    its start terms name have started. An op starts when what it waits for has ended
+    (its driver's previous op among them), so each start is waited for as those ends;
+    in plan order, the latest so far. A prefetch starts when its register is taken
+    and its port's previous op has ended: the ones before it took theirs before."""
+    fetches = np.flatnonzero(plan.prefetch)
+    column = np.searchsorted(fetches, start_terms[0])
+    ends, backward = own.copy(), fetches >= plan.forward_ops
+    started = start_terms[1]
+    exists = started < len(plan)
+    some = exists & ~plan.prefetch[np.minimum(started, len(plan) - 1)]
+    never = np.zeros(len(fetches), dtype=bool)
+    np.logical_or.at(never, column, ~exists)
+    op, at = started[some], column[some]
+    for code in range(len(PORTS)):
+        np.maximum.at(ends[code], at, latest[code, op])
+    fetched = exists & ~some & (ahead[np.minimum(started, len(plan) - 1)] >= 0)
+    before = ahead[started[fetched]]  # a prefetch's start: its port's previous end too
+    np.maximum.at(ends, (driver[before], column[fetched]), before)
+    np.logical_or.at(backward, at, op >= plan.forward_ops)
+    ends = np.maximum.accumulate(ends, axis=1)
+    never |= ends[driver[fetches], np.arange(len(fetches))] >= fetches  # its own driver's
+    accumulate = np.logical_or.accumulate
+    return ends, accumulate(backward), accumulate(never)
+
+
+def _with_port_order(
+    data: tuple[np.ndarray, np.ndarray], ahead: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(op, earlier op whose end it waits for): the data's and its port's previous op."""
+    on_port = np.flatnonzero(ahead >= 0)
+    return np.concatenate([data[0], on_port]), np.concatenate([data[1], ahead[on_port]])
+
+
+def _add_port_order(latest: np.ndarray, driver: np.ndarray, ahead: np.ndarray, ops) -> None:
+    """Ops ``ops`` wait for their port's previous op too (each op has at most one)."""
+    before = ahead[ops]
+    latest[driver[before], ops] = np.maximum(latest[driver[before], ops], before)
+
+
+def _latest(driver: np.ndarray, end_terms: tuple[np.ndarray, np.ndarray], count: int):
+    """(driver, op): the latest op run by that driver whose end the op waits for, or -1."""
+    waiter, waited = end_terms
+    latest = np.full((len(PORTS), count), -1, dtype=np.int64)
+    np.maximum.at(latest, (driver[waited], waiter), waited)
+    return latest
+
+
+def _ids(ends: np.ndarray, ids: Moments) -> np.ndarray:
+    """Ops' ends as moment ids, and none (-1) as the moment that has always come."""
+    return np.where(ends >= 0, ends, ids.always)
+
+
+def _ahead_in(group: np.ndarray) -> np.ndarray:
+    """The op before each op in its group (port or driver), or -1."""
+    ahead = np.full(len(group), -1, dtype=np.int64)
+    for code in range(len(PORTS)):
+        ops = np.flatnonzero(group == code)
+        ahead[ops[1:]] = ops[:-1]
+    return ahead
+
+
+def _runs(steady: np.ndarray) -> np.ndarray:
+    """For each op, the last of the ops after it that each join the one before for sure
+    (``steady``: next in the plan, same driver, chained, nobody else waits between)."""
+    index = np.arange(len(steady))
+    unsteady = np.where(steady, len(steady), index)  # where a run cannot go on
+    return np.minimum.accumulate(np.append(unsteady[1:], len(steady))[::-1])[::-1] - 1
