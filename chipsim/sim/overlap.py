@@ -99,7 +99,7 @@ from ..errors import ModelViolation
 from ..model.ops import PORTS
 from .machine import Chip
 from .overlap_deps import dependencies
-from .overlap_waits import Moments, waits
+from .overlap_waits import Heads, Moments, waits
 from .plan import Plan
 
 __all__ = ["dependencies", "schedule"]
@@ -111,9 +111,9 @@ def schedule(
     """Start and end times of every trace row (an op's attempts are consecutive rows)."""
     env, run = chip.env, _Run(chip, plan, attempts, durations_ns)
     processes = [
-        env.process(run.port(chip.ports[name], code, ops))
-        for code, (name, ops) in enumerate(zip(PORTS, _ops_by_driver(run.waits.driver), strict=True))
-        if ops
+        env.process(run.port(chip.ports[name], code, heads))
+        for code, (name, heads) in enumerate(zip(PORTS, run.heads, strict=True))
+        if heads.op
     ]
     top = env.process(_all(processes))
     try:
@@ -125,11 +125,6 @@ def schedule(
         raise _deadlock(plan, min(stuck)) from None
     dtype = durations_ns.dtype
     return np.array(run.row_start, dtype=dtype), np.array(run.row_end, dtype=dtype)
-
-
-def _ops_by_driver(driver: np.ndarray) -> list[list[int]]:
-    """The ops each port's process runs, in plan order."""
-    return [np.flatnonzero(driver == code).tolist() for code in range(len(PORTS))]
 
 
 def _all(processes: list[simpy.Process]) -> Generator[simpy.Event, object, None]:
@@ -160,47 +155,45 @@ class _Run:
     ) -> None:
         self.env, self.ids = chip.env, Moments(len(plan))
         self.durations = durations = durations_ns.tolist()
-        self.waits = waits(plan, chip.config.staging_slots)
-        self.end_seen, self.closes_forward = self.waits.end_seen, self.waits.closes_forward
+        self.heads = waits(plan, chip.config.staging_slots)
         self.first_row = np.concatenate([[0], np.cumsum(attempts)]).tolist()
         self.row_start, self.row_end = [0] * len(durations), [0] * len(durations)
         self.exact = durations_ns.dtype.kind in "iu"  # integer sums: every end is reached exactly
         self.passed = [False] * (self.ids.never + 1)
         self.passed[self.ids.always] = True
         self.events: dict[int, simpy.Event] = {}
-        self.forward_left = sum(self.waits.closes_forward)
+        self.forward_left = sum(sum(heads.closes) for heads in self.heads)
         self.passed[self.ids.forward_end] = not self.forward_left
         self.waiting: list[int | None] = [None] * len(PORTS)  # the op a port last waited to start
 
     def port(
-        self, resource: simpy.Resource, code: int, ops: list[int]
+        self, resource: simpy.Resource, code: int, heads: Heads
     ) -> Generator[simpy.Event, object, None]:
-        """One port's process: its ops in plan order, each when what it waits for has come.
+        """One port's process: its heads in plan order, each when what it waits for has come.
 
-        From each start, the op and each next op that joins it (``Waits.joins``,
-        with what it waits for come) run their attempts one after another in one
-        timeout (``_land``: one per attempt where the clock cannot land exactly on
-        a float end). Runs of ops that join for sure (``Waits.run_to``) are summed
-        with one ``accumulate``. The process then waits for what its next op
-        waits for, and only then for that timeout (at once if it is over): one
-        wake-up where two would come at the same time. One function: a call per
-        op would cost about what SimPy's own step does.
+        From each start, the head's ops and those of each next head that joins it
+        (``Heads.joins``, with what it waits for come) run their attempts one after
+        another in one timeout (``_land``: one per attempt where the clock cannot
+        land exactly on a float end), summed with one ``accumulate`` a head at a
+        time. The process then waits for what its next head waits for, and only
+        then for that timeout (at once if it is over): one wake-up where two would
+        come at the same time. One function: a call per head would cost about what
+        SimPy's own step does.
         """
         env, passed, events, waiting = self.env, self.passed, self.events, self.waiting
-        first, second, third = self.waits.first, self.waits.second, self.waits.third
-        joins, end_seen, closes_forward = self.waits.joins, self.end_seen, self.closes_forward
+        first, second, third, joins = heads.first, heads.second, heads.third, heads.joins
+        ops, lasts, seen, closes = heads.op, heads.last, heads.seen, heads.closes
         first_row, durations = self.first_row, self.durations
         row_start, row_end, timeout = self.row_start, self.row_end, env.timeout
-        exact, count, ops = self.exact, len(ops), [*ops, len(first)]  # its join is False
-        run_to = self.waits.run_to
+        exact, count = self.exact, len(ops)
+        first, second, third = [*first, 0], [*second, 0], [*third, 0]  # for the last's join
         with resource.request() as granted:
             yield granted
-            k, last, pending = 0, 0, None
+            k, last, pending, end_seen = 0, 0, None, False
             while k < count:
-                index = ops[k]
-                a, b, c = first[index], second[index], third[index]
+                a, b, c = first[k], second[k], third[k]
                 if not (passed[a] and passed[b] and passed[c]):
-                    waiting[code] = index
+                    waiting[code] = ops[k]
                     for moment in (a, b, c):
                         if not passed[moment]:
                             event = events.get(moment)
@@ -211,13 +204,12 @@ class _Run:
                     if pending.callbacks is not None:  # not over yet
                         yield pending
                     passed[last] = True
-                    if end_seen[last]:
+                    if end_seen:
                         del events[last]
                 now = time = env.now
                 rows = []  # this timeout's stretches of rows, kept for float durations
-                while True:  # the ops of one timeout, a run of steady ones at a time
-                    run = run_to[index]
-                    first_at, end_at = first_row[index], first_row[run + 1]
+                while True:  # the ops of one timeout, a head's at a time
+                    first_at, end_at = first_row[ops[k]], first_row[lasts[k] + 1]
                     if end_at - first_at == 1:
                         end = time + durations[first_at]
                         row_start[first_at], row_end[first_at], time = time, end, end
@@ -227,30 +219,24 @@ class _Run:
                         time = ends[-1]
                     if not exact:
                         rows.append((first_at, end_at))
-                    k += run - index + 1
-                    index = ops[k]
-                    if not (
-                        joins[index]
-                        and passed[first[index]]
-                        and passed[second[index]]
-                        and passed[third[index]]
-                    ):
+                    k += 1
+                    if not (joins[k] and passed[first[k]] and passed[second[k]] and passed[third[k]]):
                         break
                 delay = time - now if exact else (yield from self._land(now, time, rows))
-                last, pending = run, timeout(delay)
-                if end_seen[last]:
+                last, pending, end_seen = lasts[k - 1], timeout(delay), seen[k - 1]
+                if end_seen:
                     early = events.get(last)
                     if early is not None:  # waiters from before it started: onto the timeout
                         pending.callbacks.extend(early.callbacks)
                     events[last] = pending
-                if closes_forward[last]:  # the backward phase waits for it: end it on time
+                if closes[k - 1]:  # the backward phase waits for it: end it on time
                     yield pending
-                    self._ended(last)
+                    self._ended(last, True)
                     pending = None
             waiting[code] = None
             if pending is not None:
                 yield pending
-                self._ended(last)
+                self._ended(last, closes[k - 1])
 
     def _land(
         self, now: float, time: float, rows: list[tuple[int, int]]
@@ -270,11 +256,12 @@ class _Run:
             yield self.env.timeout(durations[row])
         return durations[flat[-1]]
 
-    def _ended(self, index: int) -> None:
-        """Op ``index``, the last of a timeout, has ended."""
+    def _ended(self, index: int, closes: bool) -> None:
+        """Op ``index``, the last of a timeout, has ended (``closes``: its driver's
+        forward phase with it)."""
         self.passed[index] = True
         self.events.pop(index, None)
-        if self.closes_forward[index]:
+        if closes:
             self.forward_left -= 1
             if not self.forward_left:
                 self._come(self.ids.forward_end)

@@ -31,33 +31,32 @@ class Moments:
 
 
 @dataclass(frozen=True)
-class Waits:
-    """What each driver's process waits for before it starts an op, as moment ids.
+class Heads:
+    """The ops a driver's process starts a timeout or a wait at (its *heads*), in plan
+    order; each runs with the ops after it that follow it for sure (chained, on the
+    same driver, nobody else waiting between), up to ``last``.
 
-    ``driver[i]``: the port whose process runs op i. ``first[i]``, ``second[i]``,
-    ``third[i]``: the three moments (``Moments``) it waits for once the op
-    before it on its driver has ended (all "always" for an op chained to the one
-    before). ``end_seen[i]``: whether any other driver waits for op i's end
-    (its timeout must end there). ``joins[i]``: op i may run in the timeout
-    of the op before it on its driver, if what it waits for has come by then
-    (``joins[count]`` is False). ``closes_forward[i]``: op i is the last
-    forward op of its driver. ``run_to[i]``: the last of the ops i+1, i+2, ...
-    that each follow on i's driver, chained and unseen, or i. (Flat lists of
-    ints and bools: a list per op costs more to make.)
+    ``first``, ``second``, ``third``: the moments (``Moments``) a head waits for once
+    the op before it on its driver has ended: the latest end it waits for on each
+    other driver, and the forward phase's end or a prefetch's register. ``joins``: the
+    head may run in the timeout of the one before, if those have come by then (one
+    more, False, for no head). ``seen``: another driver waits for the end of
+    ``last``; ``closes``: ``last`` is the driver's last forward op. (Flat lists of
+    ints and bools: objects per head cost more to make.)
     """
 
-    driver: np.ndarray
+    op: list[int]
     first: list[int]
     second: list[int]
     third: list[int]
-    end_seen: list[bool]
     joins: list[bool]
-    closes_forward: list[bool]
-    run_to: list[int]
+    last: list[int]
+    seen: list[bool]
+    closes: list[bool]
 
 
-def waits(plan: Plan, staging_slots: int) -> Waits:
-    """What each op waits for, as its driver's process checks it."""
+def waits(plan: Plan, staging_slots: int) -> list[Heads]:
+    """Each port's process's heads: the ops it runs, and what it waits for."""
     count, ids = len(plan), Moments(len(plan))
     port = np.asarray(PORT_CODE_OF_KIND)[plan.kind_codes]
     ahead = _ahead_in(port)
@@ -76,7 +75,6 @@ def waits(plan: Plan, staging_slots: int) -> Waits:
     latest[:, follows] = -1
     index = np.arange(count)
     first, second = (latest[(driver + shift) % len(PORTS), index] for shift in (1, 2))
-    third = _third(plan, ids, fetches, backward, never, follows)
     closers = np.zeros(count, dtype=bool)
     closers[closing_ops(driver, plan.forward_ops)] = True
     end_seen = np.zeros(count + 1, dtype=bool)  # the last: no op (-1)
@@ -84,29 +82,44 @@ def waits(plan: Plan, staging_slots: int) -> Waits:
     end_seen[:count] |= closers
     behind = _ahead_in(driver)
     joins = ~plan.prefetch & (behind >= 0) & ~end_seen[behind] & ((ahead == behind) | follows)
-    return Waits(
-        driver,
-        _ids(first, ids).tolist(),
-        _ids(second, ids).tolist(),
-        third,
-        end_seen[:count].tolist(),
-        [*joins.tolist(), False],  # and none for no op (a driver's last)
-        closers.tolist(),
-        _runs(follows & ~end_seen[index - 1]).tolist(),
+    head = np.flatnonzero(~follows | end_seen[index - 1])
+    third = _third(plan, ids, fetches, backward, never)
+    third[follows] = ids.always  # all it waits for has ended: it is chained
+    columns = (
+        head,
+        _ids(first[head], ids),
+        _ids(second[head], ids),
+        third[head],
+        joins[head],
+        np.append(head[1:], count) - 1,  # the ops between heads follow the one before
+    )
+    return [_heads(columns, driver[head] == code, end_seen, closers) for code in range(3)]
+
+
+def _heads(columns: tuple[np.ndarray, ...], mine: np.ndarray, seen, closes) -> Heads:
+    """One driver's ``Heads`` from the columns of all heads."""
+    op, first, second, third, joins, last = (column[mine] for column in columns)
+    return Heads(
+        op.tolist(),
+        first.tolist(),
+        second.tolist(),
+        third.tolist(),
+        [*joins.tolist(), False],
+        last.tolist(),
+        seen[last].tolist(),
+        closes[last].tolist(),
     )
 
 
 def _third(
-    plan: Plan, ids: Moments, fetches: np.ndarray, backward: np.ndarray, never: np.ndarray,
-    follows: np.ndarray,
-) -> list[int]:
+    plan: Plan, ids: Moments, fetches: np.ndarray, backward: np.ndarray, never: np.ndarray
+) -> np.ndarray:
     """Per op: the forward phase's end in the backward phase, a prefetch's register."""
     count, forward = len(plan), plan.forward_ops
     third = np.full(count, ids.always)
     third[forward:] = ids.forward_end
     third[fetches] = np.where(never, ids.never, np.where(backward, ids.forward_end, ids.always))
-    third[follows] = ids.always
-    return third.tolist()
+    return third
 
 
 def _start_terms(
@@ -199,11 +212,3 @@ def _ahead_in(group: np.ndarray) -> np.ndarray:
         ops = np.flatnonzero(group == code)
         ahead[ops[1:]] = ops[:-1]
     return ahead
-
-
-def _runs(steady: np.ndarray) -> np.ndarray:
-    """For each op, the last of the ops after it that each join the one before for sure
-    (``steady``: next in the plan, same driver, chained, nobody else waits between)."""
-    index = np.arange(len(steady))
-    unsteady = np.where(steady, len(steady), index)  # where a run cannot go on
-    return np.minimum.accumulate(np.append(unsteady[1:], len(steady))[::-1])[::-1] - 1
