@@ -90,16 +90,13 @@ taken were events too: 1.5 to 2 events per op.)
 from __future__ import annotations
 
 from collections.abc import Generator
-from itertools import accumulate
-
 import numpy as np
 import simpy
 
 from ..errors import ModelViolation
-from ..model.ops import PORTS
 from .machine import Chip
 from .overlap_deps import dependencies
-from .overlap_waits import Heads, Moments, waits
+from .overlap_run import _Run
 from .plan import Plan
 
 __all__ = ["dependencies", "schedule"]
@@ -110,12 +107,7 @@ def schedule(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Start and end times of every trace row (an op's attempts are consecutive rows)."""
     env, run = chip.env, _Run(chip, plan, attempts, durations_ns)
-    processes = [
-        env.process(run.port(chip.ports[name], code, heads))
-        for code, (name, heads) in enumerate(zip(PORTS, run.heads, strict=True))
-        if heads.op
-    ]
-    top = env.process(_all(processes))
+    top = env.process(_all(run.processes(chip)))
     try:
         env.run(until=top)
     except RuntimeError:  # SimPy ran out of events with ops still waiting: name the first
@@ -123,8 +115,7 @@ def schedule(
         if not stuck:
             raise
         raise _deadlock(plan, min(stuck)) from None
-    dtype = durations_ns.dtype
-    return np.array(run.row_start, dtype=dtype), np.array(run.row_end, dtype=dtype)
+    return run.row_times()
 
 
 def _all(processes: list[simpy.Process]) -> Generator[simpy.Event, object, None]:
@@ -138,137 +129,3 @@ def _deadlock(plan: Plan, index: int) -> ModelViolation:
         f"{plan.strategy}: overlapped timing deadlocked: `{plan.op(index)}` "
         f"(op {index} of the plan) never started"
     )
-
-
-class _Run:
-    """One overlapped run: the plan's ops, their times as they happen, the moments waited for.
-
-    A moment (``overlap_deps.Moments``) has come when ``passed[id]``; a process
-    that must wait for one that has not yields ``events[id]``, made when first
-    needed: for an op's end, the timeout that ends it (or, before that is
-    scheduled, a plain event whose waiters then move onto it); else a plain
-    event, succeeded when the moment comes.
-    """
-
-    def __init__(
-        self, chip: Chip, plan: Plan, attempts: np.ndarray, durations_ns: np.ndarray
-    ) -> None:
-        self.env, self.ids = chip.env, Moments(len(plan))
-        self.durations = durations = durations_ns.tolist()
-        self.heads = waits(plan, chip.config.staging_slots)
-        self.first_row = np.concatenate([[0], np.cumsum(attempts)]).tolist()
-        self.row_start, self.row_end = [0] * len(durations), [0] * len(durations)
-        self.exact = durations_ns.dtype.kind in "iu"  # integer sums: every end is reached exactly
-        self.passed = [False] * (self.ids.never + 1)
-        self.passed[self.ids.always] = True
-        self.events: dict[int, simpy.Event] = {}
-        self.forward_left = sum(sum(heads.closes) for heads in self.heads)
-        self.passed[self.ids.forward_end] = not self.forward_left
-        self.waiting: list[int | None] = [None] * len(PORTS)  # the op a port last waited to start
-
-    def port(
-        self, resource: simpy.Resource, code: int, heads: Heads
-    ) -> Generator[simpy.Event, object, None]:
-        """One port's process: its heads in plan order, each when what it waits for has come.
-
-        From each start, the head's ops and those of each next head that joins it
-        (``Heads.joins``, with what it waits for come) run their attempts one after
-        another in one timeout (``_land``: one per attempt where the clock cannot
-        land exactly on a float end), summed with one ``accumulate`` a head at a
-        time. The process then waits for what its next head waits for, and only
-        then for that timeout (at once if it is over): one wake-up where two would
-        come at the same time. One function: a call per head would cost about what
-        SimPy's own step does.
-        """
-        env, passed, events, waiting = self.env, self.passed, self.events, self.waiting
-        first, second, third, joins = heads.first, heads.second, heads.third, heads.joins
-        ops, lasts, seen, closes = heads.op, heads.last, heads.seen, heads.closes
-        first_row, durations = self.first_row, self.durations
-        row_start, row_end, timeout = self.row_start, self.row_end, env.timeout
-        exact, count = self.exact, len(ops)
-        first, second, third = [*first, 0], [*second, 0], [*third, 0]  # for the last's join
-        with resource.request() as granted:
-            yield granted
-            k, last, pending, end_seen = 0, 0, None, False
-            while k < count:
-                a, b, c = first[k], second[k], third[k]
-                if not (passed[a] and passed[b] and passed[c]):
-                    waiting[code] = ops[k]
-                    for moment in (a, b, c):
-                        if not passed[moment]:
-                            event = events.get(moment)
-                            if event is None:
-                                event = events[moment] = env.event()
-                            yield event
-                if pending is not None:
-                    if pending.callbacks is not None:  # not over yet
-                        yield pending
-                    passed[last] = True
-                    if end_seen:
-                        del events[last]
-                now = time = env.now
-                rows = []  # this timeout's stretches of rows, kept for float durations
-                while True:  # the ops of one timeout, a head's at a time
-                    first_at, end_at = first_row[ops[k]], first_row[lasts[k] + 1]
-                    if end_at - first_at == 1:
-                        end = time + durations[first_at]
-                        row_start[first_at], row_end[first_at], time = time, end, end
-                    else:  # one addition after another, as SimPy's clock would make them
-                        ends = list(accumulate(durations[first_at:end_at], initial=time))
-                        row_start[first_at:end_at], row_end[first_at:end_at] = ends[:-1], ends[1:]
-                        time = ends[-1]
-                    if not exact:
-                        rows.append((first_at, end_at))
-                    k += 1
-                    if not (joins[k] and passed[first[k]] and passed[second[k]] and passed[third[k]]):
-                        break
-                delay = time - now if exact else (yield from self._land(now, time, rows))
-                last, pending, end_seen = lasts[k - 1], timeout(delay), seen[k - 1]
-                if end_seen:
-                    early = events.get(last)
-                    if early is not None:  # waiters from before it started: onto the timeout
-                        pending.callbacks.extend(early.callbacks)
-                    events[last] = pending
-                if closes[k - 1]:  # the backward phase waits for it: end it on time
-                    yield pending
-                    self._ended(last, True)
-                    pending = None
-            waiting[code] = None
-            if pending is not None:
-                yield pending
-                self._ended(last, closes[k - 1])
-
-    def _land(
-        self, now: float, time: float, rows: list[tuple[int, int]]
-    ) -> Generator[simpy.Event, object, float]:
-        """The delay of a timeout from ``now`` to the float ``time`` that ends ``rows``.
-
-        One row's is its duration, which SimPy adds to ``now``: exactly its end.
-        Else ``time - now`` if the clock lands exactly on ``time`` with it;
-        if not, a timeout per row but the last, each its duration, and the last's."""
-        durations = self.durations
-        if len(rows) == 1 and rows[0][1] - rows[0][0] == 1:
-            return durations[rows[0][0]]
-        if now + (time - now) == time:
-            return time - now
-        flat = [row for first_at, end_at in rows for row in range(first_at, end_at)]
-        for row in flat[:-1]:
-            yield self.env.timeout(durations[row])
-        return durations[flat[-1]]
-
-    def _ended(self, index: int, closes: bool) -> None:
-        """Op ``index``, the last of a timeout, has ended (``closes``: its driver's
-        forward phase with it)."""
-        self.passed[index] = True
-        self.events.pop(index, None)
-        if closes:
-            self.forward_left -= 1
-            if not self.forward_left:
-                self._come(self.ids.forward_end)
-
-    def _come(self, moment: int) -> None:
-        """A moment other than an op's end has come: wake whoever waits for it."""
-        self.passed[moment] = True
-        event = self.events.pop(moment, None)
-        if event is not None:
-            event.succeed()

@@ -41,18 +41,17 @@ class Heads:
     other driver, and the forward phase's end or a prefetch's register. ``joins``: the
     head may run in the timeout of the one before, if those have come by then (one
     more, False, for no head). ``seen``: another driver waits for the end of
-    ``last``; ``closes``: ``last`` is the driver's last forward op. (Flat lists of
-    ints and bools: objects per head cost more to make.)
+    ``last``; ``closes``: ``last`` is the driver's last forward op. (Columns.)
     """
 
-    op: list[int]
-    first: list[int]
-    second: list[int]
-    third: list[int]
-    joins: list[bool]
-    last: list[int]
-    seen: list[bool]
-    closes: list[bool]
+    op: np.ndarray
+    first: np.ndarray
+    second: np.ndarray
+    third: np.ndarray
+    joins: np.ndarray
+    last: np.ndarray
+    seen: np.ndarray
+    closes: np.ndarray
 
 
 def waits(plan: Plan, staging_slots: int) -> list[Heads]:
@@ -99,16 +98,7 @@ def waits(plan: Plan, staging_slots: int) -> list[Heads]:
 def _heads(columns: tuple[np.ndarray, ...], mine: np.ndarray, seen, closes) -> Heads:
     """One driver's ``Heads`` from the columns of all heads."""
     op, first, second, third, joins, last = (column[mine] for column in columns)
-    return Heads(
-        op.tolist(),
-        first.tolist(),
-        second.tolist(),
-        third.tolist(),
-        [*joins.tolist(), False],
-        last.tolist(),
-        seen[last].tolist(),
-        closes[last].tolist(),
-    )
+    return Heads(op, first, second, third, np.append(joins, False), last, seen[last], closes[last])
 
 
 def _third(
