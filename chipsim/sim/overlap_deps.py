@@ -42,7 +42,7 @@ def dependency_pairs_unsorted(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
     count = len(plan)
     order = np.argsort((place.astype(np.int64) * count + op) * 2 + write, kind="stable")
     op, place, write = op[order], place[order], write[order]  # int32: half the memory traffic
-    staging = (place >= _STAGING) & (place < _STAGING + plan.layers + 1)
+    staged = slice(*np.searchsorted(place, [_STAGING, _STAGING + plan.layers + 1]).tolist())
     first, group = _groups(place)
     position = np.arange(len(op), dtype=np.int32)
     before = np.maximum.accumulate(np.where(write, position, -1))  # last write up to here
@@ -50,13 +50,15 @@ def dependency_pairs_unsorted(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
     after = np.minimum.accumulate(np.where(write, position, len(op))[::-1])[::-1]
     after = np.concatenate([after[1:], np.full(1, len(op), np.int32)])  # first write after
     group_first, group_last = first[group], np.append(first[1:], len(op))[group] - 1
-    waits_before = ~staging & (before >= group_first)
-    waits_after = ~staging & ~write & (after <= group_last)
-    waits_after[waits_after] &= op[after[waits_after]] != op[waits_after]
-    fetched = _staged_copies(staging, write, group_first)
-    waiter = np.concatenate([op[waits_before], op[after[waits_after]], op[fetched[0]]])
-    waited = np.concatenate([op[before[waits_before]], op[waits_after], op[fetched[1]]])
-    return waiter.astype(np.int64), waited.astype(np.int64)
+    waits_before = before >= group_first
+    waits_after = ~write & (after <= group_last)
+    waits_before[staged] = waits_after[staged] = False  # staging: copies taken in order
+    read_at, written_at = _staged_copies(write[staged], group_first[staged] - staged.start)
+    staging_op = op[staged]
+    waiter = np.concatenate([op[waits_before], op[after[waits_after]], staging_op[read_at]])
+    waited = np.concatenate([op[before[waits_before]], op[waits_after], staging_op[written_at]])
+    other = waiter != waited  # an op reading and writing one place waits for none of that
+    return waiter[other].astype(np.int64), waited[other].astype(np.int64)
 
 
 def dependencies(plan: Plan) -> list[tuple[int, ...]]:
@@ -104,14 +106,13 @@ def _groups(place: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(begins).astype(np.int32), np.cumsum(begins, dtype=np.int32) - 1
 
 
-def _staged_copies(
-    staging: np.ndarray, write: np.ndarray, group_first: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """(read, write) positions: the n-th read of a staging register takes the n-th copy."""
-    reads, writes = staging & ~write, staging & write
+def _staged_copies(write: np.ndarray, group_first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(read, write) positions among the staging registers' accesses: the n-th read of
+    a register takes its n-th copy."""
+    reads = ~write
     reads_before = np.cumsum(reads, dtype=np.int32) - reads
-    writes_before = np.cumsum(writes, dtype=np.int32) - writes
+    writes_before = np.cumsum(write, dtype=np.int32) - write
     taken = reads_before - reads_before[group_first]  # copies this register gave before
     copy = writes_before[group_first] + taken
     read_at = np.flatnonzero(reads)
-    return read_at, np.flatnonzero(writes)[copy[read_at]]
+    return read_at, np.flatnonzero(write)[copy[read_at]]

@@ -71,17 +71,21 @@ def waits(plan: Plan, staging_slots: int) -> list[Heads]:
     ends, backward, never = _register_waits(plan, driver, latest, own, start_terms, ahead)
     latest[:, fetches] = ends
     _add_port_order(latest, driver, ahead, fetches[ahead[fetches] >= 0])
-    latest[:, follows] = -1
-    index = np.arange(count)
-    first, second = (latest[(driver + shift) % len(PORTS), index] for shift in (1, 2))
+    waiting = np.flatnonzero(~follows)  # a chained op waits for nothing that has not come
+    first, second = (
+        np.full(count, -1, dtype=np.int64) for _ in range(2)
+    )
+    for shift, column in ((1, first), (2, second)):
+        column[waiting] = latest[(driver[waiting] + shift) % len(PORTS), waiting]
     closers = np.zeros(count, dtype=bool)
     closers[closing_ops(driver, plan.forward_ops)] = True
     end_seen = np.zeros(count + 1, dtype=bool)  # the last: no op (-1)
-    end_seen[first] = end_seen[second] = True
+    end_seen[first[waiting]] = end_seen[second[waiting]] = True
     end_seen[:count] |= closers
-    behind = _ahead_in(driver)
-    joins = ~plan.prefetch & (behind >= 0) & ~end_seen[behind] & ((ahead == behind) | follows)
-    head = np.flatnonzero(~follows | end_seen[index - 1])
+    head = np.flatnonzero(~follows | end_seen[np.arange(-1, count - 1)])
+    behind = _ahead_in(driver)[head]
+    joins = ~plan.prefetch[head] & (behind >= 0) & ~end_seen[behind]
+    joins &= (ahead[head] == behind) | follows[head]
     third = _third(plan, ids, fetches, backward, never)
     third[follows] = ids.always  # all it waits for has ended: it is chained
     columns = (
@@ -89,7 +93,7 @@ def waits(plan: Plan, staging_slots: int) -> list[Heads]:
         _ids(first[head], ids),
         _ids(second[head], ids),
         third[head],
-        joins[head],
+        joins,
         np.append(head[1:], count) - 1,  # the ops between heads follow the one before
     )
     return [_heads(columns, driver[head] == code, end_seen, closers) for code in range(3)]
