@@ -18,7 +18,7 @@ import simpy
 
 from ..model.ops import PORTS
 from .machine import Chip
-from .overlap_waits import Heads, Moments, waits
+from .overlap_waits import AFTER_SEEN, Heads, Moments, waits
 from .plan import Plan
 
 
@@ -26,12 +26,19 @@ class _Driver:
     """One process's heads as lists (each head's rows: ``rows[k]:rows[k + 1]`` of
     ``order``), and the start of each head as it happens."""
 
-    def __init__(self, heads: Heads, first_row: np.ndarray, sums: np.ndarray | None) -> None:
+    def __init__(
+        self, heads: Heads, first_row: np.ndarray, sums: np.ndarray | None, zeros: np.ndarray
+    ) -> None:
         self.op, self.last = heads.op.tolist(), heads.last.tolist()
         self.first, self.second = [*heads.first.tolist(), 0], [*heads.second.tolist(), 0]
-        self.third, self.joins = [*heads.third.tolist(), 0], heads.joins.tolist()
         self.seen, self.closes = heads.seen.tolist(), heads.closes.tolist()
         self.row_from, self.row_to = first_row[heads.op], first_row[heads.last + 1]
+        rows = np.append(self.row_to - self.row_from, 1)
+        self.instant = (np.append(zeros[self.row_to] - zeros[self.row_from], 0) == rows).tolist()
+        after_closer = np.append(False, heads.closes)  # the forward phase's end: its own
+        instant = np.array(self.instant) & ~after_closer
+        joins = np.where(heads.joins == AFTER_SEEN, instant, heads.joins.astype(bool))
+        self.third, self.joins = [*heads.third.tolist(), 0], joins.tolist()
         if sums is None:  # float durations: summed row by row as the run goes
             self.span: list = list(zip(self.row_from.tolist(), self.row_to.tolist(), strict=True))
         else:  # integer durations: a head's rows in one exact sum
@@ -57,8 +64,9 @@ class _Run:
         self.durations, self.exact = durations_ns, durations_ns.dtype.kind in "iu"
         first_row = np.concatenate([[0], np.cumsum(attempts)])
         sums = np.concatenate([[0], np.cumsum(durations_ns)]) if self.exact else None
+        zeros = np.concatenate([[0], np.cumsum(durations_ns == 0)])  # rows of no duration
         heads = waits(plan, chip.config.staging_slots)
-        self.drivers = [_Driver(mine, first_row, sums) for mine in heads]
+        self.drivers = [_Driver(mine, first_row, sums, zeros) for mine in heads]
         self.row_start: list = [] if self.exact else [0] * len(durations_ns)
         self.row_end: list = [] if self.exact else [0] * len(durations_ns)
         self.passed = [False] * (self.ids.never + 1)
@@ -92,10 +100,10 @@ class _Run:
         env, passed, events, waiting = self.env, self.passed, self.events, self.waiting
         first, second, third, joins = driver.first, driver.second, driver.third, driver.joins
         lasts, seen, closes, span, start = driver.last, driver.seen, driver.closes, driver.span, driver.start
-        exact, count, timeout = self.exact, len(lasts), env.timeout
+        exact, count, timeout, instant = self.exact, len(lasts), env.timeout, driver.instant
         with resource.request() as granted:
             yield granted
-            k, last, pending, end_seen = 0, 0, None, False
+            k, last, pending, end_seen, marks = 0, 0, None, False, None
             while k < count:
                 a, b, c = first[k], second[k], third[k]
                 if not (passed[a] and passed[b] and passed[c]):
@@ -112,16 +120,24 @@ class _Run:
                     passed[last] = True
                     if end_seen:
                         del events[last]
+                    if marks:
+                        self._passed(marks)
                 now = time = env.now
-                at = k
+                at, marks = k, None
                 while True:  # the heads of one timeout
                     start[k] = time
                     time = time + span[k] if exact else self._rows(span[k], time)
                     k += 1
                     if not (joins[k] and passed[first[k]] and passed[second[k]] and passed[third[k]]):
                         break
+                    if seen[k - 1]:  # it ends where the rest, no time, does: one timeout
+                        marks = [*(marks or ()), lasts[k - 1]]
+                    elif marks and not instant[k]:
+                        break
                 delay = time - now if exact else (yield from self._land(now, time, span[at:k]))
                 last, pending, end_seen = lasts[k - 1], timeout(delay), seen[k - 1]
+                if marks:
+                    self._marked(marks, pending)
                 if end_seen:
                     early = events.get(last)
                     if early is not None:  # waiters from before it started: onto the timeout
@@ -135,6 +151,21 @@ class _Run:
             if pending is not None:
                 yield pending
                 self._ended(last, closes[k - 1])
+                self._passed(marks or ())
+
+    def _marked(self, ends: list[int], pending: simpy.Timeout) -> None:
+        """Ops whose end others wait for end with ``pending``, whose later ops take no time."""
+        for index in ends:
+            early = self.events.get(index)
+            if early is not None:  # waiters from before it started: onto the timeout
+                pending.callbacks.extend(early.callbacks)
+            self.events[index] = pending
+
+    def _passed(self, ends: list[int]) -> None:
+        """Ops ``ends``, marked on a timeout that is over, have ended."""
+        for index in ends:
+            self.passed[index] = True
+            self.events.pop(index, None)
 
     def _rows(self, rows: tuple[int, int], time: float) -> float:
         """Float durations: the rows' times from ``time``, one addition after another,

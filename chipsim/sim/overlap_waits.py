@@ -22,6 +22,9 @@ from .overlap_deps import dependency_pairs_unsorted
 from .plan import Plan
 
 
+AFTER_SEEN = 2  # ``Heads.joins``: it may join only if it takes no time
+
+
 class Moments:
     """Moment ids of a run of ``count`` ops: each op's end (its index), then the forward
     phase's end, one that has always come and one that never will."""
@@ -40,7 +43,8 @@ class Heads:
     the op before it on its driver has ended: the latest end it waits for on each
     other driver, and the forward phase's end or a prefetch's register. ``joins``: the
     head may run in the timeout of the one before, if those have come by then (one
-    more, False, for no head). ``seen``: another driver waits for the end of
+    more, 0, for no head): 1, or ``AFTER_SEEN`` when another driver waits for the end
+    of the one before (then only if it takes no time: that end is the timeout's). ``seen``: another driver waits for the end of
     ``last``; ``closes``: ``last`` is the driver's last forward op. (Columns.)
     """
 
@@ -84,8 +88,8 @@ def waits(plan: Plan, staging_slots: int) -> list[Heads]:
     end_seen[:count] |= closers
     head = np.flatnonzero(~follows | end_seen[np.arange(-1, count - 1)])
     behind = _ahead_in(driver)[head]
-    joins = ~plan.prefetch[head] & (behind >= 0) & ~end_seen[behind]
-    joins &= (ahead[head] == behind) | follows[head]
+    joins = ~plan.prefetch[head] & (behind >= 0) & ((ahead[head] == behind) | follows[head])
+    joins = np.where(end_seen[behind], joins * AFTER_SEEN, joins)
     third = _third(plan, ids, fetches, backward, never)
     third[follows] = ids.always  # all it waits for has ended: it is chained
     columns = (
@@ -102,7 +106,7 @@ def waits(plan: Plan, staging_slots: int) -> list[Heads]:
 def _heads(columns: tuple[np.ndarray, ...], mine: np.ndarray, seen, closes) -> Heads:
     """One driver's ``Heads`` from the columns of all heads."""
     op, first, second, third, joins, last = (column[mine] for column in columns)
-    return Heads(op, first, second, third, np.append(joins, False), last, seen[last], closes[last])
+    return Heads(op, first, second, third, np.append(joins, 0), last, seen[last], closes[last])
 
 
 def _third(
