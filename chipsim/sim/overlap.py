@@ -90,6 +90,7 @@ taken were events too: 1.5 to 2 events per op.)
 from __future__ import annotations
 
 from collections.abc import Generator
+
 import numpy as np
 import simpy
 

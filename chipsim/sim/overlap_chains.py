@@ -39,7 +39,9 @@ _LONGEST = 1 << 12  # longest range of ops the escape test looks across
 
 
 def chained(
-    plan_forward_ops: int, port: np.ndarray, end_terms: tuple[np.ndarray, np.ndarray],
+    plan_forward_ops: int,
+    port: np.ndarray,
+    end_terms: tuple[np.ndarray, np.ndarray],
     start_terms: tuple[np.ndarray, np.ndarray],
 ) -> np.ndarray:
     """Per op: it starts exactly when the op before it in the plan ends (see above).
@@ -88,8 +90,12 @@ def _live(count: int, forward: int, waited: np.ndarray, started: np.ndarray) -> 
 
 
 def _first_waiters(
-    count: int, forward: int, closers: np.ndarray, live: np.ndarray,
-    waiter: np.ndarray, waited: np.ndarray,
+    count: int,
+    forward: int,
+    closers: np.ndarray,
+    live: np.ndarray,
+    waiter: np.ndarray,
+    waited: np.ndarray,
 ) -> np.ndarray:
     """Per op: the first op anyone waits for that waits for its end (a huge number if
     none), or -1 for an op nobody waits for (it is no step on any walk)."""

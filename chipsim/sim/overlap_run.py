@@ -99,7 +99,13 @@ class _Run:
         """
         env, passed, events, waiting = self.env, self.passed, self.events, self.waiting
         first, second, third, joins = driver.first, driver.second, driver.third, driver.joins
-        lasts, seen, closes, span, start = driver.last, driver.seen, driver.closes, driver.span, driver.start
+        lasts, seen, closes, span, start = (
+            driver.last,
+            driver.seen,
+            driver.closes,
+            driver.span,
+            driver.start,
+        )
         exact, count, timeout, instant = self.exact, len(lasts), env.timeout, driver.instant
         with resource.request() as granted:
             yield granted
@@ -128,7 +134,9 @@ class _Run:
                     start[k] = time
                     time = time + span[k] if exact else self._rows(span[k], time)
                     k += 1
-                    if not (joins[k] and passed[first[k]] and passed[second[k]] and passed[third[k]]):
+                    if not (
+                        joins[k] and passed[first[k]] and passed[second[k]] and passed[third[k]]
+                    ):
                         break
                     if seen[k - 1]:  # it ends where the rest, no time, does: one timeout
                         marks = [*(marks or ()), lasts[k - 1]]

@@ -21,7 +21,6 @@ from .overlap_chains import chained, closing_ops, drivers
 from .overlap_deps import dependency_pairs_unsorted
 from .plan import Plan
 
-
 AFTER_SEEN = 2  # ``Heads.joins``: it may join only if it takes no time
 
 
@@ -44,8 +43,9 @@ class Heads:
     other driver, and the forward phase's end or a prefetch's register. ``joins``: the
     head may run in the timeout of the one before, if those have come by then (one
     more, 0, for no head): 1, or ``AFTER_SEEN`` when another driver waits for the end
-    of the one before (then only if it takes no time: that end is the timeout's). ``seen``: another driver waits for the end of
-    ``last``; ``closes``: ``last`` is the driver's last forward op. (Columns.)
+    of the one before (then only if it takes no time: that end is the timeout's).
+    ``seen``: another driver waits for the end of ``last``; ``closes``: ``last`` is
+    the driver's last forward op. (Columns.)
     """
 
     op: np.ndarray
@@ -58,27 +58,41 @@ class Heads:
     closes: np.ndarray
 
 
+class _Terms:
+    """What each op's start is the latest of (``overlap_chains``): its end terms (data
+    and port order) and, for prefetches, its start terms."""
+
+    def __init__(self, plan: Plan, staging_slots: int) -> None:
+        self.port = np.asarray(PORT_CODE_OF_KIND)[plan.kind_codes]
+        self.ahead = _ahead_in(self.port)
+        self.data = dependency_pairs_unsorted(plan)
+        self.start_terms = _start_terms(plan, staging_slots, self.ahead)
+        self.fetches = np.flatnonzero(plan.prefetch)
+
+    def chains(self, forward_ops: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per op: chained to the op before it, and its driver."""
+        end_terms = _with_port_order(self.data, self.ahead)
+        follows = chained(
+            forward_ops, self.port, end_terms, _in_turn(self.start_terms, self.fetches)
+        )
+        return follows, drivers(self.port, follows)
+
+
+def chains(plan: Plan, staging_slots: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per op: whether it starts exactly when the op before it ends, and the port whose
+    process runs it (``overlap_chains``)."""
+    return _Terms(plan, staging_slots).chains(plan.forward_ops)
+
+
 def waits(plan: Plan, staging_slots: int) -> list[Heads]:
     """Each port's process's heads: the ops it runs, and what it waits for."""
-    count, ids = len(plan), Moments(len(plan))
-    port = np.asarray(PORT_CODE_OF_KIND)[plan.kind_codes]
-    ahead = _ahead_in(port)
-    data = dependency_pairs_unsorted(plan)
-    start_terms = _start_terms(plan, staging_slots, ahead)
-    end_terms, fetches = _with_port_order(data, ahead), np.flatnonzero(plan.prefetch)
-    follows = chained(plan.forward_ops, port, end_terms, _in_turn(start_terms, fetches))
-    driver = drivers(port, follows)
+    terms, count = _Terms(plan, staging_slots), len(plan)
+    follows, driver = terms.chains(plan.forward_ops)
     follows &= driver == np.append(-1, driver[:-1])  # chained, and on the same driver
-    latest = _latest(driver, data, count)
-    own = latest[:, fetches]  # a prefetch's data: the register it takes is taken after
-    _add_port_order(latest, driver, ahead, np.flatnonzero(ahead >= 0))
-    ends, backward, never = _register_waits(plan, driver, latest, own, start_terms, ahead)
-    latest[:, fetches] = ends
-    _add_port_order(latest, driver, ahead, fetches[ahead[fetches] >= 0])
+    latest, third = _latest_waits(plan, terms, driver)
+    third[follows] = Moments(count).always  # all it waits for has ended: it is chained
     waiting = np.flatnonzero(~follows)  # a chained op waits for nothing that has not come
-    first, second = (
-        np.full(count, -1, dtype=np.int64) for _ in range(2)
-    )
+    first, second = (np.full(count, -1, dtype=np.int64) for _ in range(2))
     for shift, column in ((1, first), (2, second)):
         column[waiting] = latest[(driver[waiting] + shift) % len(PORTS), waiting]
     closers = np.zeros(count, dtype=bool)
@@ -87,26 +101,56 @@ def waits(plan: Plan, staging_slots: int) -> list[Heads]:
     end_seen[first[waiting]] = end_seen[second[waiting]] = True
     end_seen[:count] |= closers
     head = np.flatnonzero(~follows | end_seen[np.arange(-1, count - 1)])
+    columns = (head, first[head], second[head], third[head])
+    joins = _joins(plan, head, terms.ahead, driver, follows, end_seen)
+    return [_heads(columns, joins, driver[head] == code, end_seen, closers) for code in range(3)]
+
+
+def _latest_waits(plan: Plan, terms: _Terms, driver: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(driver, op): the latest end an op waits for among that driver's ops, with a
+    prefetch's register's; and per op, its third moment (``_third``)."""
+    fetches, ahead = terms.fetches, terms.ahead
+    latest = _latest(driver, terms.data, len(plan))
+    own = latest[:, fetches]  # a prefetch's data: the register it takes is taken after
+    _add_port_order(latest, driver, ahead, np.flatnonzero(ahead >= 0))
+    ends, backward, never = _register_waits(plan, driver, latest, own, terms.start_terms, ahead)
+    latest[:, fetches] = ends
+    _add_port_order(latest, driver, ahead, fetches[ahead[fetches] >= 0])
+    return latest, _third(plan, Moments(len(plan)), fetches, backward, never)
+
+
+def _joins(
+    plan: Plan,
+    head: np.ndarray,
+    ahead: np.ndarray,
+    driver: np.ndarray,
+    follows: np.ndarray,
+    end_seen: np.ndarray,
+) -> np.ndarray:
+    """``Heads.joins`` of each head: the op before it on its driver is its port's or
+    the op before it in a chain, and it is no prefetch (whose start others wait for)."""
     behind = _ahead_in(driver)[head]
     joins = ~plan.prefetch[head] & (behind >= 0) & ((ahead[head] == behind) | follows[head])
-    joins = np.where(end_seen[behind], joins * AFTER_SEEN, joins)
-    third = _third(plan, ids, fetches, backward, never)
-    third[follows] = ids.always  # all it waits for has ended: it is chained
-    columns = (
-        head,
-        _ids(first[head], ids),
-        _ids(second[head], ids),
-        third[head],
-        joins,
-        np.append(head[1:], count) - 1,  # the ops between heads follow the one before
-    )
-    return [_heads(columns, driver[head] == code, end_seen, closers) for code in range(3)]
+    return np.where(end_seen[behind], joins * AFTER_SEEN, joins)
 
 
-def _heads(columns: tuple[np.ndarray, ...], mine: np.ndarray, seen, closes) -> Heads:
+def _heads(
+    columns: tuple[np.ndarray, ...], joins: np.ndarray, mine: np.ndarray, seen, closes
+) -> Heads:
     """One driver's ``Heads`` from the columns of all heads."""
-    op, first, second, third, joins, last = (column[mine] for column in columns)
-    return Heads(op, first, second, third, np.append(joins, 0), last, seen[last], closes[last])
+    ids = Moments(len(seen) - 1)
+    op, first, second, third = (column[mine] for column in columns)
+    last = np.append(columns[0][1:], len(seen) - 1)[mine] - 1  # the ops between: follows
+    return Heads(
+        op,
+        _ids(first, ids),
+        _ids(second, ids),
+        third,
+        np.append(joins[mine], 0),
+        last,
+        seen[last],
+        closes[last],
+    )
 
 
 def _third(
@@ -144,8 +188,12 @@ def _in_turn(
 
 
 def _register_waits(
-    plan: Plan, driver: np.ndarray, latest: np.ndarray, own: np.ndarray,
-    start_terms: tuple[np.ndarray, ...], ahead: np.ndarray,
+    plan: Plan,
+    driver: np.ndarray,
+    latest: np.ndarray,
+    own: np.ndarray,
+    start_terms: tuple[np.ndarray, ...],
+    ahead: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each prefetch in plan order: (latest end it waits for on each driver, whether
     it waits for the forward phase's end, whether it waits forever).

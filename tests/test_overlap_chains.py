@@ -1,0 +1,98 @@
+"""Chains: an op found chained starts exactly when the op before it ends, in the one-pass
+oracle's times; chains are driven by a process with nothing else to do; chained plans
+and ops that take no time save SimPy events and keep their times."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from overlap_reference import one_pass_schedule, reference_schedule
+from test_overlap_reference import RUN_EVENTS, SPECS, _counting, _mixed
+
+from chipsim import ChipConfig, DoesNotFit, make_plan
+from chipsim.model.ops import KIND_CODE, PORT_CODE_OF_KIND
+from chipsim.sim.machine import Chip
+from chipsim.sim.overlap import schedule
+from chipsim.sim.overlap_waits import chains
+from chipsim.sim.plan import Plan
+
+
+def _fitting(spec: str, layers: int, staging_slots: int) -> tuple[Plan, ChipConfig]:
+    chip = ChipConfig(buffer_slots=64, staging_slots=staging_slots, mode="overlapped")
+    plan = make_plan(spec, layers, chip)
+    try:
+        plan.check_fits(chip, None)
+    except DoesNotFit:
+        assume(False)
+    return plan, chip
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    spec=st.sampled_from(SPECS),
+    layers=st.integers(1, 24),
+    staging_slots=st.integers(0, 4),
+    seed=st.integers(0, 2**32 - 1),
+    floats=st.booleans(),
+    mixed=st.booleans(),
+)
+def test_a_chained_op_starts_when_the_op_before_it_ends_and_a_driver_is_free_meanwhile(
+    spec: str, layers: int, staging_slots: int, seed: int, floats: bool, mixed: bool
+) -> None:
+    """Whatever the durations (ints with many zeros, floats), retried or not; and each
+    stretch of ops a process runs ends on its own port, or the port has no later op."""
+    plan, chip = _fitting(spec, layers, staging_slots)
+    rng = np.random.default_rng(seed)
+    plan = _mixed(plan, rng) if mixed else plan
+    attempts = rng.integers(1, 3, len(plan))
+    rows = int(attempts.sum())
+    durations = rng.uniform(0, 50, rows) if floats else rng.integers(0, 3, rows)
+    start, end = one_pass_schedule(Chip(chip), plan, attempts, durations)
+    first_row = np.concatenate([[0], np.cumsum(attempts)])
+    op_start, op_end = start[first_row[:-1]], end[first_row[1:] - 1]
+    chained, driver = chains(plan, staging_slots)
+    assert not chained[0]
+    assert np.array_equal(op_start[1:][chained[1:]], op_end[:-1][chained[1:]])
+    port = np.asarray(PORT_CODE_OF_KIND)[plan.kind_codes]
+    stretch_ends = np.flatnonzero(np.append(driver[1:] != driver[:-1], True))
+    for last in stretch_ends.tolist():
+        later = port[last + 1 :] == driver[last]
+        assert port[last] == driver[last] or not later.any()
+
+
+def test_a_plan_each_op_of_which_waits_for_the_one_before_is_one_timeout_a_phase() -> None:
+    """disk-offload: every op waits for the one before, across the compute and disk
+    ports, so the run is a few SimPy events however long, with the oracles' times."""
+    chip = ChipConfig(buffer_slots=400, mode="overlapped")
+    plan = make_plan("disk-offload", 300, chip)
+    durations = np.random.default_rng(3).integers(1, 40, len(plan))
+    ones = np.ones(len(plan), dtype=np.int64)
+    simulated = Chip(chip)
+    events = _counting(simulated)
+    times = schedule(simulated, plan, ones, durations)
+    for oracle in (reference_schedule, one_pass_schedule):
+        for mine, theirs in zip(times, oracle(Chip(chip), plan, ones, durations), strict=True):
+            assert np.array_equal(mine, theirs)
+    assert chains(plan, 0)[0][1:].all()
+    assert events[0] <= 2 + RUN_EVENTS  # a timeout for each phase
+
+
+def test_frees_that_take_no_time_share_their_loads_timeout_and_keep_their_times() -> None:
+    """sqrt-n frees each buffer entry right after loading it while the bwd that reads it
+    runs: at 0 ns a free ends with its load, in the same timeout; at 1 ns it needs its own."""
+    chip = ChipConfig(buffer_slots=64, mode="overlapped")
+    plan = make_plan("sqrt-n", 40, chip)
+    frees = plan.kind_codes == KIND_CODE["free"]
+    ones = np.ones(len(plan), dtype=np.int64)
+    counts = []
+    for free_ns in (0, 1):
+        durations = np.where(frees, free_ns, np.random.default_rng(5).integers(1, 9, len(plan)))
+        simulated = Chip(chip)
+        events = _counting(simulated)
+        times = schedule(simulated, plan, ones, durations)
+        expected = one_pass_schedule(Chip(chip), plan, ones, durations)
+        for mine, theirs in zip(times, expected, strict=True):
+            assert np.array_equal(mine, theirs)
+        counts.append(events[0])
+    assert counts[0] + int(frees.sum()) // 2 <= counts[1]
