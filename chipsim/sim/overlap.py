@@ -112,7 +112,7 @@ def schedule(
     try:
         env.run(until=top)
     except RuntimeError:  # SimPy ran out of events with ops still waiting: name the first
-        stuck = [index for index in run.waiting if index is not None]
+        stuck = run.stuck()
         if not stuck:
             raise
         raise _deadlock(plan, min(stuck)) from None

@@ -22,28 +22,37 @@ from .overlap_waits import AFTER_SEEN, Heads, Moments, waits
 from .plan import Plan
 
 
+SEEN, CLOSES, INSTANT = 1, 2, 4  # ``_Driver.flags`` of a head
+
+
 class _Driver:
-    """One process's heads as lists (each head's rows: ``rows[k]:rows[k + 1]`` of
-    ``order``), and the start of each head as it happens."""
+    """One process's heads as lists, and the start of each head as it happens.
+
+    ``flags``: ``SEEN``, ``CLOSES`` (``Heads.seen``, ``Heads.closes``) and
+    ``INSTANT``: the head's rows take no time, so it may join a timeout that
+    ends at an op others wait for (``Heads.joins``). ``span``: its rows' exact
+    sum (integer durations), or its rows (float ones, summed as the run goes).
+    """
 
     def __init__(
         self, heads: Heads, first_row: np.ndarray, sums: np.ndarray | None, zeros: np.ndarray
     ) -> None:
-        self.op, self.last = heads.op.tolist(), heads.last.tolist()
-        self.first, self.second = [*heads.first.tolist(), 0], [*heads.second.tolist(), 0]
-        self.seen, self.closes = heads.seen.tolist(), heads.closes.tolist()
+        self.op, self.last = heads.op, heads.last.tolist()
+        self.first = np.append(heads.first, 0).tolist()
+        self.second = np.append(heads.second, 0).tolist()
+        self.third = np.append(heads.third, 0).tolist()
         self.row_from, self.row_to = first_row[heads.op], first_row[heads.last + 1]
-        rows = np.append(self.row_to - self.row_from, 1)
-        self.instant = (np.append(zeros[self.row_to] - zeros[self.row_from], 0) == rows).tolist()
-        after_closer = np.append(False, heads.closes)  # the forward phase's end: its own
-        instant = np.array(self.instant) & ~after_closer
-        joins = np.where(heads.joins == AFTER_SEEN, instant, heads.joins.astype(bool))
-        self.third, self.joins = [*heads.third.tolist(), 0], joins.tolist()
+        instant = zeros[self.row_to] - zeros[self.row_from] == self.row_to - self.row_from
+        after_closer = np.append(False, heads.closes[:-1])  # the forward phase's end: its own
+        joins = np.where(heads.joins[:-1] == AFTER_SEEN, instant & ~after_closer, heads.joins[:-1])
+        self.joins = np.append(joins.astype(bool), False).tolist()
+        flags = heads.seen * SEEN + heads.closes * CLOSES + np.append(instant[1:], 0) * INSTANT
+        self.flags = flags.tolist()  # the next head's INSTANT: read when it may join
         if sums is None:  # float durations: summed row by row as the run goes
             self.span: list = list(zip(self.row_from.tolist(), self.row_to.tolist(), strict=True))
         else:  # integer durations: a head's rows in one exact sum
             self.span = (sums[self.row_to] - sums[self.row_from]).tolist()
-        self.start: list = [0] * len(self.op)
+        self.start: list = [0] * len(self.last)
 
 
 class _Run:
@@ -72,16 +81,16 @@ class _Run:
         self.passed = [False] * (self.ids.never + 1)
         self.passed[self.ids.always] = True
         self.events: dict[int, simpy.Event] = {}
-        self.forward_left = sum(sum(driver.closes) for driver in self.drivers)
+        self.forward_left = sum(int(mine.closes.sum()) for mine in heads)
         self.passed[self.ids.forward_end] = not self.forward_left
-        self.waiting: list[int | None] = [None] * len(PORTS)  # the op a port last waited to start
+        self.waiting: list[int | None] = [None] * len(PORTS)  # the head a port last waited at
 
     def processes(self, chip: Chip) -> list[simpy.Process]:
         """Start a process for each port with heads."""
         return [
             self.env.process(self.port(chip.ports[name], code, driver))
             for code, (name, driver) in enumerate(zip(PORTS, self.drivers, strict=True))
-            if driver.op
+            if driver.last
         ]
 
     def port(
@@ -99,21 +108,15 @@ class _Run:
         """
         env, passed, events, waiting = self.env, self.passed, self.events, self.waiting
         first, second, third, joins = driver.first, driver.second, driver.third, driver.joins
-        lasts, seen, closes, span, start = (
-            driver.last,
-            driver.seen,
-            driver.closes,
-            driver.span,
-            driver.start,
-        )
-        exact, count, timeout, instant = self.exact, len(lasts), env.timeout, driver.instant
+        lasts, flags, span, start = driver.last, driver.flags, driver.span, driver.start
+        exact, count, timeout = self.exact, len(lasts), env.timeout
         with resource.request() as granted:
             yield granted
             k, last, pending, end_seen, marks = 0, 0, None, False, None
             while k < count:
                 a, b, c = first[k], second[k], third[k]
                 if not (passed[a] and passed[b] and passed[c]):
-                    waiting[code] = driver.op[k]
+                    waiting[code] = k
                     for moment in (a, b, c):
                         if not passed[moment]:
                             event = events.get(moment)
@@ -138,12 +141,12 @@ class _Run:
                         joins[k] and passed[first[k]] and passed[second[k]] and passed[third[k]]
                     ):
                         break
-                    if seen[k - 1]:  # it ends where the rest, no time, does: one timeout
+                    if flags[k - 1] & SEEN:  # it ends where the rest, no time, does
                         marks = [*(marks or ()), lasts[k - 1]]
-                    elif marks and not instant[k]:
+                    elif marks and not flags[k - 1] & INSTANT:
                         break
                 delay = time - now if exact else (yield from self._land(now, time, span[at:k]))
-                last, pending, end_seen = lasts[k - 1], timeout(delay), seen[k - 1]
+                last, pending, end_seen = lasts[k - 1], timeout(delay), flags[k - 1] & SEEN
                 if marks:
                     self._marked(marks, pending)
                 if end_seen:
@@ -151,15 +154,20 @@ class _Run:
                     if early is not None:  # waiters from before it started: onto the timeout
                         pending.callbacks.extend(early.callbacks)
                     events[last] = pending
-                if closes[k - 1]:  # the backward phase waits for it: end it on time
+                if flags[k - 1] & CLOSES:  # the backward phase waits for it: end it on time
                     yield pending
                     self._ended(last, True)
                     pending = None
             waiting[code] = None
             if pending is not None:
                 yield pending
-                self._ended(last, closes[k - 1])
+                self._ended(last, flags[k - 1] & CLOSES)
                 self._passed(marks or ())
+
+    def stuck(self) -> list[int]:
+        """The ops processes wait to start (when SimPy ran out of events)."""
+        heads = zip(self.drivers, self.waiting, strict=True)
+        return [int(driver.op[head]) for driver, head in heads if head is not None]
 
     def _marked(self, ends: list[int], pending: simpy.Timeout) -> None:
         """Ops whose end others wait for end with ``pending``, whose later ops take no time."""
