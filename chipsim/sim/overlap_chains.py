@@ -39,7 +39,7 @@ _LONGEST = 1 << 12  # longest range of ops the escape test looks across
 
 
 def chained(
-    plan_forward_ops: int,
+    forward_ops: int,
     port: np.ndarray,
     end_terms: tuple[np.ndarray, np.ndarray],
     start_terms: tuple[np.ndarray, np.ndarray],
@@ -49,25 +49,24 @@ def chained(
     ``end_terms``: (op, earlier op whose end it waits for) pairs, port order
     included; ``start_terms``: (prefetch, op whose start it waits for), with a
     term at or after the op itself for a register that never comes."""
-    count, forward = len(port), plan_forward_ops
-    closers = closing_ops(port, forward)
+    count = len(port)
+    closers = closing_ops(port, forward_ops)
     waiter, waited = end_terms
-    live = _live(count, forward, waited, start_terms[1])
-    reach = _first_waiters(count, forward, closers, live, waiter, waited)
+    live = _live(count, forward_ops, waited, start_terms[1])
+    reach = _first_waiters(count, forward_ops, closers, live, waiter, waited)
     follows = np.zeros(count, dtype=bool)
     follows[waiter[waited == waiter - 1]] = True
-    if 0 < forward < count:  # the forward phase's end: its last op is op F-1
-        follows[forward] = True
-    if forward < count:
-        backward = np.full(len(closers), forward)
-        waiter, waited = np.concatenate([waiter, backward]), np.concatenate([waited, closers])
-    waiter = np.concatenate([waiter, start_terms[0]])
-    waited = np.concatenate([waited, start_terms[1]])
+    if 0 < forward_ops < count:  # the forward phase's end: its last op is op F-1
+        follows[forward_ops] = True
+    earliest = np.arange(-1, count - 1)  # the earliest term other than op k-1, or k-1
+    terms = [(waiter, waited), start_terms]
+    if forward_ops < count:
+        terms.append((np.full(len(closers), forward_ops), closers))
+    for ops, on in terms:
+        other = (on < ops - 1) & ~((on < forward_ops) & (ops > forward_ops))  # see above
+        np.minimum.at(earliest, ops[other], on[other])
     never = np.zeros(count, dtype=bool)
-    never[waiter[waited >= waiter]] = True
-    exempt = (waited == waiter - 1) | ((waited < forward) & (waiter > forward))
-    earliest = np.arange(-1, count - 1)
-    np.minimum.at(earliest, waiter[~exempt], waited[~exempt])
+    never[start_terms[0][start_terms[1] >= start_terms[0]]] = True
     result = follows & ~never & _no_escape(reach, earliest, np.arange(-1, count - 1))
     result[:1] = False
     return result
@@ -138,9 +137,10 @@ def drivers(port: np.ndarray, chained_ops: np.ndarray) -> np.ndarray:
     begins = ~chained_ops
     begins[:1] = True
     on_port = [np.flatnonzero(port == code) for code in range(len(PORTS))]
+    first = np.flatnonzero(begins)
+    long = np.append(first[1:], count) - 1 > first  # one op ends on its own port
     while True:
-        first = np.flatnonzero(begins)
-        last = np.append(first[1:], count) - 1
+        first, last = first[long], (np.append(first[1:], count) - 1)[long]
         cuts = []
         for code, ops in enumerate(on_port):
             mine = port[first] == code
@@ -149,5 +149,7 @@ def drivers(port: np.ndarray, chained_ops: np.ndarray) -> np.ndarray:
             cuts.append(ops[at[cut]] + 1)
         cuts = np.concatenate(cuts)
         if not len(cuts):
-            return port[first][np.cumsum(begins) - 1]
+            return port[np.flatnonzero(begins)][np.cumsum(begins) - 1]
         begins[cuts] = True
+        first = np.flatnonzero(begins)
+        long = np.append(first[1:], count) - 1 > first

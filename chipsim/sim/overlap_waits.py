@@ -210,15 +210,16 @@ def _register_waits(
     exists = started < len(plan)
     some = exists & ~plan.prefetch[np.minimum(started, len(plan) - 1)]
     never = np.zeros(len(fetches), dtype=bool)
-    np.logical_or.at(never, column, ~exists)
+    never[column[~exists]] = True
     op, at = started[some], column[some]
-    for code in range(len(PORTS)):
-        np.maximum.at(ends[code], at, latest[code, op])
+    flat, width = ends.ravel(), len(fetches)  # flat indices: quicker than 2-D ones
+    codes = np.arange(len(PORTS))[:, None]
+    np.maximum.at(flat, (codes * width + at).ravel(), latest[:, op].ravel())
     fetched = exists & ~some & (ahead[np.minimum(started, len(plan) - 1)] >= 0)
     before = ahead[started[fetched]]  # a prefetch's start: its port's previous end too
-    np.maximum.at(ends, (driver[before], column[fetched]), before)
-    np.logical_or.at(backward, at, op >= plan.forward_ops)
-    ends = np.maximum.accumulate(ends, axis=1)
+    np.maximum.at(flat, driver[before] * width + column[fetched], before)
+    backward[at[op >= plan.forward_ops]] = True
+    ends = np.maximum.accumulate(flat.reshape(len(PORTS), width), axis=1)
     never |= ends[driver[fetches], np.arange(len(fetches))] >= fetches  # its own driver's
     accumulate = np.logical_or.accumulate
     return ends, accumulate(backward), accumulate(never)
@@ -238,12 +239,14 @@ def _add_port_order(latest: np.ndarray, driver: np.ndarray, ahead: np.ndarray, o
     latest[driver[before], ops] = np.maximum(latest[driver[before], ops], before)
 
 
-def _latest(driver: np.ndarray, end_terms: tuple[np.ndarray, np.ndarray], count: int):
+def _latest(
+    driver: np.ndarray, end_terms: tuple[np.ndarray, np.ndarray], count: int
+) -> np.ndarray:
     """(driver, op): the latest op run by that driver whose end the op waits for, or -1."""
     waiter, waited = end_terms
-    latest = np.full((len(PORTS), count), -1, dtype=np.int64)
-    np.maximum.at(latest, (driver[waited], waiter), waited)
-    return latest
+    latest = np.full(len(PORTS) * count, -1, dtype=np.int64)
+    np.maximum.at(latest, driver[waited] * count + waiter, waited)  # flat: quicker than 2-D
+    return latest.reshape(len(PORTS), count)
 
 
 def _ids(ends: np.ndarray, ids: Moments) -> np.ndarray:
