@@ -14,7 +14,8 @@ A run has two halves, both owned here:
    ends: the times are a running sum, and no op costs a SimPy event. In
    ``overlapped`` mode each op starts when its data, its port and its
    staging register are ready: a SimPy simulation with one process per
-   port, at most one SimPy timeout per op (``chipsim.sim.overlap``).
+   port, at most one SimPy timeout per op, one per chain of ops that each
+   start when the one before ends (``chipsim.sim.overlap``).
 
 Timing cannot change what is computed: overlapped runs respect every data
 dependency, so the math of plan order is the math of the run.

@@ -50,31 +50,50 @@ strategy's do); a plan whose forward phase itself overlaps starts its backward
 phase earlier, and the two differences may then round apart in the last bits.
 
 The times come from a SimPy simulation on the chip's clock (``Chip.env``).
-Each port with ops is one process: it holds its port (a capacity-1
+Each port with ops to run is one process: it holds its port (a capacity-1
 ``simpy.Resource`` of ``Chip.ports``) for the whole run, as the port's only
-user, and runs its ops in plan order, each when what it waits for has come
-(``overlap_deps.waits``, found for the whole plan with numpy): the latest end
-it depends on on each other port (a port ends its ops in plan order, and its
-own earlier ops are over), and in the backward phase the forward phase's end.
-A prefetch waits for its register instead: prefetches take registers in plan
-order, so the n-th takes one when the n-1 before it have and its own
-conditions hold; each start among those comes when the ends its op waits for
-(and its port's previous op's) have, so the register is waited for as those
-ends, the latest on each port so far. Nothing but ends is waited for, and an
-op's end is the timeout that ends it: a process that comes to wait before the
-op has started yields a plain event, whose waiters move onto that timeout when
-it is made (``Event.callbacks``), so it is never scheduled. From each start a
-port runs its op and each next op that nobody else waits on in between (the
-next one starts when this one ends, with what it waits for already come),
-their attempts one after another, in one timeout; with integer durations the
-clock lands on its end exactly, with floats that is checked (``_land``), else
-each attempt gets its own timeout, its duration, as before. It then
-waits for what its next op waits for and only then for that timeout, at once
-if it is over, so one wake-up serves where two would come at the same time.
-So a run schedules at most one timeout per attempt (1 per op on
-disk-offload, 0.48 to 0.83 on stride and sqrt-n: ``benchmarks/README.md``)
-and 16 more events at most (process starts and ends, the run's stop, port
-grants and releases, the forward phase's end).
+user, and runs its ops in plan order, each when what it waits for has come.
+
+**Chains fold into one timeout.** An op whose start is, whatever the
+durations, exactly the end of the op before it in the plan (``overlap_chains``:
+that end is one of its terms, and every other term provably ended by then)
+waits for nothing once that op is over, on whichever port it runs. So the
+process that ran that op runs it too, in the same timeout, as long as it has
+nothing else to do meanwhile (the *driver* of a stretch of a chain: the
+stretch ends on its own port, whose next op waits for that end anyway, or
+the port has no later op). The ports an op of such a stretch uses are idle
+then: their own previous op is one of its terms. On disk-offload every op
+waits for the one before, fwd for the store that reads what it overwrites and
+the store for the fwd, so each phase is one timeout; on the others chains
+end where a store runs beside a bwd or a prefetch beside compute. The times
+are the same additions in the same order: an op starts at the float its
+chain's previous op ended at, and ends its durations later.
+
+What is waited for (``overlap_waits``, found for the whole plan with numpy):
+the ops a driver runs end in plan order, so an op waits for the latest end it
+depends on among each other driver's ops (its own driver's have ended), and
+in the backward phase for the forward phase's end. A prefetch waits for its
+register instead: prefetches take registers in plan order, so the n-th takes
+one when the n-1 before it have and its own conditions hold; each start among
+those comes when the ends its op waits for have, so the register is waited
+for as those ends, the latest on each driver so far. Nothing but ends is
+waited for, and an op's end is the timeout that ends it: a process that comes
+to wait before the op has started yields a plain event, whose waiters move
+onto that timeout when it is made (``Event.callbacks``), so it is never
+scheduled. A process runs from each op it waits at (a *head*) the ops that
+follow it in a chain, and each next head whose waits have come by then
+(it starts when the one before ends), in one timeout, unless another driver
+waits for an end in between; a head that takes no time (a free) joins even
+then, as the timeout still ends at that end. With integer durations the clock
+lands on the end exactly, and the rows' times follow from each head's start by
+exact sums; with floats the rows are summed as the run goes and the landing
+is checked (``_land``), else each attempt gets its own timeout. A process
+waits for what its next head waits for and only then for its own timeout, at
+once if it is over, so one wake-up serves where two would come at the same
+time. So a run schedules at most one timeout per attempt (0.00 per op on
+disk-offload, 0.07 to 0.50 on stride, sqrt-n and prefetching plans:
+``benchmarks/README.md``) and 16 more events at most (process starts and ends,
+the run's stop, port grants and releases, the forward phase's end).
 
 A plan that does not fit may wait for a register no op hands back, or for an
 op after it on its port: SimPy then runs out of events, and
@@ -84,7 +103,8 @@ its own, about 9 events an op; for a while the times were then computed in
 one pass with no SimPy at all. Both are kept as oracles in
 ``tests/overlap_reference.py``, checked to give the same times to the bit.
 Until issue 21 a process handed out the registers and starts and registers
-taken were events too: 1.5 to 2 events per op.)
+taken were events too: 1.5 to 2 events per op; then each port ran its own
+ops only, one timeout per op on chains that cross ports.)
 """
 
 from __future__ import annotations
