@@ -10,6 +10,7 @@ rows' times follow from those starts by the same additions
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
 from itertools import accumulate
 
@@ -18,36 +19,24 @@ import simpy
 
 from ..model.ops import PORTS
 from .machine import Chip
-from .overlap_waits import AFTER_SEEN, Heads, Moments, waits
+from .overlap_waits import Heads, Moments, waits
 from .plan import Plan
-
-
-SEEN, CLOSES, INSTANT = 1, 2, 4  # ``_Driver.flags`` of a head
 
 
 class _Driver:
     """One process's heads as lists, and the start of each head as it happens.
 
-    ``flags``: ``SEEN``, ``CLOSES`` (``Heads.seen``, ``Heads.closes``) and
-    ``INSTANT``: the head's rows take no time, so it may join a timeout that
-    ends at an op others wait for (``Heads.joins``). ``span``: its rows' exact
-    sum (integer durations), or its rows (float ones, summed as the run goes).
+    ``span``: a head's rows' exact sum (integer durations), or its rows (float
+    ones, summed as the run goes).
     """
 
-    def __init__(
-        self, heads: Heads, first_row: np.ndarray, sums: np.ndarray | None, zeros: np.ndarray
-    ) -> None:
+    def __init__(self, heads: Heads, first_row: np.ndarray, sums: np.ndarray | None) -> None:
         self.op, self.last = heads.op, heads.last.tolist()
         self.first = np.append(heads.first, 0).tolist()
         self.second = np.append(heads.second, 0).tolist()
         self.third = np.append(heads.third, 0).tolist()
+        self.joins, self.closes = heads.joins.tolist(), heads.closes.tolist()
         self.row_from, self.row_to = first_row[heads.op], first_row[heads.last + 1]
-        instant = zeros[self.row_to] - zeros[self.row_from] == self.row_to - self.row_from
-        after_closer = np.append(False, heads.closes[:-1])  # the forward phase's end: its own
-        joins = np.where(heads.joins[:-1] == AFTER_SEEN, instant & ~after_closer, heads.joins[:-1])
-        self.joins = np.append(joins.astype(bool), False).tolist()
-        flags = heads.seen * SEEN + heads.closes * CLOSES + np.append(instant[1:], 0) * INSTANT
-        self.flags = flags.tolist()  # the next head's INSTANT: read when it may join
         if sums is None:  # float durations: summed row by row as the run goes
             self.span: list = list(zip(self.row_from.tolist(), self.row_to.tolist(), strict=True))
         else:  # integer durations: a head's rows in one exact sum
@@ -59,11 +48,14 @@ class _Run:
     """One overlapped run: the processes' heads, their starts as they happen, the
     moments waited for.
 
-    A moment (``overlap_waits.Moments``) has come when ``passed[id]``; a process
-    that must wait for one that has not yields ``events[id]``, made when first
-    needed: for an op's end, the timeout that ends it (or, before that is
-    scheduled, a plain event whose waiters then move onto it); else a plain
-    event, succeeded when the moment comes.
+    A moment (``overlap_waits.Moments``) has come when ``end_at[id] <= env.now``:
+    an op's end is known from when it starts (the start plus its rows' durations).
+    A process that must wait for one that has not yields ``events[id]``, made when
+    first needed: a timeout to that end (SimPy adds the delay to its clock: with
+    integer durations exactly the end), or, for an op that has not started, a
+    plain event whose waiters move onto that timeout when it does. With float
+    durations each timeout is made when its op starts (``_land``), so no delay
+    is ever taken from another clock reading than the start's.
     """
 
     def __init__(
@@ -73,16 +65,17 @@ class _Run:
         self.durations, self.exact = durations_ns, durations_ns.dtype.kind in "iu"
         first_row = np.concatenate([[0], np.cumsum(attempts)])
         sums = np.concatenate([[0], np.cumsum(durations_ns)]) if self.exact else None
-        zeros = np.concatenate([[0], np.cumsum(durations_ns == 0)])  # rows of no duration
         heads = waits(plan, chip.config.staging_slots)
-        self.drivers = [_Driver(mine, first_row, sums, zeros) for mine in heads]
+        self.drivers = [_Driver(mine, first_row, sums) for mine in heads]
         self.row_start: list = [] if self.exact else [0] * len(durations_ns)
         self.row_end: list = [] if self.exact else [0] * len(durations_ns)
-        self.passed = [False] * (self.ids.never + 1)
-        self.passed[self.ids.always] = True
+        self.end_at = [math.inf] * (self.ids.never + 1)
+        self.end_at[self.ids.always] = -math.inf
         self.events: dict[int, simpy.Event] = {}
         self.forward_left = sum(int(mine.closes.sum()) for mine in heads)
-        self.passed[self.ids.forward_end] = not self.forward_left
+        if not self.forward_left:
+            self.end_at[self.ids.forward_end] = -math.inf
+        self.forward_at, self.forward_op = -math.inf, 0  # the latest end of a closer so far
         self.waiting: list[int | None] = [None] * len(PORTS)  # the head a port last waited at
 
     def processes(self, chip: Chip) -> list[simpy.Process]:
@@ -100,88 +93,97 @@ class _Run:
 
         From each start, the head's ops and those of each next head that joins it
         (``Heads.joins``, with what it waits for come) run their attempts one after
-        another in one timeout (``_land``: one per attempt where the clock cannot
-        land exactly on a float end). The process then waits for what its next
-        head waits for, and only then for that timeout (at once if it is over):
-        one wake-up where two would come at the same time. One function: a call
-        per head would cost about what SimPy's own step does.
+        another: their end is known then, and a timeout to it is made only when a
+        process waits for it (``_event``; floats: ``_land``, made at once). The
+        process then waits for what its next head waits for, and only then for
+        that end (at once if it is over): one wake-up where two would come at the
+        same time. One function: a call per head would cost about what SimPy's own
+        step does.
         """
-        env, passed, events, waiting = self.env, self.passed, self.events, self.waiting
+        env, end_at, events, waiting = self.env, self.end_at, self.events, self.waiting
         first, second, third, joins = driver.first, driver.second, driver.third, driver.joins
-        lasts, flags, span, start = driver.last, driver.flags, driver.span, driver.start
-        exact, count, timeout = self.exact, len(lasts), env.timeout
+        lasts, closes, span, start = driver.last, driver.closes, driver.span, driver.start
+        exact, count, event_for = self.exact, len(lasts), self._event
         with resource.request() as granted:
             yield granted
-            k, last, pending, end_seen, marks = 0, 0, None, False, None
+            k, last = 0, self.ids.always
             while k < count:
-                a, b, c = first[k], second[k], third[k]
-                if not (passed[a] and passed[b] and passed[c]):
+                a, b, c, now = first[k], second[k], third[k], env.now
+                if not (end_at[a] <= now and end_at[b] <= now and end_at[c] <= now):
                     waiting[code] = k
                     for moment in (a, b, c):
-                        if not passed[moment]:
-                            event = events.get(moment)
-                            if event is None:
-                                event = events[moment] = env.event()
-                            yield event
-                if pending is not None:
-                    if pending.callbacks is not None:  # not over yet
-                        yield pending
-                    passed[last] = True
-                    if end_seen:
-                        del events[last]
-                    if marks:
-                        self._passed(marks)
-                now = time = env.now
-                at, marks = k, None
-                while True:  # the heads of one timeout
+                        if end_at[moment] > now:
+                            yield events.get(moment) or event_for(moment)
+                            now = env.now
+                if end_at[last] > now:  # its own last ops run still
+                    yield events.get(last) or event_for(last)
+                    now = env.now
+                time, at = now, k
+                while True:  # the heads of one stretch of time
                     start[k] = time
                     time = time + span[k] if exact else self._rows(span[k], time)
                     k += 1
                     if not (
-                        joins[k] and passed[first[k]] and passed[second[k]] and passed[third[k]]
+                        joins[k]
+                        and end_at[first[k]] <= now
+                        and end_at[second[k]] <= now
+                        and end_at[third[k]] <= now
                     ):
                         break
-                    if flags[k - 1] & SEEN:  # it ends where the rest, no time, does
-                        marks = [*(marks or ()), lasts[k - 1]]
-                    elif marks and not flags[k - 1] & INSTANT:
-                        break
-                delay = time - now if exact else (yield from self._land(now, time, span[at:k]))
-                last, pending, end_seen = lasts[k - 1], timeout(delay), flags[k - 1] & SEEN
-                if marks:
-                    self._marked(marks, pending)
-                if end_seen:
-                    early = events.get(last)
-                    if early is not None:  # waiters from before it started: onto the timeout
-                        pending.callbacks.extend(early.callbacks)
-                    events[last] = pending
-                if flags[k - 1] & CLOSES:  # the backward phase waits for it: end it on time
-                    yield pending
-                    self._ended(last, True)
-                    pending = None
+                last = lasts[k - 1]
+                if exact and last not in events:  # nobody waits for it yet: no timeout
+                    end_at[last] = time
+                else:
+                    delay = None if exact else (yield from self._land(now, time, span[at:k]))
+                    self._ends(last, time, delay)
+                if closes[k - 1]:
+                    self._closed(last, time)
             waiting[code] = None
-            if pending is not None:
-                yield pending
-                self._ended(last, flags[k - 1] & CLOSES)
-                self._passed(marks or ())
+            if end_at[last] > env.now:
+                yield events.get(last) or event_for(last)
 
     def stuck(self) -> list[int]:
         """The ops processes wait to start (when SimPy ran out of events)."""
         heads = zip(self.drivers, self.waiting, strict=True)
         return [int(driver.op[head]) for driver, head in heads if head is not None]
 
-    def _marked(self, ends: list[int], pending: simpy.Timeout) -> None:
-        """Ops whose end others wait for end with ``pending``, whose later ops take no time."""
-        for index in ends:
-            early = self.events.get(index)
-            if early is not None:  # waiters from before it started: onto the timeout
-                pending.callbacks.extend(early.callbacks)
-            self.events[index] = pending
+    def _event(self, moment: int) -> simpy.Event:
+        """What a process that waits for ``moment``, which has not come, yields."""
+        event = self.events.get(moment)
+        if event is None:
+            at = self.end_at[moment]
+            event = self.env.event() if at == math.inf else self.env.timeout(at - self.env.now)
+            self.events[moment] = event
+        return event
 
-    def _passed(self, ends: list[int]) -> None:
-        """Ops ``ends``, marked on a timeout that is over, have ended."""
-        for index in ends:
-            self.passed[index] = True
-            self.events.pop(index, None)
+    def _ends(self, index: int, time: float, delay: float | None) -> None:
+        """Op ``index`` ends at ``time``: waiters from before it started move onto a
+        timeout to it (with float durations, made now, of ``delay``)."""
+        self.end_at[index] = time
+        early = self.events.pop(index, None)
+        if early is not None or delay is not None:
+            timeout = self.env.timeout(time - self.env.now if delay is None else delay)
+            if early is not None:
+                timeout.callbacks.extend(early.callbacks)
+            self.events[index] = timeout
+
+    def _closed(self, index: int, time: float) -> None:
+        """Op ``index``, its driver's last forward op, ends at ``time``: the forward phase
+        ends at the latest such end, once every driver's is known."""
+        self.forward_left -= 1
+        if time >= self.forward_at:
+            self.forward_at, self.forward_op = time, index
+        if self.forward_left:
+            return
+        moment = self.ids.forward_end
+        self.end_at[moment] = self.forward_at
+        early = self.events.pop(moment, None)
+        if early is not None:  # waiters from before: onto the latest closer's end
+            target = self._event(self.forward_op)
+            if target.callbacks is None:  # over already: wake them now
+                target = self.env.timeout(0)
+            target.callbacks.extend(early.callbacks)
+            self.events[moment] = target
 
     def _rows(self, rows: tuple[int, int], time: float) -> float:
         """Float durations: the rows' times from ``time``, one addition after another,
@@ -207,23 +209,6 @@ class _Run:
         for row in flat[:-1]:
             yield self.env.timeout(durations[row].item())
         return durations[flat[-1]].item()
-
-    def _ended(self, index: int, closes: bool) -> None:
-        """Op ``index``, the last of a timeout, has ended (``closes``: its driver's
-        forward phase with it)."""
-        self.passed[index] = True
-        self.events.pop(index, None)
-        if closes:
-            self.forward_left -= 1
-            if not self.forward_left:
-                self._come(self.ids.forward_end)
-
-    def _come(self, moment: int) -> None:
-        """A moment other than an op's end has come: wake whoever waits for it."""
-        self.passed[moment] = True
-        event = self.events.pop(moment, None)
-        if event is not None:
-            event.succeed()
 
     def row_times(self) -> tuple[np.ndarray, np.ndarray]:
         """Start and end of every row: integer durations from each head's start, the

@@ -21,8 +21,6 @@ from .overlap_chains import chained, closing_ops, drivers
 from .overlap_deps import dependency_pairs_unsorted
 from .plan import Plan
 
-AFTER_SEEN = 2  # ``Heads.joins``: it may join only if it takes no time
-
 
 class Moments:
     """Moment ids of a run of ``count`` ops: each op's end (its index), then the forward
@@ -42,8 +40,8 @@ class Heads:
     the op before it on its driver has ended: the latest end it waits for on each
     other driver, and the forward phase's end or a prefetch's register. ``joins``: the
     head may run in the timeout of the one before, if those have come by then (one
-    more, 0, for no head): 1, or ``AFTER_SEEN`` when another driver waits for the end
-    of the one before (then only if it takes no time: that end is the timeout's).
+    more, False, for no head), unless another driver waits for the end of the one
+    before (which then ends a stretch: its end is one timeout's).
     ``seen``: another driver waits for the end of ``last``; ``closes``: ``last`` is
     the driver's last forward op. (Columns.)
     """
@@ -130,8 +128,12 @@ def _joins(
     """``Heads.joins`` of each head: the op before it on its driver is its port's or
     the op before it in a chain, and it is no prefetch (whose start others wait for)."""
     behind = _ahead_in(driver)[head]
-    joins = ~plan.prefetch[head] & (behind >= 0) & ((ahead[head] == behind) | follows[head])
-    return np.where(end_seen[behind], joins * AFTER_SEEN, joins)
+    return (
+        ~plan.prefetch[head]
+        & (behind >= 0)
+        & ~end_seen[behind]
+        & ((ahead[head] == behind) | follows[head])
+    )
 
 
 def _heads(
@@ -239,9 +241,7 @@ def _add_port_order(latest: np.ndarray, driver: np.ndarray, ahead: np.ndarray, o
     latest[driver[before], ops] = np.maximum(latest[driver[before], ops], before)
 
 
-def _latest(
-    driver: np.ndarray, end_terms: tuple[np.ndarray, np.ndarray], count: int
-) -> np.ndarray:
+def _latest(driver: np.ndarray, end_terms: tuple[np.ndarray, np.ndarray], count: int) -> np.ndarray:
     """(driver, op): the latest op run by that driver whose end the op waits for, or -1."""
     waiter, waited = end_terms
     latest = np.full(len(PORTS) * count, -1, dtype=np.int64)
