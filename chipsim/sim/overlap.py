@@ -77,23 +77,25 @@ register instead: prefetches take registers in plan order, so the n-th takes
 one when the n-1 before it have and its own conditions hold; each start among
 those comes when the ends its op waits for have, so the register is waited
 for as those ends, the latest on each driver so far. Nothing but ends is
-waited for, and an op's end is the timeout that ends it: a process that comes
-to wait before the op has started yields a plain event, whose waiters move
-onto that timeout when it is made (``Event.callbacks``), so it is never
-scheduled. A process runs from each op it waits at (a *head*) the ops that
-follow it in a chain, and each next head whose waits have come by then
-(it starts when the one before ends), in one timeout, unless another driver
-waits for an end in between; a head that takes no time (a free) joins even
-then, as the timeout still ends at that end. With integer durations the clock
-lands on the end exactly, and the rows' times follow from each head's start by
-exact sums; with floats the rows are summed as the run goes and the landing
-is checked (``_land``), else each attempt gets its own timeout. A process
-waits for what its next head waits for and only then for its own timeout, at
-once if it is over, so one wake-up serves where two would come at the same
-time. So a run schedules at most one timeout per attempt (0.00 per op on
-disk-offload, 0.07 to 0.50 on stride, sqrt-n and prefetching plans:
-``benchmarks/README.md``) and 16 more events at most (process starts and ends,
-the run's stop, port grants and releases, the forward phase's end).
+waited for. A process runs from each op it waits at (a *head*) the ops that
+follow it in a chain, and each next head whose waits have come by then (it
+starts when the one before ends), unless another driver waits for an end in
+between. Their end is known then, the start plus the durations: an end has
+come once the clock reads it, and a SimPy timeout to it is made only when a
+process must wait for it before (``overlap_run``): the waiter's, its own when
+it has nothing else to wait for first, or, when a process waits for an op
+that has not started, a plain event whose waiters move onto that timeout when
+it does. SimPy adds the delay to its clock: with integer durations that lands
+on the end exactly, and the rows' times follow from each head's start by exact
+sums. With float durations every stretch gets its timeout when it starts, its
+rows summed as it goes, and the landing is checked (``_land``), else each
+attempt gets its own timeout. A process waits for what its next head waits
+for and only then for its own end, at once if it has come, so one wake-up
+serves where two would come at the same time. So a run schedules at most one
+timeout per attempt (0.00 per op on disk-offload, 0.04 to 0.29 on stride,
+sqrt-n and prefetching plans: ``benchmarks/README.md``) and 16 more events at
+most (process starts and ends, the run's stop, port grants and releases, the
+forward phase's end).
 
 A plan that does not fit may wait for a register no op hands back, or for an
 op after it on its port: SimPy then runs out of events, and

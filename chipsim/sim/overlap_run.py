@@ -3,9 +3,9 @@
 Each port's process holds its port (a capacity-1 ``simpy.Resource``) for the
 whole run and walks its heads (``overlap_waits.Heads``): at each, it waits for
 the moments the head waits for, then runs the head's ops, and those of each
-next head that joins it, in one timeout. It records each head's start; the
-rows' times follow from those starts by the same additions
-(``_Run.row_times``).
+next head that joins it, as one stretch of time, whose end a timeout marks
+once some process waits for it. It records each head's start; the rows'
+times follow from those starts by the same additions (``_Run.row_times``).
 """
 
 from __future__ import annotations

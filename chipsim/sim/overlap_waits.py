@@ -42,8 +42,7 @@ class Heads:
     head may run in the timeout of the one before, if those have come by then (one
     more, False, for no head), unless another driver waits for the end of the one
     before (which then ends a stretch: its end is one timeout's).
-    ``seen``: another driver waits for the end of ``last``; ``closes``: ``last`` is
-    the driver's last forward op. (Columns.)
+    ``closes``: ``last`` is the driver's last forward op. (Columns.)
     """
 
     op: np.ndarray
@@ -52,7 +51,6 @@ class Heads:
     third: np.ndarray
     joins: np.ndarray
     last: np.ndarray
-    seen: np.ndarray
     closes: np.ndarray
 
 
@@ -101,7 +99,7 @@ def waits(plan: Plan, staging_slots: int) -> list[Heads]:
     head = np.flatnonzero(~follows | end_seen[np.arange(-1, count - 1)])
     columns = (head, first[head], second[head], third[head])
     joins = _joins(plan, head, terms.ahead, driver, follows, end_seen)
-    return [_heads(columns, joins, driver[head] == code, end_seen, closers) for code in range(3)]
+    return [_heads(columns, joins, driver[head] == code, closers) for code in range(3)]
 
 
 def _latest_waits(plan: Plan, terms: _Terms, driver: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -137,22 +135,15 @@ def _joins(
 
 
 def _heads(
-    columns: tuple[np.ndarray, ...], joins: np.ndarray, mine: np.ndarray, seen, closes
+    columns: tuple[np.ndarray, ...], joins: np.ndarray, mine: np.ndarray, closes: np.ndarray
 ) -> Heads:
     """One driver's ``Heads`` from the columns of all heads."""
-    ids = Moments(len(seen) - 1)
+    count = len(closes)
     op, first, second, third = (column[mine] for column in columns)
-    last = np.append(columns[0][1:], len(seen) - 1)[mine] - 1  # the ops between: follows
-    return Heads(
-        op,
-        _ids(first, ids),
-        _ids(second, ids),
-        third,
-        np.append(joins[mine], 0),
-        last,
-        seen[last],
-        closes[last],
-    )
+    last = np.append(columns[0][1:], count)[mine] - 1  # the ops between heads: chained
+    ids = Moments(count)
+    first, second = _ids(first, ids), _ids(second, ids)
+    return Heads(op, first, second, third, np.append(joins[mine], False), last, closes[last])
 
 
 def _third(
