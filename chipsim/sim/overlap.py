@@ -111,6 +111,7 @@ ops only, one timeout per op on chains that cross ports.)
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Generator
 
 import numpy as np
@@ -131,6 +132,8 @@ def schedule(
     """Start and end times of every trace row (an op's attempts are consecutive rows)."""
     env, run = chip.env, _Run(chip, plan, attempts, durations_ns)
     top = env.process(_all(run.processes(chip)))
+    collecting = gc.isenabled()
+    gc.disable()  # sweeps would walk the run's long lists again and again; cycles wait
     try:
         env.run(until=top)
     except RuntimeError:  # SimPy ran out of events with ops still waiting: name the first
@@ -138,6 +141,9 @@ def schedule(
         if not stuck:
             raise
         raise _deadlock(plan, min(stuck)) from None
+    finally:
+        if collecting:
+            gc.enable()
     return run.row_times()
 
 

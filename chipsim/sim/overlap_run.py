@@ -103,7 +103,7 @@ class _Run:
         env, end_at, events, waiting = self.env, self.end_at, self.events, self.waiting
         first, second, third, joins = driver.first, driver.second, driver.third, driver.joins
         lasts, closes, span, start = driver.last, driver.closes, driver.span, driver.start
-        exact, count, event_for = self.exact, len(lasts), self._event
+        exact, count, event_for, timeout = self.exact, len(lasts), self._event, env.timeout
         with resource.request() as granted:
             yield granted
             k, last = 0, self.ids.always
@@ -116,7 +116,10 @@ class _Run:
                             yield events.get(moment) or event_for(moment)
                             now = env.now
                 if end_at[last] > now:  # its own last ops run still
-                    yield events.get(last) or event_for(last)
+                    event = events.get(last)
+                    if event is None:  # known end (floats: made at the start)
+                        event = events[last] = timeout(end_at[last] - now)
+                    yield event
                     now = env.now
                 time, at = now, k
                 while True:  # the heads of one stretch of time
