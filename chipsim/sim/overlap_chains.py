@@ -98,7 +98,7 @@ def _first_waiters(
 ) -> np.ndarray:
     """Per op: the first op anyone waits for that waits for its end (a huge number if
     none), or -1 for an op nobody waits for (it is no step on any walk)."""
-    reach = np.full(count, np.iinfo(np.int32).max, dtype=np.int32)
+    reach = np.full(count, np.iinfo(np.int32).max, dtype=np.int64)
     keep = live[waiter]
     np.minimum.at(reach, waited[keep], waiter[keep])
     backward_live = np.flatnonzero(live[forward:])
