@@ -9,11 +9,13 @@ and a staging register, a buffer entry and a disk entry per activation (see
 - for a read of a staging register, the load that put the copy it takes
   there (copies are taken oldest first).
 
-All three are found at once for the whole plan: the plan's accesses sorted by
-(place, op, read before write), then each access paired with the write before
-it and each read with the write after it, in its place. A staging register is
-the exception: writing it waits for nothing, and its reads take copies in the
-order they were written. Per-op Python sets were 21 % of an overlapped run.
+All three are found at once for the whole plan. The two registers are read and
+written in plan order: each access pairs with the write before it, each read
+with the write after it (``_in_order``). The other places' accesses are sorted
+by (place, op, read before write) and paired the same way within each place.
+A staging register is the exception: writing it waits for nothing, and its
+reads take copies in the order they were written. Per-op Python sets were
+21 % of an overlapped run.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import numpy as np
 from ..model.ops import KIND_CODE
 from .plan import Plan
 
-_WORKING, _GRADIENT, _STAGING = 0, 1, 2  # place ids; staging, buffer, disk: one per layer
+_STAGING = 0  # place ids: staging, buffer, disk, one per layer each
 
 
 def dependency_pairs(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
@@ -38,9 +40,21 @@ def dependency_pairs(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
 
 def dependency_pairs_unsorted(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
     """``dependency_pairs``, some more than once, in no order."""
-    op, place, write = _accesses(plan)
-    count = len(plan)
-    order = np.argsort((place.astype(np.int64) * count + op) * 2 + write, kind="stable")
+    placed, registers = _accesses(plan)
+    pairs = [_by_place(*placed, plan), *(_in_order(reads, writes) for reads, writes in registers)]
+    waiter = np.concatenate([found[0] for found in pairs])
+    waited = np.concatenate([found[1] for found in pairs])
+    other = waiter != waited  # an op reading and writing one place waits for none of that
+    return waiter[other].astype(np.int64), waited[other].astype(np.int64)
+
+
+def _by_place(
+    op: np.ndarray, place: np.ndarray, write: np.ndarray, plan: Plan
+) -> tuple[np.ndarray, np.ndarray]:
+    """(op, earlier op) from the accesses of staging registers, buffer and disk entries."""
+    if not len(op):
+        return op, op
+    order = np.argsort((place.astype(np.int64) * len(plan) + op) * 2 + write, kind="stable")
     op, place, write = op[order], place[order], write[order]  # int32: half the memory traffic
     staged = slice(*np.searchsorted(place, [_STAGING, _STAGING + plan.layers + 1]).tolist())
     first, group = _groups(place)
@@ -57,8 +71,21 @@ def dependency_pairs_unsorted(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
     staging_op = op[staged]
     waiter = np.concatenate([op[waits_before], op[after[waits_after]], staging_op[read_at]])
     waited = np.concatenate([op[before[waits_before]], op[waits_after], staging_op[written_at]])
-    other = waiter != waited  # an op reading and writing one place waits for none of that
-    return waiter[other].astype(np.int64), waited[other].astype(np.int64)
+    return waiter, waited
+
+
+def _in_order(reads: np.ndarray, writes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(op, earlier op) of a register accessed in plan order: each access waits for
+    the write before it, each write for the reads since the write before it (an op
+    that also writes it is waited for as that write)."""
+    index = np.arange(len(reads), dtype=np.int32)
+    before = np.maximum.accumulate(np.where(writes, index, -1))
+    before = np.concatenate([np.full(1, -1, np.int32), before[:-1]])  # strictly before
+    after = np.minimum.accumulate(np.where(writes, index, len(index))[::-1])[::-1]
+    after = np.concatenate([after[1:], np.full(1, len(index), np.int32)])  # strictly after
+    accessing = np.flatnonzero((reads | writes) & (before >= 0))
+    read = np.flatnonzero(reads & (after < len(index)))
+    return np.concatenate([accessing, after[read]]), np.concatenate([before[accessing], read])
 
 
 def dependencies(plan: Plan) -> list[tuple[int, ...]]:
@@ -69,35 +96,31 @@ def dependencies(plan: Plan) -> list[tuple[int, ...]]:
     return [tuple(flat[a:b]) for a, b in pairwise(bounds)]
 
 
-def _accesses(plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every (op, place, is a write) of the plan: at most two reads and a write per op."""
+def _accesses(plan: Plan) -> tuple[tuple[np.ndarray, ...], list[tuple[np.ndarray, ...]]]:
+    """Every (op, place, is a write) of the plan on a staging register, buffer entry or
+    disk entry; and (reads, writes) per op of the working and the gradient register."""
     codes, layers, staged = plan.kind_codes, plan.layer_numbers.astype(np.int32), plan.staged
     stage, buffer, disk = (_STAGING + k * (plan.layers + 1) + layers for k in range(3))
-    working = np.full(len(codes), _WORKING, dtype=np.int32)
     is_ = {kind: codes == code for kind, code in KIND_CODE.items()}
     computes, loads = is_["fwd"] | is_["bwd"], is_["loadmem"] | is_["loaddisk"]
     stores = is_["storemem"] | is_["storedisk"]
-    source = np.where(staged, stage - 1, working)  # what a fwd or bwd reads
     stored = np.where(is_["loadmem"] | is_["storemem"] | is_["free"], buffer, disk)
     loaded = is_["loaddisk"] | (is_["loadmem"] & (layers != 0))  # a0 in inputs: no read
-    reads = (
-        (computes, source),
-        (is_["bwd"], np.full(len(codes), _GRADIENT, dtype=np.int32)),
-        (loaded, stored),
-        (stores, working),
-    )
-    written = np.select(
-        [is_["fwd"], is_["bwd"], loads],
-        [working, np.full(len(codes), _GRADIENT, dtype=np.int32), np.where(staged, stage, working)],
-        stored,  # a store or a free
+    accesses = (  # (which ops, the place, a write)
+        (computes & staged, stage - 1, False),
+        (loaded, stored, False),
+        (loads & staged, stage, True),
+        (stores | is_["free"], stored, True),
     )
     index = np.arange(len(codes), dtype=np.int32)
-    ops = [index[mask] for mask, _ in reads] + [index]
-    places = [where[mask] for mask, where in reads] + [written]
-    flags = [np.zeros(int(mask.sum()), dtype=bool) for mask, _ in reads] + [
-        np.ones(len(codes), dtype=bool)
+    ops = [index[mask] for mask, _, _ in accesses]
+    places = [where[mask] for mask, where, _ in accesses]
+    flags = [np.full(len(chosen), write) for chosen, (*_, write) in zip(ops, accesses, strict=True)]
+    working = ((computes & ~staged) | stores, is_["fwd"] | (loads & ~staged))
+    return (np.concatenate(ops), np.concatenate(places), np.concatenate(flags)), [
+        working,
+        (is_["bwd"], is_["bwd"]),
     ]
-    return np.concatenate(ops), np.concatenate(places), np.concatenate(flags)
 
 
 def _groups(place: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
