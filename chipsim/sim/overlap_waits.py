@@ -32,16 +32,16 @@ class Moments:
 
 @dataclass(frozen=True)
 class Heads:
-    """The ops a driver's process starts a timeout or a wait at (its *heads*), in plan
-    order; each runs with the ops after it that follow it for sure (chained, on the
-    same driver, nobody else waiting between), up to ``last``.
+    """The ops a driver's process starts a stretch of time or a wait at (its *heads*),
+    in plan order; each runs with the ops after it that follow it for sure (chained,
+    on the same driver, nobody else waiting between), up to ``last``.
 
     ``first``, ``second``, ``third``: the moments (``Moments``) a head waits for once
     the op before it on its driver has ended: the latest end it waits for on each
     other driver, and the forward phase's end or a prefetch's register. ``joins``: the
-    head may run in the timeout of the one before, if those have come by then (one
+    head may run in the stretch of the one before, if those have come by then (one
     more, False, for no head), unless another driver waits for the end of the one
-    before (which then ends a stretch: its end is one timeout's).
+    before (which then ends a stretch: only a stretch's end is ever waited for).
     ``closes``: ``last`` is the driver's last forward op. (Columns.)
     """
 

@@ -128,6 +128,7 @@ class Registers:
     gradient_layer: int | None = None
     gradient: Array = field(default=None, repr=False)
     staged: dict[int, list[Array]] = field(default_factory=dict, repr=False)
+    staged_copies: int = field(default=0, repr=False)  # counted as they come and go
 
     def require_activation(self, layer: int) -> Array:
         if self.activation_layer != layer:
@@ -148,13 +149,13 @@ class Registers:
 
     def stage(self, layer: int, value: Array) -> None:
         """Hold a prefetched a(layer) in a free staging register."""
-        held = sum(map(len, self.staged.values()))
-        if held >= self.staging_slots:
+        if self.staged_copies >= self.staging_slots:
             raise ModelViolation(
-                f"the staging registers are full ({held} of {self.staging_slots}: "
+                f"the staging registers are full ({self.staged_copies} of {self.staging_slots}: "
                 f"{_listing(list(self.staged))})"
             )
         self.staged.setdefault(layer, []).append(value)
+        self.staged_copies += 1
 
     def take_staged(self, layer: int) -> Array:
         """Move a prefetched a(layer) out of staging into the compute unit."""
@@ -164,6 +165,7 @@ class Registers:
             )
         copies = self.staged[layer]
         value = copies.pop(0)
+        self.staged_copies -= 1
         if not copies:
             del self.staged[layer]
         return value
