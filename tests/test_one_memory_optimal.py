@@ -212,6 +212,9 @@ def test_tables_too_large_or_too_slow_are_refused_before_any_is_made() -> None:
     with pytest.raises(PlanTooLarge, match=r"e\+09 steps, too many .* use fewer units"):
         one_memory.check_work("optimal", 250, 300)  # 1.2 GiB of tables, 6.2e9 candidates
     one_memory.check_work("optimal", 100, 500)  # 6.7e8 candidates, 350 MiB: planned
+    with pytest.raises(PlanTooLarge, match=r"5\.5e\+09 steps"):  # with the disk: both places
+        one_memory.check_work("optimal", 240, 300)
+    one_memory.check_work("optimal", 240, 300, use_disk=False)  # half: 2.8e9 candidates
 
 
 def test_a_plan_that_drops_a_checkpoint_can_be_cheaper_than_any_persistent_one() -> None:

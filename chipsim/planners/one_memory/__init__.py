@@ -62,9 +62,9 @@ from .built_ins import fastest as fastest
 from .emit import plan_ops
 from .needs import Needs, keep_nothing_peak_bytes, needs_of, room_bytes
 
-#: Candidates (≈ 8·L³/6·units) planned at most: about 10 s compiled with the disk (L = 50
-#: at 500 units, 8·10⁷ candidates, takes 0.07 s without the disk and 0.25 s with it here),
-#: or in pure Python without numba.
+#: Candidates (≈ 8·L³/6·units with the disk, half without) planned at most: about 10 s
+#: compiled (L = 50 at 500 units, 8·10⁷ candidates with the disk, takes 0.25 s here, and
+#: 0.07 s without it), or in pure Python without numba.
 MAX_CANDIDATES = {True: 3 * 10**9, False: 3 * 10**7}
 
 
@@ -91,7 +91,7 @@ def solve(
 ) -> MemorySchedule:
     """The least-cost plan of ``chain`` in ``memory_bytes`` of one memory; ``prices`` is
     (price code, l), rows in ``PRICE_CODES`` order (a recorded ``bwd`` last)."""
-    check_work(label, chain.layers, units)
+    check_work(label, chain.layers, units, use_disk)
 
     def refusal(why: str) -> DoesNotFit:
         least = least_memory_bytes(chain, training, prices, units, use_disk)
@@ -140,10 +140,11 @@ def _first_reached(chain, memory_bytes, training, prices, units, use_disk) -> in
     return training.resident_bytes(chain) + int(reached[0]) * needs.unit_bytes
 
 
-def check_work(label: str, layers: int, units: int) -> None:
+def check_work(label: str, layers: int, units: int, use_disk: bool = True) -> None:
     """Refuse tables too large to hold, or to fill in reasonable time, before any is made."""
-    table_bytes = 4 * (layers + 1) ** 2 * (units + 1) * 17  # value, ops, tag, moved; disk's too
-    candidates = 8 * layers**3 * units // 6
+    places = 2 if use_disk else 1
+    table_bytes = places * 2 * (layers + 1) ** 2 * (units + 1) * 17  # value, ops, tag, moved
+    candidates = places * 4 * layers**3 * units // 6
     fewer = "use fewer units (e.g. optimal:units=100) or fewer, larger stages"
     if table_bytes > MAX_WORK_BYTES:
         raise PlanTooLarge(
