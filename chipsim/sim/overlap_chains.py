@@ -9,7 +9,8 @@ fwd/bwd that hands its register back). Op k is **chained** when
 - one of its terms is the end of op k-1, so it cannot start earlier; and
 - every other term is an op that provably ended by then: op k-1 waits, one
   op after another, for its end (below), or it is a forward op and op k-1
-  is in the backward phase (which waits for the whole forward phase).
+  is in the backward phase (which waits for the whole forward phase), or it
+  runs on op k-1's port (each op there waits for the end of the one before).
 
 Then op k starts exactly at op k-1's end: the latest of its terms is that
 end, the very same float, whatever the durations. Op j < m provably ends by
@@ -64,6 +65,7 @@ def chained(
         terms.append((np.full(len(closers), forward_ops), closers))
     for ops, on in terms:
         other = (on < ops - 1) & ~((on < forward_ops) & (ops > forward_ops))  # see above
+        other &= port[np.minimum(on, count - 1)] != port[ops - 1]  # see above
         np.minimum.at(earliest, ops[other], on[other])
     never = np.zeros(count, dtype=bool)
     never[start_terms[0][start_terms[1] >= start_terms[0]]] = True

@@ -64,9 +64,9 @@ class _Run:
         self.env, self.ids = chip.env, Moments(len(plan))
         self.durations, self.exact = durations_ns, durations_ns.dtype.kind in "iu"
         first_row = np.concatenate([[0], np.cumsum(attempts)])
-        sums = np.concatenate([[0], np.cumsum(durations_ns)]) if self.exact else None
+        self.sums = np.concatenate([[0], np.cumsum(durations_ns)]) if self.exact else None
         heads = waits(plan, chip.config.staging_slots)
-        self.drivers = [_Driver(mine, first_row, sums) for mine in heads]
+        self.drivers = [_Driver(mine, first_row, self.sums) for mine in heads]
         self.row_start: list = [] if self.exact else [0] * len(durations_ns)
         self.row_end: list = [] if self.exact else [0] * len(durations_ns)
         self.end_at = [math.inf] * (self.ids.never + 1)
@@ -106,10 +106,10 @@ class _Run:
         exact, count, event_for, timeout = self.exact, len(lasts), self._event, env.timeout
         with resource.request() as granted:
             yield granted
-            k, last = 0, self.ids.always
+            k, last, now = 0, self.ids.always, env.now  # ``now``: read after each yield
             while k < count:
-                a, b, c, now = first[k], second[k], third[k], env.now
-                if not (end_at[a] <= now and end_at[b] <= now and end_at[c] <= now):
+                a, b, c = first[k], second[k], third[k]
+                if end_at[a] > now or end_at[b] > now or end_at[c] > now:
                     waiting[code] = k
                     for moment in (a, b, c):
                         if end_at[moment] > now:
@@ -126,11 +126,8 @@ class _Run:
                     start[k] = time
                     time = time + span[k] if exact else self._rows(span[k], time)
                     k += 1
-                    if not (
-                        joins[k]
-                        and end_at[first[k]] <= now
-                        and end_at[second[k]] <= now
-                        and end_at[third[k]] <= now
+                    if not joins[k] or (
+                        end_at[first[k]] > now or end_at[second[k]] > now or end_at[third[k]] > now
                     ):
                         break
                 last = lasts[k - 1]
@@ -138,6 +135,7 @@ class _Run:
                     end_at[last] = time
                 else:
                     delay = None if exact else (yield from self._land(now, time, span[at:k]))
+                    now = env.now
                     self._ends(last, time, delay)
                 if closes[k - 1]:
                     self._closed(last, time)
@@ -219,12 +217,12 @@ class _Run:
         dtype = self.durations.dtype
         if not self.exact:
             return np.array(self.row_start, dtype=dtype), np.array(self.row_end, dtype=dtype)
-        row_from = np.concatenate([driver.row_from for driver in self.drivers])
-        row_to = np.concatenate([driver.row_to for driver in self.drivers])
-        began = np.concatenate([np.array(driver.start, dtype=dtype) for driver in self.drivers])
-        order = np.argsort(row_from)
-        row_from, row_to, began = row_from[order], row_to[order], began[order]
-        before = np.concatenate([[0], np.cumsum(self.durations)[:-1]]).astype(dtype)
-        rows = row_to - row_from
-        start = np.repeat(began - before[row_from], rows) + before
+        before = self.sums[:-1].astype(dtype)  # each row's serial start
+        offset = np.zeros(len(before), dtype=dtype)  # a head's start less its serial start
+        head_row = np.zeros(len(before), dtype=np.int64)
+        for driver in self.drivers:
+            began = np.array(driver.start, dtype=dtype)
+            offset[driver.row_from] = began - before[driver.row_from]
+            head_row[driver.row_from] = driver.row_from
+        start = offset[np.maximum.accumulate(head_row)] + before  # each row's head's offset
         return start, start + self.durations
