@@ -15,6 +15,8 @@ from functools import cached_property
 
 import numpy as np
 
+from ..errors import DiskReadError
+from ..formatting import exact_text, time_text
 from ..model.chip import ChipConfig
 from ..model.costs import PRICE_KINDS, Costs
 from ..model.latency import Distribution
@@ -22,6 +24,7 @@ from ..model.ops import KIND_CODE, OP_LATENCY_FIELD
 from ..model.stages import Chain
 from .plan import Plan
 from .plan_memory import BLOCK_OPS
+from .trace_rows import Durations
 
 _LOADDISK = KIND_CODE["loaddisk"]
 
@@ -196,3 +199,24 @@ def _equal_width(plan: Plan, chip: ChipConfig, width: int) -> Chain:
     from ..model.networks import course_chain
 
     return course_chain(plan.layers, width, dtype_bytes=chip.dtype_bytes)
+
+
+def read_failure(
+    plan: Plan, config: ChipConfig, draws: Draws, times: Durations | tuple[np.ndarray, np.ndarray]
+) -> DiskReadError:
+    """The error of a run whose disk read of op ``draws.failed_op`` failed past its
+    retries, naming the op, when its last read ended and what to change."""
+    index = draws.failed_op
+    assert index is not None
+    op, phase = plan.op(index), plan.phase_of(index)
+    position = index if phase == "forward" else index - plan.forward_ops
+    rows = int(draws.attempts[: index + 1].sum())
+    ends = times[1][:rows] if isinstance(times, tuple) else np.cumsum(times[:rows])
+    at = ends[-1].item()
+    reads = "its only read" if config.max_retries == 0 else f"all {config.max_retries + 1} reads"
+    return DiskReadError(
+        f"{plan.strategy}: `{op}` (op {position} of the {phase} phase) failed {reads}, "
+        f"the last ending at {exact_text(time_text(at), at, 'ns')} "
+        f"(disk_fault_rate={config.disk_fault_rate}, max_retries={config.max_retries}); "
+        "raise max_retries or lower disk_fault_rate"
+    )

@@ -34,15 +34,14 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError, DiskReadError, ModelViolation
-from ..formatting import exact_text, time_text
+from ..errors import ConfigError, ModelViolation
 from ..model.chip import ChipConfig
 from ..model.costs import Costs
 from ..model.network import LayerGradients, NumpyNetwork
 from ..model.networks import course_chain
 from ..model.ops import OP_KINDS
 from ..model.stages import Chain
-from .draws import Draws, Prices, Sampler
+from .draws import Draws, Prices, Sampler, read_failure
 from .machine import Chip
 from .overlap import schedule
 from .plan import PHASES, Plan
@@ -123,7 +122,7 @@ def timed(plan: Plan, config: ChipConfig, draws: Draws, chain: Chain | None = No
     else:
         times = schedule(Chip(config, chain), plan, draws.attempts, draws.durations_ns)
     if draws.failed_op is not None:
-        raise _read_failure(plan, config, draws, times)
+        raise read_failure(plan, config, draws, times)
     sizes = None if chain is None else chain.activation_bytes
     energy = None
     if config.has_energy and chain is not None:
@@ -133,25 +132,6 @@ def timed(plan: Plan, config: ChipConfig, draws: Draws, chain: Chain | None = No
     if config.memory_bytes is not None and chain is not None:
         trace.add_memory(plan.record, use_of(plan, config, chain).total, draws.attempts)
     return trace
-
-
-def _read_failure(
-    plan: Plan, config: ChipConfig, draws: Draws, times: Durations | tuple[np.ndarray, np.ndarray]
-) -> DiskReadError:
-    index = draws.failed_op
-    assert index is not None
-    op, phase = plan.op(index), plan.phase_of(index)
-    position = index if phase == "forward" else index - plan.forward_ops
-    rows = int(draws.attempts[: index + 1].sum())
-    ends = times[1][:rows] if isinstance(times, tuple) else np.cumsum(times[:rows])
-    at = ends[-1].item()
-    reads = "its only read" if config.max_retries == 0 else f"all {config.max_retries + 1} reads"
-    return DiskReadError(
-        f"{plan.strategy}: `{op}` (op {position} of the {phase} phase) failed {reads}, "
-        f"the last ending at {exact_text(time_text(at), at, 'ns')} "
-        f"(disk_fault_rate={config.disk_fault_rate}, max_retries={config.max_retries}); "
-        "raise max_retries or lower disk_fault_rate"
-    )
 
 
 def _phase_ops(
@@ -205,16 +185,19 @@ class _Run:
         """Apply each op of a phase in order, enforcing the rules as it goes."""
         chip, plan = self.chip, self.plan
         registers, buffer, disk = chip.registers, chip.buffer, chip.disk
-        ops = _phase_ops(plan, phase)
+        ops, math = _phase_ops(plan, phase), self.network is not None
         index, kind, layer, staged = 0, "", 0, False  # named in a broken rule's message
         try:
             for index, (kind, layer, staged, record) in enumerate(ops):  # noqa: B007
-                if kind == "fwd":
+                if kind == "fwd":  # the most common op: its rules inline, the math if any
                     if staged:
                         previous = registers.take_staged(layer - 1)
+                    elif registers.activation_layer != layer - 1:
+                        previous = registers.require_activation(layer - 1)  # raises
                     else:
-                        previous = registers.require_activation(layer - 1)
-                    registers.set_activation(layer, self._forward(layer, previous, record))
+                        previous = registers.activation
+                    value = self._forward(layer, previous, record) if math else None
+                    registers.activation_layer, registers.activation = layer, value
                 elif kind == "loadmem" or kind == "loaddisk":
                     if kind == "loaddisk":
                         value = disk.load(layer)
@@ -223,14 +206,19 @@ class _Run:
                     if staged:
                         registers.stage(layer, value)
                     else:
-                        registers.set_activation(layer, value)
+                        registers.activation_layer, registers.activation = layer, value
                 elif kind == "bwd":
                     if staged:
                         previous = registers.take_staged(layer - 1)
+                    elif registers.activation_layer != layer - 1:
+                        previous = registers.require_activation(layer - 1)  # raises
                     else:
-                        previous = registers.require_activation(layer - 1)
-                    upstream = registers.require_gradient(layer)
-                    registers.set_gradient(layer - 1, self._backward(layer, previous, upstream))
+                        previous = registers.activation
+                    if registers.gradient_layer != layer:
+                        registers.require_gradient(layer)  # raises
+                    upstream = registers.gradient
+                    value = self._backward(layer, previous, upstream) if math else None
+                    registers.gradient_layer, registers.gradient = layer - 1, value
                 elif kind == "storemem":
                     buffer.store(layer, registers.require_activation(layer))
                 elif kind == "free":
