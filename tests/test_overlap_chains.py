@@ -97,3 +97,18 @@ def test_an_end_nobody_waits_for_by_then_costs_no_timeout() -> None:
                 assert np.array_equal(mine, theirs)
         assert events[0] <= int(paid.sum()) + RUN_EVENTS + 8  # and a few where phases meet
         assert events[0] < 0.6 * (len(plan) - plan.forward_ops)
+
+
+def test_a_term_on_the_port_of_the_op_before_does_not_break_a_chain() -> None:
+    """stride:k=3,prefetch=2: each bwd right after the fwd that recomputes its input also
+    waits for the bwd before it on the compute port, which ended before that fwd began
+    (port order), so every such bwd is chained to its fwd (only the first and the last
+    were before, where no prefetch came between)."""
+    chip = ChipConfig(buffer_slots=64, staging_slots=2, mode="overlapped")
+    plan = make_plan("stride:k=3,prefetch=2", 30, chip)
+    codes = plan.kind_codes
+    after_fwd = (codes[1:] == KIND_CODE["bwd"]) & (codes[:-1] == KIND_CODE["fwd"])
+    bwds = np.flatnonzero(after_fwd) + 1
+    bwds = bwds[bwds > plan.forward_ops]
+    assert bwds.tolist() == [47, 57, 67, 77, 87, 97, 107, 117, 127, 137, 139]
+    assert chains(plan, 2)[0][bwds].all()
