@@ -139,22 +139,20 @@ _KIND_NAMES = np.array(OP_KINDS, dtype=object)  # a code column to names in one 
 
 def _phase_ops(
     plan: Plan, phase: str, block_ops: int = BLOCK_OPS
-) -> Iterator[tuple[int, str, int, bool, bool]]:
-    """(index in the phase, kind, layer, staged, record) of each op of a phase, read from
-    the columns a block at a time: a long plan never exists as Python lists the plan's
-    length."""
+) -> Iterator[tuple[str, int, bool, bool]]:
+    """(kind, layer, staged, record) of each op of a phase, read from the columns a block
+    at a time: a long plan never exists as Python lists the plan's length."""
     first, last, _ = plan.phase_slice(phase).indices(len(plan))
     starts = range(first, last, block_ops)
     return itertools.chain.from_iterable(
-        _op_block(plan, slice(lo, min(lo + block_ops, last)), first) for lo in starts
+        _op_block(plan, slice(lo, min(lo + block_ops, last))) for lo in starts
     )
 
 
-def _op_block(plan: Plan, ops: slice, first: int) -> Iterator[tuple[int, str, int, bool, bool]]:
+def _op_block(plan: Plan, ops: slice) -> Iterator[tuple[str, int, bool, bool]]:
     kinds = _KIND_NAMES[plan.kind_codes[ops]].tolist()
     layers, staged = plan.layer_numbers[ops].tolist(), plan.staged[ops].tolist()
-    index = range(ops.start - first, ops.stop - first)
-    return zip(index, kinds, layers, staged, plan.record[ops].tolist(), strict=True)
+    return zip(kinds, layers, staged, plan.record[ops].tolist(), strict=True)
 
 
 class _Run:
@@ -193,7 +191,7 @@ class _Run:
         ops, math = _phase_ops(plan, phase), self.network is not None
         index, kind, layer, staged = 0, "", 0, False  # named in a broken rule's message
         try:
-            for index, kind, layer, staged, record in ops:  # noqa: B007
+            for index, (kind, layer, staged, record) in enumerate(ops):  # noqa: B007
                 if kind == "fwd":  # the most common op: its rules inline, the math if any
                     if staged:
                         previous = registers.take_staged(layer - 1)
