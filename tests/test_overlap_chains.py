@@ -5,27 +5,16 @@ and ends nobody waits for, save SimPy events and keep their times."""
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from overlap_reference import one_pass_schedule, reference_schedule
-from test_overlap_reference import RUN_EVENTS, SPECS, _counting, _mixed
+from test_overlap_reference import RUN_EVENTS, SPECS, _counting, _mixed, fitting_plan
 
-from chipsim import ChipConfig, DoesNotFit, make_plan
+from chipsim import ChipConfig, make_plan
 from chipsim.model.ops import KIND_CODE, PORT_CODE_OF_KIND
 from chipsim.sim.machine import Chip
 from chipsim.sim.overlap import schedule
 from chipsim.sim.overlap_waits import chains
-from chipsim.sim.plan import Plan
-
-
-def _fitting(spec: str, layers: int, staging_slots: int) -> tuple[Plan, ChipConfig]:
-    chip = ChipConfig(buffer_slots=64, staging_slots=staging_slots, mode="overlapped")
-    plan = make_plan(spec, layers, chip)
-    try:
-        plan.check_fits(chip, None)
-    except DoesNotFit:
-        assume(False)
-    return plan, chip
 
 
 @settings(max_examples=200, deadline=None)
@@ -42,7 +31,7 @@ def test_a_chained_op_starts_when_the_op_before_it_ends_and_a_driver_is_free_mea
 ) -> None:
     """Whatever the durations (ints with many zeros, floats), retried or not; and each
     stretch of ops a process runs ends on its own port, or the port has no later op."""
-    plan, chip = _fitting(spec, layers, staging_slots)
+    plan, chip = fitting_plan(spec, layers, staging_slots, "overlapped")
     rng = np.random.default_rng(seed)
     plan = _mixed(plan, rng) if mixed else plan
     attempts = rng.integers(1, 3, len(plan))

@@ -32,6 +32,18 @@ RUN_EVENTS = 16
 _STORE_CODES = (KIND_CODE["storedisk"], KIND_CODE["storemem"])
 
 
+def fitting_plan(spec: str, layers: int, staging_slots: int, mode: str) -> tuple[Plan, ChipConfig]:
+    """``spec``'s plan on a 64-slot chip with ``staging_slots``; a case whose plan does
+    not fit is skipped (hypothesis draws another)."""
+    chip = ChipConfig(buffer_slots=64, staging_slots=staging_slots, mode=mode)
+    plan = make_plan(spec, layers, chip)
+    try:
+        plan.check_fits(chip, None)
+    except DoesNotFit:
+        assume(False)
+    return plan, chip
+
+
 def _mixed(plan: Plan, rng: np.random.Generator) -> Plan:
     """``plan`` varied for timing only (no model rules are checked here): each activation
     kept in buffer or on disk at random (its stores and loads moved to that port), and
@@ -98,12 +110,7 @@ def test_the_simpy_model_equals_both_oracles_within_one_event_an_attempt(
     rounding to show), some ops retried, prefetches moved between ports: the same start
     and end of every row, of the same dtype; and no more SimPy events than one timeout
     per attempt (ops that follow one another on a port share one) and the run's own."""
-    chip = ChipConfig(buffer_slots=64, staging_slots=staging_slots, mode="overlapped")
-    plan = make_plan(spec, layers, chip)
-    try:
-        plan.check_fits(chip, None)
-    except DoesNotFit:
-        assume(False)
+    plan, chip = fitting_plan(spec, layers, staging_slots, "overlapped")
     rng = np.random.default_rng(seed)
     plan = _mixed(plan, rng) if mixed else plan
     attempts = rng.integers(1, 4, len(plan)) if retries else np.ones(len(plan), dtype=np.int64)
@@ -132,11 +139,6 @@ def test_the_vectorised_dependencies_equal_the_per_op_sets(
 ) -> None:
     """What each op waits for, found for the whole plan at once with numpy, is what the
     per-op Python sets found, op by op (also on plans with transfers moved between ports)."""
-    chip = ChipConfig(buffer_slots=64, staging_slots=staging_slots)
-    plan = make_plan(spec, layers, chip)
-    try:
-        plan.check_fits(chip, None)
-    except DoesNotFit:
-        assume(False)
+    plan, _ = fitting_plan(spec, layers, staging_slots, "serial")
     for case in (plan, _mixed(plan, np.random.default_rng(seed))):
         assert dependencies(case) == reference_dependencies(case)
