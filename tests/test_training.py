@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from chipsim import ChipConfig, ConfigError, execute, make_plan, simulate
 from chipsim.cli import main
+from chipsim.cli.options import build_scenario
 from chipsim.model.costs import Costs
 from chipsim.model.networks import build_network
 from chipsim.model.ops import KIND_CODE
@@ -109,3 +110,62 @@ def test_frozen_weights_in_flash_leave_the_memory_and_have_no_state() -> None:
     assert memory.by_role["weight_gradients"].max() == trained_bytes
     in_memory = use_of(plan, chip(train="last:2"), CHAIN)
     assert set(in_memory.by_role["weights"].tolist()) == {sum(WEIGHT_BYTES)}
+
+
+STRATEGIES = ["full-store", "sqrt-n", "stride:k=2", "revolve", "disk-offload",
+              "disk-offload:prefetch=1", "stride:k=2,prefetch=1"]  # fmt: skip
+
+
+def loaded_later(plan, index: int) -> bool:
+    """Whether a load of the checkpoint stored at op ``index`` follows it."""
+    op = plan.op(index)
+    load = {"storemem": "loadmem", "storedisk": "loaddisk"}[op.kind]
+    later = (plan.op(i) for i in range(index + 1, len(plan)))
+    return any(other.kind == load and other.layer == op.layer for other in later)
+
+
+def stores(plan) -> list[int]:
+    return [i for i in range(len(plan)) if plan.op(i).kind in ("storemem", "storedisk")]
+
+
+def test_frozen_stages_keep_nothing_full_store_stores_only_what_backprop_reads() -> None:
+    plan = make_plan("full-store", CHAIN, chip(train="last:2"))
+    assert [str(op) for op in plan.forward] == [
+        "loadmem 0", "fwd 1", "fwd 2", "storemem 2", "fwd 3 (record)", "storemem 3",
+        "fwd 4 (record)",
+    ]  # fmt: skip
+    assert [str(op) for op in plan.backward] == [
+        "loadmem 3",
+        "bwd 4",
+        "free 3",
+        "loadmem 2",
+        "bwd 3",
+    ]
+
+
+@pytest.mark.parametrize("train", ["last:1", "last:2", "from:dense2", "dense2,dense4"])
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_every_checkpoint_a_partial_plan_stores_is_loaded_and_its_gradients_hold(
+    train: str, strategy: str
+) -> None:
+    """No strategy keeps or pages a frozen stage's activation that backprop never reads;
+    prefetching plans train only some stages too, with the same gradients."""
+    trainer = chip(train=train, staging_slots=2)
+    plan = make_plan(strategy, CHAIN, trainer)
+    assert all(loaded_later(plan, index) for index in stores(plan))
+    assert plan.staging_in_use()[-1] == 0 if plan.prefetch.any() else True
+    assert simulate(strategy, trainer, network=NETWORK).max_abs_grad_diff == 0.0
+
+
+def test_training_only_the_classifier_full_store_fits_the_mcu_as_optimal_does() -> None:
+    """mcu-train with the last stage trained: before the frozen stages stopped keeping
+    their outputs, full-store kept a1..a19 (307,594 B, over the 256 KiB)."""
+    network = "mobilenetv2:width_mult=0.35,resolution=112,dtype_bytes=1,classes=10,saves=deployed"
+    scenario = build_scenario("mcu-train", None, None, None, ("train=last:1",), network)
+    chain, trainer = scenario.chain, scenario.chip
+    peaks = {}
+    for strategy in ("full-store", "disk-offload", "optimal"):
+        plan = make_plan(strategy, chain, trainer)
+        assert [op.layer for op in plan.forward if op.kind.startswith("store")] == [19]
+        peaks[strategy] = use_of(plan, trainer, chain).peak_bytes
+    assert peaks == dict.fromkeys(peaks, 232_330)

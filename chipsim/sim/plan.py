@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import PlanError
 from ..model.chip import ChipConfig
 from ..model.ops import KIND_CODE, OP_KINDS, RECORDED_BWD, Op, OpCounts
+from . import plan_cut
 from . import plan_memory as memory
 from .plan_checks import LOWEST_LAYER, PHASES, check_columns, check_layers, check_ranges, encode_op
 
@@ -129,24 +129,21 @@ class Plan:
         )
 
     def up_to(self, lowest: int) -> Plan:
-        """This plan with its backward phase ending at ``bwd lowest`` and no forward below
-        it recording: what training stages ``lowest``..L alone needs (the frozen stages
-        below it need no backward and keep nothing; ``chipsim.model.training``)."""
+        """This plan with its backward phase ending at ``bwd lowest``: what training stages
+        ``lowest``..L alone needs, no forward below it recording, and no checkpoint or
+        prefetch that only the cut ops read (``plan_cut``)."""
         steps = np.flatnonzero((self.kind_codes == _BWD) & (self.layer_numbers == lowest))
         if lowest <= 1 or not steps.size:
             return self
-        if self.prefetch.any():
-            raise PlanError(
-                f"{self.strategy}: a prefetching plan trains every stage; drop prefetch or "
-                f'train every stage (train = "all")'
-            )
         end = int(steps[-1]) + 1
+        keep = plan_cut.kept_ops(self.kind_codes, self.layer_numbers, self.prefetch, end)
         below = (self.kind_codes[:end] == _FWD) & (self.layer_numbers[:end] < lowest)
         note = f"backprop ends at stage {lowest}: the stages below it are frozen"
-        columns = self.kind_codes[:end], self.layer_numbers[:end], self.prefetch[:end]
+        kinds, numbers = self.kind_codes[:end][keep], self.layer_numbers[:end][keep]
         return dataclasses.replace(
-            self, kind_codes=columns[0], layer_numbers=columns[1], prefetch=columns[2],
-            record=self.record[:end] & ~below, notes=(*self.notes, note),
+            self, kind_codes=kinds, layer_numbers=numbers, prefetch=self.prefetch[:end][keep],
+            forward_ops=int(keep[: self.forward_ops].sum()),
+            record=(self.record[:end] & ~below)[keep], notes=(*self.notes, note),
         )  # fmt: skip
 
     def __len__(self) -> int:
