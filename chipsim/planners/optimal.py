@@ -88,7 +88,10 @@ def _plan_in_memory(
     try:
         schedule = plan_in(chip.memory_bytes)
     except DoesNotFit as refusal:
-        schedule, why = _least_memory_plan(plan_in, refusal, label, network, chip)
+        least = one_memory.least_memory_schedule(
+            network, chip.training, prices, count, objective=phases
+        )
+        schedule, why = _least_memory_plan(least, refusal, label, network, chip)
         if why is not None:
             needs = one_memory.needs_of(network, chip.memory_bytes, chip.training, count)
             if needs.exact or priced != "time":
@@ -103,19 +106,17 @@ def _plan_in_memory(
     return one_memory.fastest(planned, network, chip, phases, STRATEGIES)
 
 
-def _least_memory_plan(plan_in, refusal: DoesNotFit, label: str, network: Chain, chip):
-    """(the plan at the least memory the refusal names, why it does not fit the chip):
-    its peak op and what is live there, or, where that memory (a figure rounded too)
-    has no plan at its own units either, the refusal itself; (plan, None) if it fits."""
-    try:
-        schedule = plan_in(refusal.bytes_needed)
-    except DoesNotFit:
+def _least_memory_plan(least, refusal: DoesNotFit, label: str, network: Chain, chip):
+    """(the plan in the least memory the DP finds one, why it does not fit the chip): its
+    exact peak, the op there and what is live then; (plan, None) where it fits the chip,
+    whose own units rounded every plan out; the refusal itself where no plan was found."""
+    if least is None:
         return None, refusal
     try:
-        _built(schedule, label, network).check_fits(chip, network)
+        _built(least, label, network).check_fits(chip, network)
     except DoesNotFit as at_peak:
-        return schedule, at_peak
-    return schedule, None
+        return least, at_peak
+    return least, None
 
 
 def _built(schedule, label: str, network: Chain, *notes: str) -> Plan:

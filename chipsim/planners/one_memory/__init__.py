@@ -70,12 +70,14 @@ MAX_CANDIDATES = {True: 3 * 10**9, False: 3 * 10**7}
 
 @dataclass(frozen=True)
 class MemorySchedule:
-    """The optimum over the DP's model: its cost, needs and ops."""
+    """The optimum over the DP's model: its cost, needs and ops, and the memory it was
+    planned in (to within the units' rounding)."""
 
     value: float
     needs: Needs
     forward: list[Op]
     backward: list[Op]
+    memory_bytes: int
 
 
 def solve(
@@ -99,14 +101,25 @@ def solve(
 
     if room_bytes(chain, memory_bytes, training) < 0:
         raise refusal("the weights and optimizer state alone do not fit")
-    needs, t_tab, f_tab = _tables(chain, memory_bytes, training, prices, units, use_disk, objective)
-    value = float(f_tab[0][kernel.MEM, 0, needs.room_units])
-    if not np.isfinite(value):
+    tables = _tables(chain, memory_bytes, training, prices, units, use_disk, objective)
+    schedule = _schedule(tables, tables[0].room_units, prices, objective, training, chain)
+    if schedule is None:
         raise refusal("no plan fits every op, however it recomputes, records or pages")
+    return schedule
+
+
+def _schedule(tables, free_units, prices, objective, training, chain) -> MemorySchedule | None:
+    """The optimum that starts with ``free_units`` free, read from ``tables`` (None: none)."""
+    needs, t_tab, f_tab = tables
+    value = float(f_tab[0][kernel.MEM, 0, free_units])
+    if not np.isfinite(value):
+        return None
     if objective == "total":
         value += float(prices[kernel.LM, 0] + prices[kernel.FWD, 1:].sum())
-    forward, backward = plan_ops(t_tab, f_tab, needs, training.lowest_trained(chain) - 1)
-    return MemorySchedule(value, needs, forward, backward)
+    end = training.lowest_trained(chain) - 1
+    forward_ops, backward = plan_ops(t_tab, f_tab, needs, end, free_units)
+    memory_bytes = training.resident_bytes(chain) + free_units * needs.unit_bytes
+    return MemorySchedule(value, needs, forward_ops, backward, memory_bytes)
 
 
 def _tables(chain, memory_bytes, training, prices, units, use_disk, objective):
@@ -122,22 +135,39 @@ def _tables(chain, memory_bytes, training, prices, units, use_disk, objective):
 def least_memory_bytes(
     chain: Chain, training: Training, prices: np.ndarray, units: int, use_disk: bool = True
 ) -> int:
-    """The least ``memory_bytes`` in which the DP finds a plan, to within its rounding:
-    the first room F reaches, planned in twice the room of the plan that keeps nothing,
-    then again in the room found (finer units)."""
+    """The least ``memory_bytes`` in which the DP finds a plan, to within its rounding
+    (``least_memory_schedule``'s room), or the room it searched where it finds none."""
+    found = least_memory_schedule(chain, training, prices, units, use_disk)
+    return found.memory_bytes if found else _roomy_bytes(chain, training)
+
+
+def least_memory_schedule(
+    chain: Chain,
+    training: Training,
+    prices: np.ndarray,
+    units: int,
+    use_disk: bool = True,
+    objective: str = "backward",
+) -> MemorySchedule | None:
+    """The DP's plan in the least memory it finds one in: planned in twice the room of the
+    plan that keeps nothing, then again in the least room found there (finer units), each
+    time read at the first free units F reaches. It does not depend on the chip's
+    ``memory_bytes``: a refusal that names its peak names a memory it fits."""
+    found, memory = None, _roomy_bytes(chain, training)
+    for _ in range(2):
+        tables = _tables(chain, memory, training, prices, units, use_disk, objective)
+        reached = np.flatnonzero(np.isfinite(tables[2][0][kernel.MEM, 0]))
+        if not reached.size:
+            break
+        found = _schedule(tables, int(reached[0]), prices, objective, training, chain)
+        memory = found.memory_bytes
+    return found
+
+
+def _roomy_bytes(chain: Chain, training: Training) -> int:
+    """Twice the room the plan that keeps nothing needs, besides what is resident."""
     resident = training.resident_bytes(chain)
-    roomy = resident + 2 * (keep_nothing_peak_bytes(chain, training) - resident)
-    least = _first_reached(chain, roomy, training, prices, units, use_disk) or roomy
-    return _first_reached(chain, least, training, prices, units, use_disk) or least
-
-
-def _first_reached(chain, memory_bytes, training, prices, units, use_disk) -> int | None:
-    """The least memory at which F, planned in ``memory_bytes``, has a plan (None: none)."""
-    needs, _, f_tab = _tables(chain, memory_bytes, training, prices, units, use_disk, "backward")
-    reached = np.flatnonzero(np.isfinite(f_tab[0][kernel.MEM, 0]))
-    if not reached.size:
-        return None
-    return training.resident_bytes(chain) + int(reached[0]) * needs.unit_bytes
+    return resident + 2 * (keep_nothing_peak_bytes(chain, training) - resident)
 
 
 def check_work(label: str, layers: int, units: int, use_disk: bool = True) -> None:

@@ -13,21 +13,21 @@ from .needs import Needs
 _STORE, _LOAD = ("storemem", "storedisk"), ("loadmem", "loaddisk")
 
 
-def plan_ops(t_tab, f_tab, needs: Needs, end: int) -> tuple[list[Op], list[Op]]:
-    """(forward ops, backward ops) of the optimum that starts with all the room free."""
+def plan_ops(t_tab, f_tab, needs: Needs, end: int, free_units: int) -> tuple[list[Op], list[Op]]:
+    """(forward ops, backward ops) of the optimum that starts with ``free_units`` free."""
     layers = len(needs.activation) - 1
     forward: list[Op] = [Op("loadmem", 0)]
-    tasks = list(_forward(f_tab, needs, layers, forward))
+    tasks = list(_forward(f_tab, needs, layers, forward, free_units))
     backward: list[Op] = []
     for task in reversed(tasks):  # the top-most part is reversed first
         backward.extend(_backward(t_tab, needs, end, task))
     return forward, backward
 
 
-def _forward(f_tab, needs: Needs, layers: int, ops: list[Op]) -> Iterator[tuple]:
-    """Append the forward sweep to ``ops``; yield each backward part it leaves, bottom first:
-    (place, record, base, top, free units)."""
-    src, base, free = MEM, 0, needs.room_units
+def _forward(f_tab, needs: Needs, layers: int, ops: list[Op], free: int) -> Iterator[tuple]:
+    """Append the forward sweep from ``free`` units to ``ops``; yield each backward part it
+    leaves, bottom first: (place, record, base, top, free units)."""
+    src, base = MEM, 0
     if f_tab[3][MEM, 0, free]:
         ops.append(Op("storedisk", 0))
         src = DISK
