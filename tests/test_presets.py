@@ -111,3 +111,27 @@ def test_accelerator_presets_declare_energy_and_mcu_presets_say_they_do_not() ->
     for name in ("mcu", "mcu-train"):
         assert not chipsim.find_scenario(name).chip.has_energy
         assert "no measured energy" in preset_descriptions()[name]
+
+
+def test_gpt2_train_blocks_match_korthikanti_at_the_presets_batch() -> None:
+    """Korthikanti et al. 2022, eq. 1: s·b·h·(34 + 5·a·s/h) bytes a layer (16-bit
+    activations, 1-byte masks), with the block input (2·s·b·h) counted and LayerNorm's
+    statistics (2 LayerNorms × 2 × s·b float32) left out; the preset's comments."""
+    scenario = chipsim.find_scenario("gpt2-train")
+    s, b, h, a = 1024, 64, 768, 12
+    theirs = s * b * h * (34 + 5 * a * s // h)
+    assert theirs == 5_737_807_872
+    blocks = scenario.chain.stages[1:-1]
+    assert len(blocks) == 12
+    for block in blocks:
+        assert block.saved_bytes == theirs - 2 * s * b * h + 2 * 2 * s * b * 4 == 5_638_193_152
+
+
+def test_gpt2_train_fits_a_frameworks_step_and_optimal_is_as_fast() -> None:
+    code, out, _ = invoke("compare", "gpt2-train", "--json")
+    assert code == 0
+    rows = {row["strategy"]: row for row in json.loads(out)["results"]}
+    full, best = rows["full-store"], rows["optimal"]
+    assert full["fits"] and best["fits"]
+    assert full["memory"]["peak_bytes"] == 77_501_027_328  # 72.18 GiB of the 74.51
+    assert best["backward"]["latency_ns"] <= full["backward"]["latency_ns"]

@@ -26,6 +26,7 @@ DERIVED_RATES: dict[str, tuple[str, str]] = {
         "resnet50:batch=2048",
         "ResNet-50 at batch 2048 (the tensor cores' bf16 peak)",
     ),
+    "gpt2-train": ("gpt2:", "GPT-2's large matrix products (the tensor cores' bf16 peak)"),
 }
 
 
