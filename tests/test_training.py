@@ -169,3 +169,25 @@ def test_training_only_the_classifier_full_store_fits_the_mcu_as_optimal_does() 
         assert [op.layer for op in plan.forward if op.kind.startswith("store")] == [19]
         peaks[strategy] = use_of(plan, trainer, chain).peak_bytes
     assert peaks == dict.fromkeys(peaks, 232_330)
+
+
+def test_frozen_weights_in_flash_are_read_at_flash_bandwidth_and_energy_each_pass() -> None:
+    """dense2 and dense4 frozen in flash: 1088 and 272 weight bytes, read once by a fwd
+    and a recorded bwd, twice by a bwd that recomputes first; at 2 B/ns and 10 pJ/B.
+    Trained stages' weights are in memory: no flash read."""
+    flash = {"flash_bytes_per_ns": 2, "flash_pj_per_byte": 10}
+    costs = Costs(chip(train="dense1,dense3", weights_in="flash", **flash), CHAIN)
+    fwd, bwd, recorded = (costs.priced_ns[code].tolist() for code in (0, 1, 7))
+    assert fwd == [0, 128, 256 + 1088 // 2, 256, 64 + 272 // 2]
+    assert bwd == [0, 128 + 256, 256 + 256 + 2 * 1088 // 2, 256 + 512, 64 + 64 + 2 * 272 // 2]
+    assert recorded == [0, 256, 256 + 1088 // 2, 512, 64 + 272 // 2]
+    assert costs.priced_energy_nj[0].tolist() == [0, 0, 1088 * 10 / 1000, 0, 272 * 10 / 1000]
+    in_memory = Costs(chip(train="dense1,dense3", **flash), CHAIN)  # weights_in = "memory"
+    assert in_memory.priced_ns[0].tolist() == [0, 128, 256, 256, 64]
+
+
+def test_flash_fields_are_checked_and_left_out_of_outputs_when_unset() -> None:
+    with pytest.raises(ConfigError, match="chip field flash_bytes_per_ns must be > 0, got 0"):
+        chip(flash_bytes_per_ns=0)
+    assert "flash_bytes_per_ns" not in chip().as_dict()
+    assert chip(flash_bytes_per_ns=2).as_dict()["flash_bytes_per_ns"] == 2

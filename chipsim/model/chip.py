@@ -115,6 +115,8 @@ class ChipConfig:
     update: str = "per_step"
     train: str | tuple[str, ...] = "all"
     weights_in: str = "memory"
+    flash_bytes_per_ns: int | float | None = None
+    flash_pj_per_byte: int | float | None = None
 
     def __post_init__(self) -> None:
         for name in LATENCY_FIELDS:
@@ -140,6 +142,8 @@ class ChipConfig:
         checks.one_of("optimizer", self.optimizer, tuple(OPTIMIZER_STATES))
         checks.one_of("update", self.update, UPDATES)
         checks.one_of("weights_in", self.weights_in, WEIGHT_PLACES)
+        checks.rate("flash_bytes_per_ns", self.flash_bytes_per_ns)
+        checks.energy("flash_pj_per_byte", self.flash_pj_per_byte)
         object.__setattr__(self, "train", check_train(self.train))
 
     @classmethod

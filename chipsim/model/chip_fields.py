@@ -50,6 +50,8 @@ MEMORY_DEFAULTS: dict[str, object] = {
     "update": "per_step",
     "train": "all",
     "weights_in": "memory",
+    "flash_bytes_per_ns": None,
+    "flash_pj_per_byte": None,
 }
 #: Where weights live: in the one memory, or (frozen ones) in read-only flash outside it.
 WEIGHT_PLACES: tuple[str, ...] = ("memory", "flash")

@@ -39,6 +39,10 @@ _FWD, _BWD = KIND_CODE["fwd"], KIND_CODE["bwd"]
 _COMPUTE_CODES = [_FWD, _BWD, RECORDED_BWD]
 #: The op kind each price code prices: the kinds, then a ``bwd`` of a recorded stage.
 PRICE_KINDS: tuple[str, ...] = (*OP_KINDS, "bwd")
+#: How often each price code reads a stage's weights: a forward once, a recorded
+#: ``bwd`` once (the input gradient), a ``bwd`` that recomputes its stage first twice.
+WEIGHT_PASSES = np.zeros((PRICE_CODES, 1), dtype=np.int64)
+WEIGHT_PASSES[[_FWD, _BWD, RECORDED_BWD], 0] = (1, 2, 1)
 
 #: The chip's per-access energy field of each kind (None: no such term).
 ACCESS_ENERGY_FIELD: dict[str, str | None] = {
@@ -64,6 +68,8 @@ class PricedChip(Protocol):
     mem_pj_per_byte: int | float | None
     disk_pj_per_byte: int | float | None
     static_mw: int | float | None
+    flash_bytes_per_ns: int | float | None
+    flash_pj_per_byte: int | float | None
     training: Training
 
     def rate(self, kind: str) -> int | float | None: ...
@@ -104,8 +110,21 @@ class Costs:
             if rate is not None:
                 with np.errstate(over="ignore"):  # an infinite price is refused in one line
                     table[code] = self.work(kind, recorded=code == RECORDED_BWD) / rate
+        if self.chip.flash_bytes_per_ns is not None:
+            table += self.flash_bytes / self.chip.flash_bytes_per_ns
         self._measured(table)
         return table
+
+    @cached_property
+    def flash_bytes(self) -> np.ndarray:
+        """(price code, index) → bytes the op reads from flash: its stage's weights, once
+        a pass (``WEIGHT_PASSES``), where they live there (frozen, ``weights_in =
+        "flash"``). Weights in memory are read as the multiply-adds run, at their price."""
+        training = self.chip.training
+        if training.weights_in != "flash":
+            return np.zeros((PRICE_CODES, self.chain.layers + 1), dtype=np.int64)
+        frozen = np.where(training.trained(self.chain), 0, training.weight_bytes(self.chain))
+        return WEIGHT_PASSES * frozen
 
     def _measured(self, table: np.ndarray) -> None:
         """Stages with a profile's times: fwd costs ``fwd_ns``, a recorded bwd ``bwd_ns``
@@ -166,6 +185,8 @@ class Costs:
                 table[code] += getattr(self.chip, access)
             if per_unit:
                 table[code] += self.work(kind, recorded=code == RECORDED_BWD) * per_unit / 1000
+        if self.chip.flash_pj_per_byte:
+            table += self.flash_bytes * self.chip.flash_pj_per_byte / 1000
         table[_COMPUTE_CODES, 0] = 0  # there is no stage 0
         return table
 
@@ -249,7 +270,8 @@ class Costs:
             for code, kind in enumerate(OP_KINDS)
             if (field := OP_LATENCY_FIELD[kind]) is not None
         }
-        return self.chip.replace({**changes, **dict.fromkeys(BANDWIDTH_FIELDS)})
+        priced = (*BANDWIDTH_FIELDS, "flash_bytes_per_ns")  # now in the fixed latencies
+        return self.chip.replace({**changes, **dict.fromkeys(priced)})
 
 
 def _plain(value: np.generic) -> int | float:
