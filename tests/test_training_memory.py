@@ -144,6 +144,44 @@ def test_random_chains_fit_exactly_their_predicted_peak(
         execute(plan, exact.replace({"memory_bytes": memory.peak_bytes - 1}), chain)
 
 
+PARTIAL_STRATEGIES = ["full-store", "stride:k=2", "sqrt-n", "disk-offload", "revolve", "optimal",
+                      "disk-offload:prefetch=1", "stride:k=2,prefetch=1"]  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 50), min_size=4, max_size=7),  # 3+ stages: some frozen
+    seed=st.integers(0, 2**16),
+    strategy=st.sampled_from(PARTIAL_STRATEGIES),
+    train=st.sampled_from(["last:1", "last:2", "from:s2"]),
+    weights_in=st.sampled_from(["memory", "flash"]),
+)
+def test_partial_training_keeps_no_frozen_output_and_fits_exactly_its_peak(
+    sizes: list[int], seed: int, strategy: str, train: str, weights_in: str
+) -> None:
+    """Every strategy's plan, cut at the lowest trained stage: nothing stored that no op
+    loads, and the engine runs it in exactly its predicted peak."""
+    rng = np.random.default_rng(seed)
+    stages = [
+        Stage(
+            f"s{index}", (size,), 1, 2, int(rng.integers(0, 40)), *rng.integers(0, 30, 3).tolist()
+        )
+        for index, size in enumerate(sizes[1:], start=1)
+    ]
+    chain = Chain("random", (sizes[0],), stages, dtype_bytes=1)
+    roomy = ChipConfig(memory_bytes=10**6, train=train, weights_in=weights_in, staging_slots=2,
+                       compute_macs_per_ns=1)  # fmt: skip
+    plan = make_plan(strategy, chain, roomy)
+    ops = [op for _, op in plan.ops()]
+    loaded = {(op.kind.replace("load", "store"), op.layer) for op in ops if "load" in op.kind}
+    assert {(op.kind, op.layer) for op in ops if "store" in op.kind} <= loaded
+    memory = use_of(plan, roomy, chain)
+    exact = roomy.replace({"memory_bytes": memory.peak_bytes})
+    execute(plan, exact, chain)
+    with pytest.raises(DoesNotFit):
+        execute(plan, exact.replace({"memory_bytes": memory.peak_bytes - 1}), chain)
+
+
 def run_mlp(*options: str) -> Result:
     """``chipsim run`` of full-store on mlp:widths=8,16,4, no math, with ``options``."""
     args = ["run", "--network", "mlp:widths=8,16,4", "--strategy", "full-store", "--no-math"]
