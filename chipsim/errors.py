@@ -7,6 +7,7 @@ so the CLI can print it as-is instead of a traceback.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from .formatting import bytes_of
 
@@ -59,7 +60,11 @@ class Refusal(ChipsimError):
 
 
 class DoesNotFit(Refusal):
-    """A plan needs more room than the chip has: bytes, said in the chip field's unit."""
+    """A plan needs more room than the chip has: bytes, said in the chip field's unit.
+
+    ``memory_at_peak``: on a chip with one memory, the plan's peak by role
+    (``chipsim.sim.plan_memory.MemoryAtPeak``) where the refusal knows it, else None.
+    """
 
     exit_code = 3
 
@@ -71,8 +76,11 @@ class DoesNotFit(Refusal):
         field: str = "buffer_bytes",
         slot_bytes: int | None = None,
         detail: str = "",
+        *,
+        memory_at_peak: Any = None,
     ) -> None:
         self.strategy = strategy
+        self.memory_at_peak = memory_at_peak  # the one memory at the peak, where known
         self.bytes_needed, self.bytes_available = bytes_needed, bytes_available
         self.field, self.slot_bytes = field, slot_bytes
         needed, available = self.slots_needed, self.slots_available

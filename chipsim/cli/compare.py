@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..errors import ConfigError, DiskReadError
+from ..errors import ConfigError, DiskReadError, Refusal
 from ..limits import MAX_PARETO_VALUES, text_shown
 from ..model.specs import number
 from ..outputs import jsonout
@@ -201,5 +201,18 @@ def _outcome_dict(outcome: Outcome) -> dict[str, Any]:
         "fits": False,
         "buffer_slots_needed": refusal.buffer_slots_needed,
         **({"buffer_bytes_needed": needed} if (needed := refusal.buffer_bytes_needed) else {}),
+        **_memory_needed(refusal),
         "reason": str(refusal),
+    }
+
+
+def _memory_needed(refusal: Refusal) -> dict[str, Any]:
+    """A refusal on a chip with one memory: the bytes the plan needs of it and, where the
+    refusal knows its plan's peak, the ``memory`` object of a run (peak op, roles)."""
+    if refusal.field != "memory_bytes" or refusal.bytes_needed is None:
+        return {}
+    peak = getattr(refusal, "memory_at_peak", None)
+    return {
+        "memory_bytes_needed": refusal.bytes_needed,
+        **({} if peak is None else {"memory": peak.as_dict()}),
     }

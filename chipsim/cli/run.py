@@ -19,6 +19,8 @@ from ..sim.engine import execute
 from ..sim.plan import PHASES, Plan
 from ..sim.plan_memory import use_of
 from ..study.analysis import run_strategy
+from ..study.run import RunResult
+from .memory_text import peak_text, plan_listing
 from .options import (
     STRATEGY_HELP,
     build_scenario,
@@ -75,18 +77,7 @@ def run(
         gradients = "not computed (--no-math: timing only)"
     else:
         gradients = f"not computed ({chain.name} is timing only: it has no numpy math)"
-    if scenario.chip.buffer_slots is not None:
-        click.echo(
-            f"\npeak buffer slots: {result.peak_buffer_slots} of {scenario.chip.buffer_slots}"
-        )
-    else:
-        click.echo("")
-    click.echo(
-        f"peak buffer bytes: {bytes_text(result.peak_buffer_bytes)} of "
-        f"{bytes_text(result.buffer_bytes)}; "
-        f"registers' working memory: {bytes_text(chain.working_bytes)}"
-        f"\ngradients: {gradients}"
-    )
+    click.echo(f"\n{_footprint(result)}\ngradients: {gradients}")
     if result.energy_nj is not None:
         forward, backward = (result.trace.energy_of(phase) for phase in ("forward", "backward"))
         click.echo(
@@ -111,7 +102,8 @@ def run(
     "--json",
     "as_json",
     is_flag=True,
-    help='Print a list of {"phase", "op", "layer"} (and "prefetch": true on prefetching loads).',
+    help='Print a list of {"phase", "op", "layer"} (and "prefetch": true on prefetching loads, '
+    '"record": true on recording forwards).',
 )
 def plan_command(strategy: str, as_json: bool, **scenario_args: Any) -> None:
     """Print a plan op by op, with its slot use and predicted latency; runs nothing.
@@ -127,7 +119,10 @@ def plan_command(strategy: str, as_json: bool, **scenario_args: Any) -> None:
         for piece in jsonout.plan_json(plan):  # streamed: a block of ops at a time
             click.echo(piece, nl=False)
         return
-    click.echo(plan.listing(None if chip.buffer_slots is not None else chain.activation_bytes))
+    if chip.memory_bytes is not None:
+        click.echo(plan_listing(plan, chip, chain))
+    else:
+        click.echo(plan.listing(None if chip.buffer_slots is not None else chain.activation_bytes))
     expected = ", expected latencies" if scenario.chip.is_random else ""
     costs = Costs(chip, chain)
     latencies = ", ".join(f"{phase} {format_ns(plan.latency_ns(costs, phase))}" for phase in PHASES)
@@ -146,6 +141,20 @@ def plan_command(strategy: str, as_json: bool, **scenario_args: Any) -> None:
     click.echo(
         f"fits the chip: {room}"
         + (f", {staging} of {chip.staging_slots} staging slots" if staging else "")
+    )
+
+
+def _footprint(result: RunResult) -> str:
+    """The run's memory: the one memory's peak by role, or the buffer's peak against its
+    budget and the registers' working memory beside it."""
+    if result.memory_at_peak is not None:
+        return peak_text(result.memory_at_peak)
+    slots = result.chip.buffer_slots
+    return (
+        (f"peak buffer slots: {result.peak_buffer_slots} of {slots}\n" if slots is not None else "")
+        + f"peak buffer bytes: {bytes_text(result.peak_buffer_bytes)} of "
+        f"{bytes_text(result.buffer_bytes)}; "
+        f"registers' working memory: {bytes_text(result.chain.working_bytes)}"
     )
 
 

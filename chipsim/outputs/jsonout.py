@@ -26,7 +26,8 @@ def dumps(value: Any, **options: Any) -> str:
 def plan_json(plan: Plan, block_ops: int = 1 << 16) -> Iterator[str]:
     """``chipsim plan --json``'s text in pieces, a block of ops at a time: the characters
     ``dumps`` gives for the list of ``{"phase", "op", "layer"}`` objects (``"prefetch":
-    true`` on prefetching loads), one per line, without ever holding them all."""
+    true`` on prefetching loads, ``"record": true`` on recording forwards), one per
+    line, without ever holding them all."""
     yield "[\n"
     separator = ""
     for phase in PHASES:
@@ -39,20 +40,25 @@ def plan_json(plan: Plan, block_ops: int = 1 << 16) -> Iterator[str]:
     yield "\n]\n"
 
 
-def _templates(phase: str) -> tuple[list[str], tuple[str, str]]:
-    """Each kind's text before the layer, and the text after it (plain, prefetching),
-    cut from what ``dumps`` makes of a sample op."""
+def _templates(phase: str) -> tuple[list[str], tuple[str, str, str]]:
+    """Each kind's text before the layer, and the text after it (plain, prefetching,
+    recording), cut from what ``dumps`` makes of a sample op."""
     heads = [dumps({"phase": phase, "op": kind, "layer": 0})[: -len("0}")] for kind in OP_KINDS]
     fetching = dumps({"phase": phase, "op": "loadmem", "layer": 0, "prefetch": True})
-    return heads, ("}", fetching[len(heads[OP_KINDS.index("loadmem")]) + 1 :])
+    recording = dumps({"phase": phase, "op": "fwd", "layer": 0, "record": True})
+    return heads, (
+        "}",
+        fetching[len(heads[OP_KINDS.index("loadmem")]) + 1 :],
+        recording[len(heads[OP_KINDS.index("fwd")]) + 1 :],
+    )
 
 
-def _lines(plan: Plan, block: slice, heads: list[str], tails: tuple[str, str]) -> str:
+def _lines(plan: Plan, block: slice, heads: list[str], tails: tuple[str, str, str]) -> str:
     codes, layers = plan.kind_codes[block].tolist(), plan.layer_numbers[block].tolist()
-    if not plan.prefetch[block].any():
+    if not (plan.prefetch[block].any() or plan.record[block].any()):
         return ",\n".join(
             [f"{heads[code]}{layer}}}" for code, layer in zip(codes, layers, strict=True)]
         )
-    flags = plan.prefetch[block].tolist()
+    flags = (plan.prefetch[block] + 2 * plan.record[block].astype(int)).tolist()  # 0, 1, 2
     ops = zip(codes, layers, flags, strict=True)
     return ",\n".join([f"{heads[code]}{layer}{tails[flag]}" for code, layer, flag in ops])

@@ -9,7 +9,8 @@ prefetches fill. ``check_fits`` compares the peak with the chip's one byte
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -93,17 +94,58 @@ def use_of(plan: Columns, chip: ChipConfig, chain: Chain) -> MemoryUse:
     return memory_use(codes, layers, plan.forward_ops, chain, chip.training, pairs)
 
 
+@dataclass(frozen=True)
+class MemoryAtPeak:
+    """The one memory at a plan's peak instant: what answers "does it fit" on a chip with
+    ``memory_bytes`` (``chipsim run --json``'s ``memory`` object, ``RunResult.memory_at_peak``).
+
+    ``peak_bytes`` is every role's bytes during ``peak_op``, the first op that holds
+    the most (``peak_at`` says where it sits); ``by_role`` splits it by role
+    (``chipsim.model.training_memory.ROLES``) and adds up to it.
+    """
+
+    memory_bytes: int
+    peak_bytes: int
+    peak_op: str
+    peak_at: str
+    by_role: dict[str, int]
+
+    @property
+    def fits(self) -> bool:
+        return self.peak_bytes <= self.memory_bytes
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON object, exact integers."""
+        return {
+            "memory_bytes": self.memory_bytes,
+            "peak_bytes": self.peak_bytes,
+            "peak_op": self.peak_op,
+            "peak_at": self.peak_at,
+            "by_role": dict(self.by_role),
+        }
+
+
+def memory_at_peak(plan: Columns, chip: ChipConfig, chain: Chain) -> MemoryAtPeak:
+    """The one memory (``chip.memory_bytes``, set) at the plan's peak, by role."""
+    use = use_of(plan, chip, chain)
+    index = use.peak_index
+    return MemoryAtPeak(
+        chip.memory_bytes, use.peak_bytes, str(plan.op(index)), plan.position(index), use.at(index)
+    )
+
+
 def check_memory(plan: Columns, chip: ChipConfig, chain: Chain) -> None:
     """Refuse a plan whose peak in the one memory is over ``memory_bytes``, naming the
-    op at the peak and what is live then."""
-    use = use_of(plan, chip, chain)
-    if use.peak_bytes <= chip.memory_bytes:
+    op at the peak and what is live then (the refusal's ``memory_at_peak``)."""
+    peak = memory_at_peak(plan, chip, chain)
+    if peak.fits:
         return
-    index = use.peak_index
-    live = ", ".join(f"{role} {bytes_text(size)}" for role, size in use.at(index).items() if size)
-    detail = f": the peak is at `{plan.op(index)}` ({plan.position(index)}), holding {live}"
-    needed, available = use.peak_bytes, chip.memory_bytes
-    raise DoesNotFit(plan.strategy, needed, available, "memory_bytes", None, detail)
+    live = ", ".join(f"{role} {bytes_text(size)}" for role, size in peak.by_role.items() if size)
+    detail = f": the peak is at `{peak.peak_op}` ({peak.peak_at}), holding {live}"
+    needed, available = peak.peak_bytes, chip.memory_bytes
+    raise DoesNotFit(
+        plan.strategy, needed, available, "memory_bytes", None, detail, memory_at_peak=peak
+    )
 
 
 def recording_pairs(plan: Columns) -> np.ndarray:

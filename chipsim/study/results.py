@@ -4,6 +4,7 @@ JSON contract (``chipsim run --json``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -12,7 +13,7 @@ from ..model.chip import ChipConfig
 from ..model.networks import course_chain
 from ..model.stages import Chain
 from ..sim.plan import PHASES, Plan
-from ..sim.plan_memory import use_of
+from ..sim.plan_memory import MemoryAtPeak, memory_at_peak
 from ..sim.trace import Trace
 
 if TYPE_CHECKING:
@@ -98,16 +99,31 @@ class RunResult:
 
     @property
     def peak_buffer_slots(self) -> int:
+        """The most checkpoints (activations kept by ``storemem``) held at once."""
         return self.trace.peak_buffer_slots
 
     @property
     def peak_buffer_bytes(self) -> int:
+        """The most checkpoint bytes held at once. On a chip with one memory, a part of
+        ``memory_at_peak``'s whole, not the chip's footprint."""
         return self.trace.peak_buffer_bytes
 
     @property
     def buffer_bytes(self) -> int:
-        """The buffer's capacity in bytes: the budget."""
+        """The buffer's capacity in bytes: the budget. On a chip with one memory, the room
+        ``memory_bytes`` leaves for checkpoints beside the costliest op in flight and what
+        is resident (``training_memory.checkpoint_room``), which planners plan under; a
+        plan may keep more where its own peak allows: ``memory_at_peak`` says whether
+        it fits."""
         return self.chip.buffer_capacity_bytes(self.chain)
+
+    @cached_property
+    def memory_at_peak(self) -> MemoryAtPeak | None:
+        """On a chip with one memory (``memory_bytes``): its peak, the op at which it falls
+        and the bytes of each role then (``to_dict()["memory"]``); None otherwise."""
+        if self.chip.memory_bytes is None:
+            return None
+        return memory_at_peak(self.plan, self.chip, self.chain)
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -154,19 +170,8 @@ class RunResult:
 
     def _memory_dict(self) -> dict[str, Any]:
         """On a chip with one memory: the bytes at the peak instant, by role."""
-        if self.chip.memory_bytes is None:
-            return {}
-        use = use_of(self.plan, self.chip, self.chain)
-        index = use.peak_index
-        return {
-            "memory": {
-                "memory_bytes": self.chip.memory_bytes,
-                "peak_bytes": use.peak_bytes,
-                "peak_op": str(self.plan.op(index)),
-                "peak_at": self.plan.position(index),
-                "by_role": use.at(index),
-            }
-        }
+        peak = self.memory_at_peak
+        return {} if peak is None else {"memory": peak.as_dict()}
 
     def _phase_dict(self, name: str) -> dict[str, Any]:
         """A phase's latency, op counts and (on a chip that declares it) energy."""
