@@ -18,6 +18,7 @@ from ..formatting import (
     text_table,
 )
 from ..outputs import jsonout
+from ..study.analysis import compare
 from ..study.fit import MAX_BATCH, Fit, batch_of, fit
 from ..study.scenario import Scenario
 from .options import build_scenario, scenario_command, strategies_option
@@ -47,7 +48,10 @@ def fit_command(strategies: tuple[str, ...], as_json: bool, **scenario_args: Any
     click.echo(f"{scenario.describe()}\n")
     assert scenario.chip.memory_bytes is not None  # fit refused a chip without it
     click.echo(legend(batch, scenario.chip.memory_bytes) + "\n")
-    click.echo(fit_table(fits, batch))
+    nothing = nothing_fits(fits, batch, scenario.chip.memory_bytes)
+    if nothing:
+        click.echo(nothing + "\n" + _why(scenario, fits) + "\n")
+    click.echo(fit_table(fits, batch, fitting=not nothing))
     if batch is None:
         click.echo(
             f"\n{scenario.chain.name} has no batch parameter: only the smallest memory "
@@ -59,14 +63,16 @@ def fit_command(strategies: tuple[str, ...], as_json: bool, **scenario_args: Any
         click.echo("\n" + "\n".join(reasons))
 
 
-def fit_table(fits: list[Fit], batch: int | None) -> str:
+def fit_table(fits: list[Fit], batch: int | None, *, fitting: bool = True) -> str:
     """One row per strategy, one unit per column named in its header; '-' where there is
-    no answer. The exact integers are in ``--json``."""
+    no answer. Where nothing fits (not ``fitting``), no step and peak columns: there is
+    no run to time. The exact integers are in ``--json``."""
     columns: dict[str, list[str]] = {}
     if batch is not None:
         columns["max_batch"] = [
             "-" if one.max_batch is None else str(one.max_batch) for one in fits
         ]
+    if batch is not None and fitting:
         columns.update(_in_units("step", [one.step_ns for one in fits], TIME_UNITS))
         columns.update(_in_units("peak", [one.peak_bytes for one in fits], BYTE_UNITS))
     columns.update(_in_units("min_memory", [one.min_memory_bytes for one in fits], BYTE_UNITS))
@@ -80,6 +86,39 @@ def _in_units(
     """``name_<unit>``: a column's values in the one unit its largest reads in."""
     unit, scale = column_unit(values, units)
     return {f"{name}_{unit}": column_cells(values, scale)}
+
+
+def nothing_fits(fits: list[Fit], batch: int | None, memory_bytes: int) -> str:
+    """Where no strategy fits the memory (not even batch 1): the sentence that says so,
+    with the least memory any strategy needs; "" where one fits."""
+    if batch is not None and any(one.max_batch != 0 for one in fits):
+        return ""
+    needs = [one.min_memory_bytes for one in fits if one.min_memory_bytes is not None]
+    if batch is None and any(need <= memory_bytes for need in needs):
+        return ""
+    budget = exact_text(bytes_text(memory_bytes), memory_bytes, "B")
+    at = "" if batch is None else ", not even at batch 1"
+    text = f"Nothing fits: no strategy trains within memory_bytes = {budget}{at}."
+    if not needs:
+        return text
+    least = min(needs)
+    best = ", ".join(one.strategy for one in fits if one.min_memory_bytes == least)
+    where = "" if batch is None else f" at batch {batch}"
+    return (
+        f"{text} The least memory any needs{where} is {exact_text(bytes_text(least), least, 'B')}"
+        f" ({best}), {least / memory_bytes:.3g} times the chip's."
+    )
+
+
+def _why(scenario: Scenario, fits: list[Fit]) -> str:
+    """Why: the refusal of the strategy that needs the least, naming what is live at its
+    peak (or the first strategy's reason, where none has a least memory)."""
+    answered = [one for one in fits if one.min_memory_bytes is not None]
+    if not answered:
+        return next((f"{one.strategy}: {one.reason}" for one in fits if one.reason), "")
+    best = min(answered, key=lambda one: one.min_memory_bytes or 0)
+    (outcome,) = compare(scenario, [best.strategy], math=False)
+    return "" if outcome.refusal is None else f"Why: {outcome.refusal}"
 
 
 def legend(batch: int | None, memory_bytes: int) -> str:

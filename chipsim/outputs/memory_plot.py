@@ -27,11 +27,12 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..model.training_memory import ROLES
+from ..sim.plan import PHASES
 from ..sim.plan_memory import use_of
 from ..study.results import RunResult
-from .axis_units import human, log_if_wide, unit_axis
+from .axis_units import UNITS, human, log_if_wide, unit_axis
 from .occupancy import draw_limit, draw_stacked_levels, mark_backward
-from .plots import PALETTE, figure_with_axes, save
+from .plots import PALETTE, save
 
 
 def role_colour(role: str) -> tuple[float, ...]:
@@ -56,29 +57,107 @@ def memory_steps(result: RunResult) -> pd.DataFrame:
 
 
 def memory_chart(result: RunResult, *, title: str = "") -> Figure:
-    """Memory over simulated time, stacked by role, with the ``memory_bytes`` line."""
+    """Memory over simulated time, stacked by role, with the ``memory_bytes`` line; a phase
+    under ``SPLIT_SHARE`` of the run gets its own panel (its own time axis)."""
     budget = result.chip.memory_bytes
-    steps = memory_steps(result).sort_values("start_ns", kind="stable")
-    end_ns = float(steps["end_ns"].max()) if len(steps) else 0.0
-    figure, axes = figure_with_axes(figsize=(9, 4.2))
+    steps = memory_steps(result)
+    phases = np.asarray(result.trace.phase)
+    order = np.argsort(steps["start_ns"].to_numpy(), kind="stable")
+    steps, phases = steps.iloc[order].reset_index(drop=True), phases[order]
+    panels = _panels(steps, phases)
     levels = steps.groupby("start_ns").last()  # of ops starting at one instant, the last
     roles = _stack_order(levels)
+    figure = Figure(figsize=(11 if len(panels) > 1 else 9, 4.2), layout="constrained")
+    axes_row = np.atleast_1d(figure.subplots(1, len(panels), sharey=True, squeeze=False)[0])
+    peak_row = _peak_row(steps, roles)
+    peak = 0 if peak_row is None else int(steps.loc[peak_row, roles].sum())
+    capped = _scale(axes_row[0], peak, budget, _floor(levels, roles))
+    unit = unit_axis(axes_row[0], "y", "bytes", "memory")
+    for index, (axes, (name, rows)) in enumerate(zip(axes_row, panels, strict=True)):
+        origin = float(rows["start_ns"].min()) if len(panels) > 1 else 0.0
+        drawn = _draw_panel(axes, rows, roles, origin)
+        if budget is not None and not capped and not index:
+            draw_limit(axes, budget, f"memory_bytes {human(budget, 'bytes')}")
+        elif budget is not None and not capped:
+            axes.axhline(budget, color="tab:red", linestyle="--", linewidth=1.2)
+        if peak_row is not None and peak_row in rows.index:
+            _mark_peak(axes, steps.loc[peak_row], origin, drawn, _peak_text(peak, unit))
+        if len(panels) > 1:
+            _panel_axis(axes, name, rows, origin, last=index == len(panels) - 1)
+    if capped and budget is not None:
+        _note_budget(axes_row[0], budget, peak)
+    if len(panels) == 1:
+        mark_backward(axes_row[0], result.frame)
+        unit_axis(axes_row[0], "x", "time", "simulated time")
+    handles, labels = axes_row[-1].get_legend_handles_labels()
+    axes_row[-1].legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.0, 1.0),
+                        fontsize=8)  # fmt: skip
+    (figure.suptitle if len(panels) > 1 else axes_row[0].set_title)(
+        title or "memory by role", fontsize=10
+    )
+    return figure
+
+
+#: A phase shorter than this share of the run is drawn in a panel of its own.
+SPLIT_SHARE = 0.1
+#: A budget more than this many times the peak is left off a linear axis, noted in text.
+CAP_RATIO = 3.0
+
+
+def _panels(steps: pd.DataFrame, phases: np.ndarray) -> list[tuple[str, pd.DataFrame]]:
+    """("", every row), or, where one phase is under ``SPLIT_SHARE`` of the run's time
+    (a backward of 0.09 ms after a 36 ms forward), one (phase, rows) per phase."""
+    spans = []
+    for code, name in enumerate(PHASES):
+        rows = steps[phases == code]
+        if not len(rows):
+            return [("", steps)]
+        spans.append((name, rows, float(rows["end_ns"].max() - rows["start_ns"].min())))
+    whole = sum(span for _, _, span in spans)
+    if not whole or min(span for _, _, span in spans) >= SPLIT_SHARE * whole:
+        return [("", steps)]
+    return [(name, rows) for name, rows, _ in spans]
+
+
+def _draw_panel(axes: Axes, rows: pd.DataFrame, roles: list[str], origin: float) -> pd.Series:
+    """The stacked roles of ``rows`` from ``origin``; returns the stack's top by time."""
+    end_ns = float(rows["end_ns"].max()) - origin
+    levels = rows.groupby("start_ns").last()  # of ops starting at one instant, the last
     axes.set_prop_cycle(color=[role_colour(role) for role in roles])
     stacked = {role.replace("_", " "): levels[role].tolist() for role in roles}
-    draw_stacked_levels(axes, levels.index.tolist(), stacked, end_ns)
-    peak = _mark_peak(axes, steps, end_ns, levels[roles].sum(axis=1))
-    if budget is not None:
-        draw_limit(axes, budget, f"memory_bytes {human(budget, 'bytes')}")
-    mark_backward(axes, result.frame)
-    _scale(axes, peak, budget, _floor(levels, roles))
+    draw_stacked_levels(axes, (levels.index - origin).tolist(), stacked, end_ns)
     axes.set_xlim(0, max(end_ns, 1.0))
-    handles, labels = axes.get_legend_handles_labels()
-    axes.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.0, 1.0),
-                fontsize=8)  # fmt: skip
-    axes.set_title(title or "memory by role", fontsize=10)
-    unit_axis(axes, "x", "time", "simulated time")
-    unit_axis(axes, "y", "bytes", "memory")
-    return figure
+    top = levels[roles].sum(axis=1)
+    return pd.Series(top.to_numpy(), index=levels.index - origin)
+
+
+def _panel_axis(axes: Axes, name: str, rows: pd.DataFrame, origin: float, *, last: bool) -> None:
+    """A phase's panel: titled with its span, time counted from its start."""
+    span = float(rows["end_ns"].max()) - origin
+    axes.set_title(f"{name} phase ({human(span, 'time')})", fontsize=9)
+    unit_axis(axes, "x", "time", f"time from the {name} phase's start")
+    if last and name == "backward":
+        axes.tick_params(axis="y", labelleft=False)
+
+
+def _peak_text(peak: int, unit: str) -> str:
+    """The peak in the y axis's unit (its own where the axis is log, whose ticks say theirs)."""
+    if not unit:
+        return f"peak {human(peak, 'bytes')}"
+    size = dict(UNITS["bytes"])[unit]
+    return f"peak {peak / size:.4g} {unit}"
+
+
+def _note_budget(axes: Axes, budget: int, peak: int) -> None:
+    """The budget, off a linear axis capped near the peak, said in text at the top."""
+    share = f"{100 * peak / budget:.3g} %"
+    text = f"memory_bytes {human(budget, 'bytes')}: above this axis (the peak is {share} of it)"
+    axes.annotate(text, (0.01, 0.98), xycoords="axes fraction", va="top", fontsize=8,
+                  color="tab:red", bbox=_BACKING)  # fmt: skip
+
+
+#: Behind a label drawn over lines (the budget's, the backward's): it stays legible.
+_BACKING = {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85}
 
 
 def _stack_order(levels: pd.DataFrame) -> list[str]:
@@ -88,27 +167,28 @@ def _stack_order(levels: pd.DataFrame) -> list[str]:
     return sorted(roles, key=lambda role: (levels[role].nunique() > 1, -levels[role].mean()))
 
 
-def _mark_peak(axes: Axes, steps: pd.DataFrame, end_ns: float, drawn: pd.Series) -> int:
-    """A marker at the first op holding the most bytes, labelled toward the middle; one
-    that lasts no time is joined by a dotted line to the level drawn then (``drawn``,
-    the stack's top by time). Returns the peak's bytes."""
-    totals = steps.drop(columns=["start_ns", "end_ns"]).sum(axis=1)
-    if not len(totals) or not totals.max():
-        return 0
-    row = steps.loc[totals.idxmax()]
-    peak, middle = int(totals.max()), (row["start_ns"] + row["end_ns"]) / 2
-    text = f"peak {peak:,} B"
-    if row["end_ns"] == row["start_ns"]:
+def _peak_row(steps: pd.DataFrame, roles: list[str]) -> int | None:
+    """The first row holding the most bytes (None where no row holds any)."""
+    totals = steps[roles].sum(axis=1)
+    return None if not len(totals) or not totals.max() else int(totals.idxmax())
+
+
+def _mark_peak(axes: Axes, row: pd.Series, origin: float, drawn: pd.Series, text: str) -> None:
+    """A marker at the peak's op, labelled toward the middle; one that lasts no time is
+    joined by a dotted line to the level drawn then (``drawn``, the stack's top by time)."""
+    roles = [name for name in row.index if name not in ("start_ns", "end_ns")]
+    peak = float(row[roles].sum())
+    start, end = row["start_ns"] - origin, row["end_ns"] - origin
+    middle, right = (start + end) / 2, (start + end) / 2 > axes.get_xlim()[1] / 2
+    if end == start:
         level = float(drawn[drawn.index <= middle].iloc[-1])
         axes.vlines(middle, level, peak, colors="black", linestyles=":", linewidth=1)
         text += " (for 0 ns)"
     axes.plot([middle], [peak], marker="v", color="black", markersize=6, linestyle="none")
-    right = middle > end_ns / 2
     axes.annotate(
         text, (middle, peak), xytext=(-8 if right else 8, 4), textcoords="offset points",
-        ha="right" if right else "left", va="bottom", fontsize=8,
+        ha="right" if right else "left", va="bottom", fontsize=8, bbox=_BACKING,
     )  # fmt: skip
-    return peak
 
 
 def _floor(levels: pd.DataFrame, roles: list[str]) -> float:
@@ -119,14 +199,20 @@ def _floor(levels: pd.DataFrame, roles: list[str]) -> float:
     return float(bottom[bottom > 0].min()) if (bottom > 0).any() else 1.0
 
 
-def _scale(axes: Axes, peak: int, budget: int | None, floor_bytes: float) -> None:
+def _scale(axes: Axes, peak: int, budget: int | None, floor_bytes: float) -> bool:
     """Linear from 0 with room above the peak and the budget; logarithmic where the
-    budget is over ``WIDE_SPAN`` times the peak (a linear axis would flatten the stack)."""
+    budget is over ``WIDE_SPAN`` times the peak (a linear axis would flatten the stack);
+    linear up to the peak alone where the budget is over ``CAP_RATIO`` times it, which
+    returns True (the budget is then said in text, not drawn)."""
     highest = max(peak, budget or 0, 1)
     if peak and budget is not None and log_if_wide(axes, "y", [peak, budget]):
         axes.set_ylim(floor_bytes / 2, 2 * highest)
-        return
+        return False
+    if peak and budget is not None and budget > CAP_RATIO * peak:
+        axes.set_ylim(0, 1.25 * peak)
+        return True
     axes.set_ylim(0, 1.15 * highest)
+    return False
 
 
 #: The report's file and caption for this figure.

@@ -100,7 +100,7 @@ def _network_figures(
     memory figure (``memory_plot``) shows what the buffer's would, and more.
     """
     if scenario.chip.memory_bytes is not None:
-        return ()
+        return (FIGURES[0],)  # the timeline; memory.png follows
     budget = scenario.chip.buffer_capacity_bytes(scenario.chain)
     chart = byte_plots.buffer_bytes_chart(frame, budget_bytes=budget, title=title)
     plots.save(chart, folder / "buffer.png")

@@ -2,7 +2,8 @@
 prints (``chipsim.formatting.text_table``) and reports show (``tables.summary``).
 
 Every time, size and energy column has one unit, named in its header and chosen
-from its largest value (``chipsim.formatting``); JSON keeps the exact numbers.
+from its largest value (``chipsim.formatting``), except one memory's, which reads in
+its budget's unit ("memory KiB (of 256)"); JSON keeps the exact numbers.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..formatting import (
     column_cells,
     column_unit,
     number_text,
+    unit_for,
 )
 from ..sim.plan_memory import use_of
 from ..study.analysis import Outcome
@@ -72,10 +74,14 @@ def _budget_column(outcomes: Sequence[Outcome], scenario: Scenario) -> Columns:
     if chip.buffer_slots is not None:
         needed = [_needed(outcome, scenario) for outcome in outcomes]
         return {f"slots (of {chip.buffer_slots})": ["-" if n is None else n for n in needed]}
-    budget = chip.buffer_bytes if chip.memory_bytes is None else chip.memory_bytes
     needed = [_needed(outcome, scenario) for outcome in outcomes]
-    unit, scale = column_unit([*needed, budget], BYTE_UNITS)
-    name = ("bytes" if unit == "B" else unit) if chip.memory_bytes is None else f"memory {unit}"
+    if chip.memory_bytes is not None:  # in the budget's unit: "memory KiB (of 256)"
+        unit, scale = unit_for(chip.memory_bytes, BYTE_UNITS)
+        name, budget = f"memory {unit}", chip.memory_bytes
+    else:
+        budget = chip.buffer_bytes
+        unit, scale = column_unit([*needed, budget], BYTE_UNITS)
+        name = "bytes" if unit == "B" else unit
     return {f"{name} (of {number_text(budget / scale)})": column_cells(needed, scale)}
 
 
