@@ -11,6 +11,7 @@ import click
 from ..formatting import (
     BYTE_UNITS,
     TIME_UNITS,
+    bytes_of,
     bytes_text,
     column_cells,
     column_unit,
@@ -96,7 +97,7 @@ def nothing_fits(fits: list[Fit], batch: int | None, memory_bytes: int) -> str:
     needs = [one.min_memory_bytes for one in fits if one.min_memory_bytes is not None]
     if batch is None and any(need <= memory_bytes for need in needs):
         return ""
-    budget = exact_text(bytes_text(memory_bytes), memory_bytes, "B")
+    budget = bytes_of(memory_bytes)
     at = "" if batch is None else ", not even at batch 1"
     text = f"Nothing fits: no strategy trains within memory_bytes = {budget}{at}."
     if not needs:
@@ -105,8 +106,8 @@ def nothing_fits(fits: list[Fit], batch: int | None, memory_bytes: int) -> str:
     best = ", ".join(one.strategy for one in fits if one.min_memory_bytes == least)
     where = "" if batch is None else f" at batch {batch}"
     return (
-        f"{text} The least memory any needs{where} is {exact_text(bytes_text(least), least, 'B')}"
-        f" ({best}), {least / memory_bytes:.3g} times the chip's."
+        f"{text} The least memory any needs{where} is {bytes_of(least)}"
+        f" ({best}), {bytes_of(least - memory_bytes)} more than the chip has."
     )
 
 
