@@ -9,10 +9,16 @@ retried disk read holds its bytes on every attempt. Only the roles that hold a
 byte somewhere in the run are stacked: those that never change (weights,
 optimizer state) at the bottom, then the others by their mean bytes, so the
 top edge shows what the plan varies; each role has one colour in every figure.
-The peak is marked with its bytes, even where it lasts no time. Drawn with the
-shared pieces of ``occupancy`` (stack, budget line, backward phase) and
-``axis_units`` (ns…s, B…GiB; a log axis where the budget is over
-``axis_units.WIDE_SPAN`` times the peak).
+The peak is marked with its bytes in the memory axis's unit, even where it lasts
+no time. Drawn with the shared pieces of ``occupancy`` (stack, budget line,
+backward phase) and ``axis_units`` (ns…s, B…GiB; a log axis where the budget is
+over ``axis_units.WIDE_SPAN`` times the peak).
+
+Read at a glance: a budget over ``CAP_RATIO`` times the peak (GPT-2 on an 80 GB
+accelerator: 2.5 GiB of 74.5) would flatten the stack to a sliver, so the axis
+ends near the peak and the budget is said in text; a phase under ``SPLIT_SHARE``
+of the run (a 0.09 ms backward after a 36 ms forward) gets a panel of its own,
+its time counted from its start, one memory axis for both.
 
 ``memory_steps`` gives the numbers behind the chart as a DataFrame.
 """
