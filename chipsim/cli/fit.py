@@ -12,10 +12,8 @@ from ..formatting import (
     BYTE_UNITS,
     TIME_UNITS,
     bytes_of,
-    bytes_text,
     column_cells,
     column_unit,
-    exact_text,
     text_table,
 )
 from ..outputs import jsonout
@@ -48,8 +46,8 @@ def fit_command(strategies: tuple[str, ...], as_json: bool, **scenario_args: Any
         return
     click.echo(f"{scenario.describe()}\n")
     assert scenario.chip.memory_bytes is not None  # fit refused a chip without it
-    click.echo(legend(batch, scenario.chip.memory_bytes) + "\n")
     nothing = nothing_fits(fits, batch, scenario.chip.memory_bytes)
+    click.echo(legend(batch, scenario.chip.memory_bytes, fitting=not nothing) + "\n")
     if nothing:
         click.echo(nothing + "\n" + _why(scenario, fits) + "\n")
     click.echo(fit_table(fits, batch, fitting=not nothing))
@@ -122,14 +120,18 @@ def _why(scenario: Scenario, fits: list[Fit]) -> str:
     return "" if outcome.refusal is None else f"Why: {outcome.refusal}"
 
 
-def legend(batch: int | None, memory_bytes: int) -> str:
-    """What each column answers, above the table."""
-    budget = exact_text(bytes_text(memory_bytes), memory_bytes, "B")
+def legend(batch: int | None, memory_bytes: int, *, fitting: bool = True) -> str:
+    """What each column answers, above the table (no step or peak where nothing fits)."""
     if batch is None:
         return "min_memory: the least memory that trains the network as given"
+    shown = (
+        "with its step (forward + backward) and peak"
+        if fitting
+        else "0 where not even batch 1 fits"
+    )
     return (
-        f"max_batch: the largest batch within memory_bytes = {budget}, with its step "
-        f"(forward + backward) and peak; min_memory: the least memory at batch {batch}"
+        f"max_batch: the largest batch within memory_bytes = {bytes_of(memory_bytes)}, {shown}; "
+        f"min_memory: the least memory at batch {batch}"
     )
 
 
