@@ -66,42 +66,56 @@ def memory_chart(result: RunResult, *, title: str = "") -> Figure:
     """Memory over simulated time, stacked by role, with the ``memory_bytes`` line; a phase
     under ``SPLIT_SHARE`` of the run gets its own panel (its own time axis)."""
     budget = result.chip.memory_bytes
-    steps = memory_steps(result)
-    phases = np.asarray(result.trace.phase)
-    order = np.argsort(steps["start_ns"].to_numpy(), kind="stable")
-    steps, phases = steps.iloc[order].reset_index(drop=True), phases[order]
+    steps, phases = _sorted_steps(result)
     panels = _panels(steps, phases)
     levels = steps.groupby("start_ns").last()  # of ops starting at one instant, the last
     roles = _stack_order(levels)
     figure = Figure(figsize=(11 if len(panels) > 1 else 9, 4.2), layout="constrained")
-    axes_row = np.atleast_1d(figure.subplots(1, len(panels), sharey=True, squeeze=False)[0])
+    axes_row = figure.subplots(1, len(panels), sharey=True, squeeze=False)[0]
     peak_row = _peak_row(steps, roles)
     peak = 0 if peak_row is None else int(steps.loc[peak_row, roles].sum())
     capped = _scale(axes_row[0], peak, budget, _floor(levels, roles))
-    unit = unit_axis(axes_row[0], "y", "bytes", "memory")
+    label = _peak_text(peak, unit_axis(axes_row[0], "y", "bytes", "memory"))
     for index, (axes, (name, rows)) in enumerate(zip(axes_row, panels, strict=True)):
-        origin = float(rows["start_ns"].min()) if len(panels) > 1 else 0.0
+        origin = float(rows["start_ns"].min()) if name else 0.0
         drawn = _draw_panel(axes, rows, roles, origin)
-        if budget is not None and not capped and not index:
-            draw_limit(axes, budget, f"memory_bytes {human(budget, 'bytes')}")
-        elif budget is not None and not capped:
-            axes.axhline(budget, color="tab:red", linestyle="--", linewidth=1.2)
+        if budget is not None and not capped:
+            _budget_line(axes, budget, labelled=not index)
         if peak_row is not None and peak_row in rows.index:
-            _mark_peak(axes, steps.loc[peak_row], origin, drawn, _peak_text(peak, unit))
-        if len(panels) > 1:
-            _panel_axis(axes, name, rows, origin, last=index == len(panels) - 1)
+            _mark_peak(axes, steps.loc[peak_row], origin, drawn, label)
+        if name:
+            _panel_axis(axes, name, rows, origin, first=not index)
     if capped and budget is not None:
         _note_budget(axes_row[0], budget, peak)
-    if len(panels) == 1:
+    _finish(figure, axes_row, result, title or "memory by role")
+    return figure
+
+
+def _sorted_steps(result: RunResult) -> tuple[pd.DataFrame, np.ndarray]:
+    """``memory_steps`` by start time (ties in trace order), and each row's phase code."""
+    steps = memory_steps(result)
+    order = np.argsort(steps["start_ns"].to_numpy(), kind="stable")
+    return steps.iloc[order].reset_index(drop=True), np.asarray(result.trace.phase)[order]
+
+
+def _budget_line(axes: Axes, budget: int, *, labelled: bool) -> None:
+    """The ``memory_bytes`` line, its label on the first panel only."""
+    if labelled:
+        draw_limit(axes, budget, f"memory_bytes {human(budget, 'bytes')}")
+    else:
+        axes.axhline(budget, color="tab:red", linestyle="--", linewidth=1.2)
+
+
+def _finish(figure: Figure, axes_row: np.ndarray, result: RunResult, title: str) -> None:
+    """One panel: the backward's start and the time axis; every figure: the legend (top
+    band first) right of the last panel, and the title (over the panels, where two)."""
+    if len(axes_row) == 1:
         mark_backward(axes_row[0], result.frame)
         unit_axis(axes_row[0], "x", "time", "simulated time")
     handles, labels = axes_row[-1].get_legend_handles_labels()
     axes_row[-1].legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.0, 1.0),
                         fontsize=8)  # fmt: skip
-    (figure.suptitle if len(panels) > 1 else axes_row[0].set_title)(
-        title or "memory by role", fontsize=10
-    )
-    return figure
+    (figure.suptitle if len(axes_row) > 1 else axes_row[0].set_title)(title, fontsize=10)
 
 
 #: A phase shorter than this share of the run is drawn in a panel of its own.
@@ -137,12 +151,13 @@ def _draw_panel(axes: Axes, rows: pd.DataFrame, roles: list[str], origin: float)
     return pd.Series(top.to_numpy(), index=levels.index - origin)
 
 
-def _panel_axis(axes: Axes, name: str, rows: pd.DataFrame, origin: float, *, last: bool) -> None:
-    """A phase's panel: titled with its span, time counted from its start."""
+def _panel_axis(axes: Axes, name: str, rows: pd.DataFrame, origin: float, *, first: bool) -> None:
+    """A phase's panel: titled with its span, time counted from its start; the memory
+    axis's ticks on the first panel only (the panels share it)."""
     span = float(rows["end_ns"].max()) - origin
     axes.set_title(f"{name} phase ({human(span, 'time')})", fontsize=9)
     unit_axis(axes, "x", "time", f"time from the {name} phase's start")
-    if last and name == "backward":
+    if not first:
         axes.tick_params(axis="y", labelleft=False)
 
 
