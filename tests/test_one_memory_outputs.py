@@ -134,3 +134,14 @@ def test_fit_says_plainly_that_nothing_fits_and_why() -> None:
     table = output[output.index("max_batch min_memory") :].splitlines()
     assert table[0].split()[0] == "max_batch" and len(table[0].split()) == 2  # no dashes
     assert table[2].split()[:2] == ["full-store", "0"]
+
+
+def test_compare_counts_the_bwds_that_recompute_their_stage_on_one_memory_only() -> None:
+    """mlp 8-16-4 on one memory: full-store records both stages (no bwd recomputes),
+    disk-offload records none (both bwds recompute, and recompute_fwd says 0)."""
+    text = invoke("compare", *MLP, "--set", "memory_bytes=100000")
+    header, rows = text.splitlines()[3], text.splitlines()[5:]
+    end = header.index("recompute_in_bwd") + len("recompute_in_bwd")  # cells align right
+    counts = {row.split()[0]: row[:end].split()[-1] for row in rows if row.strip()}
+    assert counts["full-store"] == "0" and counts["disk-offload"] == "2"
+    assert "recompute_in_bwd" not in invoke("compare", *MLP, "--set", "buffer_bytes=128")

@@ -20,6 +20,7 @@ from ..formatting import (
     number_text,
     unit_for,
 )
+from ..model.ops import KIND_CODE
 from ..sim.plan_memory import use_of
 from ..study.analysis import Outcome
 from ..study.run import RunResult
@@ -50,10 +51,18 @@ def summary_columns(outcomes: Sequence[Outcome], scenario: Scenario) -> Columns:
     columns[gap_column] = [_gap(outcome) for outcome in outcomes]
     for name, kind in COUNTS:
         columns[name] = ["-" if r is None else r.backward.ops[kind] for r in ran]
+        if name == "recompute_fwd" and scenario.chip.memory_bytes is not None:
+            columns["recompute_in_bwd"] = ["-" if r is None else _unrecorded_bwds(r) for r in ran]
     if scenario.chip.has_energy:
         columns.update(_timed("energy", [r and r.energy_nj for r in ran], ENERGY_UNITS))
     columns.update(_spread_columns(ran, scenario))
     return columns
+
+
+def _unrecorded_bwds(result: RunResult) -> int:
+    """The ``bwd`` ops that recompute their stage's forward first (not recorded): on one
+    memory, recomputation that ``recompute_fwd`` (the backward's ``fwd`` ops) misses."""
+    return int((result.plan.price_codes == KIND_CODE["bwd"]).sum())
 
 
 def _step_ns(result: RunResult) -> int | float:
