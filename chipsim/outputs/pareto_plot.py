@@ -1,7 +1,9 @@
 """The Pareto figure: backward latency against energy, one marker per run plan.
 
-Colour is the buffer budget. Points on the front (over budget, latency and
-energy) are filled and joined: a coloured line through each budget's front,
+Colour is the buffer budget (on a chip with one memory, the run's peak there, and a
+plan that does not fit the chip is a red cross labelled with what it needs). Points
+on the front (over budget, latency and energy) are filled and joined: a coloured
+line through each budget's front,
 a dark line through each budget's fastest front point as the budget grows;
 dominated points are hollow and faded. Built-in strategies are labelled
 (once per position, without overlaps). When the front is a small corner of
