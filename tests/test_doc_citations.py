@@ -1,4 +1,6 @@
-"""A preset's comment that cites a README section names one that exists."""
+"""A preset's comment that cites a README section names one that exists (its title, or
+the title's start before a colon: "Training a real network" stays right as presets are
+added to that heading)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ HEADINGS = {
     if line.startswith("#")
 }
 
+SHORT = {heading.split(":")[0] for heading in HEADINGS}
+
 
 def _citations(path: Path) -> list[str]:
     comments = " ".join(
@@ -26,7 +30,7 @@ def _citations(path: Path) -> list[str]:
 
 @pytest.mark.parametrize("preset", sorted(PRESETS.glob("*.toml")), ids=lambda path: path.name)
 def test_every_cited_section_exists(preset: Path) -> None:
-    missing = [title for title in _citations(preset) if title not in HEADINGS]
+    missing = [title for title in _citations(preset) if title not in HEADINGS | SHORT]
     assert not missing, f"{preset.name} cites README sections that do not exist: {missing}"
 
 
