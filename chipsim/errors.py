@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .formatting import bytes_of
+from .limits import MAX_TOTAL
 
 
 class ChipsimError(Exception):
@@ -90,12 +91,20 @@ class DoesNotFit(Refusal):
         else:
             noun = field.replace("_", " ").removesuffix("s" if needed == 1 else "")
             room = f"{needed} {noun}; the chip has {available}"
-        super().__init__(f"{strategy} needs {room} (try --set {field}={needed}){detail}")
+        super().__init__(f"{strategy} needs {room} ({_try(field, needed)}){detail}")
 
     @property
     def slots_available(self) -> int:
         """``bytes_available`` in the chip field's unit (slots, or bytes on a byte budget)."""
         return _in_units(self.bytes_available, self.slot_bytes)
+
+
+def _try(field: str, needed: int | None) -> str:
+    """The value to set, where the field can hold it (every integer field is at most
+    ``MAX_TOTAL``); past that, say that no value of it fits."""
+    if needed is not None and needed > MAX_TOTAL:
+        return f"no {field} holds it: the field is at most 2**62, chipsim.limits.MAX_TOTAL"
+    return f"try --set {field}={needed}"
 
 
 def _in_units(nbytes: int | None, slot_bytes: int | None) -> int | None:

@@ -92,10 +92,20 @@ def assert_fits(
     memory: int | None = None,
 ) -> None:
     """Assert the run never held more than ``slots`` activations or ``bytes`` bytes in the
-    buffer, or more than ``memory`` bytes in a chip's one memory at any op (any of them)."""
+    buffer, or more than ``memory`` bytes in a chip's one memory at any op (any of them).
+
+    On a chip with one memory (``memory_bytes``) ``bytes`` is refused: the checkpoints
+    alone would pass a run whose memory, weights and all, is far fuller; ``memory``
+    checks what the chip holds."""
     __tracebackhide__ = True
     if slots is None and bytes is None and memory is None:
         raise TypeError("assert_fits() needs slots=N, bytes=B or memory=M")
+    if bytes is not None and result.chip.memory_bytes is not None:
+        raise ValueError(
+            f"assert_fits(bytes=...) checks the checkpoints alone, but {result.strategy} ran "
+            f"on a chip with one memory (memory_bytes): use memory={bytes} for its peak "
+            "(weights, gradients and the op in flight included)"
+        )
     if slots is not None and result.peak_buffer_slots > slots:
         raise AssertionError(_too_full(result, "buffer_slots_used", slots))
     if bytes is not None and result.peak_buffer_bytes > bytes:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from chipsim import ChipConfig, Scenario
+from chipsim.study.presets import find_scenario
 from chipsim.testing import assert_energy, assert_fits, assert_latency, assert_ops
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "test_chip_timing.py"
@@ -234,3 +235,22 @@ def test_assert_energy_checks_a_phase_or_the_whole_run(chip_sim) -> None:
     )
     with pytest.raises(ValueError, match="declares no energy"):
         assert_energy(chip_sim(), 1.0)
+
+
+def test_assert_fits_in_bytes_on_one_memory_points_to_memory(chip_sim) -> None:
+    # mcu-train's classifier training peaks at 232,330 B of its one memory, its checkpoints
+    # far less: bytes= (checkpoints) would pass 100,000 B, so it is refused for memory=
+    network = "mobilenetv2:width_mult=0.35,resolution=112,dtype_bytes=1,classes=10,saves=deployed"
+    scenario = find_scenario("mcu-train").with_overrides(network=network)
+    result = chip_sim(scenario, strategy="optimal", train="last:1")
+    assert result.peak_buffer_bytes <= 100_000 < result.to_dict()["memory"]["peak_bytes"]
+    with pytest.raises(ValueError) as refused:
+        assert_fits(result, bytes=100_000)
+    assert str(refused.value) == (
+        "assert_fits(bytes=...) checks the checkpoints alone, but optimal ran on a chip with "
+        "one memory (memory_bytes): use memory=100000 for its peak (weights, gradients and "
+        "the op in flight included)"
+    )
+    with pytest.raises(AssertionError) as failure:
+        assert_fits(result, memory=100_000)
+    assert str(failure.value).startswith("optimal holds 226.9 KiB [232330 B] of memory at `")

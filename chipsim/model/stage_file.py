@@ -209,14 +209,12 @@ def _stage(where: str, values: dict[str, Any]) -> Stage:
     defaults = {"macs_bwd": default_bwd}
     counts = {c: _count(where, c, values.get(c, defaults.get(c, 0))) for c in COUNT_COLUMNS}
     measured = {c: _ns(where, c, values[c]) for c in MEASURED_FIELDS if c in values}
-    return Stage(
-        name=name.strip(),
-        output_shape=_shape(where, values["output_shape"]),
-        macs_fwd=macs_fwd,
-        **counts,
-        **measured,
-        trainable=_flag(where, values.get("trainable", True)),
-    )
+    shape = _shape(where, values["output_shape"])
+    trainable = _flag(where, values.get("trainable", True))
+    try:  # Stage's own checks (limits on sizes), said with the file and line
+        return Stage(name.strip(), shape, macs_fwd, **counts, **measured, trainable=trainable)
+    except ConfigError as error:
+        raise ConfigError(f"{where}: {error}") from None
 
 
 def _ns(where: str, column: str, value: Any) -> int | float:

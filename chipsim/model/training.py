@@ -67,6 +67,9 @@ class Training:
         return int(weights.sum() if self.update == "per_step" else weights.max())
 
 
+#: Stage names a message shows from each end of a long list.
+FEW_SHOWN = 4
+
 #: What ``train`` may say, for messages.
 TRAIN_FORMS = '"all", "last:N", "from:STAGE" or stage names ("conv1,fc", or a TOML list)'
 
@@ -82,11 +85,26 @@ def check_train(value: object) -> str | tuple[str, ...]:
 
 def trained_stages(chain: Chain, train: str | tuple[str, ...]) -> np.ndarray:
     """Per stage l = 0..L: whether its weights train (index 0, the input, never does)."""
-    mask = chain.stage_column("trainable").astype(bool)
+    trainable = chain.stage_column("trainable").astype(bool)
+    mask = trainable.copy()
     mask[1:] &= _selected(chain, train)
     if not mask.any():
-        raise ConfigError(f"train={_shown(train)} trains no stage of {chain.name}")
+        raise ConfigError(
+            f"train={_shown(train)} trains no stage of {chain.name}: {_frozen(chain, train)}"
+        )
     return mask
+
+
+def _frozen(chain: Chain, train: str | tuple[str, ...]) -> str:
+    """Why the stages ``train`` selects train nothing: their stage table freezes them."""
+    names = np.array([stage.name for stage in chain.stages])
+    picked = list(names[_selected(chain, train)])
+    able = list(names[chain.stage_column("trainable")[1:].astype(bool)])
+    verb = "is" if len(picked) == 1 else "are"
+    return (
+        f"{_few(picked)} {verb} not trainable (trainable = false in its stage table); "
+        f"trainable stages: {_few(able) if able else 'none'}"
+    )
 
 
 def _selected(chain: Chain, train: str | tuple[str, ...]) -> np.ndarray:
@@ -99,7 +117,18 @@ def _selected(chain: Chain, train: str | tuple[str, ...]) -> np.ndarray:
     if isinstance(train, str) and train.startswith("from:"):
         return np.arange(1, layers + 1) >= _index(chain, train.removeprefix("from:"))
     names = train.split(",") if isinstance(train, str) else train
-    return np.isin(np.arange(1, layers + 1), [_index(chain, name.strip()) for name in names])
+    return np.isin(np.arange(1, layers + 1), [_named(chain, name.strip()) for name in names])
+
+
+def _named(chain: Chain, name: str) -> int:
+    """A stage named in a list; a name with a colon that no stage has is a form mistyped
+    (``first:3``), answered with the forms ``train`` takes."""
+    if ":" in name and name not in {stage.name for stage in chain.stages}:
+        form = name.split(":", 1)[0] + ":"
+        raise ConfigError(
+            f"train={name}: {form!r} is not a form train takes, nor a stage; valid: {TRAIN_FORMS}"
+        )
+    return _index(chain, name)
 
 
 def _whole(text: str, layers: int) -> int:
@@ -119,7 +148,13 @@ def _index(chain: Chain, name: str) -> int:
 
 
 def _few(names: list[str]) -> str:
-    return ", ".join(names) if len(names) <= 8 else f"{', '.join(names[:8])}, … ({len(names)})"
+    """The names, or the first and last few of a long list (``last:N`` and ``from:`` users
+    need the last ones) and how many there are."""
+    if len(names) <= 2 * FEW_SHOWN + 1:
+        return ", ".join(names)
+    return (
+        f"{', '.join(names[:FEW_SHOWN])}, …, {', '.join(names[-FEW_SHOWN:])} ({len(names)} stages)"
+    )
 
 
 def _shown(train: str | tuple[str, ...]) -> str:

@@ -58,7 +58,8 @@ class Fit:
     """One strategy's answers. ``max_batch`` is None where the network has no batch
     parameter (0 where even batch 1 does not fit); ``step_ns`` and ``peak_bytes`` are
     its run's at ``max_batch``; ``min_memory_bytes`` is None where the strategy cannot
-    plan the network at any memory (``reason`` says why)."""
+    plan the network at any memory (``reason`` says why); ``capped`` where something
+    other than the memory stopped the batch search (``reason`` says what)."""
 
     strategy: str
     min_memory_bytes: int | None
@@ -66,13 +67,14 @@ class Fit:
     step_ns: int | float | None = None
     peak_bytes: int | None = None
     reason: str | None = None
+    capped: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON entry of ``chipsim fit --json``: exact integers, None where unanswered."""
         return {
             "strategy": self.strategy,
             "max_batch": self.max_batch,
-            "max_batch_capped": self.max_batch == MAX_BATCH,
+            "max_batch_capped": self.max_batch == MAX_BATCH or self.capped,
             "step_ns": self.step_ns,
             "peak_bytes": self.peak_bytes,
             "min_memory_bytes": self.min_memory_bytes,
@@ -109,7 +111,22 @@ def _fit_one(label: str, scenario: Scenario) -> Fit:
     chain = network_of(scenario.chip, at_batch(scenario.network, batch), None, None)
     run = simulate(label, scenario.chip, network=chain, seed=scenario.seed, math=False)
     step_ns = run.forward.latency_ns + run.backward.latency_ns
-    return Fit(label, least, batch, step_ns, use_of(run.plan, run.chip, chain).peak_bytes)
+    peak_bytes = use_of(run.plan, run.chip, chain).peak_bytes
+    cap = batch_cap(scenario.network, batch, scenario.chip)
+    return Fit(label, least, batch, step_ns, peak_bytes, cap, capped=cap is not None)
+
+
+def batch_cap(network: str, batch: int, chip: ChipConfig) -> str | None:
+    """Why the batch search stopped at ``batch`` other than the memory (None where one
+    more sample does not fit the memory): the search's limit, or a network too large to
+    build one sample further (its totals past ``chipsim.limits.MAX_TOTAL``)."""
+    if batch >= MAX_BATCH:
+        return f"the batch search stops at {MAX_BATCH} (chipsim.limits.MAX_DIMENSION)"
+    try:
+        network_of(chip, at_batch(network, batch + 1), None, None)
+    except ConfigError as error:
+        return f"capped at {batch}, not by the memory: batch {batch + 1} cannot be built ({error})"
+    return None
 
 
 def peak_if_fits(strategy: str, chain: Chain, chip: ChipConfig) -> int | Refusal:
