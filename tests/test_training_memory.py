@@ -124,24 +124,33 @@ def test_one_memory_replaces_the_buffer_fields() -> None:
 def test_random_chains_fit_exactly_their_predicted_peak(
     sizes: list[int], seed: int, strategy: str, optimizer: str, update: str
 ) -> None:
-    rng = np.random.default_rng(seed)
-    stages = [
-        Stage(
-            f"s{index}", (size,), 0, 0, int(rng.integers(0, 40)), *rng.integers(0, 30, 3).tolist()
-        )
-        for index, size in enumerate(sizes[1:], start=1)
-    ]
-    chain = Chain("random", (sizes[0],), stages, dtype_bytes=1)
+    chain = random_chain(sizes, seed)
     roomy = ChipConfig(memory_bytes=10**6, optimizer=optimizer, update=update)
     plan = make_plan(strategy, chain, roomy)
     memory = use_of(plan, roomy, chain)
     assert (
         memory.peak_bytes == int(memory.total.max()) == sum(memory.at(memory.peak_index).values())
     )
-    exact = roomy.replace({"memory_bytes": memory.peak_bytes})
-    execute(plan, exact, chain)  # the engine runs it in exactly its peak
+    runs_in_exactly(plan, roomy.replace({"memory_bytes": memory.peak_bytes}), chain)
+
+
+def random_chain(sizes: list[int], seed: int, macs: tuple[int, int] = (0, 0)) -> Chain:
+    """Stages of output ``sizes[1:]`` B from a ``sizes[0]`` B input, with random params
+    (0-39) and saved and workspace bytes (0-29)."""
+    rng = np.random.default_rng(seed)
+    stages = [
+        Stage(f"s{index}", (size,), *macs, int(rng.integers(0, 40)),
+              *rng.integers(0, 30, 3).tolist())
+        for index, size in enumerate(sizes[1:], start=1)
+    ]  # fmt: skip
+    return Chain("random", (sizes[0],), stages, dtype_bytes=1)
+
+
+def runs_in_exactly(plan, exact: ChipConfig, chain: Chain) -> None:
+    """The engine runs ``plan`` in ``exact``'s memory and refuses it a byte less."""
+    execute(plan, exact, chain)
     with pytest.raises(DoesNotFit):
-        execute(plan, exact.replace({"memory_bytes": memory.peak_bytes - 1}), chain)
+        execute(plan, exact.replace({"memory_bytes": exact.memory_bytes - 1}), chain)
 
 
 PARTIAL_STRATEGIES = ["full-store", "stride:k=2", "sqrt-n", "disk-offload", "revolve", "optimal",
@@ -161,25 +170,16 @@ def test_partial_training_keeps_no_frozen_output_and_fits_exactly_its_peak(
 ) -> None:
     """Every strategy's plan, cut at the lowest trained stage: nothing stored that no op
     loads, and the engine runs it in exactly its predicted peak."""
-    rng = np.random.default_rng(seed)
-    stages = [
-        Stage(
-            f"s{index}", (size,), 1, 2, int(rng.integers(0, 40)), *rng.integers(0, 30, 3).tolist()
-        )
-        for index, size in enumerate(sizes[1:], start=1)
-    ]
-    chain = Chain("random", (sizes[0],), stages, dtype_bytes=1)
+    chain = random_chain(sizes, seed, macs=(1, 2))
     roomy = ChipConfig(memory_bytes=10**6, train=train, weights_in=weights_in, staging_slots=2,
                        compute_macs_per_ns=1)  # fmt: skip
     plan = make_plan(strategy, chain, roomy)
     ops = [op for _, op in plan.ops()]
     loaded = {(op.kind.replace("load", "store"), op.layer) for op in ops if "load" in op.kind}
     assert {(op.kind, op.layer) for op in ops if "store" in op.kind} <= loaded
-    memory = use_of(plan, roomy, chain)
-    exact = roomy.replace({"memory_bytes": memory.peak_bytes})
-    execute(plan, exact, chain)
-    with pytest.raises(DoesNotFit):
-        execute(plan, exact.replace({"memory_bytes": memory.peak_bytes - 1}), chain)
+    runs_in_exactly(
+        plan, roomy.replace({"memory_bytes": use_of(plan, roomy, chain).peak_bytes}), chain
+    )
 
 
 def run_mlp(*options: str) -> Result:
