@@ -82,7 +82,9 @@ def compare_command(
 @click.option(
     "--budgets",
     metavar="B,B,...",
-    help="Buffer budgets in bytes to sweep (default: 0 to 8 of the largest activation).",
+    help="Budgets in bytes to sweep: the buffer's (default: 0 to 8 of the largest activation), "
+    "or memory_bytes on a chip with one memory (default: 9 from the least any plan needs to the "
+    "chip's).",
 )
 @click.option(
     "--weights",
