@@ -191,3 +191,21 @@ def test_flash_fields_are_checked_and_left_out_of_outputs_when_unset() -> None:
         chip(flash_bytes_per_ns=0)
     assert "flash_bytes_per_ns" not in chip().as_dict()
     assert chip(flash_bytes_per_ns=2).as_dict()["flash_bytes_per_ns"] == 2
+
+
+def test_on_a_buffer_chip_training_the_last_stage_optimal_is_never_beaten_by_a_built_in() -> None:
+    """The course chip with one slot, training stage 10 alone: full-store's cut plan
+    stores a9 only (1 slot, a 10 ns backward). The slot program plans full backprop,
+    whose cut kept a6 and recomputed stages 7-9 (70 ns); optimal now keeps the fastest
+    plan as it runs, and the closed-form slot count (full backprop's) refuses nothing."""
+    course = ChipConfig(buffer_slots=1, train="last:1")
+    full_store = simulate("full-store", course)  # refused by full backprop's 9 slots before
+    assert (full_store.peak_buffer_slots, full_store.backward.latency_ns) == (1, 10)
+    best = simulate("optimal", course)
+    assert best.backward.latency_ns == 10
+    assert best.plan.notes[-2:] == (
+        "training stages 10..10 alone, the fastest plan that fits is full-store's",
+        "backprop ends at stage 10: the stages below it are frozen",
+    )
+    for strategy in ("sqrt-n", "stride:k=3", "revolve", "disk-offload"):
+        assert simulate(strategy, course).backward.latency_ns >= 10

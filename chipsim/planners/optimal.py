@@ -63,7 +63,25 @@ def plan(
         label += f"{':' if label == 'optimal' else ','}units={units}"
     if chip.memory_bytes is not None:
         return _plan_in_memory(network, chip, objective, ns_per_nj, units, label)
+    if chip.training.lowest_trained(network) > 1 and _PRICED[objective][0] == "time":
+        return _with_frozen_stages(network, chip, table, phases, units, label)
     return _programmed(network, chip, table, phases, units, label)
+
+
+def _with_frozen_stages(network, chip, table, phases, units, label) -> Plan:
+    """On a buffer chip that trains only stages above the lowest: the programs plan full
+    backprop, whose cut may keep what only the frozen stages needed; the fastest of
+    that plan and the built-ins', as each runs (``built_ins``)."""
+    from . import STRATEGIES
+    from .built_ins import fastest
+
+    try:
+        planned: Plan | DoesNotFit = _programmed(network, chip, table, phases, units, label)
+    except DoesNotFit as refusal:
+        planned = refusal
+    lowest = chip.training.lowest_trained(network)
+    where = f"training stages {lowest}..{network.layers} alone,"
+    return fastest(planned, network, chip, phases, STRATEGIES, where)
 
 
 def _plan_in_memory(
@@ -75,8 +93,9 @@ def _plan_in_memory(
     label: str,
 ) -> Plan:
     """The one-memory DP's plan; where its units round, the fastest of it and the
-    built-in plans that fit (``one_memory.built_ins``), so none of them beats it."""
+    built-in plans that fit (``built_ins``), so none of them beats it."""
     from . import STRATEGIES, one_memory  # loaded when a chip has one memory
+    from .built_ins import fastest
 
     priced, phases = _PRICED[objective]
     prices = Costs(chip, network).priced_objective_table(priced, ns_per_nj or 0.0)
@@ -96,14 +115,14 @@ def _plan_in_memory(
             needs = one_memory.needs_of(network, chip.memory_bytes, chip.training, count)
             if needs.exact or priced != "time":
                 raise why from None
-            return one_memory.fastest(why, network, chip, phases, STRATEGIES)
+            return fastest(why, network, chip, phases, STRATEGIES)
     note = schedule.needs.describe()
     if not schedule.needs.exact:
         note = f"optimal over {count} units: {note}; more units may find a faster plan"
     planned = _built(schedule, label, network, note)
     if schedule.needs.exact or priced != "time":
         return planned
-    return one_memory.fastest(planned, network, chip, phases, STRATEGIES)
+    return fastest(planned, network, chip, phases, STRATEGIES)
 
 
 def _least_memory_plan(least, refusal: DoesNotFit, label: str, network: Chain, chip):

@@ -66,7 +66,8 @@ def simulate(
     math = math and chain.has_math
     if math:
         check_math_memory(chain)
-    if chain.equal_width is not None:  # a plan that cannot fit is refused before it is built
+    full_backprop = chip.training.lowest_trained(chain) <= 1  # the closed forms' case
+    if chain.equal_width is not None and full_backprop:  # refused before it is built
         check_slots(spec.name, str(spec), chain.layers, chip, dict(spec.params))
     prices = _prices_first(spec, chain, chip) if not math else None
     plan = make_plan(spec, chain, chip)

@@ -58,7 +58,6 @@ from ...model.ops import Op
 from ...model.stages import Chain
 from ...model.training import Training
 from . import forward, kernel
-from .built_ins import fastest as fastest
 from .emit import plan_ops
 from .needs import Needs, keep_nothing_peak_bytes, needs_of, room_bytes
 

@@ -1,12 +1,15 @@
-"""The safety net where the one-memory DP rounds: the fastest of its plan and the built-ins.
+"""The safety net where ``optimal``'s program is not exact: the fastest of its plan and
+the built-ins.
 
-Where every byte figure is a whole number of units the DP is exact, and no
-plan beats it. Where its units round, a built-in plan that fits the memory
-byte for byte could be faster than the DP's rounded optimum; ``optimal`` then
-also prices every built-in plan that fits (full-store and sqrt-n record as
-frameworks do; stride:k for k = 1..5, revolve and disk-offload) and keeps the
+Two cases. Where the one-memory DP's units round, a built-in plan that fits the
+memory byte for byte could be faster than the DP's rounded optimum. On a buffer
+chip with frozen stages below the lowest trained one, the slot and byte programs
+plan full backprop, and the cut plan (``Plan.up_to``) may keep checkpoints only
+the frozen stages needed. ``optimal`` then also prices every built-in plan that
+fits (full-store and sqrt-n record as frameworks do where the chip records;
+stride:k for k = 1..5, revolve and disk-offload), as it runs, and keeps the
 fastest, so it is never beaten by one of them; its note says which plan won.
-Ties keep the DP's plan.
+Ties keep the program's plan.
 """
 
 from __future__ import annotations
@@ -14,12 +17,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from ...errors import ChipsimError, DoesNotFit
-from ...model.chip import ChipConfig
-from ...model.costs import Costs
-from ...model.stages import Chain
-from ...sim.plan import Plan
-from .. import work
+from ..errors import ChipsimError, DoesNotFit
+from ..model.chip import ChipConfig
+from ..model.costs import Costs
+from ..model.stages import Chain
+from ..sim.plan import Plan
+from . import work
 
 #: The built-ins ``optimal`` weighs against its program's plan in one memory.
 CANDIDATES: tuple[tuple[str, dict[str, int]], ...] = (
@@ -37,10 +40,11 @@ def fastest(
     chip: ChipConfig,
     phases: str,
     strategies: dict[str, Callable[..., Plan]],
+    where: str = "in one memory",
 ) -> Plan:
     """The program's plan, or the built-in plan that fits and is faster over ``phases``;
     where the program found none (its refusal), the fastest built-in that fits, else
-    that refusal."""
+    that refusal. The note says ``where`` the program gave way."""
     refused = isinstance(programmed, DoesNotFit)
     best = None if refused else programmed
     best_ns = math.inf if best is None else _latency(best, network, chip, phases)
@@ -52,7 +56,7 @@ def fastest(
         raise programmed
     if best is programmed:
         return best
-    note = f"in one memory the fastest plan that fits is {best.strategy}'s"
+    note = f"{where} the fastest plan that fits is {best.strategy}'s"
     return Plan(
         programmed.strategy, best.layers, best.kind_codes, best.layer_numbers,
         best.forward_ops, best.prefetch, (*best.notes, note), best.record,
