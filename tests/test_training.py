@@ -117,11 +117,14 @@ STRATEGIES = ["full-store", "sqrt-n", "stride:k=2", "revolve", "disk-offload",
 
 
 def loaded_later(plan, index: int) -> bool:
-    """Whether a load of the checkpoint stored at op ``index`` follows it."""
+    """Whether the next op on the checkpoint stored at op ``index`` (a load, store or
+    free of that activation in that place) loads it."""
     op = plan.op(index)
-    load = {"storemem": "loadmem", "storedisk": "loaddisk"}[op.kind]
+    place = op.kind.removeprefix("store")
+    same = {"store" + place, "load" + place, "free" if place == "mem" else ""}
     later = (plan.op(i) for i in range(index + 1, len(plan)))
-    return any(other.kind == load and other.layer == op.layer for other in later)
+    following = next((o for o in later if o.kind in same and o.layer == op.layer), None)
+    return following is not None and following.kind == "load" + place
 
 
 def stores(plan) -> list[int]:
