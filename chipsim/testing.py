@@ -132,15 +132,15 @@ def assert_fits(
 def _check_memory(result: RunResult, limit: int) -> None:
     """The one memory's peak against ``limit``: where it falls and what it holds."""
     __tracebackhide__ = True
-    if result.chip.memory_bytes is None:
+    peak = result.memory_at_peak
+    if peak is None:
         raise ValueError(f"{result.strategy} ran on a chip without one memory: set memory_bytes")
-    peak = result.to_dict()["memory"]
-    if peak["peak_bytes"] <= limit:
+    if peak.peak_bytes <= limit:
         return
-    held = ", ".join(f"{role} {bytes_text(n)}" for role, n in peak["by_role"].items() if n)
+    held = ", ".join(f"{role} {bytes_text(n)}" for role, n in peak.by_role.items() if n)
     raise AssertionError(
-        f"{result.strategy} holds {bytes_text(peak['peak_bytes'])} [{peak['peak_bytes']} B] of "
-        f"memory at `{peak['peak_op']}` ({peak['peak_at']}), over the {bytes_text(limit)} "
+        f"{result.strategy} holds {bytes_text(peak.peak_bytes)} [{peak.peak_bytes} B] of "
+        f"memory at `{peak.peak_op}` ({peak.peak_at}), over the {bytes_text(limit)} "
         f"[{limit} B] asserted: {held}."
     )
 

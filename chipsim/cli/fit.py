@@ -102,9 +102,9 @@ def nothing_fits(fits: list[Fit], batch: int | None, memory_bytes: int) -> str:
         return text
     least = min(needs)
     best = ", ".join(one.strategy for one in fits if one.min_memory_bytes == least)
-    where = "" if batch is None else f" at batch {batch}"
+    where = "" if batch is None else f"At the scenario's batch of {batch}, t"
     return (
-        f"{text} The least memory any needs{where} is {bytes_of(least)}"
+        f"{text} {where or 'T'}he least memory any needs is {bytes_of(least)}"
         f" ({best}), {bytes_of(least - memory_bytes)} more than the chip has."
     )
 
