@@ -12,8 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from chipsim import ChipConfig, Scenario, simulate
+from chipsim.cli import main
 from chipsim.sim.plan_memory import use_of
 from chipsim.study.pareto import Point, front_table, mark_front, memory_budgets, pareto
 
@@ -83,3 +85,12 @@ def test_the_figure_colours_by_the_one_memory_and_marks_what_does_not_fit(points
     assert "full-store: needs 2596 B, does not fit" in texts
     assert any(axes.get_ylabel().startswith("one memory's peak") for axes in figure.axes)
     assert any("does not fit" in text.get_text() for text in figure.legends[0].get_texts())
+
+
+def test_pareto_where_nothing_fits_the_memory_says_so_and_what_the_least_plan_needs() -> None:
+    result = CliRunner().invoke(main, ["pareto", "mcu-train", "--set", "compute_pj_per_mac=1"])
+    assert result.exit_code == 0, result.output
+    assert result.output.rstrip().endswith(
+        "Nothing fits memory_bytes = 256 KiB [262144 B]: the least any plan needs is "
+        "2.866 MiB [3005208 B] (disk-offload)."
+    )

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from ..errors import ConfigError, DiskReadError, Refusal
+from ..formatting import bytes_of
 from ..limits import MAX_PARETO_VALUES, text_shown
 from ..model.specs import number
 from ..outputs import jsonout
@@ -126,6 +127,12 @@ def pareto_command(
         return
     click.echo(f"{scenario.describe()}\n")
     click.echo(front_table(points))
+    if scenario.chip.memory_bytes is not None and points and not any(p.fits for p in points):
+        least = min(points, key=lambda point: point.memory_bytes or 0)
+        click.echo(
+            f"\nNothing fits memory_bytes = {bytes_of(scenario.chip.memory_bytes)}: the least "
+            f"any plan needs is {bytes_of(least.memory_bytes or 0)} ({least.strategy})."
+        )
     if plot_path is not None:
         click.echo(f"\nfigure: {plot_path}")
 
