@@ -207,21 +207,30 @@ def _first(plan: Columns, test: Callable[[slice], np.ndarray]) -> tuple[Op, str,
 
 def staging_barrier_error(plan: Columns) -> PlanError:
     """The error for a plan whose forward phase ends with an activation in staging."""
-    waiting: dict[int, deque[int]] = {}  # layer → its prefetches still in staging, oldest first
     forward = plan.phase_slice("forward")
-    ops = zip(plan.kind_codes[forward].tolist(), plan.layer_numbers[forward].tolist(), strict=True)
-    for index, (code, layer) in enumerate(ops):
-        if plan.prefetch[index]:
-            waiting.setdefault(layer, deque()).append(index)
-        elif code in (KIND_CODE["fwd"], KIND_CODE["bwd"]) and waiting.get(layer - 1):
-            waiting[layer - 1].popleft()
-    index = min(queue[0] for queue in waiting.values() if queue)
+    waiting = unconsumed_prefetches(
+        plan.kind_codes[forward], plan.layer_numbers[forward], plan.prefetch[forward]
+    )
+    index = min(waiting)
     op = plan.op(index)
     return PlanError(
         f"{plan.strategy}: `{op}` ({plan.position(index)}) leaves a{op.layer} in staging at "
         "the end of the forward phase; staging must be empty at the phase barrier "
         "(issue a backward load in the backward phase)"
     )
+
+
+def unconsumed_prefetches(kinds: np.ndarray, layers: np.ndarray, prefetch: np.ndarray) -> list:
+    """Positions of the prefetching loads no later ``fwd``/``bwd`` takes from staging: a
+    compute op of layer l takes the oldest staged copy of a(l-1)."""
+    waiting: dict[int, deque[int]] = {}
+    ops = zip(kinds.tolist(), layers.tolist(), prefetch.tolist(), strict=True)
+    for index, (code, layer, prefetched) in enumerate(ops):
+        if prefetched:
+            waiting.setdefault(layer, deque()).append(index)
+        elif code in (KIND_CODE["fwd"], KIND_CODE["bwd"]) and waiting.get(layer - 1):
+            waiting[layer - 1].popleft()
+    return [index for queue in waiting.values() for index in queue]
 
 
 def _integer_column(strategy: str, name: str, column: Any, count: int | None) -> int:

@@ -13,13 +13,12 @@ strategy's plan becomes that plan by four cuts, each of which only removes ops:
 
 from __future__ import annotations
 
-from collections import deque
-
 import numpy as np
 
 from ..model.ops import KIND_CODE
+from .plan_checks import unconsumed_prefetches
 
-_FWD, _BWD, _FREE = KIND_CODE["fwd"], KIND_CODE["bwd"], KIND_CODE["free"]
+_FREE = KIND_CODE["free"]
 #: (store, load, free or -1) of each place.
 _PLACES = (
     (KIND_CODE["storemem"], KIND_CODE["loadmem"], _FREE),
@@ -36,19 +35,6 @@ def kept_ops(kinds: np.ndarray, layers: np.ndarray, prefetch: np.ndarray, end: i
     for store, load, free in _PLACES:
         keep[_dead_stores(kinds, layers, keep, (store, load, free))] = False
     return keep
-
-
-def unconsumed_prefetches(kinds: np.ndarray, layers: np.ndarray, prefetch: np.ndarray) -> list:
-    """Positions of prefetching loads that no later ``fwd``/``bwd`` takes from staging
-    (a compute op of layer l takes the oldest staged copy of a(l-1))."""
-    waiting: dict[int, deque[int]] = {}
-    ops = zip(kinds.tolist(), layers.tolist(), prefetch.tolist(), strict=True)
-    for index, (code, layer, prefetched) in enumerate(ops):
-        if prefetched:
-            waiting.setdefault(layer, deque()).append(index)
-        elif code in (_FWD, _BWD) and waiting.get(layer - 1):
-            waiting[layer - 1].popleft()
-    return [index for queue in waiting.values() for index in queue]
 
 
 def _dead_stores(kinds, layers, keep, codes) -> np.ndarray:
