@@ -24,24 +24,39 @@ from .plan import Plan
 
 
 class _Driver:
-    """One process's heads as lists, and the start of each head as it happens.
+    """One process's heads as lists, and the start of each stretch as it happens.
 
-    ``span``: a head's rows' exact sum (integer durations), or its rows (float
-    ones, summed as the run goes).
+    ``several``: the moments of each head that needs several (``Heads.several``).
+    ``join_need``: a head's ``Heads.need`` if it may join the stretch before it, else
+    the moment that never comes. ``span``: a head's rows (float durations, summed as
+    the run goes), or the exact sum of the rows of the heads before each (integer
+    durations; ``before`` as an array). ``start``: a stretch's start at its first
+    head, -1 at the others (integer durations).
     """
 
-    def __init__(self, heads: Heads, first_row: np.ndarray, sums: np.ndarray | None) -> None:
+    def __init__(
+        self, heads: Heads, first_row: np.ndarray, sums: np.ndarray | None, never: int
+    ) -> None:
         self.op, self.last = heads.op, heads.last.tolist()
-        self.first = np.append(heads.first, 0).tolist()
-        self.second = np.append(heads.second, 0).tolist()
-        self.third = np.append(heads.third, 0).tolist()
-        self.joins, self.closes = heads.joins.tolist(), heads.closes.tolist()
+        several = np.flatnonzero(heads.several)
+        moments = np.stack([heads.first, heads.second, heads.third], axis=1)[several]
+        self.several = dict(zip(several.tolist(), map(tuple, moments.tolist()), strict=True))
+        need = np.append(heads.need, never)
+        self.need, self.join_need = need.tolist(), np.where(heads.joins, need, never).tolist()
+        self.closes = heads.closes.tolist()
         self.row_from, self.row_to = first_row[heads.op], first_row[heads.last + 1]
         if sums is None:  # float durations: summed row by row as the run goes
             self.span: list = list(zip(self.row_from.tolist(), self.row_to.tolist(), strict=True))
-        else:  # integer durations: a head's rows in one exact sum
-            self.span = (sums[self.row_to] - sums[self.row_from]).tolist()
-        self.start: list = [0] * len(self.last)
+        else:  # integer durations: each head's rows in one exact sum
+            self.before = np.cumsum(np.append(0, sums[self.row_to] - sums[self.row_from]))
+            self.span = self.before.tolist()
+        self.start: list = [-1] * len(self.last)
+
+    def head_starts(self) -> np.ndarray:
+        """Integer durations: each head's start, from its stretch's by exact sums."""
+        start = np.array(self.start, dtype=self.before.dtype)
+        began = np.maximum.accumulate(np.where(start >= 0, np.arange(len(start)), 0))
+        return start[began] + self.before[:-1] - self.before[began]
 
 
 class _Run:
@@ -66,7 +81,7 @@ class _Run:
         first_row = np.concatenate([[0], np.cumsum(attempts)])
         self.sums = np.concatenate([[0], np.cumsum(durations_ns)]) if self.exact else None
         heads = waits(plan, chip.config.staging_slots)
-        self.drivers = [_Driver(mine, first_row, self.sums) for mine in heads]
+        self.drivers = [_Driver(mine, first_row, self.sums, self.ids.never) for mine in heads]
         self.row_start: list = [] if self.exact else [0] * len(durations_ns)
         self.row_end: list = [] if self.exact else [0] * len(durations_ns)
         self.end_at = [math.inf] * (self.ids.never + 1)
@@ -101,17 +116,16 @@ class _Run:
         step does.
         """
         env, end_at, events, waiting = self.env, self.end_at, self.events, self.waiting
-        first, second, third, joins = driver.first, driver.second, driver.third, driver.joins
+        need, join_need, several = driver.need, driver.join_need, driver.several
         lasts, closes, span, start = driver.last, driver.closes, driver.span, driver.start
         exact, count, event_for, timeout = self.exact, len(lasts), self._event, env.timeout
         with resource.request() as granted:
             yield granted
             k, last, now = 0, self.ids.always, env.now  # ``now``: read after each yield
             while k < count:
-                a, b, c = first[k], second[k], third[k]
-                if end_at[a] > now or end_at[b] > now or end_at[c] > now:
+                if end_at[need[k]] > now:
                     waiting[code] = k
-                    for moment in (a, b, c):
+                    for moment in several.get(k) or (need[k],):
                         if end_at[moment] > now:
                             yield events.get(moment) or event_for(moment)
                             now = env.now
@@ -121,15 +135,13 @@ class _Run:
                         event = events[last] = timeout(end_at[last] - now)
                     yield event
                     now = env.now
-                time, at = now, k
-                while True:  # the heads of one stretch of time
-                    start[k] = time
-                    time = time + span[k] if exact else self._rows(span[k], time)
+                at, k = k, k + 1
+                while end_at[join_need[k]] <= now:  # the heads of one stretch of time
                     k += 1
-                    if not joins[k] or (
-                        end_at[first[k]] > now or end_at[second[k]] > now or end_at[third[k]] > now
-                    ):
-                        break
+                if exact:
+                    start[at], time = now, now + (span[k] - span[at])
+                else:
+                    time = self._rows(span[at:k], now)
                 last = lasts[k - 1]
                 if exact and last not in events:  # nobody waits for it yet: no timeout
                     end_at[last] = time
@@ -186,12 +198,14 @@ class _Run:
             target.callbacks.extend(early.callbacks)
             self.events[moment] = target
 
-    def _rows(self, rows: tuple[int, int], time: float) -> float:
+    def _rows(self, spans: list[tuple[int, int]], time: float) -> float:
         """Float durations: the rows' times from ``time``, one addition after another,
         as SimPy's clock would make them; their end."""
-        ends = list(accumulate(self.durations[rows[0] : rows[1]].tolist(), initial=time))
-        self.row_start[rows[0] : rows[1]], self.row_end[rows[0] : rows[1]] = ends[:-1], ends[1:]
-        return ends[-1]
+        for first, end in spans:
+            ends = list(accumulate(self.durations[first:end].tolist(), initial=time))
+            self.row_start[first:end], self.row_end[first:end] = ends[:-1], ends[1:]
+            time = ends[-1]
+        return time
 
     def _land(
         self, now: float, time: float, spans: list[tuple[int, int]]
@@ -221,8 +235,7 @@ class _Run:
         offset = np.zeros(len(before), dtype=dtype)  # a head's start less its serial start
         head_row = np.zeros(len(before), dtype=np.int64)
         for driver in self.drivers:
-            began = np.array(driver.start, dtype=dtype)
-            offset[driver.row_from] = began - before[driver.row_from]
+            offset[driver.row_from] = driver.head_starts() - before[driver.row_from]
             head_row[driver.row_from] = driver.row_from
         start = offset[np.maximum.accumulate(head_row)] + before  # each row's head's offset
         return start, start + self.durations

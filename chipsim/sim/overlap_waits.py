@@ -42,13 +42,18 @@ class Heads:
     head may run in the stretch of the one before, if those have come by then (one
     more, False, for no head), unless another driver waits for the end of the one
     before (which then ends a stretch: only a stretch's end is ever waited for).
-    ``closes``: ``last`` is the driver's last forward op. (Columns.)
+    ``closes``: ``last`` is the driver's last forward op. ``need``: the one of those
+    moments that may not have come when the head is reached (those an earlier head
+    of the driver waited for, or a later end on the same driver, have), ``always``
+    if none, ``never`` if ``several`` (then all three are looked at). (Columns.)
     """
 
     op: np.ndarray
     first: np.ndarray
     second: np.ndarray
     third: np.ndarray
+    need: np.ndarray
+    several: np.ndarray
     joins: np.ndarray
     last: np.ndarray
     closes: np.ndarray
@@ -142,8 +147,33 @@ def _heads(
     op, first, second, third = (column[mine] for column in columns)
     last = np.append(columns[0][1:], count)[mine] - 1  # the ops between heads: chained
     ids = Moments(count)
+    need, several = _need(ids, first, second, third)
     first, second = _ids(first, ids), _ids(second, ids)
-    return Heads(op, first, second, third, np.append(joins[mine], False), last, closes[last])
+    joins = np.append(joins[mine], False)
+    return Heads(op, first, second, third, need, several, joins, last, closes[last])
+
+
+def _need(
+    ids: Moments, first: np.ndarray, second: np.ndarray, third: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``Heads.need`` and ``Heads.several`` of one driver's heads (``first`` and ``second``
+    as ops, -1 for none): an end on another driver has come if an earlier head waited
+    for a later one there (its ops end in plan order), the forward phase's end if an
+    earlier head waited for it."""
+    late = [column > _before(np.maximum.accumulate(column), -1) for column in (first, second)]
+    ended = third == ids.forward_end
+    late.append((third == ids.never) | (ended & (np.cumsum(ended) == 1)))
+    need = np.full(len(third), ids.always)
+    for column, mine in zip((first, second, third), late, strict=True):
+        need[mine] = column[mine]
+    several = late[0].astype(np.int8) + late[1] + late[2] > 1
+    need[several] = ids.never
+    return need, several
+
+
+def _before(column: np.ndarray, fill: int) -> np.ndarray:
+    """``column`` shifted one on, ``fill`` first: each entry's value before it."""
+    return np.concatenate([np.full(1, fill, dtype=column.dtype), column[:-1]])
 
 
 def _third(
