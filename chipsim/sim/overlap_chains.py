@@ -42,34 +42,39 @@ _LONGEST = 1 << 10  # longest range of ops the escape test looks across
 def chained(
     forward_ops: int,
     port: np.ndarray,
-    end_terms: tuple[np.ndarray, np.ndarray],
+    ahead: np.ndarray,
+    data_terms: tuple[np.ndarray, np.ndarray],
     start_terms: tuple[np.ndarray, np.ndarray],
 ) -> np.ndarray:
     """Per op: it starts exactly when the op before it in the plan ends (see above).
 
-    ``end_terms``: (op, earlier op whose end it waits for) pairs, port order
-    included; ``start_terms``: (prefetch, op whose start it waits for), with a
-    term at or after the op itself for a register that never comes."""
+    ``ahead``: the op before each op on its port, or -1 (its port-order term);
+    ``data_terms``: (op, earlier op whose end it waits for) pairs, the rest of its
+    end terms; ``start_terms``: (prefetch, op whose start it waits for), with a term
+    at or after the op itself for a register that never comes."""
     count = len(port)
+    ops = np.arange(count)
     closers = closing_ops(port, forward_ops)
-    waiter, waited = end_terms
-    live = _live(count, forward_ops, waited, start_terms[1])
-    reach = _first_waiters(count, forward_ops, closers, live, waiter, waited)
-    follows = np.zeros(count, dtype=bool)
+    waiter, waited = data_terms
+    live = _live(forward_ops, port, waited, start_terms[1])
+    reach = _first_waiters(forward_ops, closers, live, data_terms, ahead)
+    follows = ahead == ops - 1
     follows[waiter[waited == waiter - 1]] = True
     if 0 < forward_ops < count:  # the forward phase's end: its last op is op F-1
         follows[forward_ops] = True
-    earliest = np.arange(-1, count - 1)  # the earliest term other than op k-1, or k-1
-    terms = [(waiter, waited), start_terms]
+    crossing = (ahead >= 0) & (ahead < ops - 1)  # on another port than op k-1's: see above
+    crossing &= ~((ahead < forward_ops) & (ops > forward_ops))
+    earliest = np.where(crossing, ahead, ops - 1)  # the earliest term but op k-1, or k-1
+    terms = [data_terms, start_terms]
     if forward_ops < count:
         terms.append((np.full(len(closers), forward_ops), closers))
-    for ops, on in terms:
-        other = (on < ops - 1) & ~((on < forward_ops) & (ops > forward_ops))  # see above
-        other &= port[np.minimum(on, count - 1)] != port[ops - 1]  # see above
-        np.minimum.at(earliest, ops[other], on[other])
+    for waiting, on in terms:
+        other = (on < waiting - 1) & ~((on < forward_ops) & (waiting > forward_ops))  # see above
+        other &= port[np.minimum(on, count - 1)] != port[waiting - 1]  # see above
+        np.minimum.at(earliest, waiting[other], on[other])
     never = np.zeros(count, dtype=bool)
     never[start_terms[0][start_terms[1] >= start_terms[0]]] = True
-    result = follows & ~never & _no_escape(reach, earliest, np.arange(-1, count - 1))
+    result = follows & ~never & _no_escape(reach, earliest, ops - 1)
     result[:1] = False
     return result
 
@@ -80,9 +85,12 @@ def closing_ops(group: np.ndarray, forward_ops: int) -> np.ndarray:
     return np.concatenate(ops).astype(np.int64)
 
 
-def _live(count: int, forward: int, waited: np.ndarray, started: np.ndarray) -> np.ndarray:
-    """Ops that some op waits for: their end or start, or (forward ops) the phase's end."""
-    live = np.zeros(count + 1, dtype=bool)
+def _live(forward: int, port: np.ndarray, waited: np.ndarray, started: np.ndarray) -> np.ndarray:
+    """Ops that some op waits for: their end (data, or the next op on their port) or
+    start, or (forward ops) the phase's end."""
+    count = len(port)
+    live = np.ones(count + 1, dtype=bool)
+    live[np.concatenate([np.flatnonzero(port == code)[-1:] for code in range(len(PORTS))])] = False
     live[waited] = True
     live[np.minimum(started, count)] = True
     if forward < count:
@@ -91,18 +99,20 @@ def _live(count: int, forward: int, waited: np.ndarray, started: np.ndarray) -> 
 
 
 def _first_waiters(
-    count: int,
     forward: int,
     closers: np.ndarray,
     live: np.ndarray,
-    waiter: np.ndarray,
-    waited: np.ndarray,
+    data_terms: tuple[np.ndarray, np.ndarray],
+    ahead: np.ndarray,
 ) -> np.ndarray:
     """Per op: the first op anyone waits for that waits for its end (a huge number if
     none), or -1 for an op nobody waits for (it is no step on any walk)."""
+    count, (waiter, waited) = len(live), data_terms
     reach = np.full(count, np.iinfo(np.int32).max, dtype=np.int64)
     keep = live[waiter]
     np.minimum.at(reach, waited[keep], waiter[keep])
+    next_on_port = np.flatnonzero(live & (ahead >= 0))  # each op is one's port-order term
+    reach[ahead[next_on_port]] = np.minimum(reach[ahead[next_on_port]], next_on_port)
     backward_live = np.flatnonzero(live[forward:])
     if forward < count and len(backward_live):
         reach[closers] = np.minimum(reach[closers], forward + backward_live[0])

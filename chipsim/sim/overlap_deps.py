@@ -42,10 +42,8 @@ def dependency_pairs_unsorted(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
     """``dependency_pairs``, some more than once, in no order."""
     placed, registers = _accesses(plan)
     pairs = [_by_place(*placed, plan), *(_in_order(reads, writes) for reads, writes in registers)]
-    waiter = np.concatenate([found[0] for found in pairs])
-    waited = np.concatenate([found[1] for found in pairs])
-    other = waiter != waited  # an op reading and writing one place waits for none of that
-    return waiter[other].astype(np.int64), waited[other].astype(np.int64)
+    waiter = np.concatenate([found[0] for found in pairs], dtype=np.int64)
+    return waiter, np.concatenate([found[1] for found in pairs], dtype=np.int64)
 
 
 def _by_place(
@@ -54,7 +52,7 @@ def _by_place(
     """(op, earlier op) from the accesses of staging registers, buffer and disk entries."""
     if not len(op):
         return op, op
-    order = np.argsort((place.astype(np.int64) * len(plan) + op) * 2 + write, kind="stable")
+    order = np.argsort((place.astype(np.int64) * len(plan) + op) * 2 + write)  # keys unique
     op, place, write = op[order], place[order], write[order]  # int32: half the memory traffic
     staged = slice(*np.searchsorted(place, [_STAGING, _STAGING + plan.layers + 1]).tolist())
     first, group = _groups(place)
@@ -78,13 +76,12 @@ def _in_order(reads: np.ndarray, writes: np.ndarray) -> tuple[np.ndarray, np.nda
     """(op, earlier op) of a register accessed in plan order: each access waits for
     the write before it, each write for the reads since the write before it (an op
     that also writes it is waited for as that write)."""
-    index = np.arange(len(reads), dtype=np.int32)
-    before = np.maximum.accumulate(np.where(writes, index, -1))
-    before = np.concatenate([np.full(1, -1, np.int32), before[:-1]])  # strictly before
-    after = np.minimum.accumulate(np.where(writes, index, len(index))[::-1])[::-1]
-    after = np.concatenate([after[1:], np.full(1, len(index), np.int32)])  # strictly after
+    written = np.flatnonzero(writes)
+    count, up_to = len(reads), np.cumsum(writes)  # writes up to each op, itself included
+    before = np.append(-1, written)[up_to - writes]  # the last write strictly before
+    after = np.append(written, count)[up_to]  # the first write strictly after
     accessing = np.flatnonzero((reads | writes) & (before >= 0))
-    read = np.flatnonzero(reads & (after < len(index)))
+    read = np.flatnonzero(reads & (after < count))
     return np.concatenate([accessing, after[read]]), np.concatenate([before[accessing], read])
 
 

@@ -72,10 +72,8 @@ class _Terms:
 
     def chains(self, forward_ops: int) -> tuple[np.ndarray, np.ndarray]:
         """Per op: chained to the op before it, and its driver."""
-        end_terms = _with_port_order(self.data, self.ahead)
-        follows = chained(
-            forward_ops, self.port, end_terms, _in_turn(self.start_terms, self.fetches)
-        )
+        starts = _in_turn(self.start_terms, self.fetches)
+        follows = chained(forward_ops, self.port, self.ahead, self.data, starts)
         return follows, drivers(self.port, follows)
 
 
@@ -227,7 +225,7 @@ def _register_waits(
     in plan order, the latest so far. A prefetch starts when its register is taken
     and its port's previous op has ended: the ones before it took theirs before."""
     fetches = np.flatnonzero(plan.prefetch)
-    column = np.searchsorted(fetches, start_terms[0])
+    column = (np.cumsum(plan.prefetch) - 1)[start_terms[0]]  # each waiter's rank
     ends, backward = own.copy(), fetches >= plan.forward_ops
     started = start_terms[1]
     exists = started < len(plan)
@@ -248,18 +246,11 @@ def _register_waits(
     return ends, accumulate(backward), accumulate(never)
 
 
-def _with_port_order(
-    data: tuple[np.ndarray, np.ndarray], ahead: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """(op, earlier op whose end it waits for): the data's and its port's previous op."""
-    on_port = np.flatnonzero(ahead >= 0)
-    return np.concatenate([data[0], on_port]), np.concatenate([data[1], ahead[on_port]])
-
-
 def _add_port_order(latest: np.ndarray, driver: np.ndarray, ahead: np.ndarray, ops) -> None:
     """Ops ``ops`` wait for their port's previous op too (each op has at most one)."""
-    before = ahead[ops]
-    latest[driver[before], ops] = np.maximum(latest[driver[before], ops], before)
+    before, flat = ahead[ops], latest.reshape(-1)  # flat indices: quicker than 2-D ones
+    at = driver[before] * latest.shape[1] + ops
+    flat[at] = np.maximum(flat[at], before)
 
 
 def _latest(driver: np.ndarray, end_terms: tuple[np.ndarray, np.ndarray], count: int) -> np.ndarray:
