@@ -130,10 +130,21 @@ def schedule(
     chip: Chip, plan: Plan, attempts: np.ndarray, durations_ns: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Start and end times of every trace row (an op's attempts are consecutive rows)."""
-    env, run = chip.env, _Run(chip, plan, attempts, durations_ns)
-    top = env.process(_all(run.processes(chip)))
     collecting = gc.isenabled()
     gc.disable()  # sweeps would walk the run's long lists again and again; cycles wait
+    try:  # the run is gone by the time sweeps come back: none walks its events
+        return _simulated(chip, plan, attempts, durations_ns)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _simulated(
+    chip: Chip, plan: Plan, attempts: np.ndarray, durations_ns: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``schedule``'s simulation, its times read from the run's records."""
+    env, run = chip.env, _Run(chip, plan, attempts, durations_ns)
+    top = env.process(_all(run.processes(chip)))
     try:
         env.run(until=top)
     except RuntimeError:  # SimPy ran out of events with ops still waiting: name the first
@@ -141,9 +152,6 @@ def schedule(
         if not stuck:
             raise
         raise _deadlock(plan, min(stuck)) from None
-    finally:
-        if collecting:
-            gc.enable()
     return run.row_times()
 
 
