@@ -74,7 +74,7 @@ def chained(
         np.minimum.at(earliest, waiting[other], on[other])
     never = np.zeros(count, dtype=bool)
     never[start_terms[0][start_terms[1] >= start_terms[0]]] = True
-    result = follows & ~never & _no_escape(reach, earliest, ops - 1)
+    result = _no_escape(reach, earliest, ops - 1, follows & ~never)
     result[:1] = False
     return result
 
@@ -120,24 +120,26 @@ def _first_waiters(
     return reach
 
 
-def _no_escape(reach: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Per op: ``max(reach[lo:hi]) <= hi`` (true for an empty range), with a sparse
-    table of range maxima; ranges longer than ``_LONGEST`` answer False."""
+def _no_escape(reach: np.ndarray, lo: np.ndarray, hi: np.ndarray, asked: np.ndarray) -> np.ndarray:
+    """Per op ``asked`` (else False): ``max(reach[lo:hi]) <= hi`` (true for an empty
+    range), with a sparse table of range maxima; ranges longer than ``_LONGEST`` answer
+    False."""
     length = hi - lo
-    result = length <= 0
-    asked = ~result & (length <= _LONGEST)
-    if not asked.any():
+    result = asked & (length <= 0)
+    asked = np.flatnonzero(asked & (length > 0) & (length <= _LONGEST))
+    if not len(asked):
         return result
-    levels = int(length[asked].max()).bit_length()
+    a, b = lo[asked], hi[asked]
+    levels = int((b - a).max()).bit_length()
     table = np.empty((levels, len(reach)), dtype=np.int32)  # half the memory traffic
     table[0] = reach
     for level in range(1, levels):
         span = 1 << (level - 1)
         table[level] = table[level - 1]
         np.maximum(table[level - 1, :-span], table[level - 1, span:], out=table[level, :-span])
-    a, b = lo[asked], hi[asked]
     level = np.frexp((b - a).astype(np.float64))[1] - 1  # floor(log2(b - a))
-    top = np.maximum(table[level, a], table[level, b - (1 << level)])
+    flat, at = table.reshape(-1), level.astype(np.int64) * len(reach)  # flat: quicker than 2-D
+    top = np.maximum(flat[at + a], flat[at + b - (1 << level)])
     result[asked] = top <= b
     return result
 

@@ -13,6 +13,7 @@ driver have ended when it gets there.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -100,9 +101,14 @@ def waits(plan: Plan, staging_slots: int) -> list[Heads]:
     end_seen[first[waiting]] = end_seen[second[waiting]] = True
     end_seen[:count] |= closers
     head = np.flatnonzero(~follows | end_seen[np.arange(-1, count - 1)])
-    columns = (head, first[head], second[head], third[head])
+    last = np.append(head[1:], count) - 1  # the ops between heads: chained
     joins = _joins(plan, head, terms.ahead, driver, follows, end_seen)
-    return [_heads(columns, joins, driver[head] == code, closers) for code in range(3)]
+    by_driver = np.argsort(driver[head].astype(np.int8), kind="stable")  # a radix sort
+    bounds = np.searchsorted(driver[head[by_driver]], np.arange(len(PORTS) + 1)).tolist()
+    head, last, joins = head[by_driver], last[by_driver], joins[by_driver]
+    columns = (head, first[head], second[head], third[head], last, joins)
+    mine = [slice(lo, hi) for lo, hi in pairwise(bounds)]
+    return [_heads(tuple(column[one] for column in columns), closers) for one in mine]
 
 
 def _latest_waits(plan: Plan, terms: _Terms, driver: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -137,18 +143,16 @@ def _joins(
     )
 
 
-def _heads(
-    columns: tuple[np.ndarray, ...], joins: np.ndarray, mine: np.ndarray, closes: np.ndarray
-) -> Heads:
-    """One driver's ``Heads`` from the columns of all heads."""
-    count = len(closes)
-    op, first, second, third = (column[mine] for column in columns)
-    last = np.append(columns[0][1:], count)[mine] - 1  # the ops between heads: chained
-    ids = Moments(count)
+def _heads(columns: tuple[np.ndarray, ...], closes: np.ndarray) -> Heads:
+    """One driver's ``Heads`` from its heads' columns: op, first, second, third, last
+    and joins."""
+    op, first, second, third, last, joins = columns
+    ids = Moments(len(closes))
     need, several = _need(ids, first, second, third)
     first, second = _ids(first, ids), _ids(second, ids)
-    joins = np.append(joins[mine], False)
-    return Heads(op, first, second, third, need, several, joins, last, closes[last])
+    return Heads(
+        op, first, second, third, need, several, np.append(joins, False), last, closes[last]
+    )
 
 
 def _need(
