@@ -68,9 +68,11 @@ def chained(
     terms = [data_terms, start_terms]
     if forward_ops < count:
         terms.append((np.full(len(closers), forward_ops), closers))
+    on_port = np.append(port, -1).astype(np.int8)  # and none for a term at ``count``
+    before_port = np.append(-1, port).astype(np.int8)  # the port of op k-1
     for waiting, on in terms:
         other = (on < waiting - 1) & ~((on < forward_ops) & (waiting > forward_ops))  # see above
-        other &= port[np.minimum(on, count - 1)] != port[waiting - 1]  # see above
+        other &= on_port[on] != before_port[waiting]  # see above
         np.minimum.at(earliest, waiting[other], on[other])
     never = np.zeros(count, dtype=bool)
     never[start_terms[0][start_terms[1] >= start_terms[0]]] = True
