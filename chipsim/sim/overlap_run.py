@@ -123,12 +123,14 @@ class _Run:
             yield granted
             k, last, now = 0, self.ids.always, env.now  # ``now``: read after each yield
             while k < count:
-                if end_at[need[k]] > now:
+                moment = need[k]
+                if end_at[moment] > now:
                     waiting[code] = k
-                    for moment in several.get(k) or (need[k],):
-                        if end_at[moment] > now:
-                            yield events.get(moment) or event_for(moment)
-                            now = env.now
+                    if k in several:
+                        now = yield from self._wait_all(several[k], now)
+                    else:
+                        yield events.get(moment) or event_for(moment)
+                        now = env.now
                 if end_at[last] > now:  # its own last ops run still
                     event = events.get(last)
                     if event is None:  # known end (floats: made at the start)
@@ -145,8 +147,10 @@ class _Run:
                 last = lasts[k - 1]
                 if exact and last not in events:  # nobody waits for it yet: no timeout
                     end_at[last] = time
+                elif exact:  # waited for already: a timeout to it
+                    self._ends(last, time, None)
                 else:
-                    delay = None if exact else (yield from self._land(now, time, span[at:k]))
+                    delay = yield from self._land(now, time, span[at:k])
                     now = env.now
                     self._ends(last, time, delay)
                 if closes[k - 1]:
@@ -159,6 +163,16 @@ class _Run:
         """The ops processes wait to start (when SimPy ran out of events)."""
         heads = zip(self.drivers, self.waiting, strict=True)
         return [int(driver.op[head]) for driver, head in heads if head is not None]
+
+    def _wait_all(
+        self, moments: tuple[int, ...], now: float
+    ) -> Generator[simpy.Event, object, float]:
+        """Wait for each of ``moments`` that has not come by ``now``; the clock after."""
+        for moment in moments:
+            if self.end_at[moment] > now:
+                yield self._event(moment)
+                now = self.env.now
+        return now
 
     def _event(self, moment: int) -> simpy.Event:
         """What a process that waits for ``moment``, which has not come, yields."""
