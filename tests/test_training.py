@@ -212,3 +212,17 @@ def test_on_a_buffer_chip_training_the_last_stage_optimal_is_never_beaten_by_a_b
     )
     for strategy in ("sqrt-n", "stride:k=3", "revolve", "disk-offload"):
         assert simulate(strategy, course).backward.latency_ns >= 10
+
+
+def test_by_energy_too_optimal_keeps_the_cheapest_plan_as_it_runs() -> None:
+    """The same chip priced in energy, where static power (1 W: 1 nJ a ns) makes every
+    op's time cost energy: full-store's cut plan (235 nJ) beats the slot program's."""
+    chip = ChipConfig(buffer_slots=1, train="last:1", loadmem_nj=5, storemem_nj=5,
+                      loaddisk_nj=50, storedisk_nj=50, static_mw=1000)  # fmt: skip
+    best = simulate("optimal:objective=energy", chip)
+    assert best.energy_nj == 235.0
+    assert best.plan.notes[-2] == (
+        "training stages 10..10 alone, the cheapest plan that fits is full-store's"
+    )
+    for strategy in ("full-store", "sqrt-n", "stride:k=3", "revolve", "disk-offload"):
+        assert simulate(strategy, chip).energy_nj >= best.energy_nj

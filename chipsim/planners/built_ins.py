@@ -7,8 +7,9 @@ chip with frozen stages below the lowest trained one, the slot and byte programs
 plan full backprop, and the cut plan (``Plan.up_to``) may keep checkpoints only
 the frozen stages needed. ``optimal`` then also prices every built-in plan that
 fits (full-store and sqrt-n record as frameworks do where the chip records;
-stride:k for k = 1..5, revolve and disk-offload), as it runs, and keeps the
-fastest, so it is never beaten by one of them; its note says which plan won.
+stride:k for k = 1..5, revolve and disk-offload), as it runs, by the objective
+(time, energy or both weighted), and keeps the best, so it is never beaten by one
+of them; its note says which plan won.
 Ties keep the program's plan.
 """
 
@@ -17,9 +18,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
+
 from ..errors import ChipsimError, DoesNotFit
 from ..model.chip import ChipConfig
-from ..model.costs import Costs
 from ..model.stages import Chain
 from ..sim.plan import Plan
 from . import work
@@ -38,25 +40,28 @@ def fastest(
     programmed: Plan | DoesNotFit,
     network: Chain,
     chip: ChipConfig,
-    phases: str,
+    priced: tuple[np.ndarray, str],
     strategies: dict[str, Callable[..., Plan]],
     where: str = "in one memory",
+    best_word: str = "fastest",
 ) -> Plan:
-    """The program's plan, or the built-in plan that fits and is faster over ``phases``;
-    where the program found none (its refusal), the fastest built-in that fits, else
-    that refusal. The note says ``where`` the program gave way."""
+    """The program's plan, or the built-in plan that fits and costs less; where the
+    program found none (its refusal), the cheapest built-in that fits, else that
+    refusal. ``priced`` is (the objective's table by price code, the phases it counts:
+    ``backward`` or ``total``); the note says ``where`` the program gave way, and which
+    plan was ``best_word`` ("fastest", or "cheapest" in energy)."""
     refused = isinstance(programmed, DoesNotFit)
     best = None if refused else programmed
-    best_ns = math.inf if best is None else _latency(best, network, chip, phases)
+    least = math.inf if best is None else _cost(best, network, chip, priced)
     for name, params in CANDIDATES:
         candidate = _fitting(name, strategies[name], network, chip, params)
-        if candidate is not None and (ns := _latency(candidate, network, chip, phases)) < best_ns:
-            best, best_ns = candidate, ns
+        if candidate is not None and (cost := _cost(candidate, network, chip, priced)) < least:
+            best, least = candidate, cost
     if best is None:
         raise programmed
     if best is programmed:
         return best
-    note = f"{where} the fastest plan that fits is {best.strategy}'s"
+    note = f"{where} the {best_word} plan that fits is {best.strategy}'s"
     return Plan(
         programmed.strategy, best.layers, best.kind_codes, best.layer_numbers,
         best.forward_ops, best.prefetch, (*best.notes, note), best.record,
@@ -82,10 +87,12 @@ def _fitting(
     return plan
 
 
-def _latency(plan: Plan, network: Chain, chip: ChipConfig, phases: str) -> int | float:
-    """Serial latency over ``phases`` (backward, or forward + backward) of the plan as it
-    runs: its backward phase ending at the lowest trained stage."""
+def _cost(plan: Plan, network: Chain, chip: ChipConfig, priced: tuple) -> float:
+    """The plan's cost as it runs (backprop ending at the lowest trained stage): its ops'
+    prices summed in order over the phases counted, as ``Plan.latency_ns`` sums time."""
+    table, phases = priced
     ran = plan.up_to(chip.training.lowest_trained(network))
-    costs = Costs(chip, network)
-    backward = ran.latency_ns(costs, "backward")
-    return backward if phases == "backward" else backward + ran.latency_ns(costs, "forward")
+    ends = np.cumsum(table[ran.price_codes, ran.layer_numbers])
+    forward = ends[ran.forward_ops - 1].item() if ran.forward_ops else 0
+    backward = (ends[-1].item() if len(ends) else 0) - forward
+    return backward if phases == "backward" else backward + forward

@@ -63,25 +63,35 @@ def plan(
         label += f"{':' if label == 'optimal' else ','}units={units}"
     if chip.memory_bytes is not None:
         return _plan_in_memory(network, chip, objective, ns_per_nj, units, label)
-    if chip.training.lowest_trained(network) > 1 and _PRICED[objective][0] == "time":
-        return _with_frozen_stages(network, chip, table, phases, units, label)
+    if chip.training.lowest_trained(network) > 1:
+        priced = _priced(network, chip, objective, ns_per_nj)
+        return _with_frozen_stages(network, chip, (table, priced), units, label)
     return _programmed(network, chip, table, phases, units, label)
 
 
-def _with_frozen_stages(network, chip, table, phases, units, label) -> Plan:
+def _priced(network: Chain, chip: ChipConfig, objective: str, ns_per_nj: float | None):
+    """What ``built_ins.fastest`` weighs plans by: (the objective's table by price code,
+    its phases), and the word for its best plan."""
+    priced, phases = _PRICED[objective]
+    table = Costs(chip, network).priced_objective_table(priced, ns_per_nj or 0.0)
+    return (table, phases), "fastest" if priced == "time" else "cheapest"
+
+
+def _with_frozen_stages(network, chip, tables, units, label) -> Plan:
     """On a buffer chip that trains only stages above the lowest: the programs plan full
-    backprop, whose cut may keep what only the frozen stages needed; the fastest of
-    that plan and the built-ins', as each runs (``built_ins``)."""
+    backprop, whose cut may keep what only the frozen stages needed; the best of that
+    plan and the built-ins', as each runs (``built_ins``)."""
     from . import STRATEGIES
     from .built_ins import fastest
 
+    table, (priced, best_word) = tables
     try:
-        planned: Plan | DoesNotFit = _programmed(network, chip, table, phases, units, label)
+        planned: Plan | DoesNotFit = _programmed(network, chip, table, priced[1], units, label)
     except DoesNotFit as refusal:
         planned = refusal
     lowest = chip.training.lowest_trained(network)
     where = f"training stages {lowest}..{network.layers} alone,"
-    return fastest(planned, network, chip, phases, STRATEGIES, where)
+    return fastest(planned, network, chip, priced, STRATEGIES, where, best_word)
 
 
 def _plan_in_memory(
@@ -97,8 +107,7 @@ def _plan_in_memory(
     from . import STRATEGIES, one_memory  # loaded when a chip has one memory
     from .built_ins import fastest
 
-    priced, phases = _PRICED[objective]
-    prices = Costs(chip, network).priced_objective_table(priced, ns_per_nj or 0.0)
+    (prices, phases), best_word = weighed = _priced(network, chip, objective, ns_per_nj)
     count = units or BYTE_UNITS
     plan_in = functools.partial(
         one_memory.solve, network, training=chip.training, prices=prices, units=count,
@@ -113,16 +122,16 @@ def _plan_in_memory(
         schedule, why = _least_memory_plan(least, refusal, label, network, chip)
         if why is not None:
             needs = one_memory.needs_of(network, chip.memory_bytes, chip.training, count)
-            if needs.exact or priced != "time":
+            if needs.exact:
                 raise why from None
-            return fastest(why, network, chip, phases, STRATEGIES)
+            return fastest(why, network, chip, weighed[0], STRATEGIES, best_word=best_word)
     note = schedule.needs.describe()
     if not schedule.needs.exact:
         note = f"optimal over {count} units: {note}; more units may find a faster plan"
     planned = _built(schedule, label, network, note)
-    if schedule.needs.exact or priced != "time":
+    if schedule.needs.exact:
         return planned
-    return fastest(planned, network, chip, phases, STRATEGIES)
+    return fastest(planned, network, chip, weighed[0], STRATEGIES, best_word=best_word)
 
 
 def _least_memory_plan(least, refusal: DoesNotFit, label: str, network: Chain, chip):
