@@ -8,7 +8,7 @@ from ..formatting import BYTE_UNITS, bytes_of, bytes_text, column_cells, column_
 from ..model.chip import ChipConfig
 from ..model.stages import Chain
 from ..sim.plan import PHASES, Plan
-from ..sim.plan_memory import MemoryAtPeak, memory_at_peak, use_of
+from ..sim.plan_memory import MemoryAtPeak, peak_of, use_of
 
 #: How the roles read, in groups: what the plan keeps, the op in flight, what is resident.
 ROLE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -48,7 +48,7 @@ def plan_listing(plan: Plan, chip: ChipConfig, chain: Chain) -> str:
     """``plan``'s text on a chip with one memory: what the memory needs at its peak, the
     notes, then op by op the memory in use during it and, of that, the checkpoints."""
     use = use_of(plan, chip, chain)
-    peak = memory_at_peak(plan, chip, chain)
+    peak = peak_of(use, plan, chip.memory_bytes)
     unit, scale = column_unit([peak.peak_bytes], BYTE_UNITS)
     unit = "bytes" if unit == "B" else unit
     totals = column_cells(use.total.tolist(), scale)

@@ -21,7 +21,6 @@ from ..formatting import (
     unit_for,
 )
 from ..model.ops import KIND_CODE
-from ..sim.plan_memory import use_of
 from ..study.analysis import Outcome
 from ..study.run import RunResult
 from ..study.scenario import Scenario
@@ -98,8 +97,8 @@ def _needed(outcome: Outcome, scenario: Scenario) -> int | None:
     """What a run needed of the chip's room, or what its refusal says it needs."""
     chip, chain, result, refusal = scenario.chip, scenario.chain, outcome.result, outcome.refusal
     if result is not None:
-        if chip.memory_bytes is not None:
-            return use_of(result.plan, chip, chain).peak_bytes
+        if result.memory_at_peak is not None:
+            return result.memory_at_peak.peak_bytes
         plan = result.plan
         return plan.buffer_slots_needed if chip.buffer_slots else plan.buffer_bytes_needed(chain)
     if isinstance(refusal, DiskReadError) or refusal is None:

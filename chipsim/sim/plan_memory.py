@@ -127,10 +127,14 @@ class MemoryAtPeak:
 
 def memory_at_peak(plan: Columns, chip: ChipConfig, chain: Chain) -> MemoryAtPeak:
     """The one memory (``chip.memory_bytes``, set) at the plan's peak, by role."""
-    use = use_of(plan, chip, chain)
+    return peak_of(use_of(plan, chip, chain), plan, chip.memory_bytes)
+
+
+def peak_of(use: MemoryUse, plan: Columns, memory_bytes: int) -> MemoryAtPeak:
+    """``memory_at_peak`` of a plan whose ``use_of`` is at hand."""
     index = use.peak_index
     return MemoryAtPeak(
-        chip.memory_bytes, use.peak_bytes, str(plan.op(index)), plan.position(index), use.at(index)
+        memory_bytes, use.peak_bytes, str(plan.op(index)), plan.position(index), use.at(index)
     )
 
 

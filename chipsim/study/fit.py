@@ -111,7 +111,7 @@ def _fit_one(label: str, scenario: Scenario) -> Fit:
     chain = network_of(scenario.chip, at_batch(scenario.network, batch), None, None)
     run = simulate(label, scenario.chip, network=chain, seed=scenario.seed, math=False)
     step_ns = run.forward.latency_ns + run.backward.latency_ns
-    peak_bytes = use_of(run.plan, run.chip, chain).peak_bytes
+    peak_bytes = run.memory_at_peak.peak_bytes if run.memory_at_peak else None
     cap = batch_cap(scenario.network, batch, scenario.chip)
     return Fit(label, least, batch, step_ns, peak_bytes, cap, capped=cap is not None)
 

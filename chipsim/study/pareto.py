@@ -184,7 +184,8 @@ def _point(budget_bytes: int, result: RunResult, chip: ChipConfig) -> Point:
     point = Point(budget_bytes, result.backward.latency_ns, result.energy_nj, result.strategy)
     if chip.memory_bytes is None:
         return point
-    peak = use_of(result.plan, result.chip, result.chain).peak_bytes
+    assert result.memory_at_peak is not None  # the run's chip is the scenario's, one memory
+    peak = result.memory_at_peak.peak_bytes
     return replace(
         point,
         buffer_bytes=result.peak_buffer_bytes,
