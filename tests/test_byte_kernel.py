@@ -83,3 +83,35 @@ def test_a_fill_without_a_disk_leaves_the_disk_entries_blank() -> None:
         assert np.isinf(table.value[tables.DISK]).all()
         assert not table.ops[tables.DISK].any() and not table.moved.any()
     assert np.isinf(t_tab.value[tables.MEM, 2, :3]).all()  # base >= top: never computed
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_budgets_over_many_blocks_fill_the_same_tables(seed: int) -> None:
+    """Budgets of 100-400 units span several of bounds.py's blocks, where splits that cannot
+    win are skipped block by block: integer prices (many ties) and fractional ones."""
+    rng = np.random.default_rng(1000 + seed)
+    sizes, prices, budget = random_chain(rng, int(rng.integers(3, 12)))
+    if seed % 2:
+        prices = prices * rng.uniform(0.5, 2.0, prices.shape)
+    units = rounding(sizes, max(budget, int(sizes.sum())), int(rng.integers(100, 400)))
+    for use_disk in (True, False):
+        assert_same_tables(prices, units.activation_units, units.budget_units, use_disk, "total")
+
+
+def test_block_bounds_are_each_blocks_least_and_largest_entry() -> None:
+    """Falling rows (as the tables' are) take their block ends; any other row is scanned,
+    NaN passed over, inf kept."""
+    from chipsim.planners.byte_budget import bounds
+
+    rng = np.random.default_rng(3)
+    falling = np.sort(rng.uniform(0, 9, 100))[::-1].copy()
+    falling[:7] = np.inf
+    rough = rng.uniform(0, 9, 100)
+    rough[[5, 40, 41]] = np.nan, np.inf, -np.inf
+    for row in (falling, rough):
+        count = bounds.blocks(len(row))
+        lows, highs = np.empty(count), np.empty(count)
+        bounds.row_bounds(row, lows, highs)
+        pieces = [row[b : b + bounds.BLOCK] for b in range(0, len(row), bounds.BLOCK)]
+        assert np.array_equal(lows, [np.nanmin(piece) for piece in pieces])
+        assert np.array_equal(highs, [np.nanmax(piece) for piece in pieces])

@@ -28,10 +28,13 @@ its parts' ops, and the first candidate's tag.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..compiled import bare_jit as jit
+from .bounds import BLOCK, beaten, candidates, lowered
 from .layout import DISK, SPLIT_DISK, SPLIT_MEM
 
-TAG = 1 << 16  # splits are int16, so choice * TAG + split keeps both
+TAG = 1 << 16  # splits are int16, so choice * TAG + split keeps both (choice = tag >> 16)
 TIE = 1 << 40  # another candidate reaches the same least value
 
 
@@ -44,34 +47,72 @@ def pick(value, tag, candidate, candidate_tag):
 
 
 @jit
-def both_places(best_v, best_t, rows, span, heads):
-    """Offer every memory and disk split to both places' cells. Tables are indexed
-    whole, not sliced: a slice per k costs reference counting."""
+def both_places(best_v, best_t, rows, span, heads, bounds):
+    """Offer every memory and disk split to both places' cells, over the runs of blocks
+    where the split may take either place's cell (bounds.py). One loop a run, in this
+    function: each loop entry tests the tables for overlap, and a call passing them costs
+    more than a block's work."""
     t_v, _, up_v, _, disk_v, _ = rows
     base, top, _, disk_top = span
+    low_b, up_b, disk_b, ceiling = bounds
     _, mem, disk, minus = heads
+    blocks, units = ceiling.shape[1], best_v.shape[1]
     for k in range(base + 1, top):
         mem0, mem1, disk0, disk1 = mem[0, k], mem[1, k], disk[0, k], disk[1, k]
         mem_tag, disk_tag, less = SPLIT_MEM * TAG + k, SPLIT_DISK * TAG + k, minus[k]
-        for m in range(best_v.shape[1]):
-            up, paged = up_v[k, m], disk_v[DISK, k, disk_top, m]
-            low0, low1 = t_v[0, base, k, m], t_v[1, base, k, m]
-            v, t = pick(best_v[0, m], best_t[0, m], (mem0 + up) + low0, mem_tag)
-            best_v[0, m], best_t[0, m] = pick(v, t, ((disk0 + paged) - less) + low0, disk_tag)
-            v, t = pick(best_v[1, m], best_t[1, m], (mem1 + up) + low1, mem_tag)
-            best_v[1, m], best_t[1, m] = pick(v, t, ((disk1 + paged) - less) + low1, disk_tag)
+        b = 0
+        while b < blocks:
+            first = b
+            while b < blocks:
+                parts = (up_b[0, k, b], disk_b[0, DISK, k, disk_top, b], less)
+                if beaten(candidates((mem0, disk0), parts, low_b[0, 0, base, k, b]), ceiling[0, b]):
+                    if beaten(
+                        candidates((mem1, disk1), parts, low_b[0, 1, base, k, b]), ceiling[1, b]
+                    ):
+                        break
+                b += 1
+            start, stop = first * BLOCK, min(units, b * BLOCK)
+            for i in range(stop - start):  # unsigned: no wraparound test, so it vectorises
+                m = np.uint64(start + i)
+                up, paged = up_v[k, m], disk_v[DISK, k, disk_top, m]
+                low0, low1 = t_v[0, base, k, m], t_v[1, base, k, m]
+                v, t = pick(best_v[0, m], best_t[0, m], (mem0 + up) + low0, mem_tag)
+                best_v[0, m], best_t[0, m] = pick(v, t, ((disk0 + paged) - less) + low0, disk_tag)
+                v, t = pick(best_v[1, m], best_t[1, m], (mem1 + up) + low1, mem_tag)
+                best_v[1, m], best_t[1, m] = pick(v, t, ((disk1 + paged) - less) + low1, disk_tag)
+            for run in range(first, min(b, blocks)):
+                parts = (up_b[1, k, run], disk_b[1, DISK, k, disk_top, run], less)
+                for place, heads_k in enumerate(((mem0, disk0), (mem1, disk1))):
+                    most = candidates(heads_k, parts, low_b[1, place, base, k, run])
+                    ceiling[place, run] = lowered(ceiling[place, run], most)
+            b += 1  # past the block that broke the run (or the end)
 
 
 @jit
-def memory_only(best_v, best_t, rows, span, heads):
+def memory_only(best_v, best_t, rows, span, heads, bounds):
     """Offer every memory split to the buffer's cell (no disk), as ``both_places``."""
     t_v, up_v, mem = rows[0], rows[2], heads[1]
     base, top = span[0], span[1]
+    low_b, up_b, _, ceiling = bounds
+    blocks, units = ceiling.shape[1], best_v.shape[1]
     for k in range(base + 1, top):
         head, tag = mem[0, k], SPLIT_MEM * TAG + k
-        for m in range(best_v.shape[1]):
-            value = (head + up_v[k, m]) + t_v[0, base, k, m]
-            best_v[0, m], best_t[0, m] = pick(best_v[0, m], best_t[0, m], value, tag)
+        b = 0
+        while b < blocks:
+            first = b
+            while (
+                b < blocks and not (head + up_b[0, k, b]) + low_b[0, 0, base, k, b] > ceiling[0, b]
+            ):
+                b += 1
+            start, stop = first * BLOCK, min(units, b * BLOCK)
+            for i in range(stop - start):
+                m = np.uint64(start + i)
+                value = (head + up_v[k, m]) + t_v[0, base, k, m]
+                best_v[0, m], best_t[0, m] = pick(best_v[0, m], best_t[0, m], value, tag)
+            for run in range(first, min(b, blocks)):
+                most = (head + up_b[1, k, run]) + low_b[1, 0, base, k, run]
+                ceiling[0, run] = lowered(ceiling[0, run], (most,))
+            b += 1
 
 
 @jit
@@ -120,19 +161,16 @@ def settle(best, values, ops, heads, steps, splits):
     """One place's cell once every candidate is offered: take each unit's ops from its
     winner's tag, or, where candidates tie, let ``exact`` pick the winner."""
     value, count, tags = best
-    ties = 0
-    for m in range(value.shape[0]):
-        ties |= tags[m]
     low_o, up_o, disk_o = ops
     first_ops, mem_ops, disk_ops = low_o[heads[4]], steps[1], steps[2]
-    for m in range(value.shape[0]):  # ops_of, written out: a call per unit costs more
-        k, choice = tags[m] & (TAG - 1), (tags[m] & ~TIE) // TAG
-        if choice == SPLIT_MEM:
-            count[m] = mem_ops[k] + up_o[k, m] + low_o[k, m]
-        elif choice == SPLIT_DISK:
-            count[m] = disk_ops[k] + disk_o[k, m] + low_o[k, m]
-        else:
-            count[m] = steps[0] + first_ops[m]
+    ties = 0
+    for i in range(value.shape[0]):  # ops_of without branches: every index read is valid
+        m, tag = np.uint64(i), tags[i]  # (the first's k is 0) and unused sums are dropped
+        k, choice = np.uint64(tag & (TAG - 1)), (tag & ~TIE) >> 16
+        upper = (mem_ops[k] + up_o[k, m]) if choice == SPLIT_MEM else (disk_ops[k] + disk_o[k, m])
+        split = (choice == SPLIT_MEM) | (choice == SPLIT_DISK)
+        count[m] = upper + low_o[k, m] if split else steps[0] + first_ops[m]
+        ties |= tag
     if ties & TIE:
         for m in range(value.shape[0]):
             if tags[m] & TIE:
@@ -140,8 +178,10 @@ def settle(best, values, ops, heads, steps, splits):
 
 
 @jit
-def best_pair(best, rows, span, heads, steps, use_disk):
-    """Both places' cells over ``span``: values, ops and tags in ``best``."""
+def best_pair(best, rows, span, heads, steps, use_disk, bounds):
+    """Both places' cells over ``span``: values, ops and tags in ``best``; ``bounds`` =
+    the block bounds (least, largest) of the lower, upper and disk parts' rows, and the
+    cells' ceilings (bounds.py)."""
     best_v, best_o, best_t = best
     t_v, t_o, up_v, up_o, disk_v, disk_o = rows
     base, top, first, disk_top = span
@@ -150,10 +190,12 @@ def best_pair(best, rows, span, heads, steps, use_disk):
         row, head = t_v[place, base, first], heads[0][place]
         for m in range(best_v.shape[1]):
             best_v[place, m], best_t[place, m] = head + row[m], steps[3]
+        for b in range(bounds[3].shape[1]):
+            bounds[3][place, b] = head + bounds[0][1, place, base, first, b]
     if use_disk:
-        both_places(best_v, best_t, rows, span, heads)
+        both_places(best_v, best_t, rows, span, heads, bounds)
     else:
-        memory_only(best_v, best_t, rows, span, heads)
+        memory_only(best_v, best_t, rows, span, heads, bounds)
     splits = (base + 1, top, SPLIT_DISK if use_disk else SPLIT_MEM)
     for place in range(places):
         values = (t_v[place, base], up_v, disk_v[DISK, :, disk_top])

@@ -22,6 +22,7 @@ import numpy as np
 
 from ...progress import report
 from . import layout as lay
+from .bounds import blocks, row_bounds
 from .cells import TAG, best_pair, jit
 
 
@@ -39,13 +40,22 @@ def keep(tables, key, best, places, moves, shifted):
         other_v, other_o = shifted[0][place], shifted[1][place]
         if offered:
             shift_row(other_v, other_o, best[0][1 - place], best[1][1 - place], shift, 0.0, 0)
-        for m in range(value.shape[0]):
+        out_v, out_o, out_moved = (
+            values[place, base, top],
+            ops[place, base, top],
+            moved[place, base, top],
+        )
+        out_choice, out_split = choice[place, base, top], split[place, base, top]
+        for i in range(value.shape[0]):  # unsigned indices into rows: it vectorises
+            m = np.uint64(i)
             new, new_ops = head + other_v[m], steps + other_o[m]
             better = offered & ((new < value[m]) | ((new == value[m]) & (new_ops < count[m])))
-            values[place, base, top, m] = new if better else value[m]
-            ops[place, base, top, m] = new_ops if better else count[m]
-            choice[place, base, top, m] = tag[m] // TAG
-            split[place, base, top, m], moved[place, base, top, m] = tag[m] & (TAG - 1), better
+            out_v[m] = new if better else value[m]
+            out_o[m] = new_ops if better else count[m]
+            out_moved[m] = better
+        for i in range(value.shape[0]):
+            m = np.uint64(i)
+            out_choice[m], out_split[m] = tag[m] >> 16, tag[m] & (TAG - 1)
 
 
 @jit
@@ -74,7 +84,7 @@ def split_heads(prices, walk, stored, base, top, heads, steps):
 
 
 @jit
-def t_pair(prices, walk, stored, tables, span, upper, scratch):
+def t_pair(prices, walk, stored, tables, span, upper, scratch, bounds):
     """T°[place, base, top] for both places (tables._cell), into ``scratch``'s best."""
     best, heads, steps = scratch[0], scratch[1:5], scratch[5:7]
     base, top, places = span
@@ -87,28 +97,33 @@ def t_pair(prices, walk, stored, tables, span, upper, scratch):
     steps = (top - base + 1, steps[0], steps[1], lay.PEEL * TAG)
     split_heads(prices, walk, stored, base, top, heads, steps)
     rows = (tables[0], tables[1], upper[0], upper[1], tables[0], tables[1])
-    best_pair(best, rows, (base, top, top - 1, top), heads, steps, places == 2)
+    best_pair(best, rows, (base, top, top - 1, top), heads, steps, places == 2, bounds)
 
 
 @jit
-def fill_t_tops(prices, walk, stored, size, use_disk, tables, tops, upper, scratch):
+def fill_t_tops(prices, walk, stored, size, use_disk, tables, tops, upper, scratch, bounds):
     """Every T[place, base, top] for tops in range(*tops), bases downwards (tables.fill_t)."""
     for top in range(*tops):
-        fill_t_top(prices, walk, stored, size, use_disk, tables, top, upper, scratch)
+        fill_t_top(prices, walk, stored, size, use_disk, tables, top, upper, scratch, bounds)
 
 
 @jit
-def fill_t_top(prices, walk, stored, size, use_disk, tables, top, upper, scratch):
-    """Every T[place, base, top] for one top, bases downwards (tables.fill_t's inner loop)."""
+def fill_t_top(prices, walk, stored, size, use_disk, tables, top, upper, scratch, bounds):
+    """Every T[place, base, top] for one top, bases downwards (tables.fill_t's inner loop);
+    ``bounds`` = (T's block minima, the upper parts', T's again, the cells' maxima)."""
     t_v, t_o = tables[0], tables[1]
     best, places = scratch[0], 2 if use_disk else 1
     for base in range(top - 1, -1, -1):  # upper[k] is set (below) before any base < k reads it
-        t_pair(prices, walk, stored, tables, (base, top, places), upper, scratch)
+        t_pair(prices, walk, stored, tables, (base, top, places), upper, scratch, bounds)
         moves = rehomes(prices, stored, size, base, use_disk)
         keep(tables, (base, top), best, places, moves, scratch[7])
+        for place in range(places):
+            t_b = bounds[0]
+            row_bounds(t_v[place, base, top], t_b[0, place, base, top], t_b[1, place, base, top])
         if base >= 1:
             shift_row(upper[0][base], upper[1][base], t_v[lay.MEM, base, top],
                       t_o[lay.MEM, base, top], -size[base], prices[lay.LM, base], 1)  # fmt: skip
+            row_bounds(upper[0][base], bounds[1][0, base], bounds[1][1, base])
 
 
 @jit
@@ -144,8 +159,9 @@ def blank(tables, use_disk, forward):
 
 
 @jit
-def fill_f_all(t_v, t_o, charged, size, use_disk, tables, upper, scratch):
-    """F for every base, downwards (tables.fill_f); F's tables hold the top-L column only."""
+def fill_f_all(t_v, t_o, charged, size, use_disk, tables, upper, scratch, bounds):
+    """F for every base, downwards (tables.fill_f); F's tables hold the top-L column only.
+    ``bounds`` = (T's block minima, the upper parts', F's, the cells' maxima)."""
     f_v, f_o = tables[0], tables[1]
     best, heads, (steps_mem, steps_disk) = scratch[0], scratch[1:5], scratch[5:7]
     stored, paged = charged
@@ -158,12 +174,15 @@ def fill_f_all(t_v, t_o, charged, size, use_disk, tables, upper, scratch):
     upper[0][:], upper[1][:] = np.inf, 0
     steps = (0, steps_mem, steps_disk, lay.NO_STORE * TAG)
     for base in range(layers - 1, -1, -1):
-        best_pair(best, rows, (base, layers, layers, 0), heads, steps, use_disk)
+        best_pair(best, rows, (base, layers, layers, 0), heads, steps, use_disk, bounds)
         page = (paged[0], 1, 0, use_disk and base == 0)  # the forward phase may page a0
         keep(tables, (base, 0), best, 2 if use_disk else 1, (page, (0.0, 0, 0, False)), scratch[7])
+        f_b = bounds[2]
+        row_bounds(f_v[lay.DISK, base, 0], f_b[0, lay.DISK, base, 0], f_b[1, lay.DISK, base, 0])
         if base >= 1:
             shift_row(upper[0][base], upper[1][base], f_v[lay.MEM, base, 0],
                       f_o[lay.MEM, base, 0], -size[base], 0.0, 0)  # fmt: skip
+            row_bounds(upper[0][base], bounds[1][0, base], bounds[1][1, base])
 
 
 def fill_tables(prices: np.ndarray, size: np.ndarray, budget: int, use_disk: bool, objective: str):
@@ -176,11 +195,15 @@ def fill_tables(prices: np.ndarray, size: np.ndarray, budget: int, use_disk: boo
     stored = prices[lay.SM] + prices[lay.FREE]
     upper, scratch = _scratch(layers, budget)
     scratch[4][:] = prices[lay.LD]  # a disk split's upper part starts with a(k) loaded
+    t_min, up_min, f_min, ceiling = _bounds(layers, budget)
+    bounds = (t_min, up_min, t_min, ceiling)
     for tops in _chunks(layers):  # a call each: few calls from Python, progress between
         report("planning", tops[0] ** 3, (layers + 1) ** 3)  # ~ candidates so far
-        fill_t_tops(prices, walk, stored, size, use_disk, t_tab.columns(), tops, upper, scratch)
+        fill_t_tops(prices, walk, stored, size, use_disk, t_tab.columns(), tops, upper, scratch,
+                    bounds)  # fmt: skip
     charged = lay.charges(prices, objective)
-    fill_f_all(t_tab.value, t_tab.ops, charged, size, use_disk, f_tab.columns(), upper, scratch)
+    fill_f_all(t_tab.value, t_tab.ops, charged, size, use_disk, f_tab.columns(), upper, scratch,
+               (t_min, up_min, f_min, ceiling))  # fmt: skip
     return t_tab, f_tab
 
 
@@ -206,3 +229,15 @@ def _scratch(layers: int, budget: int) -> tuple[tuple, tuple]:
     steps = (np.empty(layers + 1, np.int64), np.empty(layers + 1, np.int64))
     shifted = (np.empty(cells), np.empty(cells, np.int64))  # cells as a move reads them
     return upper, (best, *heads, *steps, shifted)
+
+
+def _bounds(layers: int, budget: int) -> tuple[np.ndarray, ...]:
+    """The block bounds (least, largest) of T's rows, the upper parts' and F's, and the
+    cells' ceilings (bounds.py), as the fill sets them."""
+    count = blocks(budget + 1)
+    return (
+        np.empty((2, 2, layers + 1, layers + 1, count)),
+        np.empty((2, layers + 1, count)),
+        np.empty((2, 2, layers + 1, 1, count)),
+        np.empty((2, count)),
+    )
