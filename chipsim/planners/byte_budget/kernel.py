@@ -145,17 +145,29 @@ def shift_row(out_v, out_o, row_v, row_o, shift, minus_v, minus_o):
 @jit
 def blank(tables, use_disk, forward):
     """Set every entry the fill will not write as a blank ``Tables`` has it: no plan (inf,
-    0 ops, choice and split 0) and no move."""
+    0 ops, choice and split 0) and no move. Per (place, base) those are the first tops:
+    T's up to the base, F's top L's alone, all of a place the fill does not use."""
     values, ops, choice, split, moved = tables
-    places = 2 if use_disk else 1
+    places, bases, tops = 2 if use_disk else 1, values.shape[1], values.shape[2]
     for place in range(2):
-        for base in range(values.shape[1]):
-            for top in range(values.shape[2]):
-                written = base < values.shape[1] - 1 if forward else top > base
-                if place >= places or not written:
-                    values[place, base, top] = np.inf
-                    ops[place, base, top], choice[place, base, top] = 0, 0
-                    split[place, base, top], moved[place, base, top] = 0, False
+        for base in range(bases):
+            count = base + 1 if not forward else int(base == bases - 1)
+            count = tops if place >= places else count
+            fill_rows(values[place, base], count, np.inf)
+            fill_rows(ops[place, base], count, 0)
+            fill_rows(choice[place, base], count, 0)
+            fill_rows(split[place, base], count, 0)
+            fill_rows(moved[place, base], count, False)
+
+
+@jit
+def fill_rows(rows, count, value):
+    """``value`` into the first ``count`` rows, with unsigned indices: wide stores even
+    for the one-byte columns."""
+    for row in range(count):
+        entries = rows[row]
+        for i in range(entries.shape[0]):
+            entries[np.uint64(i)] = value
 
 
 @jit
