@@ -12,6 +12,8 @@ over the block, and of their maxima from above (``candidates``).
   win nor tie, so skipping it leaves the tables the same to the bit.
 - Where it is offered, the cell's values fall to at most the split's upper
   bound, which becomes the ceiling if lower: no pass over the block.
+- A split is offered to runs of blocks (``next_run``), one loop each: every
+  loop entry costs its tests that the tables do not overlap.
 
 On the benchmark's chains (``benchmarks/byte_dp_vs_rotor.py``) over half the
 (split, block) pairs are skipped. A row's values only fall as m grows (more
@@ -47,17 +49,42 @@ def candidates(heads, parts, low):
 
 
 @jit
-def beaten(bounds, ceiling):
-    """Whether both candidates' lower bounds exceed the cell's ceiling (False on NaN)."""
-    return (bounds[0] > ceiling) & (bounds[1] > ceiling)
+def may_take(heads, parts, lows, ceiling, flags):
+    """Per block, into ``flags``: whether the split may take some place's cell there, that
+    is, some candidate's lower bound is not over the ceiling (True on NaN). ``heads`` per
+    place (memory, disk), ``parts`` = (upper, paged upper) minima rows and minus,
+    ``lows`` the lower part's minima row per place."""
+    up, paged, minus = parts
+    for b in range(flags.shape[0]):
+        beaten = True
+        for place in range(len(heads)):
+            least = candidates(heads[place], (up[b], paged[b], minus), lows[place][b])
+            beaten &= (least[0] > ceiling[place, b]) & (least[1] > ceiling[place, b])
+        flags[b] = not beaten
 
 
 @jit
-def lowered(ceiling, bounds):
-    """The ceiling after a split is offered: its candidates' upper bounds where lower."""
-    for bound in bounds:
-        ceiling = bound if bound < ceiling else ceiling
-    return ceiling
+def lower(heads, parts, highs, ceiling, span):
+    """Once the split is offered to blocks ``range(*span)``: each ceiling there falls to
+    the split's upper bounds where lower (not to NaN); arguments as ``may_take``'s, of
+    maxima rows."""
+    up, paged, minus = parts
+    for b in range(*span):
+        for place in range(len(heads)):
+            most = candidates(heads[place], (up[b], paged[b], minus), highs[place][b])
+            for bound in most:
+                ceiling[place, b] = bound if bound < ceiling[place, b] else ceiling[place, b]
+
+
+@jit
+def next_run(flags, b):
+    """The next run of set flags from block ``b``: (first, stop), empty at the end."""
+    while b < flags.shape[0] and not flags[b]:
+        b += 1
+    first = b
+    while b < flags.shape[0] and flags[b]:
+        b += 1
+    return first, b
 
 
 @jit

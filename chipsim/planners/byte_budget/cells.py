@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..compiled import bare_jit as jit
-from .bounds import BLOCK, beaten, candidates, lowered
+from .bounds import BLOCK, lower, may_take, next_run
 from .layout import DISK, SPLIT_DISK, SPLIT_MEM
 
 TAG = 1 << 16  # splits are int16, so choice * TAG + split keeps both (choice = tag >> 16)
@@ -49,29 +49,21 @@ def pick(value, tag, candidate, candidate_tag):
 @jit
 def both_places(best_v, best_t, rows, span, heads, bounds):
     """Offer every memory and disk split to both places' cells, over the runs of blocks
-    where the split may take either place's cell (bounds.py). One loop a run, in this
-    function: each loop entry tests the tables for overlap, and a call passing them costs
-    more than a block's work."""
+    where the split may take either (bounds.py). Tables are indexed whole, not sliced,
+    and nothing is called per unit."""
     t_v, _, up_v, _, disk_v, _ = rows
     base, top, _, disk_top = span
-    low_b, up_b, disk_b, ceiling = bounds
+    low_b, up_b, disk_b, ceiling, flags = bounds
     _, mem, disk, minus = heads
-    blocks, units = ceiling.shape[1], best_v.shape[1]
     for k in range(base + 1, top):
         mem0, mem1, disk0, disk1 = mem[0, k], mem[1, k], disk[0, k], disk[1, k]
         mem_tag, disk_tag, less = SPLIT_MEM * TAG + k, SPLIT_DISK * TAG + k, minus[k]
-        b = 0
-        while b < blocks:
-            first = b
-            while b < blocks:
-                parts = (up_b[0, k, b], disk_b[0, DISK, k, disk_top, b], less)
-                if beaten(candidates((mem0, disk0), parts, low_b[0, 0, base, k, b]), ceiling[0, b]):
-                    if beaten(
-                        candidates((mem1, disk1), parts, low_b[0, 1, base, k, b]), ceiling[1, b]
-                    ):
-                        break
-                b += 1
-            start, stop = first * BLOCK, min(units, b * BLOCK)
+        heads_k = ((mem0, disk0), (mem1, disk1))
+        lows = (low_b[0, 0, base, k], low_b[0, 1, base, k])
+        may_take(heads_k, (up_b[0, k], disk_b[0, DISK, k, disk_top], less), lows, ceiling, flags)
+        first, end = next_run(flags, 0)
+        while first < end:
+            start, stop = first * BLOCK, min(best_v.shape[1], end * BLOCK)
             for i in range(stop - start):  # unsigned: no wraparound test, so it vectorises
                 m = np.uint64(start + i)
                 up, paged = up_v[k, m], disk_v[DISK, k, disk_top, m]
@@ -80,39 +72,32 @@ def both_places(best_v, best_t, rows, span, heads, bounds):
                 best_v[0, m], best_t[0, m] = pick(v, t, ((disk0 + paged) - less) + low0, disk_tag)
                 v, t = pick(best_v[1, m], best_t[1, m], (mem1 + up) + low1, mem_tag)
                 best_v[1, m], best_t[1, m] = pick(v, t, ((disk1 + paged) - less) + low1, disk_tag)
-            for run in range(first, min(b, blocks)):
-                parts = (up_b[1, k, run], disk_b[1, DISK, k, disk_top, run], less)
-                for place, heads_k in enumerate(((mem0, disk0), (mem1, disk1))):
-                    most = candidates(heads_k, parts, low_b[1, place, base, k, run])
-                    ceiling[place, run] = lowered(ceiling[place, run], most)
-            b += 1  # past the block that broke the run (or the end)
+            highs = (low_b[1, 0, base, k], low_b[1, 1, base, k])
+            parts = (up_b[1, k], disk_b[1, DISK, k, disk_top], less)
+            lower(heads_k, parts, highs, ceiling, (first, end))
+            first, end = next_run(flags, end)
 
 
 @jit
 def memory_only(best_v, best_t, rows, span, heads, bounds):
-    """Offer every memory split to the buffer's cell (no disk), as ``both_places``."""
+    """Offer every memory split to the buffer's cell (no disk), as ``both_places``; its
+    bounds see a disk candidate that never wins (an infinite head)."""
     t_v, up_v, mem = rows[0], rows[2], heads[1]
     base, top = span[0], span[1]
-    low_b, up_b, _, ceiling = bounds
-    blocks, units = ceiling.shape[1], best_v.shape[1]
+    low_b, up_b, _, ceiling, flags = bounds
     for k in range(base + 1, top):
-        head, tag = mem[0, k], SPLIT_MEM * TAG + k
-        b = 0
-        while b < blocks:
-            first = b
-            while (
-                b < blocks and not (head + up_b[0, k, b]) + low_b[0, 0, base, k, b] > ceiling[0, b]
-            ):
-                b += 1
-            start, stop = first * BLOCK, min(units, b * BLOCK)
+        head, tag, heads_k = mem[0, k], SPLIT_MEM * TAG + k, ((mem[0, k], np.inf),)
+        may_take(heads_k, (up_b[0, k], up_b[0, k], 0.0), (low_b[0, 0, base, k],), ceiling, flags)
+        first, end = next_run(flags, 0)
+        while first < end:
+            start, stop = first * BLOCK, min(best_v.shape[1], end * BLOCK)
             for i in range(stop - start):
                 m = np.uint64(start + i)
                 value = (head + up_v[k, m]) + t_v[0, base, k, m]
                 best_v[0, m], best_t[0, m] = pick(best_v[0, m], best_t[0, m], value, tag)
-            for run in range(first, min(b, blocks)):
-                most = (head + up_b[1, k, run]) + low_b[1, 0, base, k, run]
-                ceiling[0, run] = lowered(ceiling[0, run], (most,))
-            b += 1
+            parts = (up_b[1, k], up_b[1, k], 0.0)
+            lower(heads_k, parts, (low_b[1, 0, base, k],), ceiling, (first, end))
+            first, end = next_run(flags, end)
 
 
 @jit

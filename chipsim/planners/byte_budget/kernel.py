@@ -207,15 +207,15 @@ def fill_tables(prices: np.ndarray, size: np.ndarray, budget: int, use_disk: boo
     stored = prices[lay.SM] + prices[lay.FREE]
     upper, scratch = _scratch(layers, budget)
     scratch[4][:] = prices[lay.LD]  # a disk split's upper part starts with a(k) loaded
-    t_min, up_min, f_min, ceiling = _bounds(layers, budget)
-    bounds = (t_min, up_min, t_min, ceiling)
+    t_min, up_min, f_min, ceiling, flags = _bounds(layers, budget)
+    bounds = (t_min, up_min, t_min, ceiling, flags)
     for tops in _chunks(layers):  # a call each: few calls from Python, progress between
         report("planning", tops[0] ** 3, (layers + 1) ** 3)  # ~ candidates so far
         fill_t_tops(prices, walk, stored, size, use_disk, t_tab.columns(), tops, upper, scratch,
                     bounds)  # fmt: skip
     charged = lay.charges(prices, objective)
     fill_f_all(t_tab.value, t_tab.ops, charged, size, use_disk, f_tab.columns(), upper, scratch,
-               (t_min, up_min, f_min, ceiling))  # fmt: skip
+               (t_min, up_min, f_min, ceiling, flags))  # fmt: skip
     return t_tab, f_tab
 
 
@@ -244,12 +244,13 @@ def _scratch(layers: int, budget: int) -> tuple[tuple, tuple]:
 
 
 def _bounds(layers: int, budget: int) -> tuple[np.ndarray, ...]:
-    """The block bounds (least, largest) of T's rows, the upper parts' and F's, and the
-    cells' ceilings (bounds.py), as the fill sets them."""
+    """The block bounds (least, largest) of T's rows, the upper parts' and F's, the
+    cells' ceilings and a split's open blocks (bounds.py), as the fill sets them."""
     count = blocks(budget + 1)
     return (
         np.empty((2, 2, layers + 1, layers + 1, count)),
         np.empty((2, layers + 1, count)),
         np.empty((2, 2, layers + 1, 1, count)),
         np.empty((2, count)),
+        np.empty(count, np.bool_),  # the blocks a split is offered to
     )
