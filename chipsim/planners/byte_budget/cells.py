@@ -6,7 +6,8 @@ ties to fewer ops, then to the first offered. That is the least
 (value, ops, offer order), whatever order candidates are looked at in, so here
 one pass over m per k offers all four splits that read T[., k, top] (two places
 × two kinds), each of those rows read once, and keeps only the least value and
-its tag (choice · TAG + k), with a TIE bit where two candidates reach it. Only
+its tag (choice · TAG + k), with a TIE bit where two candidates reach it, over
+the blocks of units where the split may win or tie (``bounds.py``). Only
 at tied units are the ops compared (``exact``, in tables.py's order; none on the benchmark's
 chains); elsewhere the winner's ops are read back from its tag.
 

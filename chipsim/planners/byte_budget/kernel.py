@@ -5,13 +5,18 @@ vectorised over the free units m; each cell costs tens of numpy calls and
 about eight passes over its (splits × units) candidates. Here ``cells.py``
 fills both places' cells of a (base, top) at once, and this module walks the
 (base, top) pairs in tables.py's order, writes each cell with its re-home
-(``keep``) and shifts the rows later cells read (``shift_row``).
+(``keep``), keeps each written row's block bounds (``bounds.row_bounds``, by
+which splits skip the units where they cannot win) and shifts the rows later
+cells read (``shift_row``).
 
-What the time goes to (``benchmarks/byte_dp_vs_rotor.py``): the splits, about
-0.3 ns a candidate; writing the tables, which are 20 bytes an entry and half of
-them never computed (base >= top) but still set (``blank``); and per-call costs,
-kept down by few calls from Python (``_chunks``), no slices or calls per unit,
-and no reference counting (``chipsim.planners.compiled.bare_jit``).
+What the time goes to at L = 25, 500 units (``benchmarks/byte_dp_vs_rotor.py``,
+cycles counted per phase): the splits a third, though over half their (split,
+block) pairs are skipped; writing the tables (``keep``, ``blank``), 20 bytes an
+entry and half of them never computed (base >= top) but still set, another
+third, bound by memory; reading each unit's ops back from its winner
+(``cells.settle``) a sixth. Per-call costs are kept down by few calls from
+Python (``_chunks``), no slices or calls per unit, and no reference counting
+(``chipsim.planners.compiled.bare_jit``).
 """
 
 from __future__ import annotations
