@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from .formatting import bytes_text, energy_text, time_text
 from .model.ops import OP_KINDS
+from .sim.plan_memory import held_text
 from .testing_why import (
     energy_by_kind,
     energy_nj,
@@ -137,11 +138,10 @@ def _check_memory(result: RunResult, limit: int) -> None:
         raise ValueError(f"{result.strategy} ran on a chip without one memory: set memory_bytes")
     if peak.peak_bytes <= limit:
         return
-    held = ", ".join(f"{role} {bytes_text(n)}" for role, n in peak.by_role.items() if n)
     raise AssertionError(
         f"{result.strategy} holds {bytes_text(peak.peak_bytes)} [{peak.peak_bytes} B] of "
         f"memory at `{peak.peak_op}` ({peak.peak_at}), over the {bytes_text(limit)} "
-        f"[{limit} B] asserted: {held}."
+        f"[{limit} B] asserted: {held_text(peak)}."
     )
 
 

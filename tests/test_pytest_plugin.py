@@ -206,7 +206,7 @@ def test_assert_fits_in_one_memory_says_where_the_peak_is_and_what_it_holds(chip
     assert str(failure.value) == (
         "full-store holds 1888 B [1888 B] of memory at `bwd 1` (op 4 of the backward phase), "
         "over the 1024 B [1024 B] asserted: recorded 64 B, activations 32 B, gradients 96 B, "
-        "weights 848 B, weight_gradients 848 B."
+        "weights 848 B, weight gradients 848 B."
     )
 
 

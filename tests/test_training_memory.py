@@ -92,7 +92,7 @@ def test_the_engine_runs_the_plan_in_exactly_its_peak_and_refuses_one_byte_less(
     assert str(refusal.value) == (
         "hand needs 76 B of memory; the chip has 75 B (try --set memory_bytes=76): the peak "
         "is at `bwd 1` (op 7 of the backward phase), holding activations 4 B, gradients 12 B, "
-        "workspace 24 B, weights 18 B, weight_gradients 18 B"
+        "workspace 24 B, weights 18 B, weight gradients 18 B"
     )
 
 

@@ -4,11 +4,11 @@ listing ``plan`` prints, both from ``chipsim.sim.plan_memory`` (the figures of t
 
 from __future__ import annotations
 
-from ..formatting import BYTE_UNITS, bytes_of, bytes_text, column_cells, column_unit
+from ..formatting import BYTE_UNITS, bytes_of, column_cells, column_unit
 from ..model.chip import ChipConfig
 from ..model.stages import Chain
 from ..sim.plan import PHASES, Plan
-from ..sim.plan_memory import MemoryAtPeak, peak_of, use_of
+from ..sim.plan_memory import MemoryAtPeak, peak_of, role_bytes, use_of
 
 #: How the roles read, in groups: what the plan keeps, the op in flight, what is resident.
 ROLE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -41,7 +41,7 @@ def roles_text(peak: MemoryAtPeak) -> str:
 
 
 def _bytes_of_roles(peak: MemoryAtPeak, roles: list[str]) -> str:
-    return ", ".join(f"{role.replace('_', ' ')} {bytes_text(peak.by_role[role])}" for role in roles)
+    return ", ".join(role_bytes(role, peak.by_role[role]) for role in roles)
 
 
 def plan_listing(plan: Plan, chip: ChipConfig, chain: Chain) -> str:

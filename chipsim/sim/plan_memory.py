@@ -144,12 +144,21 @@ def check_memory(plan: Columns, chip: ChipConfig, chain: Chain) -> None:
     peak = memory_at_peak(plan, chip, chain)
     if peak.fits:
         return
-    live = ", ".join(f"{role} {bytes_text(size)}" for role, size in peak.by_role.items() if size)
-    detail = f": the peak is at `{peak.peak_op}` ({peak.peak_at}), holding {live}"
+    detail = f": the peak is at `{peak.peak_op}` ({peak.peak_at}), holding {held_text(peak)}"
     needed, available = peak.peak_bytes, chip.memory_bytes
     raise DoesNotFit(
         plan.strategy, needed, available, "memory_bytes", None, detail, memory_at_peak=peak
     )
+
+
+def held_text(peak: MemoryAtPeak) -> str:
+    """The roles holding bytes at the peak, in words: "activations 20 KiB, weights …"."""
+    return ", ".join(role_bytes(role, size) for role, size in peak.by_role.items() if size)
+
+
+def role_bytes(role: str, size_bytes: int) -> str:
+    """A role's bytes in words, as refusals and ``run`` print them: "weight gradients 848 B"."""
+    return f"{role.replace('_', ' ')} {bytes_text(size_bytes)}"
 
 
 def recording_pairs(plan: Columns) -> np.ndarray:
