@@ -112,9 +112,9 @@ def falling(row, start, stop):
 @jit
 def extreme(row, start, stop, sign):
     """The largest (``sign`` 1) or least (−1) entry of ``row[start:stop]``, NaN entries
-    passed over."""
-    most = -np.inf
+    passed over; NaN if all are (a bound that then skips nothing and lowers nothing)."""
+    most = np.nan
     for m in range(start, stop):
         x = sign * row[m]
-        most = x if x > most else most
+        most = x if (x > most) | (most != most) else most
     return sign * most
