@@ -115,15 +115,15 @@ def fill_t_tops(prices, walk, stored, size, use_disk, tables, tops, upper, scrat
 @jit
 def fill_t_top(prices, walk, stored, size, use_disk, tables, top, upper, scratch, bounds):
     """Every T[place, base, top] for one top, bases downwards (tables.fill_t's inner loop);
-    ``bounds`` = (T's block minima, the upper parts', T's again, the cells' maxima)."""
-    t_v, t_o = tables[0], tables[1]
+    ``bounds`` = (block bounds of T's rows, of the upper parts', of T's again (the disk
+    splits'), the cells' ceilings, a split's open blocks): see ``_bounds``."""
+    t_v, t_o, t_b = tables[0], tables[1], bounds[0]
     best, places = scratch[0], 2 if use_disk else 1
     for base in range(top - 1, -1, -1):  # upper[k] is set (below) before any base < k reads it
         t_pair(prices, walk, stored, tables, (base, top, places), upper, scratch, bounds)
         moves = rehomes(prices, stored, size, base, use_disk)
         keep(tables, (base, top), best, places, moves, scratch[7])
         for place in range(places):
-            t_b = bounds[0]
             row_bounds(t_v[place, base, top], t_b[0, place, base, top], t_b[1, place, base, top])
         if base >= 1:
             shift_row(upper[0][base], upper[1][base], t_v[lay.MEM, base, top],
@@ -178,7 +178,7 @@ def fill_rows(rows, count, value):
 @jit
 def fill_f_all(t_v, t_o, charged, size, use_disk, tables, upper, scratch, bounds):
     """F for every base, downwards (tables.fill_f); F's tables hold the top-L column only.
-    ``bounds`` = (T's block minima, the upper parts', F's, the cells' maxima)."""
+    ``bounds`` as ``fill_t_top``'s, with F's rows for the disk splits'."""
     f_v, f_o = tables[0], tables[1]
     best, heads, (steps_mem, steps_disk) = scratch[0], scratch[1:5], scratch[5:7]
     stored, paged = charged
