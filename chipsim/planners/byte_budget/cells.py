@@ -166,8 +166,8 @@ def settle(best, values, ops, heads, steps, splits):
 @jit
 def best_pair(best, rows, span, heads, steps, use_disk, bounds):
     """Both places' cells over ``span``: values, ops and tags in ``best``; ``bounds`` =
-    the block bounds (least, largest) of the lower, upper and disk parts' rows, and the
-    cells' ceilings (bounds.py)."""
+    the block bounds (least, largest) of the lower, upper and disk parts' rows, the
+    cells' ceilings and a split's open blocks (bounds.py, ``kernel._bounds``)."""
     best_v, best_o, best_t = best
     t_v, t_o, up_v, up_o, disk_v, disk_o = rows
     base, top, first, disk_top = span
