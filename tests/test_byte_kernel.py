@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from test_optimal_bytes import random_chain
@@ -118,3 +121,18 @@ def test_block_bounds_are_each_blocks_least_and_largest_entry() -> None:
         most = [np.nan if np.isnan(p).all() else np.nanmax(p) for p in pieces]
         assert np.array_equal(lows, least, equal_nan=True)
         assert np.array_equal(highs, most, equal_nan=True)
+
+
+def test_without_numba_the_numpy_fill_fills_even_large_tables() -> None:
+    """The kernel imports without numba (its loops as plain Python, for tests of them),
+    but a fill must not run them: numpy's is thousands of times faster. A subprocess
+    hides numba from Python."""
+    code = (
+        "import sys; sys.modules['numba'] = None\n"
+        "from chipsim.planners.byte_budget import tables\n"
+        "print(tables._compiled(100, 500), tables._compiled(5, 10))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["None", "None"]
+    assert tables._compiled(100, 500) is kernel.fill_tables  # numba here: the kernel

@@ -55,13 +55,16 @@ COMPILED_FROM = 2 * 10**7
 
 def _compiled(layers: int, budget: int):
     """``kernel.fill_tables`` where numba is installed (the ``fast`` extra) and either
-    already loaded or worth loading for these tables; else None."""
+    already loaded or worth loading for these tables; else None. (Without numba the
+    kernel imports, as plain Python loops: far slower than numpy's fill.)"""
     if 4 * (layers + 1) ** 3 * (budget + 1) < 6 * COMPILED_FROM and "numba" not in sys.modules:
         return None
-    try:
-        from .kernel import fill_tables
-    except ImportError:
+    from ..compiled import COMPILED
+
+    if not COMPILED:
         return None
+    from .kernel import fill_tables
+
     return fill_tables
 
 
