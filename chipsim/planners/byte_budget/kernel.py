@@ -183,7 +183,9 @@ def fill_f_all(t_v, t_o, charged, size, use_disk, tables, upper, scratch, bounds
     best, heads, (steps_mem, steps_disk) = scratch[0], scratch[1:5], scratch[5:7]
     stored, paged = charged
     layers = t_v.shape[1] - 1
-    heads[0][:], heads[3][:], steps_mem[:], steps_disk[:] = 0.0, 0.0, 2, 1
+    # F's first candidate is T's entry as it is: -0.0 + x is x even for x = -0.0 (0.0 +
+    # -0.0 would be 0.0, and numpy's F keeps the sign)
+    heads[0][:], heads[3][:], steps_mem[:], steps_disk[:] = -0.0, 0.0, 2, 1
     for place in range(2):
         for k in range(layers + 1):
             heads[1][place, k], heads[2][place, k] = stored[k], paged[k]
