@@ -147,3 +147,42 @@ def test_signed_zero_prices_fill_the_same_tables() -> None:
     for use_disk in (False, True):
         for objective in ("backward", "total"):
             assert_same_tables(prices, units, 2, use_disk, objective)
+
+
+def test_skipped_blocks_and_lowered_ceilings_bound_every_candidate() -> None:
+    """``may_take`` leaves a block shut only where both candidates of both places exceed
+    its ceiling at every unit; ``lower`` leaves every ceiling at or above what the cell
+    can hold once the split is offered: min(old ceiling, its largest least candidate)."""
+    from chipsim.planners.byte_budget import bounds
+
+    rng = np.random.default_rng(11)
+    units = 100  # four blocks, the last one partial
+    count = bounds.blocks(units)
+    for _ in range(200):
+        rows = -np.sort(-rng.integers(0, 60, (4, units)).astype(float), axis=1)
+        rows[:, : rng.integers(0, 40)] = np.inf  # infeasible units first, as in the tables
+        up, paged, low0, low1 = rows
+        held = [np.empty((2, count)) for _ in rows]
+        for row, bound in zip(rows, held, strict=True):
+            bounds.row_bounds(row, bound[0], bound[1])
+        heads = tuple(tuple(rng.integers(0, 30, 2).astype(float)) for _ in range(2))
+        minus = float(rng.integers(0, 10))
+        ceiling = rng.integers(20, 120, (2, count)).astype(float)
+        ceiling[:, 0] = np.inf
+        flags = np.empty(count, np.bool_)
+        parts, lows = (held[0], held[1], minus), (held[2], held[3])
+        bounds.may_take(heads, parts, lows, ceiling, flags)
+        least = []
+        for place, low in enumerate((low0, low1)):
+            memory = (heads[place][0] + up) + low
+            disk = ((heads[place][1] + paged) - minus) + low
+            least.append(np.minimum(memory, disk))
+        before = ceiling.copy()
+        bounds.lower(heads, parts, lows, ceiling, (0, count))
+        for b in range(count):
+            block = slice(b * bounds.BLOCK, (b + 1) * bounds.BLOCK)
+            for place in range(2):
+                if not flags[b]:
+                    assert (least[place][block] > before[place, b]).all()
+                most = least[place][block].max()
+                assert ceiling[place, b] >= min(before[place, b], most)

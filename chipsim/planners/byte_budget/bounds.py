@@ -20,9 +20,10 @@ On the benchmark's chains (``benchmarks/byte_dp_vs_rotor.py``) over half the
 memory never costs more), so a block's bounds are its last and first entries;
 ``row_bounds`` checks that and scans the block where it does not hold.
 
-NaN never arises (prices are finite), but the bounds stay sound if one did: a
-comparison with NaN is false, so a NaN bound skips nothing and lowers no
-ceiling, and scans pass over NaN entries, whose candidates never win.
+NaN arises only where sums of prices overflow (prices near 1e308), and the
+bounds stay sound then: a comparison with NaN is false, so a NaN bound skips
+nothing and lowers no ceiling, and scans pass over NaN entries, whose
+candidates never win.
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ def blocks(units: int) -> int:
 def candidates(heads, parts, low):
     """A split's two candidates, (memory, disk), summed as ``cells.py`` sums them:
     ``heads`` = (memory, disk), ``parts`` = (upper, paged upper, minus). Of the parts'
-    block minima, they bound the candidates from below; of their maxima, from above."""
+    block minima, they bound the candidates from below; of their maxima, from above.
+    The bounds hold only for the very sums the fill takes, grouped the same: a
+    regrouped sum rounds otherwise (``(h + p) - minus``, not ``h + (p - minus)``)."""
     up, paged, minus = parts
     return (heads[0] + up) + low, ((heads[1] + paged) - minus) + low
 
@@ -52,26 +55,25 @@ def candidates(heads, parts, low):
 def may_take(heads, parts, lows, ceiling, flags):
     """Per block, into ``flags``: whether the split may take some place's cell there, that
     is, some candidate's lower bound is not over the ceiling (True on NaN). ``heads`` per
-    place (memory, disk), ``parts`` = (upper, paged upper) minima rows and minus,
-    ``lows`` the lower part's minima row per place."""
+    place (memory, disk); ``parts`` = (upper, paged upper, minus) and ``lows`` per place
+    the lower part, each part's block bounds as rows (least, largest)."""
     up, paged, minus = parts
     for b in range(flags.shape[0]):
         beaten = True
         for place in range(len(heads)):
-            least = candidates(heads[place], (up[b], paged[b], minus), lows[place][b])
+            least = candidates(heads[place], (up[0, b], paged[0, b], minus), lows[place][0, b])
             beaten &= (least[0] > ceiling[place, b]) & (least[1] > ceiling[place, b])
         flags[b] = not beaten
 
 
 @jit
-def lower(heads, parts, highs, ceiling, span):
+def lower(heads, parts, lows, ceiling, span):
     """Once the split is offered to blocks ``range(*span)``: each ceiling there falls to
-    the split's upper bounds where lower (not to NaN); arguments as ``may_take``'s, of
-    maxima rows."""
+    the split's upper bounds where lower (not to NaN); arguments as ``may_take``'s."""
     up, paged, minus = parts
     for b in range(*span):
         for place in range(len(heads)):
-            most = candidates(heads[place], (up[b], paged[b], minus), highs[place][b])
+            most = candidates(heads[place], (up[1, b], paged[1, b], minus), lows[place][1, b])
             for bound in most:
                 ceiling[place, b] = bound if bound < ceiling[place, b] else ceiling[place, b]
 

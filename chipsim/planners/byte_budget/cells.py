@@ -60,8 +60,9 @@ def both_places(best_v, best_t, rows, span, heads, bounds):
         mem0, mem1, disk0, disk1 = mem[0, k], mem[1, k], disk[0, k], disk[1, k]
         mem_tag, disk_tag, less = SPLIT_MEM * TAG + k, SPLIT_DISK * TAG + k, minus[k]
         heads_k = ((mem0, disk0), (mem1, disk1))
-        lows = (low_b[0, 0, base, k], low_b[0, 1, base, k])
-        may_take(heads_k, (up_b[0, k], disk_b[0, DISK, k, disk_top], less), lows, ceiling, flags)
+        parts = (up_b[:, k], disk_b[:, DISK, k, disk_top], less)
+        lows = (low_b[:, 0, base, k], low_b[:, 1, base, k])
+        may_take(heads_k, parts, lows, ceiling, flags)
         first, end = next_run(flags, 0)
         while first < end:
             start, stop = first * BLOCK, min(best_v.shape[1], end * BLOCK)
@@ -73,9 +74,7 @@ def both_places(best_v, best_t, rows, span, heads, bounds):
                 best_v[0, m], best_t[0, m] = pick(v, t, ((disk0 + paged) - less) + low0, disk_tag)
                 v, t = pick(best_v[1, m], best_t[1, m], (mem1 + up) + low1, mem_tag)
                 best_v[1, m], best_t[1, m] = pick(v, t, ((disk1 + paged) - less) + low1, disk_tag)
-            highs = (low_b[1, 0, base, k], low_b[1, 1, base, k])
-            parts = (up_b[1, k], disk_b[1, DISK, k, disk_top], less)
-            lower(heads_k, parts, highs, ceiling, (first, end))
+            lower(heads_k, parts, lows, ceiling, (first, end))
             first, end = next_run(flags, end)
 
 
@@ -88,7 +87,8 @@ def memory_only(best_v, best_t, rows, span, heads, bounds):
     low_b, up_b, _, ceiling, flags = bounds
     for k in range(base + 1, top):
         head, tag, heads_k = mem[0, k], SPLIT_MEM * TAG + k, ((mem[0, k], np.inf),)
-        may_take(heads_k, (up_b[0, k], up_b[0, k], 0.0), (low_b[0, 0, base, k],), ceiling, flags)
+        parts, lows = (up_b[:, k], up_b[:, k], 0.0), (low_b[:, 0, base, k],)
+        may_take(heads_k, parts, lows, ceiling, flags)
         first, end = next_run(flags, 0)
         while first < end:
             start, stop = first * BLOCK, min(best_v.shape[1], end * BLOCK)
@@ -96,8 +96,7 @@ def memory_only(best_v, best_t, rows, span, heads, bounds):
                 m = np.uint64(start + i)
                 value = (head + up_v[k, m]) + t_v[0, base, k, m]
                 best_v[0, m], best_t[0, m] = pick(best_v[0, m], best_t[0, m], value, tag)
-            parts = (up_b[1, k], up_b[1, k], 0.0)
-            lower(heads_k, parts, (low_b[1, 0, base, k],), ceiling, (first, end))
+            lower(heads_k, parts, lows, ceiling, (first, end))
             first, end = next_run(flags, end)
 
 
