@@ -34,7 +34,7 @@ from matplotlib.figure import Figure
 
 from ..model.training_memory import ROLES
 from ..sim.plan import PHASES
-from ..sim.plan_memory import use_of
+from ..sim.plan_memory import role_words, use_of
 from ..study.results import RunResult
 from .axis_units import UNITS, human, log_if_wide, unit_axis
 from .occupancy import draw_limit, draw_stacked_levels, mark_backward
@@ -144,7 +144,7 @@ def _draw_panel(axes: Axes, rows: pd.DataFrame, roles: list[str], origin: float)
     end_ns = float(rows["end_ns"].max()) - origin
     levels = rows.groupby("start_ns").last()  # of ops starting at one instant, the last
     axes.set_prop_cycle(color=[role_colour(role) for role in roles])
-    stacked = {role.replace("_", " "): levels[role].tolist() for role in roles}
+    stacked = {role_words(role): levels[role].tolist() for role in roles}
     draw_stacked_levels(axes, (levels.index - origin).tolist(), stacked, end_ns)
     axes.set_xlim(0, max(end_ns, 1.0))
     top = levels[roles].sum(axis=1)

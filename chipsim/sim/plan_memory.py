@@ -158,7 +158,12 @@ def held_text(peak: MemoryAtPeak) -> str:
 
 def role_bytes(role: str, size_bytes: int) -> str:
     """A role's bytes in words, as refusals and ``run`` print them: "weight gradients 848 B"."""
-    return f"{role.replace('_', ' ')} {bytes_text(size_bytes)}"
+    return f"{role_words(role)} {bytes_text(size_bytes)}"
+
+
+def role_words(role: str) -> str:
+    """A role's name in words (its JSON key with spaces): "weight gradients"."""
+    return role.replace("_", " ")
 
 
 def recording_pairs(plan: Columns) -> np.ndarray:

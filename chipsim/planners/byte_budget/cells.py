@@ -35,7 +35,8 @@ from ..compiled import bare_jit as jit
 from .bounds import BLOCK, lower, may_take, next_run
 from .layout import DISK, SPLIT_DISK, SPLIT_MEM
 
-TAG = 1 << 16  # splits are int16, so choice * TAG + split keeps both (choice = tag >> 16)
+TAG_BITS = 16  # splits are int16, so choice * TAG + split keeps both
+TAG = 1 << TAG_BITS  # choice = tag >> TAG_BITS, split = tag & (TAG - 1)
 TIE = 1 << 40  # another candidate reaches the same least value
 
 
@@ -105,7 +106,7 @@ def ops_of(m, tag, parts, steps):
     """The ops of the candidate ``tag`` names at free unit m; ``parts`` = (lower,
     upper, disk) ops by (k, m), the first candidate's lower part at k = ``steps[4]``."""
     low_o, up_o, disk_o = parts
-    k, choice = tag & (TAG - 1), tag // TAG
+    k, choice = tag & (TAG - 1), tag >> TAG_BITS
     if choice == SPLIT_MEM:
         return steps[1][k] + up_o[k, m] + low_o[k, m]
     if choice == SPLIT_DISK:
@@ -118,7 +119,7 @@ def value_of(m, tag, parts, heads):
     """The value of the candidate ``tag`` names at free unit m (as ``ops_of``; ``heads``
     this place's: first, memory splits' and disk splits' by k, minus by k)."""
     low_v, up_v, disk_v = parts
-    k, choice = tag & (TAG - 1), tag // TAG
+    k, choice = tag & (TAG - 1), tag >> TAG_BITS
     if choice == SPLIT_MEM:
         return (heads[1][k] + up_v[k, m]) + low_v[k, m]
     if choice == SPLIT_DISK:
@@ -149,9 +150,9 @@ def settle(best, values, ops, heads, steps, splits):
     low_o, up_o, disk_o = ops
     first_ops, mem_ops, disk_ops = low_o[heads[4]], steps[1], steps[2]
     ties = 0
-    for i in range(value.shape[0]):  # ops_of without branches: every index read is valid
-        m, tag = np.uint64(i), tags[i]  # (the first's k is 0) and unused sums are dropped
-        k, choice = np.uint64(tag & (TAG - 1)), (tag & ~TIE) >> 16
+    for i in range(value.shape[0]):  # ops_of without branches: both sums are taken, one
+        m, tag = np.uint64(i), tags[i]  # kept (the first's k is 0: row 0, read, dropped)
+        k, choice = np.uint64(tag & (TAG - 1)), (tag & ~TIE) >> TAG_BITS
         upper = (mem_ops[k] + up_o[k, m]) if choice == SPLIT_MEM else (disk_ops[k] + disk_o[k, m])
         split = (choice == SPLIT_MEM) | (choice == SPLIT_DISK)
         count[m] = upper + low_o[k, m] if split else steps[0] + first_ops[m]
@@ -170,13 +171,13 @@ def best_pair(best, rows, span, heads, steps, use_disk, bounds):
     best_v, best_o, best_t = best
     t_v, t_o, up_v, up_o, disk_v, disk_o = rows
     base, top, first, disk_top = span
-    places = 2 if use_disk else 1
+    low_b, ceiling, places = bounds[0], bounds[3], 2 if use_disk else 1
     for place in range(places):  # the first candidate: its parts are computed already
         row, head = t_v[place, base, first], heads[0][place]
         for m in range(best_v.shape[1]):
             best_v[place, m], best_t[place, m] = head + row[m], steps[3]
-        for b in range(bounds[3].shape[1]):
-            bounds[3][place, b] = head + bounds[0][1, place, base, first, b]
+        for b in range(ceiling.shape[1]):  # the first candidate's upper bound
+            ceiling[place, b] = head + low_b[1, place, base, first, b]
     if use_disk:
         both_places(best_v, best_t, rows, span, heads, bounds)
     else:

@@ -28,7 +28,7 @@ import numpy as np
 from ...progress import report
 from . import layout as lay
 from .bounds import blocks, row_bounds
-from .cells import TAG, best_pair, jit
+from .cells import TAG, TAG_BITS, best_pair, jit
 
 
 @jit
@@ -60,7 +60,7 @@ def keep(tables, key, best, places, moves, shifted):
             out_moved[m] = better
         for i in range(value.shape[0]):
             m = np.uint64(i)
-            out_choice[m], out_split[m] = tag[m] >> 16, tag[m] & (TAG - 1)
+            out_choice[m], out_split[m] = tag[m] >> TAG_BITS, tag[m] & (TAG - 1)
 
 
 @jit
@@ -117,7 +117,8 @@ def fill_t_top(prices, walk, stored, size, use_disk, tables, top, upper, scratch
     """Every T[place, base, top] for one top, bases downwards (tables.fill_t's inner loop);
     ``bounds`` = (block bounds of T's rows, of the upper parts', of T's again (the disk
     splits'), the cells' ceilings, a split's open blocks): see ``_bounds``."""
-    t_v, t_o, t_b = tables[0], tables[1], bounds[0]
+    t_v, t_o = tables[0], tables[1]
+    t_b, up_b = bounds[0], bounds[1]
     best, places = scratch[0], 2 if use_disk else 1
     for base in range(top - 1, -1, -1):  # upper[k] is set (below) before any base < k reads it
         t_pair(prices, walk, stored, tables, (base, top, places), upper, scratch, bounds)
@@ -128,7 +129,7 @@ def fill_t_top(prices, walk, stored, size, use_disk, tables, top, upper, scratch
         if base >= 1:
             shift_row(upper[0][base], upper[1][base], t_v[lay.MEM, base, top],
                       t_o[lay.MEM, base, top], -size[base], prices[lay.LM, base], 1)  # fmt: skip
-            row_bounds(upper[0][base], bounds[1][0, base], bounds[1][1, base])
+            row_bounds(upper[0][base], up_b[0, base], up_b[1, base])
 
 
 @jit
@@ -182,7 +183,7 @@ def fill_f_all(t_v, t_o, charged, size, use_disk, tables, upper, scratch, bounds
     f_v, f_o = tables[0], tables[1]
     best, heads, (steps_mem, steps_disk) = scratch[0], scratch[1:5], scratch[5:7]
     stored, paged = charged
-    layers = t_v.shape[1] - 1
+    up_b, f_b, layers = bounds[1], bounds[2], t_v.shape[1] - 1
     # F's first candidate is T's entry as it is: -0.0 + x is x even for x = -0.0 (0.0 +
     # -0.0 would be 0.0, and numpy's F keeps the sign)
     heads[0][:], heads[3][:], steps_mem[:], steps_disk[:] = -0.0, 0.0, 2, 1
@@ -196,12 +197,11 @@ def fill_f_all(t_v, t_o, charged, size, use_disk, tables, upper, scratch, bounds
         best_pair(best, rows, (base, layers, layers, 0), heads, steps, use_disk, bounds)
         page = (paged[0], 1, 0, use_disk and base == 0)  # the forward phase may page a0
         keep(tables, (base, 0), best, 2 if use_disk else 1, (page, (0.0, 0, 0, False)), scratch[7])
-        f_b = bounds[2]
         row_bounds(f_v[lay.DISK, base, 0], f_b[0, lay.DISK, base, 0], f_b[1, lay.DISK, base, 0])
         if base >= 1:
             shift_row(upper[0][base], upper[1][base], f_v[lay.MEM, base, 0],
                       f_o[lay.MEM, base, 0], -size[base], 0.0, 0)  # fmt: skip
-            row_bounds(upper[0][base], bounds[1][0, base], bounds[1][1, base])
+            row_bounds(upper[0][base], up_b[0, base], up_b[1, base])
 
 
 def fill_tables(prices: np.ndarray, size: np.ndarray, budget: int, use_disk: bool, objective: str):
