@@ -28,8 +28,8 @@ class _Driver:
     """One process's heads as lists, and the start of each stretch as it happens.
 
     ``several``: the moments of each head that needs several (``Heads.several``).
-    ``join_need``: a head's ``Heads.need`` if it may join the stretch before it, else
-    the moment that never comes. ``span``: a head's rows (float durations, summed as
+    ``need`` and ``joins``: ``Heads``'s, with the moment that never comes after the
+    last head. ``span``: a head's rows (float durations, summed as
     the run goes), or the exact sum of the rows of the heads before each (integer
     durations; ``before`` as an array). ``start``: a stretch's start at its first
     head, -1 at the others (integer durations).
@@ -42,8 +42,7 @@ class _Driver:
         several = np.flatnonzero(heads.several)
         moments = np.stack([heads.first[several], heads.second[several], heads.third[several]], 1)
         self.several = dict(zip(several.tolist(), map(tuple, moments.tolist()), strict=True))
-        need = np.append(heads.need, never)
-        self.need, self.join_need = need.tolist(), np.where(heads.joins, need, never).tolist()
+        self.need, self.joins = np.append(heads.need, never).tolist(), heads.joins.tolist()
         self.row_from, self.row_to = first_row[heads.op], first_row[heads.last + 1]
         if sums is None:  # float durations: summed row by row as the run goes
             self.span: list = list(zip(self.row_from.tolist(), self.row_to.tolist(), strict=True))
@@ -133,7 +132,7 @@ class _Run:
         step does.
         """
         env, end_at, events, waiting = self.env, self.end_at, self.events, self.waiting
-        need, join_need, several = driver.need, driver.join_need, driver.several
+        need, joins, several = driver.need, driver.joins, driver.several
         lasts, span, start = driver.last, driver.span, driver.start
         exact, count, event_for, timeout = self.exact, len(lasts), self._event, env.timeout
         with resource.request() as granted:
@@ -155,20 +154,20 @@ class _Run:
                     yield event
                     now = env.now
                 at, k = k, k + 1
-                while end_at[join_need[k]] <= now:  # the heads of one stretch of time
+                while joins[k] and end_at[need[k]] <= now:  # the heads of one stretch of time
                     k += 1
                 last = lasts[k - 1]
                 if exact:
                     start[at], time = now, now + (span[k] - span[at])
                     if last in events:  # waited for already, or a closer: see ``_ends``
-                        self._ends(last, time, None)
+                        self._ends(last, time, None, need, k)
                     else:  # nobody waits for it yet: no timeout
                         end_at[last] = time
                 else:
                     time = self._rows(span[at:k], now)
                     delay = yield from self._land(now, time, span[at:k])
                     now = env.now
-                    self._ends(last, time, delay)
+                    self._ends(last, time, delay, need, k)
             waiting[code] = None
             if end_at[last] > env.now:
                 yield events.get(last) or event_for(last)
@@ -197,22 +196,40 @@ class _Run:
             self.events[moment] = event
         return event
 
-    def _ends(self, index: int, time: float, delay: float | None) -> None:
+    def _ends(self, index: int, time: float, delay: float | None, need: list, k: int) -> None:
         """Op ``index`` ends at ``time``: waiters from before it started move onto a
         timeout to it (with float durations, made now, of ``delay``), or wake now if it
-        ends now (integer durations); a closer's end may end the forward phase."""
+        ends now (integer durations); a closer's end may end the forward phase.
+
+        At that end its process, whose next head is ``k`` (each head's ``need``), wakes
+        after the waiters if one of them starts what it waits for then, else first
+        (``_first``)."""
         self.end_at[index] = time
         early = self.events.pop(index, None)
         waiters = None if early is None else early.callbacks
         if delay is not None or (waiters and time > self.env.now):
             timeout = self.env.timeout(time - self.env.now if delay is None else delay)
             self.events[index] = timeout
-            if waiters:
+            if waiters and self._first(need, k):
+                timeout.callbacks.extend(waiters)
+            elif waiters:
                 self.processes.hand_on(waiters, timeout)
         elif waiters:
             self.processes.hand_on(waiters, None)
         if index in self.closers:
             self._closed(index, time)
+
+    def _first(self, need: list, k: int) -> bool:
+        """Whether a process waits at a head that runs the op the first of heads ``k``, ...
+        that waits for anything waits for (a guess from the heads they last waited at:
+        it only orders the wake-ups of one instant)."""
+        while need[k] == self.ids.always:  # the last is ``never``
+            k += 1
+        moment = need[k]
+        for driver, head in zip(self.drivers, self.waiting, strict=True):
+            if head is not None and driver.op[head] <= moment <= driver.last[head]:
+                return True
+        return False
 
     def _closed(self, index: int, time: float) -> None:
         """Op ``index``, its driver's last forward op, ends at ``time``: the forward phase
