@@ -6,6 +6,7 @@ the moments the head waits for, then runs the head's ops, and those of each
 next head that joins it, as one stretch of time, whose end a timeout marks
 once some process waits for it. It records each head's start; the rows'
 times follow from those starts by the same additions (``_Run.row_times``).
+The processes are generators resumed by ``overlap_processes``.
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ class _Run:
     A process that must wait for one that has not yields ``events[id]``, made when
     first needed: a timeout to that end (SimPy adds the delay to its clock: with
     integer durations exactly the end), or, for an op that has not started, a
-    plain event whose waiters move onto that timeout when it does. With float
+    plain event whose waiters move onto that timeout when it does (``_ends``), or
+    wake in the same step if it ends as it starts. With float
     durations each timeout is made when its op starts (``_land``), so no delay
     is ever taken from another clock reading than the start's.
     """
