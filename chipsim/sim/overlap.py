@@ -53,6 +53,11 @@ The times come from a SimPy simulation on the chip's clock (``Chip.env``).
 Each port with ops to run is one process: it holds its port (a capacity-1
 ``simpy.Resource`` of ``Chip.ports``) for the whole run, as the port's only
 user, and runs its ops in plan order, each when what it waits for has come.
+A process is a generator that yields the SimPy events it waits for, resumed
+by a callback on each (``overlap_run._Run.start``): what ``simpy.Process``
+does, without its bookkeeping (the active process, failures thrown in,
+interrupts), which these processes never use, and which cost a sixth of a
+bare SimPy event per wake-up.
 
 **Chains fold into one timeout.** An op whose start is, whatever the
 durations, exactly the end of the op before it in the plan (``overlap_chains``:
@@ -85,21 +90,22 @@ come once the clock reads it, and a SimPy timeout to it is made only when a
 process must wait for it before (``overlap_run``): the waiter's, its own when
 it has nothing else to wait for first, or, when a process waits for an op
 that has not started, a plain event whose waiters move onto that timeout when
-it does. SimPy adds the delay to its clock: with integer durations that lands
-on the end exactly, and the rows' times follow from each head's start by exact
-sums. With float durations every stretch gets its timeout when it starts, its
+it does (behind the process that started it, which so wakes first at its end
+and starts its next op before they look for it), or wake in the same SimPy
+step if it ends as it starts. SimPy adds the delay to its clock: with integer
+durations that lands on the end exactly, and the rows' times follow from each
+head's start by exact sums. With float durations every stretch gets its timeout when it starts, its
 rows summed as it goes, and the landing is checked (``_land``), else each
 attempt gets its own timeout. A process waits for what its next head waits
 for and only then for its own end, at once if it has come, so one wake-up
 serves where two would come at the same time. So a run schedules at most one
 timeout per attempt (0.00 per op on disk-offload, 0.04 to 0.29 on stride,
-sqrt-n and prefetching plans: ``benchmarks/README.md``) and 16 more events at
-most (process starts and ends, the run's stop, port grants and releases, the
-forward phase's end).
+sqrt-n and prefetching plans: ``benchmarks/README.md``) and a few more (port
+grants and releases, the run's end, the forward phase's end).
 
 A plan that does not fit may wait for a register no op hands back, or for an
 op after it on its port: SimPy then runs out of events, and
-``env.run(until=top_process)`` turns that into a ``ModelViolation`` naming the
+``env.run(until=done)`` turns that into a ``ModelViolation`` naming the
 first op that never started. (Until issue 13 each op was a SimPy process of
 its own, about 9 events an op; for a while the times were then computed in
 one pass with no SimPy at all. Both are kept as oracles in
@@ -112,10 +118,8 @@ ops only, one timeout per op on chains that cross ports.)
 from __future__ import annotations
 
 import gc
-from collections.abc import Generator
 
 import numpy as np
-import simpy
 
 from ..errors import ModelViolation
 from .machine import Chip
@@ -144,20 +148,15 @@ def _simulated(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``schedule``'s simulation, its times read from the run's records."""
     env, run = chip.env, _Run(chip, plan, attempts, durations_ns)
-    top = env.process(_all(run.processes(chip)))
+    done = run.start(chip)
     try:
-        env.run(until=top)
+        env.run(until=done)
     except RuntimeError:  # SimPy ran out of events with ops still waiting: name the first
         stuck = run.stuck()
         if not stuck:
             raise
         raise _deadlock(plan, min(stuck)) from None
     return run.row_times()
-
-
-def _all(processes: list[simpy.Process]) -> Generator[simpy.Event, object, None]:
-    """The top process: done when every port's process is."""
-    yield from processes
 
 
 def _deadlock(plan: Plan, index: int) -> ModelViolation:

@@ -11,8 +11,10 @@ and a staging register, a buffer entry and a disk entry per activation (see
 
 All three are found at once for the whole plan. The two registers are read and
 written in plan order: each access pairs with the write before it, each read
-with the write after it (``_in_order``). The other places' accesses are sorted
-by (place, op, read before write) and paired the same way within each place.
+with the write after it (``_in_order``; every op that touches the gradient
+register reads and writes it, so each waits for the one before). The other
+places' accesses, listed in plan order, are sorted by place (stable: then by
+op; no op touches a place twice) and paired the same way within each place.
 A staging register is the exception: writing it waits for nothing, and its
 reads take copies in the order they were written. Per-op Python sets were
 21 % of an overlapped run.
@@ -40,8 +42,8 @@ def dependency_pairs(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
 
 def dependency_pairs_unsorted(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
     """``dependency_pairs``, some more than once, in no order."""
-    placed, registers = _accesses(plan)
-    pairs = [_by_place(*placed, plan), *(_in_order(reads, writes) for reads, writes in registers)]
+    placed, (working, gradient) = _accesses(plan)
+    pairs = [_by_place(*placed, plan), _in_order(*working), _one_after_another(gradient)]
     waiter = np.concatenate([found[0] for found in pairs], dtype=np.int64)
     return waiter, np.concatenate([found[1] for found in pairs], dtype=np.int64)
 
@@ -52,8 +54,8 @@ def _by_place(
     """(op, earlier op) from the accesses of staging registers, buffer and disk entries."""
     if not len(op):
         return op, op
-    order = np.argsort((place.astype(np.int64) * len(plan) + op) * 2 + write)  # keys unique
-    op, place, write = op[order], place[order], write[order]  # int32: half the memory traffic
+    order = np.argsort(place, kind="stable")  # by place, then op: the accesses in plan order
+    op, place, write = op[order], place[order], write[order]
     staged = slice(*np.searchsorted(place, [_STAGING, _STAGING + plan.layers + 1]).tolist())
     first, group = _groups(place)
     position = np.arange(len(op), dtype=np.int32)
@@ -85,6 +87,13 @@ def _in_order(reads: np.ndarray, writes: np.ndarray) -> tuple[np.ndarray, np.nda
     return np.concatenate([accessing, after[read]]), np.concatenate([before[accessing], read])
 
 
+def _one_after_another(ops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(op, earlier op) of a register each of ``ops`` reads and writes (the gradient
+    register, by every ``bwd``): each waits for the one before."""
+    chain = np.flatnonzero(ops)
+    return chain[1:], chain[:-1]
+
+
 def dependencies(plan: Plan) -> list[tuple[int, ...]]:
     """For each op, the earlier ops whose end it must wait for, in order."""
     waiter, waited = dependency_pairs(plan)
@@ -93,9 +102,10 @@ def dependencies(plan: Plan) -> list[tuple[int, ...]]:
     return [tuple(flat[a:b]) for a, b in pairwise(bounds)]
 
 
-def _accesses(plan: Plan) -> tuple[tuple[np.ndarray, ...], list[tuple[np.ndarray, ...]]]:
+def _accesses(plan: Plan) -> tuple[tuple[np.ndarray, ...], list]:
     """Every (op, place, is a write) of the plan on a staging register, buffer entry or
-    disk entry; and (reads, writes) per op of the working and the gradient register."""
+    disk entry, in plan order (an op touches a place at most once); (reads, writes) per
+    op of the working register, and the ops that read and write the gradient register."""
     codes, layers, staged = plan.kind_codes, plan.layer_numbers.astype(np.int32), plan.staged
     stage, buffer, disk = (_STAGING + k * (plan.layers + 1) + layers for k in range(3))
     is_ = {kind: codes == code for kind, code in KIND_CODE.items()}
@@ -103,21 +113,11 @@ def _accesses(plan: Plan) -> tuple[tuple[np.ndarray, ...], list[tuple[np.ndarray
     stores = is_["storemem"] | is_["storedisk"]
     stored = np.where(is_["loadmem"] | is_["storemem"] | is_["free"], buffer, disk)
     loaded = is_["loaddisk"] | (is_["loadmem"] & (layers != 0))  # a0 in inputs: no read
-    accesses = (  # (which ops, the place, a write)
-        (computes & staged, stage - 1, False),
-        (loaded, stored, False),
-        (loads & staged, stage, True),
-        (stores | is_["free"], stored, True),
-    )
-    index = np.arange(len(codes), dtype=np.int32)
-    ops = [index[mask] for mask, _, _ in accesses]
-    places = [where[mask] for mask, where, _ in accesses]
-    flags = [np.full(len(chosen), write) for chosen, (*_, write) in zip(ops, accesses, strict=True)]
+    masks = (computes & staged, loaded, loads & staged, stores | is_["free"])  # writes: last two
+    flat = np.flatnonzero(np.stack(masks, axis=1))  # op by op, then in the order above
+    place = np.stack((stage - 1, stored, stage, stored), axis=1).reshape(-1)[flat]
     working = ((computes & ~staged) | stores, is_["fwd"] | (loads & ~staged))
-    return (np.concatenate(ops), np.concatenate(places), np.concatenate(flags)), [
-        working,
-        (is_["bwd"], is_["bwd"]),
-    ]
+    return (flat >> 2, place, (flat & 3) >= 2), [working, is_["bwd"]]
 
 
 def _groups(place: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -6,6 +6,7 @@ the moments the head waits for, then runs the head's ops, and those of each
 next head that joins it, as one stretch of time, whose end a timeout marks
 once some process waits for it. It records each head's start; the rows'
 times follow from those starts by the same additions (``_Run.row_times``).
+The processes are generators resumed by ``overlap_processes``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import simpy
 
 from ..model.ops import PORTS
 from .machine import Chip
+from .overlap_processes import Processes
 from .overlap_waits import Heads, Moments, waits
 from .plan import Plan
 
@@ -27,8 +29,8 @@ class _Driver:
     """One process's heads as lists, and the start of each stretch as it happens.
 
     ``several``: the moments of each head that needs several (``Heads.several``).
-    ``join_need``: a head's ``Heads.need`` if it may join the stretch before it, else
-    the moment that never comes. ``span``: a head's rows (float durations, summed as
+    ``need`` and ``joins``: ``Heads``'s, with the moment that never comes after the
+    last head. ``span``: a head's rows (float durations, summed as
     the run goes), or the exact sum of the rows of the heads before each (integer
     durations; ``before`` as an array). ``start``: a stretch's start at its first
     head, -1 at the others (integer durations).
@@ -39,11 +41,9 @@ class _Driver:
     ) -> None:
         self.op, self.last = heads.op, heads.last.tolist()
         several = np.flatnonzero(heads.several)
-        moments = np.stack([heads.first, heads.second, heads.third], axis=1)[several]
+        moments = np.stack([heads.first[several], heads.second[several], heads.third[several]], 1)
         self.several = dict(zip(several.tolist(), map(tuple, moments.tolist()), strict=True))
-        need = np.append(heads.need, never)
-        self.need, self.join_need = need.tolist(), np.where(heads.joins, need, never).tolist()
-        self.closes = heads.closes.tolist()
+        self.need, self.joins = np.append(heads.need, never).tolist(), heads.joins.tolist()
         self.row_from, self.row_to = first_row[heads.op], first_row[heads.last + 1]
         if sums is None:  # float durations: summed row by row as the run goes
             self.span: list = list(zip(self.row_from.tolist(), self.row_to.tolist(), strict=True))
@@ -59,6 +59,15 @@ class _Driver:
         return start[began] + self.before[:-1] - self.before[began]
 
 
+def _bounds(sums: np.ndarray | None, now: float) -> tuple[float, float]:
+    """A time before the run and one after every end of it: with integer durations
+    one before ``now`` and one past the serial latency from it (no end is later), so
+    that times compare as ints, which CPython does quickest; else -inf and inf."""
+    if sums is None:
+        return -math.inf, math.inf
+    return now - 1, now + int(sums[-1]) + 1
+
+
 class _Run:
     """One overlapped run: the processes' heads, their starts as they happen, the
     moments waited for.
@@ -68,7 +77,8 @@ class _Run:
     A process that must wait for one that has not yields ``events[id]``, made when
     first needed: a timeout to that end (SimPy adds the delay to its clock: with
     integer durations exactly the end), or, for an op that has not started, a
-    plain event whose waiters move onto that timeout when it does. With float
+    plain event whose waiters move onto that timeout when it does (``_ends``), or
+    wake in the same step if it ends as it starts. With float
     durations each timeout is made when its op starts (``_land``), so no delay
     is ever taken from another clock reading than the start's.
     """
@@ -84,22 +94,30 @@ class _Run:
         self.drivers = [_Driver(mine, first_row, self.sums, self.ids.never) for mine in heads]
         self.row_start: list = [] if self.exact else [0] * len(durations_ns)
         self.row_end: list = [] if self.exact else [0] * len(durations_ns)
-        self.end_at = [math.inf] * (self.ids.never + 1)
-        self.end_at[self.ids.always] = -math.inf
+        self.past, self.unknown = _bounds(self.sums, self.env.now)
+        self.end_at = [self.unknown] * (self.ids.never + 1)
+        self.end_at[self.ids.always] = self.past
         self.events: dict[int, simpy.Event] = {}
-        self.forward_left = sum(int(mine.closes.sum()) for mine in heads)
+        self.processes = Processes(self.env)
+        self.closers = {op for mine in heads for op in mine.last[mine.closes].tolist()}
+        for op in self.closers:  # through ``_ends``, whose events they are found in
+            self.events[op] = self.env.event()
+        self.forward_left = len(self.closers)
         if not self.forward_left:
-            self.end_at[self.ids.forward_end] = -math.inf
-        self.forward_at, self.forward_op = -math.inf, 0  # the latest end of a closer so far
+            self.end_at[self.ids.forward_end] = self.past
+        self.forward_at, self.forward_op = self.past, 0  # the latest end of a closer so far
         self.waiting: list[int | None] = [None] * len(PORTS)  # the head a port last waited at
 
-    def processes(self, chip: Chip) -> list[simpy.Process]:
-        """Start a process for each port with heads."""
-        return [
-            self.env.process(self.port(chip.ports[name], code, driver))
-            for code, (name, driver) in enumerate(zip(PORTS, self.drivers, strict=True))
-            if driver.last
-        ]
+    def start(self, chip: Chip) -> simpy.Event:
+        """Start a process for each port with heads; the event of their all being done."""
+        ports = zip(PORTS, self.drivers, strict=True)
+        return self.processes.start(
+            [
+                self.port(chip.ports[name], code, driver)
+                for code, (name, driver) in enumerate(ports)
+                if driver.last
+            ]
+        )
 
     def port(
         self, resource: simpy.Resource, code: int, driver: _Driver
@@ -116,8 +134,8 @@ class _Run:
         step does.
         """
         env, end_at, events, waiting = self.env, self.end_at, self.events, self.waiting
-        need, join_need, several = driver.need, driver.join_need, driver.several
-        lasts, closes, span, start = driver.last, driver.closes, driver.span, driver.start
+        need, joins, several = driver.need, driver.joins, driver.several
+        lasts, span, start = driver.last, driver.span, driver.start
         exact, count, event_for, timeout = self.exact, len(lasts), self._event, env.timeout
         with resource.request() as granted:
             yield granted
@@ -138,23 +156,20 @@ class _Run:
                     yield event
                     now = env.now
                 at, k = k, k + 1
-                while end_at[join_need[k]] <= now:  # the heads of one stretch of time
+                while joins[k] and end_at[need[k]] <= now:  # the heads of one stretch of time
                     k += 1
+                last = lasts[k - 1]
                 if exact:
                     start[at], time = now, now + (span[k] - span[at])
+                    if last in events:  # waited for already, or a closer: see ``_ends``
+                        self._ends(last, time, None, need, k)
+                    else:  # nobody waits for it yet: no timeout
+                        end_at[last] = time
                 else:
                     time = self._rows(span[at:k], now)
-                last = lasts[k - 1]
-                if exact and last not in events:  # nobody waits for it yet: no timeout
-                    end_at[last] = time
-                elif exact:  # waited for already: a timeout to it
-                    self._ends(last, time, None)
-                else:
                     delay = yield from self._land(now, time, span[at:k])
                     now = env.now
-                    self._ends(last, time, delay)
-                if closes[k - 1]:
-                    self._closed(last, time)
+                    self._ends(last, time, delay, need, k)
             waiting[code] = None
             if end_at[last] > env.now:
                 yield events.get(last) or event_for(last)
@@ -179,20 +194,44 @@ class _Run:
         event = self.events.get(moment)
         if event is None:
             at = self.end_at[moment]
-            event = self.env.event() if at == math.inf else self.env.timeout(at - self.env.now)
+            event = self.env.event() if at == self.unknown else self.env.timeout(at - self.env.now)
             self.events[moment] = event
         return event
 
-    def _ends(self, index: int, time: float, delay: float | None) -> None:
+    def _ends(self, index: int, time: float, delay: float | None, need: list, k: int) -> None:
         """Op ``index`` ends at ``time``: waiters from before it started move onto a
-        timeout to it (with float durations, made now, of ``delay``)."""
+        timeout to it (with float durations, made now, of ``delay``), or wake now if it
+        ends now (integer durations); a closer's end may end the forward phase.
+
+        At that end its process, whose next head is ``k`` (each head's ``need``), wakes
+        after the waiters if one of them starts what it waits for then, else first
+        (``_first``)."""
         self.end_at[index] = time
         early = self.events.pop(index, None)
-        if early is not None or delay is not None:
+        waiters = None if early is None else early.callbacks
+        if delay is not None or (waiters and time > self.env.now):
             timeout = self.env.timeout(time - self.env.now if delay is None else delay)
-            if early is not None:
-                timeout.callbacks.extend(early.callbacks)
             self.events[index] = timeout
+            if waiters and self._first(need, k):
+                timeout.callbacks.extend(waiters)
+            elif waiters:
+                self.processes.hand_on(waiters, timeout)
+        elif waiters:
+            self.processes.hand_on(waiters, None)
+        if index in self.closers:
+            self._closed(index, time)
+
+    def _first(self, need: list, k: int) -> bool:
+        """Whether a process waits at a head that runs the op the first of heads ``k``, ...
+        that waits for anything waits for (a guess from the heads they last waited at:
+        it only orders the wake-ups of one instant)."""
+        while need[k] == self.ids.always:  # the last is ``never``
+            k += 1
+        moment = need[k]
+        for driver, head in zip(self.drivers, self.waiting, strict=True):
+            if head is not None and driver.op[head] <= moment <= driver.last[head]:
+                return True
+        return False
 
     def _closed(self, index: int, time: float) -> None:
         """Op ``index``, its driver's last forward op, ends at ``time``: the forward phase

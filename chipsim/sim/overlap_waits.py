@@ -94,13 +94,14 @@ def waits(plan: Plan, staging_slots: int) -> list[Heads]:
     waiting = np.flatnonzero(~follows)  # a chained op waits for nothing that has not come
     first, second = (np.full(count, -1, dtype=np.int64) for _ in range(2))
     for shift, column in ((1, first), (2, second)):
-        column[waiting] = latest[(driver[waiting] + shift) % len(PORTS), waiting]
+        other = (driver[waiting] + shift) % len(PORTS)
+        column[waiting] = latest.reshape(-1)[other * count + waiting]  # flat: quicker than 2-D
     closers = np.zeros(count, dtype=bool)
     closers[closing_ops(driver, plan.forward_ops)] = True
     end_seen = np.zeros(count + 1, dtype=bool)  # the last: no op (-1)
     end_seen[first[waiting]] = end_seen[second[waiting]] = True
     end_seen[:count] |= closers
-    head = np.flatnonzero(~follows | end_seen[np.arange(-1, count - 1)])
+    head = np.flatnonzero(~follows | _before(end_seen[:-1], end_seen[-1]))
     last = np.append(head[1:], count) - 1  # the ops between heads: chained
     joins = _joins(plan, head, terms.ahead, driver, follows, end_seen)
     by_driver = np.argsort(driver[head].astype(np.int8), kind="stable")  # a radix sort
