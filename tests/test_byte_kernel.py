@@ -170,15 +170,15 @@ def test_skipped_blocks_and_lowered_ceilings_bound_every_candidate() -> None:
         ceiling = rng.integers(20, 120, (2, count)).astype(float)
         ceiling[:, 0] = np.inf
         flags = np.empty(count, np.bool_)
-        parts, lows = (held[0], held[1], minus), (held[2], held[3])
-        bounds.may_take(heads, parts, lows, ceiling, flags)
+        least, most = (tuple(bound[side] for bound in held) for side in range(2))
+        bounds.may_take(heads, least, minus, ceiling, flags)
         least = []
         for place, low in enumerate((low0, low1)):
             memory = (heads[place][0] + up) + low
             disk = ((heads[place][1] + paged) - minus) + low
             least.append(np.minimum(memory, disk))
         before = ceiling.copy()
-        bounds.lower(heads, parts, lows, ceiling, (0, count))
+        bounds.lower(heads, most, minus, ceiling, (0, count))
         for b in range(count):
             block = slice(b * bounds.BLOCK, (b + 1) * bounds.BLOCK)
             for place in range(2):

@@ -52,29 +52,30 @@ def candidates(heads, parts, low):
 
 
 @jit
-def may_take(heads, parts, lows, ceiling, flags):
+def may_take(heads, least, minus, ceiling, flags):
     """Per block, into ``flags``: whether the split may take some place's cell there, that
     is, some candidate's lower bound is not over the ceiling (True on NaN). ``heads`` per
-    place (memory, disk); ``parts`` = (upper, paged upper, minus) and ``lows`` per place
-    the lower part, each part's block bounds as rows (least, largest)."""
-    up, paged, minus = parts
+    place (memory, disk); ``least`` = the block minima of the upper part, the paged
+    upper part, then the lower part per place, each a row by block; ``minus`` as
+    ``candidates``'."""
     for b in range(flags.shape[0]):
         beaten = True
         for place in range(len(heads)):
-            least = candidates(heads[place], (up[0, b], paged[0, b], minus), lows[place][0, b])
-            beaten &= (least[0] > ceiling[place, b]) & (least[1] > ceiling[place, b])
+            parts = (least[0][b], least[1][b], minus)
+            bound = candidates(heads[place], parts, least[2 + place][b])
+            beaten &= (bound[0] > ceiling[place, b]) & (bound[1] > ceiling[place, b])
         flags[b] = not beaten
 
 
 @jit
-def lower(heads, parts, lows, ceiling, span):
+def lower(heads, most, minus, ceiling, span):
     """Once the split is offered to blocks ``range(*span)``: each ceiling there falls to
-    the split's upper bounds where lower (not to NaN); arguments as ``may_take``'s."""
-    up, paged, minus = parts
+    the split's upper bounds where lower (not to NaN); ``most`` the parts' block maxima,
+    arguments otherwise as ``may_take``'s."""
     for b in range(*span):
         for place in range(len(heads)):
-            most = candidates(heads[place], (up[1, b], paged[1, b], minus), lows[place][1, b])
-            for bound in most:
+            parts = (most[0][b], most[1][b], minus)
+            for bound in candidates(heads[place], parts, most[2 + place][b]):
                 ceiling[place, b] = bound if bound < ceiling[place, b] else ceiling[place, b]
 
 

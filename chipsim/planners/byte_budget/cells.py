@@ -60,10 +60,10 @@ def both_places(best_v, best_t, rows, span, heads, bounds):
     for k in range(base + 1, top):
         mem0, mem1, disk0, disk1 = mem[0, k], mem[1, k], disk[0, k], disk[1, k]
         mem_tag, disk_tag, less = SPLIT_MEM * TAG + k, SPLIT_DISK * TAG + k, minus[k]
-        heads_k = ((mem0, disk0), (mem1, disk1))
-        parts = (up_b[:, k], disk_b[:, DISK, k, disk_top], less)
-        lows = (low_b[:, 0, base, k], low_b[:, 1, base, k])
-        may_take(heads_k, parts, lows, ceiling, flags)
+        heads_k, at, paged_at = ((mem0, disk0), (mem1, disk1)), (base, k), (DISK, k, disk_top)
+        least = (up_b[0, k], disk_b[0][paged_at], low_b[0, 0][at], low_b[0, 1][at])
+        most = (up_b[1, k], disk_b[1][paged_at], low_b[1, 0][at], low_b[1, 1][at])
+        may_take(heads_k, least, less, ceiling, flags)
         first, end = next_run(flags, 0)
         while first < end:
             start, stop = first * BLOCK, min(best_v.shape[1], end * BLOCK)
@@ -75,7 +75,7 @@ def both_places(best_v, best_t, rows, span, heads, bounds):
                 best_v[0, m], best_t[0, m] = pick(v, t, ((disk0 + paged) - less) + low0, disk_tag)
                 v, t = pick(best_v[1, m], best_t[1, m], (mem1 + up) + low1, mem_tag)
                 best_v[1, m], best_t[1, m] = pick(v, t, ((disk1 + paged) - less) + low1, disk_tag)
-            lower(heads_k, parts, lows, ceiling, (first, end))
+            lower(heads_k, most, less, ceiling, (first, end))
             first, end = next_run(flags, end)
 
 
@@ -88,8 +88,9 @@ def memory_only(best_v, best_t, rows, span, heads, bounds):
     low_b, up_b, _, ceiling, flags = bounds
     for k in range(base + 1, top):
         head, tag, heads_k = mem[0, k], SPLIT_MEM * TAG + k, ((mem[0, k], np.inf),)
-        parts, lows = (up_b[:, k], up_b[:, k], 0.0), (low_b[:, 0, base, k],)
-        may_take(heads_k, parts, lows, ceiling, flags)
+        least = (up_b[0, k], up_b[0, k], low_b[0, 0, base, k])
+        most = (up_b[1, k], up_b[1, k], low_b[1, 0, base, k])
+        may_take(heads_k, least, 0.0, ceiling, flags)
         first, end = next_run(flags, 0)
         while first < end:
             start, stop = first * BLOCK, min(best_v.shape[1], end * BLOCK)
@@ -97,7 +98,7 @@ def memory_only(best_v, best_t, rows, span, heads, bounds):
                 m = np.uint64(start + i)
                 value = (head + up_v[k, m]) + t_v[0, base, k, m]
                 best_v[0, m], best_t[0, m] = pick(best_v[0, m], best_t[0, m], value, tag)
-            lower(heads_k, parts, lows, ceiling, (first, end))
+            lower(heads_k, most, 0.0, ceiling, (first, end))
             first, end = next_run(flags, end)
 
 

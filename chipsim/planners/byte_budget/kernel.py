@@ -32,35 +32,43 @@ from .cells import TAG, TAG_BITS, best_pair, jit
 
 
 @jit
-def keep(tables, key, best, places, moves, shifted):
+def keep(tables, key, best, places, moves):
     """Write the cells of ``best`` into the tables at ``key`` = (base, top), each place
     with its offer to re-home first (tables._rehome): ``moves`` = per place (head,
-    steps, shift, offered), read from the other place's cell before any move (shifted
-    into ``shifted``)."""
+    steps, shift, offered), read from the other place's cell, unmoved, at m + shift:
+    no plan before its first entry, its last entry past its end (``shift_row``)."""
     values, ops, choice, split, moved = tables
     base, top = key
     for place in range(places):
         head, steps, shift, offered = moves[place]
-        value, count, tag = best[0][place], best[1][place], best[2][place]
-        other_v, other_o = shifted[0][place], shifted[1][place]
-        if offered:
-            shift_row(other_v, other_o, best[0][1 - place], best[1][1 - place], shift, 0.0, 0)
-        out_v, out_o, out_moved = (
-            values[place, base, top],
-            ops[place, base, top],
-            moved[place, base, top],
-        )
-        out_choice, out_split = choice[place, base, top], split[place, base, top]
-        for i in range(value.shape[0]):  # unsigned indices into rows: it vectorises
-            m = np.uint64(i)
-            new, new_ops = head + other_v[m], steps + other_o[m]
-            better = offered & ((new < value[m]) | ((new == value[m]) & (new_ops < count[m])))
-            out_v[m] = new if better else value[m]
-            out_o[m] = new_ops if better else count[m]
-            out_moved[m] = better
-        for i in range(value.shape[0]):
-            m = np.uint64(i)
-            out_choice[m], out_split[m] = tag[m] >> TAG_BITS, tag[m] & (TAG - 1)
+        at = (place, base, top)
+        out = (values[at], ops[at], choice[at], split[at], moved[at])
+        cell = (best[0][place], best[1][place], best[2][place])
+        other = (best[0][1 - place], best[1][1 - place])
+        units = cell[0].shape[0]
+        low, high = shift_span(units, shift)
+        move = (head, steps, offered)
+        for m in range(low):
+            take(out, cell, m, move, (np.inf, 0))
+        for i in range(high - low):  # unsigned indices into rows: it vectorises
+            m, j = np.uint64(low + i), np.uint64(low + i + shift)
+            take(out, cell, m, move, (other[0][j], other[1][j]))
+        for m in range(high, units):
+            take(out, cell, m, move, (other[0][units - 1], other[1][units - 1]))
+
+
+@jit
+def take(out, cell, m, move, other):
+    """Entry m of the columns ``out``: the cell's (value, ops, tag), or moving first
+    where ``move`` = (head, steps, offered) on the other place's (value, ops) is better
+    (less value, or the same and fewer ops); the choice and split without the move."""
+    head, steps, offered = move
+    value, count, tag = cell[0][m], cell[1][m], cell[2][m]
+    new, new_ops = head + other[0], steps + other[1]
+    better = offered & ((new < value) | ((new == value) & (new_ops < count)))
+    out[0][m] = new if better else value
+    out[1][m] = new_ops if better else count
+    out[2][m], out[3][m], out[4][m] = tag >> TAG_BITS, tag & (TAG - 1), better
 
 
 @jit
@@ -123,7 +131,7 @@ def fill_t_top(prices, walk, stored, size, use_disk, tables, top, upper, scratch
     for base in range(top - 1, -1, -1):  # upper[k] is set (below) before any base < k reads it
         t_pair(prices, walk, stored, tables, (base, top, places), upper, scratch, bounds)
         moves = rehomes(prices, stored, size, base, use_disk)
-        keep(tables, (base, top), best, places, moves, scratch[7])
+        keep(tables, (base, top), best, places, moves)
         for place in range(places):
             row_bounds(t_v[place, base, top], t_b[0, place, base, top], t_b[1, place, base, top])
         if base >= 1:
@@ -137,8 +145,7 @@ def shift_row(out_v, out_o, row_v, row_o, shift, minus_v, minus_o):
     """``row[m + shift] - minus`` for each m: inf and 0 ops before the row's first entry,
     its last entry past its end."""
     units = out_v.shape[0]
-    low = min(units, max(0, -shift))
-    high = max(low, units - max(shift, 0))
+    low, high = shift_span(units, shift)
     for m in range(low):
         out_v[m], out_o[m] = np.inf, 0
     for i in range(high - low):  # unsigned indices: no wraparound test, so it vectorises
@@ -146,6 +153,13 @@ def shift_row(out_v, out_o, row_v, row_o, shift, minus_v, minus_o):
         out_v[m], out_o[m] = row_v[j] - minus_v, row_o[j] - minus_o
     for m in range(high, units):
         out_v[m], out_o[m] = row_v[units - 1] - minus_v, row_o[units - 1] - minus_o
+
+
+@jit
+def shift_span(units, shift):
+    """The units m whose m + shift lies in a row of ``units``: range(low, high)."""
+    low = min(units, max(0, -shift))
+    return low, max(low, units - max(shift, 0))
 
 
 @jit
@@ -196,7 +210,7 @@ def fill_f_all(t_v, t_o, charged, size, use_disk, tables, upper, scratch, bounds
     for base in range(layers - 1, -1, -1):
         best_pair(best, rows, (base, layers, layers, 0), heads, steps, use_disk, bounds)
         page = (paged[0], 1, 0, use_disk and base == 0)  # the forward phase may page a0
-        keep(tables, (base, 0), best, 2 if use_disk else 1, (page, (0.0, 0, 0, False)), scratch[7])
+        keep(tables, (base, 0), best, 2 if use_disk else 1, (page, (0.0, 0, 0, False)))
         row_bounds(f_v[lay.DISK, base, 0], f_b[0, lay.DISK, base, 0], f_b[1, lay.DISK, base, 0])
         if base >= 1:
             shift_row(upper[0][base], upper[1][base], f_v[lay.MEM, base, 0],
@@ -246,8 +260,7 @@ def _scratch(layers: int, budget: int) -> tuple[tuple, tuple]:
         np.empty(layers + 1),
     )
     steps = (np.empty(layers + 1, np.int64), np.empty(layers + 1, np.int64))
-    shifted = (np.empty(cells), np.empty(cells, np.int64))  # cells as a move reads them
-    return upper, (best, *heads, *steps, shifted)
+    return upper, (best, *heads, *steps)
 
 
 def _bounds(layers: int, budget: int) -> tuple[np.ndarray, ...]:
