@@ -230,7 +230,7 @@ def fill_tables(prices: np.ndarray, size: np.ndarray, budget: int, use_disk: boo
     scratch[4][:] = prices[lay.LD]  # a disk split's upper part starts with a(k) loaded
     t_min, up_min, f_min, ceiling, flags = _bounds(layers, budget)
     bounds = (t_min, up_min, t_min, ceiling, flags)
-    for tops in _chunks(layers):  # a call each: few calls from Python, progress between
+    for tops in _chunks(layers, budget):  # a call each, progress between
         report("planning", tops[0] ** 3, (layers + 1) ** 3)  # ~ candidates so far
         fill_t_tops(prices, walk, stored, size, use_disk, t_tab.columns(), tops, upper, scratch,
                     bounds)  # fmt: skip
@@ -240,9 +240,16 @@ def fill_tables(prices: np.ndarray, size: np.ndarray, budget: int, use_disk: boo
     return t_tab, f_tab
 
 
-def _chunks(layers: int, count: int = 16) -> list[tuple[int, int]]:
-    """Tops 1..L cut into at most ``count`` ranges of about equal work (tops up to t
-    cost about t³)."""
+#: Work a call from Python covers, in (L + 1)³ · (M + 1), about a third of its candidates:
+#: about a tenth of a second. A call costs microseconds (its arguments are unboxed), so a
+#: fill that takes milliseconds is one call.
+WORK_PER_CALL = 3 * 10**8
+
+
+def _chunks(layers: int, budget: int, most: int = 16) -> list[tuple[int, int]]:
+    """Tops 1..L cut into ranges of about equal work (tops up to t cost about t³), one
+    for a small fill and at most ``most``."""
+    count = min(most, max(1, round((layers + 1) ** 3 * (budget + 1) / WORK_PER_CALL)))
     ends = sorted({max(1, round((layers + 1) * (i / count) ** (1 / 3))) for i in range(count + 1)})
     return list(pairwise(ends))  # the last end is L + 1
 
