@@ -22,7 +22,10 @@ class Tables:
         self, layers: int, units: int, tops: int | None = None, blank: bool = True
     ) -> None:
         shape = (2, layers + 1, layers + 1 if tops is None else tops, units + 1)
-        kinds = (np.float64, np.int64, np.int8, np.int16, np.bool_)
+        # ops in int32, a fifth less to write and read: a plan's ops, a few L² at most,
+        # stay below 2³¹ for any L whose tables fit in memory (L = 20,000 needs 25 GB
+        # at one unit; ``chipsim run`` refuses L³·M/6 > 2·10⁸, so L < 1100).
+        kinds = (np.float64, np.int32, np.int8, np.int16, np.bool_)
         size = int(np.prod(shape))
         # One block for all five: the allocator maps and reuses one large block at far
         # less cost than five. ``blank=False`` leaves it unset, for a fill that writes

@@ -33,8 +33,6 @@ from .layout import (
     charges,
 )
 
-INF_OPS = np.iinfo(np.int64).max
-
 
 def fill(
     prices: np.ndarray, size: np.ndarray, budget: int, use_disk: bool, objective: str
@@ -71,7 +69,7 @@ def _compiled(layers: int, budget: int):
 def _best(values: np.ndarray, ops: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per column of (K, M) candidates: least value, its fewest ops, and the row."""
     best = values.min(axis=0)
-    row = np.where(values == best, ops, INF_OPS).argmin(axis=0)
+    row = np.where(values == best, ops, np.iinfo(ops.dtype).max).argmin(axis=0)
     columns = np.arange(values.shape[1])
     return best, ops[row, columns], row
 
