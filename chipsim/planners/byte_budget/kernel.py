@@ -48,13 +48,14 @@ def keep(tables, key, best, places, moves):
         units = cell[0].shape[0]
         low, high = shift_span(units, shift)
         move = (head, steps, offered)
-        for m in range(low):
-            take(out, cell, m, move, (np.inf, 0))
-        for i in range(high - low):  # unsigned indices into rows: it vectorises
+        last = (other[0][units - 1], other[1][units - 1])
+        for i in range(low):  # unsigned indices into rows: no wraparound test, so it vectorises
+            take(out, cell, np.uint64(i), move, (np.inf, 0))
+        for i in range(high - low):
             m, j = np.uint64(low + i), np.uint64(low + i + shift)
             take(out, cell, m, move, (other[0][j], other[1][j]))
-        for m in range(high, units):
-            take(out, cell, m, move, (other[0][units - 1], other[1][units - 1]))
+        for i in range(units - high):
+            take(out, cell, np.uint64(high + i), move, last)
 
 
 @jit
