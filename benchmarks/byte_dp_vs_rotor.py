@@ -25,13 +25,16 @@ activations). Rotor's chain, stage i (0-based) being chipsim's layer i+1:
 
 Both sides fill their whole table for one budget from Python inputs (chipsim:
 ``solve_bytes``'s fill, T and F; rotor: a fresh ``RkTable`` and ``get_opt``), best of
-``REPEATS`` taking turns. Before timing, chipsim's tables are checked equal, entry
+``REPEATS`` taking turns, or of as many as fill ``MIN_SECONDS`` where one takes
+milliseconds: five turns of a few milliseconds each could miss both sides' quiet
+moments on a shared machine. Before timing, chipsim's tables are checked equal, entry
 for entry, to the numpy fill's (``tables.fill_t``/``fill_f``, the DP as it was).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 import platform
 import sys
@@ -49,6 +52,7 @@ from chipsim.planners.byte_budget.kernel import fill_tables
 from chipsim.planners.byte_budget.recurrence import rounding
 
 REPEATS = 5
+MIN_SECONDS = 0.5
 CASES = ((25, 500), (50, 500), (100, 500), (200, 500), (50, 125), (50, 250), (50, 1000))
 PACKAGES = ("rockmate", "rockmate.solvers", "rockmate.solvers.rk_rotor")
 
@@ -119,8 +123,11 @@ def check_equal(prices, size, budget, use_disk, objective) -> float:
 
 
 def best_seconds(works: dict) -> dict[str, float]:
+    start = time.perf_counter()
+    works["chipsim"]()
+    repeats = max(REPEATS, math.ceil(MIN_SECONDS / (time.perf_counter() - start)))
     best = dict.fromkeys(works, float("inf"))
-    for _ in range(REPEATS):
+    for _ in range(repeats):
         for name, work in works.items():
             start = time.perf_counter()
             work()
@@ -131,7 +138,8 @@ def best_seconds(works: dict) -> dict[str, float]:
 def main(quick: bool) -> None:
     rotor = load_rotor()
     print(
-        f"python {platform.python_version()}, numpy {np.__version__}, best of {REPEATS}, "
+        f"python {platform.python_version()}, numpy {np.__version__}, best of {REPEATS} or "
+        f"more (>= {MIN_SECONDS} s a side), "
         f"load {os.getloadavg()[0]:.2f}"
     )
     print("| L | units | chipsim s | rotor s | chipsim ÷ rotor | numpy fill s (once) |")
