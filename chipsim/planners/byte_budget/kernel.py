@@ -33,10 +33,11 @@ from .cells import TAG, TAG_BITS, best_pair, jit
 
 @jit
 def keep(tables, key, best, places, moves):
-    """Write the cells of ``best`` into the tables at ``key`` = (base, top), each place
-    with its offer to re-home first (tables._rehome): ``moves`` = per place (head,
-    steps, shift, offered), read from the other place's cell, unmoved, at m + shift:
-    no plan before its first entry, its last entry past its end (``shift_row``)."""
+    """Write the cells of ``best`` into the tables at ``key`` = (base, top): each place's
+    choice and split as its cell has them, its value and ops with the offer to re-home
+    first (tables._rehome): ``moves`` = per place (head, steps, shift, offered), read
+    from the other place's cell, unmoved, at m + shift: no plan before its first
+    entry, its last entry past its end (``shift_row``)."""
     values, ops, choice, split, moved = tables
     base, top = key
     for place in range(places):
@@ -56,20 +57,23 @@ def keep(tables, key, best, places, moves):
             take(out, cell, m, move, (other[0][j], other[1][j]))
         for i in range(units - high):
             take(out, cell, np.uint64(high + i), move, last)
+        for i in range(units):  # a loop of its own: narrowing stores beside take's cost more
+            m = np.uint64(i)
+            out[2][m], out[3][m] = cell[2][m] >> TAG_BITS, cell[2][m] & (TAG - 1)
 
 
 @jit
 def take(out, cell, m, move, other):
-    """Entry m of the columns ``out``: the cell's (value, ops, tag), or moving first
-    where ``move`` = (head, steps, offered) on the other place's (value, ops) is better
-    (less value, or the same and fewer ops); the choice and split without the move."""
+    """Entry m of the columns ``out``: the cell's (value, ops), or moving first where
+    ``move`` = (head, steps, offered) on the other place's (value, ops) is better (less
+    value, or the same and fewer ops), and whether it moves."""
     head, steps, offered = move
-    value, count, tag = cell[0][m], cell[1][m], cell[2][m]
+    value, count = cell[0][m], cell[1][m]
     new, new_ops = head + other[0], steps + other[1]
     better = offered & ((new < value) | ((new == value) & (new_ops < count)))
     out[0][m] = new if better else value
     out[1][m] = new_ops if better else count
-    out[2][m], out[3][m], out[4][m] = tag >> TAG_BITS, tag & (TAG - 1), better
+    out[4][m] = better
 
 
 @jit
