@@ -9,14 +9,16 @@ fills both places' cells of a (base, top) at once, and this module walks the
 which splits skip the units where they cannot win) and shifts the rows later
 cells read (``shift_row``).
 
-What the time goes to at L = 25, 500 units (``benchmarks/byte_dp_vs_rotor.py``,
-cycles counted per phase): the splits a third, though over half their (split,
-block) pairs are skipped; writing the tables (``keep``, ``blank``), 20 bytes an
-entry and half of them never computed (base >= top) but still set, another
-third, bound by memory; reading each unit's ops back from its winner
-(``cells.settle``) a sixth. Per-call costs are kept down by few calls from
-Python (``_chunks``), no slices or calls per unit, and no reference counting
-(``chipsim.planners.compiled.bare_jit``).
+What the time goes to at L = 25, 500 units (``benchmarks/byte_dp_vs_rotor.py``;
+``benchmarks/profile_byte_dp.py`` names the compiled functions for ``perf``): the
+splits (``cells.both_places``) a quarter, though over half their (split, block)
+pairs are skipped; reading each unit's ops back from its winner (``cells.settle``)
+a sixth, bound by reading table rows; writing the cells (``keep``) an eighth, and
+the entries never computed (``blank``: base >= top, half of T, set all the same)
+a twentieth, both bound by memory. Per-call costs are kept down by few calls from
+Python (``_chunks``), no slices or calls per unit, unsigned indices (numba tests a
+signed index for wraparound, which keeps LLVM from vectorising) and no reference
+counting (``chipsim.planners.compiled.bare_jit``).
 """
 
 from __future__ import annotations
