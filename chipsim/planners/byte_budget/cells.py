@@ -37,7 +37,7 @@ from .layout import DISK, SPLIT_DISK, SPLIT_MEM
 
 TAG_BITS = 16  # splits are int16, so choice * TAG + split keeps both
 TAG = 1 << TAG_BITS  # choice = tag >> TAG_BITS, split = tag & (TAG - 1)
-TIE = 1 << 40  # another candidate reaches the same least value
+TIE = 1 << 30  # another candidate reaches the same least value (tags are int32)
 
 
 @jit

@@ -266,7 +266,9 @@ def _scratch(layers: int, budget: int) -> tuple[tuple, tuple]:
     base's cells: heads (first, memory split, disk split, minus) and steps."""
     rows, cells = (layers + 1, budget + 1), (2, budget + 1)
     upper = (np.empty(rows), np.empty(rows, dtype=np.int64))
-    best = (np.empty(cells), np.empty(cells, np.int64), np.empty(cells, np.int64))
+    # the cells' ops and tags in int32, as the tables' ops: half the bytes to blend and
+    # narrow of int64 (cells.TIE is bit 30)
+    best = (np.empty(cells), np.empty(cells, np.int32), np.empty(cells, np.int32))
     heads = (
         np.empty(2),
         np.empty((2, layers + 1)),
