@@ -265,7 +265,7 @@ def _scratch(layers: int, budget: int) -> tuple[tuple, tuple]:
     """The upper parts (values, ops by k), both places' cells, and the parts of a
     base's cells: heads (first, memory split, disk split, minus) and steps."""
     rows, cells = (layers + 1, budget + 1), (2, budget + 1)
-    upper = (np.empty(rows), np.empty(rows, dtype=np.int64))
+    upper = (np.empty(rows), np.empty(rows, dtype=np.int32))  # ops as the tables'
     # the cells' ops and tags in int32, as the tables' ops: half the bytes to blend and
     # narrow of int64 (cells.TIE is bit 30)
     best = (np.empty(cells), np.empty(cells, np.int32), np.empty(cells, np.int32))
