@@ -94,9 +94,10 @@ def next_run(flags, b):
 def row_bounds(row, lows, highs):
     """The least and largest entry of each block of ``row``, into ``lows`` and ``highs``."""
     units = row.shape[0]
+    whole = falling(row, 0, units)  # as rows almost always are: one pass, not a pass a block
     for b in range(lows.shape[0]):
         start, stop = b * BLOCK, min(units, b * BLOCK + BLOCK)
-        if falling(row, start, stop):
+        if whole or falling(row, start, stop):
             lows[b], highs[b] = row[stop - 1], row[start]
         else:
             lows[b], highs[b] = extreme(row, start, stop, -1.0), extreme(row, start, stop, 1.0)
