@@ -25,9 +25,9 @@ activations). Rotor's chain, stage i (0-based) being chipsim's layer i+1:
 
 Both sides fill their whole table for one budget from Python inputs (chipsim:
 ``solve_bytes``'s fill, T and F; rotor: a fresh ``RkTable`` and ``get_opt``), best of
-``REPEATS`` taking turns, or of as many as fill ``MIN_SECONDS`` where one takes
-milliseconds: five turns of a few milliseconds each could miss both sides' quiet
-moments on a shared machine. Before timing, chipsim's tables are checked equal, entry
+``REPEATS`` taking turns, or of as many as take the slower side ``MIN_SECONDS`` where
+one takes milliseconds: five turns of a few milliseconds each could miss both sides'
+quiet moments on a shared machine. Before timing, chipsim's tables are checked equal, entry
 for entry, to the numpy fill's (``tables.fill_t``/``fill_f``, the DP as it was).
 """
 
@@ -123,23 +123,27 @@ def check_equal(prices, size, budget, use_disk, objective) -> float:
 
 
 def best_seconds(works: dict) -> dict[str, float]:
-    start = time.perf_counter()
-    works["chipsim"]()
-    repeats = max(REPEATS, math.ceil(MIN_SECONDS / (time.perf_counter() - start)))
+    """Each work's best seconds, taking turns: ``REPEATS`` turns, or as many as take the
+    slowest work ``MIN_SECONDS``."""
+    slowest = max(map(seconds, works.values()))
     best = dict.fromkeys(works, float("inf"))
-    for _ in range(repeats):
+    for _ in range(max(REPEATS, math.ceil(MIN_SECONDS / slowest))):
         for name, work in works.items():
-            start = time.perf_counter()
-            work()
-            best[name] = min(best[name], time.perf_counter() - start)
+            best[name] = min(best[name], seconds(work))
     return best
+
+
+def seconds(work) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
 
 
 def main(quick: bool) -> None:
     rotor = load_rotor()
     print(
         f"python {platform.python_version()}, numpy {np.__version__}, best of {REPEATS} or "
-        f"more (>= {MIN_SECONDS} s a side), "
+        f"more (the slower side >= {MIN_SECONDS} s), "
         f"load {os.getloadavg()[0]:.2f}"
     )
     print("| L | units | chipsim s | rotor s | chipsim ÷ rotor | numpy fill s (once) |")

@@ -22,10 +22,10 @@ activations beside what is resident, cut into the given units. Rotor's chain, st
 So both solve a problem of the same size and shape, not the same numbers. Each side
 fills its whole table for one budget from Python inputs (chipsim: T and F, what
 ``solve`` fills; rotor: a fresh ``RkTable`` and ``get_opt``), best of ``REPEATS``
-taking turns. chipsim is timed without the disk (rotor's problem) and with it (twice
-the places: four times the candidates). Before timing, at L = 25 with 125 units, the
-compiled tables are checked equal, entry for entry, to the same loops run as Python
-(numba hidden from a subprocess).
+turns or more (``byte_dp_vs_rotor.best_seconds``). chipsim is timed without the disk
+(rotor's problem) and with it (twice the places: four times the candidates). Before
+timing, at L = 25 with 125 units, the compiled tables are checked equal, entry for
+entry, to the same loops run as Python (numba hidden from a subprocess).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's chipsim
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from byte_dp_vs_rotor import REPEATS, best_seconds, load_rotor
+from byte_dp_vs_rotor import MIN_SECONDS, REPEATS, best_seconds, load_rotor
 from one_memory_optimal import chain
 
 from chipsim import ChipConfig
@@ -130,8 +130,9 @@ def case_seconds(rotor: types.ModuleType, layers: int, units: int) -> tuple[floa
 def main(quick: bool) -> None:
     rotor = load_rotor()
     check_equal()
-    print(f"python {platform.python_version()}, numpy {np.__version__}, best of {REPEATS}, "
-          f"load {os.getloadavg()[0]:.2f}; tables as Python's (L = 25, 125 units)")  # fmt: skip
+    print(f"python {platform.python_version()}, numpy {np.__version__}, best of {REPEATS} or "
+          f"more (the slower side >= {MIN_SECONDS} s), load {os.getloadavg()[0]:.2f}; "
+          "tables as Python's (L = 25, 125 units)")  # fmt: skip
     print("| L | units | rotor s | chipsim, no disk s | ÷ rotor | chipsim, disk s | ÷ rotor |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for layers, units in CASES:
