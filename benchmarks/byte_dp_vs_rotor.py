@@ -24,17 +24,15 @@ activations). Rotor's chain, stage i (0-based) being chipsim's layer i+1:
   checkpoints; each side cuts its own budget into the same number of units.
 
 Both sides fill their whole table for one budget from Python inputs (chipsim:
-``solve_bytes``'s fill, T and F; rotor: a fresh ``RkTable`` and ``get_opt``), best of
-``REPEATS`` taking turns, or of as many as take the slower side ``MIN_SECONDS`` where
-one takes milliseconds: five turns of a few milliseconds each could miss both sides'
-quiet moments on a shared machine. Before timing, chipsim's tables are checked equal, entry
+``solve_bytes``'s fill, T and F; rotor: a fresh ``RkTable`` and ``get_opt``), taking
+turns, best of five or of as many as take the slower side half a second
+(``turns.best_seconds``). Before timing, chipsim's tables are checked equal, entry
 for entry, to the numpy fill's (``tables.fill_t``/``fill_f``, the DP as it was).
 """
 
 from __future__ import annotations
 
 import importlib.util
-import math
 import os
 import platform
 import sys
@@ -46,13 +44,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's chipsim
 from optimal_bytes_speed import cnn_chain
+from turns import MIN_SECONDS, REPEATS, best_seconds
 
 from chipsim.planners.byte_budget import tables
 from chipsim.planners.byte_budget.kernel import fill_tables
 from chipsim.planners.byte_budget.recurrence import rounding
 
-REPEATS = 5
-MIN_SECONDS = 0.5
 CASES = ((25, 500), (50, 500), (100, 500), (200, 500), (50, 125), (50, 250), (50, 1000))
 PACKAGES = ("rockmate", "rockmate.solvers", "rockmate.solvers.rk_rotor")
 
@@ -120,23 +117,6 @@ def check_equal(prices, size, budget, use_disk, objective) -> float:
         for mine, old in zip(ours.columns(), theirs.columns(), strict=True):
             assert np.array_equal(mine, old), "tables differ from the numpy fill"
     return seconds
-
-
-def best_seconds(works: dict) -> dict[str, float]:
-    """Each work's best seconds, taking turns: ``REPEATS`` turns, or as many as take the
-    slowest work ``MIN_SECONDS``."""
-    slowest = max(map(seconds, works.values()))
-    best = dict.fromkeys(works, float("inf"))
-    for _ in range(max(REPEATS, math.ceil(MIN_SECONDS / slowest))):
-        for name, work in works.items():
-            best[name] = min(best[name], seconds(work))
-    return best
-
-
-def seconds(work) -> float:
-    start = time.perf_counter()
-    work()
-    return time.perf_counter() - start
 
 
 def main(quick: bool) -> None:

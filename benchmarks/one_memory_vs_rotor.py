@@ -22,7 +22,7 @@ activations beside what is resident, cut into the given units. Rotor's chain, st
 So both solve a problem of the same size and shape, not the same numbers. Each side
 fills its whole table for one budget from Python inputs (chipsim: T and F, what
 ``solve`` fills; rotor: a fresh ``RkTable`` and ``get_opt``), best of ``REPEATS``
-turns or more (``byte_dp_vs_rotor.best_seconds``). chipsim is timed without the disk
+turns or more (``turns.best_seconds``). chipsim is timed without the disk
 (rotor's problem) and with it (twice the places: four times the candidates). Before
 timing, at L = 25 with 125 units, the compiled tables are checked equal, entry for
 entry, to the same loops run as Python (numba hidden from a subprocess).
@@ -42,8 +42,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's chipsim
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from byte_dp_vs_rotor import MIN_SECONDS, REPEATS, best_seconds, load_rotor
+from byte_dp_vs_rotor import load_rotor
 from one_memory_optimal import chain
+from turns import MIN_SECONDS, REPEATS, best_seconds
 
 from chipsim import ChipConfig
 from chipsim.model.costs import Costs

@@ -13,10 +13,10 @@ costs what one bare SimPy event does. Beside it, the same ratio for serial
 ``execute`` (no SimPy) and for the overlapped timing alone
 (``chipsim.sim.overlap.schedule`` on the run's durations), and for that timing done
 by the one-pass computation it replaced (``tests/overlap_reference.py``, no
-SimPy). Each is the best of ``REPEATS``, taking turns, in CPU seconds of this
-process (``time.process_time``: the machine is shared, and wall time counts
-other programs' turns). Before timing: the SimPy
-events ``execute`` schedules in overlapped mode (every call of
+SimPy). Each is the best of five turns or more (``turns.best_seconds``), in CPU
+seconds of this process (``time.process_time``: the machine is shared, and wall
+time counts other programs' turns). Before timing: the SimPy events ``execute``
+schedules in overlapped mode (every call of
 ``simpy.Environment.schedule``, counted by a wrapper: each timeout, succeeded
 event, process start and end, resource grant and release), over the plan's
 ops, and a check that the simulation and the one-pass computation give the
@@ -25,7 +25,6 @@ same start and end of every row.
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 import time
@@ -35,12 +34,13 @@ from unittest import mock
 import numpy as np
 import simpy
 from overlap_reference import one_pass_schedule
+from turns import REPEATS, best_seconds
 
 from chipsim import ChipConfig, execute, make_plan
 from chipsim.sim.machine import Chip
 from chipsim.sim.overlap import schedule
 
-REPEATS = 5
+MIN_SECONDS = 2.0  # turns enough for the slowest contender: the bare loop's best moves most
 CHIP = ChipConfig(buffer_slots=40_000, staging_slots=2, loaddisk_ns=30, bwd_ns=10)
 PLANS = (  # with prefetches (this benchmark's since issue 13), then engine_speed.py's plans
     ("stride:k=3,prefetch=2", 4000, CHIP),
@@ -106,19 +106,12 @@ def contenders(plan, chip: ChipConfig) -> dict[str, Callable[[], object]]:
     }
 
 
-def best_seconds(runs: dict[str, Callable[[], object]]) -> dict[str, float]:
-    best = dict.fromkeys(runs, math.inf)
-    for _ in range(REPEATS):
-        for name, run in runs.items():
-            began = time.process_time()
-            run()
-            best[name] = min(best[name], time.process_time() - began)
-    return best
-
-
 def main() -> None:
     load = os.getloadavg()[0]
-    print(f"Python {sys.version.split()[0]}, SimPy {simpy.__version__}, best of {REPEATS}")
+    print(
+        f"Python {sys.version.split()[0]}, SimPy {simpy.__version__}, best of {REPEATS} or "
+        f"more (the slowest >= {MIN_SECONDS} s)"
+    )
     print(
         "| plan | L | ops | SimPy events | events/op | bare SimPy events/s "
         "| **overlapped ÷ bare** | serial ÷ bare | timing ÷ bare | one pass ÷ bare |"
@@ -128,7 +121,7 @@ def main() -> None:
         plan, overlapped = make_plan(spec, layers, chip), chip.replace({"mode": "overlapped"})
         assert same_rows(plan, overlapped), spec
         events = events_scheduled(plan, overlapped)
-        best = best_seconds(contenders(plan, chip))
+        best = best_seconds(contenders(plan, chip), time.process_time, MIN_SECONDS)
         bare = best.pop("bare SimPy")
         ratios = " | ".join(f"{bare / seconds:.2f}" for seconds in best.values())
         print(
