@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -113,7 +114,9 @@ def test_block_bounds_are_each_blocks_least_and_largest_entry() -> None:
     rough = rng.uniform(0, 9, 100)
     rough[[5, 40, 41]] = np.nan, np.inf, -np.inf
     rough[64:96] = np.nan  # a block of NaN alone bounds nothing: NaN
-    for row in (falling, rough):
+    bumped = falling.copy()
+    bumped[70] = bumped[60] + 1.0  # one rise: the row is not falling, its other blocks are
+    for row in (falling, rough, bumped):
         count = bounds.blocks(len(row))
         lows, highs = np.empty(count), np.empty(count)
         bounds.row_bounds(row, lows, highs)
@@ -122,6 +125,18 @@ def test_block_bounds_are_each_blocks_least_and_largest_entry() -> None:
         most = [np.nan if np.isnan(p).all() else np.nanmax(p) for p in pieces]
         assert np.array_equal(lows, least, equal_nan=True)
         assert np.array_equal(highs, most, equal_nan=True)
+
+
+def test_a_small_fill_is_one_call_a_large_one_reports_progress_between_calls() -> None:
+    """Tops 1..L in ranges that follow one another: one for a fill of milliseconds (a call
+    unboxes its arguments each time), up to 16 for one of seconds (progress between)."""
+    for layers, units, calls in ((1, 0, 1), (25, 500, 1), (50, 500, 1), (100, 500, 2),
+                                 (200, 500, 14), (1000, 500, 16)):  # fmt: skip
+        chunks = kernel._chunks(layers, units)
+        assert len(chunks) == calls
+        assert chunks[0][0] == 1 and chunks[-1][1] == layers + 1
+        assert all(end == start for (_, end), (start, _) in pairwise(chunks))
+        assert all(start < end for start, end in chunks)
 
 
 def test_without_numba_the_numpy_fill_fills_even_large_tables() -> None:
