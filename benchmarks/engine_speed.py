@@ -36,34 +36,23 @@ load on a shared machine hits both sides alike.
 
 from __future__ import annotations
 
-import gc
-import math
 import platform
-import time
 from collections.abc import Callable
 from functools import partial
 
 import numpy as np
 import simpy
+import turns
+from turns import REPEATS
 
 from chipsim import ChipConfig, Network, execute, make_plan, simulate
 from chipsim.model.network import max_abs_difference
 
-REPEATS = 5
 
-
-def best_seconds(
-    works: dict[str, Callable[[], object]], repeats: int = REPEATS
-) -> dict[str, float]:
-    """Best wall time of each piece of work, the pieces taking turns within each repeat."""
-    best = dict.fromkeys(works, math.inf)
-    for _ in range(repeats):
-        for name, work in works.items():
-            gc.collect()
-            start = time.perf_counter()
-            work()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
+def best_seconds(works: dict[str, Callable[[], object]]) -> dict[str, float]:
+    """Best wall time of each piece of work, the pieces taking turns within each of
+    ``REPEATS`` repeats, a garbage collection before each."""
+    return turns.best_seconds(works, min_seconds=0.0, collect=True)
 
 
 def bare_simpy(events: int) -> Callable[[], None]:
