@@ -44,7 +44,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's chipsim
 from optimal_bytes_speed import cnn_chain
-from turns import MIN_SECONDS, REPEATS, best_seconds
+from turns import best_seconds, described
 
 from chipsim.planners.byte_budget import tables
 from chipsim.planners.byte_budget.kernel import fill_tables
@@ -122,8 +122,7 @@ def check_equal(prices, size, budget, use_disk, objective) -> float:
 def main(quick: bool) -> None:
     rotor = load_rotor()
     print(
-        f"python {platform.python_version()}, numpy {np.__version__}, best of {REPEATS} or "
-        f"more (the slower side >= {MIN_SECONDS} s), "
+        f"python {platform.python_version()}, numpy {np.__version__}, {described()}, "
         f"load {os.getloadavg()[0]:.2f}"
     )
     print("| L | units | chipsim s | rotor s | chipsim ÷ rotor | numpy fill s (once) |")

@@ -21,7 +21,7 @@ activations beside what is resident, cut into the given units. Rotor's chain, st
 
 So both solve a problem of the same size and shape, not the same numbers. Each side
 fills its whole table for one budget from Python inputs (chipsim: T and F, what
-``solve`` fills; rotor: a fresh ``RkTable`` and ``get_opt``), best of ``REPEATS``
+``solve`` fills; rotor: a fresh ``RkTable`` and ``get_opt``), best of five
 turns or more (``turns.best_seconds``). chipsim is timed without the disk
 (rotor's problem) and with it (twice the places: four times the candidates). Before
 timing, at L = 25 with 125 units, the compiled tables are checked equal, entry for
@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from byte_dp_vs_rotor import load_rotor
 from one_memory_optimal import chain
-from turns import MIN_SECONDS, REPEATS, best_seconds
+from turns import best_seconds, described
 
 from chipsim import ChipConfig
 from chipsim.model.costs import Costs
@@ -131,9 +131,8 @@ def case_seconds(rotor: types.ModuleType, layers: int, units: int) -> tuple[floa
 def main(quick: bool) -> None:
     rotor = load_rotor()
     check_equal()
-    print(f"python {platform.python_version()}, numpy {np.__version__}, best of {REPEATS} or "
-          f"more (the slower side >= {MIN_SECONDS} s), load {os.getloadavg()[0]:.2f}; "
-          "tables as Python's (L = 25, 125 units)")  # fmt: skip
+    print(f"python {platform.python_version()}, numpy {np.__version__}, {described()}, "
+          f"load {os.getloadavg()[0]:.2f}; tables as Python's (L = 25, 125 units)")  # fmt: skip
     print("| L | units | rotor s | chipsim, no disk s | ÷ rotor | chipsim, disk s | ÷ rotor |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for layers, units in CASES:

@@ -34,7 +34,7 @@ from unittest import mock
 import numpy as np
 import simpy
 from overlap_reference import one_pass_schedule
-from turns import REPEATS, best_seconds
+from turns import best_seconds, described
 
 from chipsim import ChipConfig, execute, make_plan
 from chipsim.sim.machine import Chip
@@ -108,10 +108,7 @@ def contenders(plan, chip: ChipConfig) -> dict[str, Callable[[], object]]:
 
 def main() -> None:
     load = os.getloadavg()[0]
-    print(
-        f"Python {sys.version.split()[0]}, SimPy {simpy.__version__}, best of {REPEATS} or "
-        f"more (the slowest >= {MIN_SECONDS} s)"
-    )
+    print(f"Python {sys.version.split()[0]}, SimPy {simpy.__version__}, {described(MIN_SECONDS)}")
     print(
         "| plan | L | ops | SimPy events | events/op | bare SimPy events/s "
         "| **overlapped ÷ bare** | serial ÷ bare | timing ÷ bare | one pass ÷ bare |"

@@ -33,6 +33,11 @@ def best_seconds(
     return best
 
 
+def described(min_seconds: float = MIN_SECONDS) -> str:
+    """How ``best_seconds`` timed, for a benchmark's header."""
+    return f"best of {REPEATS} turns or more (the slowest work >= {min_seconds} s)"
+
+
 def seconds(work: Callable[[], object], clock: Callable[[], float], collect: bool) -> float:
     """One run of ``work``, by ``clock``."""
     if collect:
